@@ -1,0 +1,108 @@
+"""The domain's records: places with their narratives, and neighbourhoods.
+
+Plain dataclasses inside the domain; pydantic models validate input at the edges
+(``geodata.schemas``) and the web layer formats output.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from shapely.geometry.base import BaseGeometry
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Sensitivity(StrEnum):
+    PUBLIC = "public"  # drawn where it is
+    GENERALISED = "generalised"  # drawn on a coarse grid, never at the true point
+    HIDDEN = "hidden"  # counted, never drawn
+
+
+class Provenance(StrEnum):
+    ORIGINAL = "original"
+    COMMUNITY_TRANSLATION = "community_translation"
+    MACHINE_TRANSLATION = "machine_translation"
+
+
+DEFAULT_LICENCE = "CC-BY-4.0"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_place_id() -> str:
+    """A stable, opaque, URL-safe identifier (no sequence a scraper could walk)."""
+    return "pl_" + secrets.token_urlsafe(9)
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """A story told about a place, in one language (a BCP 47 tag such as ``pt`` or ``ar-MA``)."""
+
+    text: str
+    language: str
+    provenance: Provenance = Provenance.ORIGINAL
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the contributor agreed to, and when."""
+
+    publish: bool = True  # shown on public maps
+    open_data: bool = True  # included in open-data downloads
+    research: bool = False  # used for research
+    given_at: datetime | None = None
+
+
+@dataclass
+class Place:
+    """A heritage place: a point, a route or an area, with the stories told about it."""
+
+    geometry: BaseGeometry
+    title: str
+    narratives: list[Narrative]
+    category: str
+    id: str = field(default_factory=new_place_id)
+    status: Status = Status.PENDING
+    period: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    tags: list[str] = field(default_factory=list)
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+    licence: str = DEFAULT_LICENCE
+    attribution: str | None = None
+    consent: Consent = field(default_factory=Consent)
+    contributor_name: str | None = None  # personal data: never exported or shown publicly
+    contributor_contact: str | None = None  # personal data
+    neighbourhood_id: int | None = None
+    workshop: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    version: int = 1
+
+    @property
+    def kind(self) -> str:
+        """``point``, ``route`` or ``area``, the words residents use."""
+        return {"Point": "point", "LineString": "route", "Polygon": "area"}.get(
+            self.geometry.geom_type, self.geometry.geom_type.lower()
+        )
+
+
+@dataclass
+class Neighbourhood:
+    """A named polygon or multipolygon places are grouped by."""
+
+    id: int
+    name: str
+    geometry: BaseGeometry
+    code: str | None = None

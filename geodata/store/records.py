@@ -1,0 +1,92 @@
+"""Turning places into database rows and back; shared by every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import shapely
+
+from geodata.models import Consent, Narrative, Place, Provenance, Sensitivity, Status
+
+# Column order used by every backend's INSERT and SELECT.
+COLUMNS = (
+    "id", "geom", "geom_type", "minx", "miny", "maxx", "maxy", "title", "narratives",
+    "category", "status", "period", "year_from", "year_to", "tags", "sensitivity", "licence",
+    "attribution", "consent_publish", "consent_open_data", "consent_research",
+    "consent_given_at", "contributor_name", "contributor_contact", "neighbourhood_id",
+    "workshop", "created_at", "updated_at", "version",
+)
+
+
+def iso(ts: datetime) -> str:
+    """UTC ISO 8601 with microseconds: sorts as text in the same order as in time."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def narratives_json(narratives: Sequence[Narrative]) -> str:
+    return orjson.dumps([
+        {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
+        for n in narratives
+    ]).decode()
+
+
+def place_row(p: Place, wkb: bytes | None = None,
+              bounds: Sequence[float] | None = None) -> tuple[Any, ...]:
+    """One place as a row in :data:`COLUMNS` order (WKB and bounds may be precomputed)."""
+    if wkb is None:
+        wkb = shapely.to_wkb(p.geometry)
+    if bounds is None:
+        bounds = p.geometry.bounds
+    return (
+        p.id, wkb, p.geometry.geom_type, *(float(b) for b in bounds), p.title,
+        narratives_json(p.narratives), p.category, str(p.status), p.period, p.year_from,
+        p.year_to, orjson.dumps(list(p.tags)).decode(), str(p.sensitivity), p.licence,
+        p.attribution, int(p.consent.publish), int(p.consent.open_data), int(p.consent.research),
+        iso(p.consent.given_at) if p.consent.given_at else None, p.contributor_name, p.contributor_contact,
+        p.neighbourhood_id, p.workshop, iso(p.created_at), iso(p.updated_at), p.version,
+    )
+
+
+def place_rows(places: Sequence[Place]) -> list[tuple[Any, ...]]:
+    """Rows for many places, with WKB and bounds computed as arrays."""
+    if not places:
+        return []
+    geoms = [p.geometry for p in places]
+    wkbs = shapely.to_wkb(geoms)
+    bounds = shapely.bounds(geoms)
+    return [place_row(p, w, b) for p, w, b in zip(places, wkbs, bounds, strict=True)]
+
+
+def _ts(value: str | datetime) -> datetime:
+    return parse_iso(value) if isinstance(value, str) else value
+
+
+def places_from_rows(rows: Sequence[Sequence[Any]]) -> list[Place]:
+    """Rows in :data:`COLUMNS` order back to places (geometries decoded as one array)."""
+    if not rows:
+        return []
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+    out = []
+    for r, g in zip(rows, geoms, strict=True):
+        out.append(Place(
+            id=r[0], geometry=g, title=r[7],
+            narratives=[Narrative(n["text"], n["language"], Provenance(n["provenance"]))
+                        for n in orjson.loads(r[8])],
+            category=r[9], status=Status(r[10]), period=r[11], year_from=r[12], year_to=r[13],
+            tags=orjson.loads(r[14]), sensitivity=Sensitivity(r[15]), licence=r[16],
+            attribution=r[17],
+            consent=Consent(publish=bool(r[18]), open_data=bool(r[19]), research=bool(r[20]),
+                            given_at=_ts(r[21]) if r[21] else None),
+            contributor_name=r[22], contributor_contact=r[23], neighbourhood_id=r[24],
+            workshop=r[25], created_at=_ts(r[26]), updated_at=_ts(r[27]), version=r[28],
+        ))
+    return out

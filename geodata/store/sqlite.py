@@ -1,0 +1,303 @@
+"""The embedded SQLite backend: WAL, an R*Tree over bounding boxes, WKB geometry.
+
+Each thread gets its own connection (FastAPI runs sync endpoints in a thread pool);
+WAL lets readers go on while one writer commits, and ``synchronous=FULL`` makes a
+commit durable before it returns, so an acknowledged write survives a crash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from geodata.errors import Conflict, NotFound
+from geodata.models import Neighbourhood, Place, utcnow
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.records import COLUMNS, iso, place_row, place_rows, places_from_rows
+
+_SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
+_INSERT = (f"INSERT INTO places ({', '.join(COLUMNS)}) "
+           f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+_BATCH = 2000
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(version, SQL) for every migration script shipped with the package, in order."""
+    folder = resources.files("geodata.store") / "migrations" / "sqlite"
+    out = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            out.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+class SQLiteStore(PlaceStore):
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- connections and transactions -----------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self.conn
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        # IMMEDIATE takes the write lock up front: no deadlock upgrading a read later.
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def migrate(self) -> None:
+        conn = self.conn
+        with self.transaction():
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            for version, sql in migrations():
+                if version > current:
+                    for statement in _split_sql(sql):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {int(version)}")
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- places ----------------------------------------------------------------
+    def add(self, place: Place) -> Place:
+        try:
+            with self.transaction():
+                self.conn.execute(_INSERT, place_row(place))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"a place with id {place.id} already exists") from exc
+        return place
+
+    def add_many(self, places: Iterable[Place]) -> int:
+        n = 0
+        batch: list[Place] = []
+        with self.transaction():
+            for p in places:
+                batch.append(p)
+                if len(batch) >= _BATCH:
+                    self.conn.executemany(_INSERT, place_rows(batch))
+                    n += len(batch)
+                    batch = []
+            if batch:
+                self.conn.executemany(_INSERT, place_rows(batch))
+                n += len(batch)
+        return n
+
+    def get(self, place_id: str) -> Place:
+        row = self.conn.execute(f"SELECT {_SELECT} FROM places p WHERE p.id = ?",
+                                (place_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"there is no place {place_id}")
+        return places_from_rows([row])[0]
+
+    def update(self, place: Place, *, expected_version: int | None = None) -> Place:
+        with self.transaction():
+            row = self.conn.execute("SELECT version FROM places WHERE id = ?",
+                                    (place.id,)).fetchone()
+            if row is None:
+                raise NotFound(f"there is no place {place.id}")
+            if expected_version is not None and row[0] != expected_version:
+                raise Conflict(f"place {place.id} was changed by someone else (version {row[0]}"
+                               f", you had {expected_version}); reload it and try again")
+            place.version = row[0] + 1
+            place.updated_at = utcnow()
+            values = place_row(place)
+            sets = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
+            self.conn.execute(f"UPDATE places SET {sets} WHERE id = ?", (*values[1:], place.id))
+        return place
+
+    def delete(self, place_id: str) -> None:
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM places WHERE id = ?", (place_id,))
+            if cur.rowcount == 0:
+                raise NotFound(f"there is no place {place_id}")
+
+    def _where(self, flt: PlaceFilter | None) -> tuple[str, str, list[Any]]:
+        """FROM-clause joins, WHERE clause and parameters for a filter."""
+        if flt is None:
+            return "", "1=1", []
+        joins, clauses, params = "", [], []
+        if flt.bbox is not None:
+            minx, miny, maxx, maxy = flt.bbox
+            joins = " JOIN places_rtree r ON r.rid = p.rid"
+            # R*Tree boxes are float32, rounded outward: recheck on the exact columns.
+            clauses += ["r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
+                        "p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?"]
+            params += [minx, maxx, miny, maxy] * 2
+        for column, value in (("p.category", flt.category), ("p.status", flt.status)):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                clauses.append(f"{column} = ?")
+                params.append(str(value))
+            else:
+                values = [str(v) for v in value]
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params += values
+        if flt.neighbourhood_id is not None:
+            clauses.append("p.neighbourhood_id = ?")
+            params.append(flt.neighbourhood_id)
+        if flt.workshop is not None:
+            clauses.append("p.workshop = ?")
+            params.append(flt.workshop)
+        if flt.since is not None:
+            clauses.append("p.created_at >= ?")
+            params.append(iso(flt.since))
+        if flt.until is not None:
+            clauses.append("p.created_at < ?")
+            params.append(iso(flt.until))
+        if flt.updated_since is not None:
+            clauses.append("p.updated_at > ?")
+            params.append(iso(flt.updated_since))
+        if flt.language is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(p.narratives) j WHERE "
+                           "lower(json_extract(j.value, '$.language')) = ? OR "
+                           "lower(json_extract(j.value, '$.language')) LIKE ?)")
+            lang = flt.language.lower()
+            params += [lang, lang + "-%"]
+        if flt.audience is not None:
+            column = {"map": "consent_publish", "open_data": "consent_open_data"}[flt.audience]
+            clauses.append(f"p.status = 'published' AND p.{column} = 1")
+        if flt.year_from is not None:
+            clauses.append("coalesce(p.year_to, p.year_from) >= ?")
+            params.append(flt.year_from)
+        if flt.year_to is not None:
+            clauses.append("coalesce(p.year_from, p.year_to) <= ?")
+            params.append(flt.year_to)
+        return joins, " AND ".join(clauses) or "1=1", params
+
+    def _exact_bbox(self, places: list[Place], flt: PlaceFilter | None) -> list[Place]:
+        # Bounding boxes overlap is exact for points; routes and areas get a real test.
+        if flt is None or flt.bbox is None:
+            return places
+        area = box(*flt.bbox)
+        return [p for p in places
+                if p.geometry.geom_type == "Point" or shapely.intersects(area, p.geometry)]
+
+    def list(self, flt: PlaceFilter | None = None, *, limit: int | None = None,
+             offset: int = 0) -> Iterator[Place]:
+        joins, where, params = self._where(flt)
+        sql = f"SELECT {_SELECT} FROM places p{joins} WHERE {where} ORDER BY p.rid"
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else limit, offset]
+        cur = self.conn.execute(sql, params)
+        while rows := cur.fetchmany(_BATCH):
+            yield from self._exact_bbox(places_from_rows(rows), flt)
+
+    def count(self, flt: PlaceFilter | None = None) -> int:
+        joins, where, params = self._where(flt)
+        if flt is not None and flt.bbox is not None:
+            # Points are counted in SQL; only routes and areas need the exact test.
+            points = self.conn.execute(
+                f"SELECT count(*) FROM places p{joins} WHERE {where} AND p.geom_type = 'Point'",
+                params).fetchone()[0]
+            others = [r[0] for r in self.conn.execute(
+                f"SELECT p.geom FROM places p{joins} WHERE {where} AND p.geom_type != 'Point'",
+                params)]
+            if others:
+                points += int(shapely.intersects(box(*flt.bbox), shapely.from_wkb(others)).sum())
+            return points
+        return self.conn.execute(f"SELECT count(*) FROM places p{joins} WHERE {where}",
+                                 params).fetchone()[0]
+
+    def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            f"SELECT p.neighbourhood_id, count(*) FROM places p{joins} WHERE {where} "
+            "GROUP BY p.neighbourhood_id", params).fetchall()
+        return {nid: n for nid, n in rows}
+
+    def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
+        with self.transaction():
+            self.conn.executemany("UPDATE places SET neighbourhood_id = ? WHERE id = ?",
+                                  [(nid, pid) for pid, nid in assignments])
+
+    # -- neighbourhoods ------------------------------------------------------------
+    def replace_neighbourhoods(
+        self, items: Sequence[tuple[str, BaseGeometry, str | None]]
+    ) -> list[Neighbourhood]:
+        with self.transaction():
+            self.conn.execute("UPDATE places SET neighbourhood_id = NULL")
+            self.conn.execute("DELETE FROM neighbourhoods")
+            self.conn.executemany(
+                "INSERT INTO neighbourhoods (id, name, code, geom) VALUES (?, ?, ?, ?)",
+                [(i, name, code, shapely.to_wkb(g))
+                 for i, (name, g, code) in enumerate(items, start=1)])
+        return self.neighbourhoods()
+
+    def neighbourhoods(self) -> list[Neighbourhood]:
+        rows = self.conn.execute(
+            "SELECT id, name, code, geom FROM neighbourhoods ORDER BY id").fetchall()
+        geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
+        return [Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
+                for r, g in zip(rows, geoms, strict=True)]
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Statements of a migration script (triggers keep their inner semicolons)."""
+    statements, buf = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--") and not buf:
+            continue
+        buf.append(line)
+        text = "\n".join(buf)
+        if sqlite3.complete_statement(text):
+            statements.append(text.strip())
+            buf = []
+    if "\n".join(buf).strip():
+        statements.append("\n".join(buf).strip())
+    return statements

@@ -1,0 +1,1 @@
+"""Folium map builders: data in, ``folium.Map`` / HTML out. Knows nothing of HTTP."""

@@ -1,0 +1,31 @@
+"""The application factory: ``create_app(settings)`` builds a FastAPI app around one store."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from geodata.store import open_store
+from geodata.store.base import PlaceStore
+from geodata.vocabulary import Vocabulary
+from web.errors import install_error_handlers
+from web.settings import Settings
+
+
+def create_app(settings: Settings | None = None, store: PlaceStore | None = None) -> FastAPI:
+    """A Heritage Atlas app; tests pass their own settings (and may pass a store)."""
+    settings = settings or Settings()
+    store = store or open_store(settings.database_url)
+    app = FastAPI(
+        title="Heritage Atlas",
+        summary="Participatory heritage mapping: places, stories, maps and open data.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.vocabulary = Vocabulary()
+    install_error_handlers(app)
+    # Routers are added here as each part of the service lands (see web/routes/).
+    from web.routes import register_routes
+
+    register_routes(app)
+    return app

@@ -1,0 +1,86 @@
+"""Every error the API answers is RFC 9457 problem details (``application/problem+json``).
+
+Domain errors are mapped here once; handlers never leak tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from geodata.errors import FieldProblem, HeritageError
+
+log = logging.getLogger("heritage_atlas")
+PROBLEM_TYPE = "application/problem+json"
+_TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404: "Not found",
+           405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",
+           413: "Too large", 415: "Unsupported media type", 422: "Invalid input",
+           429: "Too many requests", 500: "Server error"}
+
+
+def problem(status: int, detail: str, *, code: str | None = None,
+            errors: list[FieldProblem] | None = None, instance: str | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response; ``errors`` lists field-level problems."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}" if code else "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if code:
+        body["code"] = code
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [{"field": e.field, "code": e.code, "message": e.message} for e in errors]
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_TYPE,
+                    headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _pydantic_message(err: dict[str, Any]) -> str:
+    kind, msg = err.get("type", ""), err.get("msg", "invalid value")
+    if kind == "missing":
+        return "this field is required"
+    if kind == "json_invalid":
+        return "the body is not valid JSON; check for a missing bracket or quote"
+    # Pydantic prefixes custom errors with "Value error, "; people do not need it.
+    return msg.removeprefix("Value error, ")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HeritageError)
+    async def heritage_error(request: Request, exc: HeritageError) -> Response:
+        return problem(exc.status, exc.message, code=exc.code, errors=exc.problems,
+                       instance=request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [FieldProblem(_field_path(tuple(e.get("loc", ()))), e.get("type", "invalid"),
+                                 _pydantic_message(e)) for e in exc.errors()]
+        detail = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
+        return problem(422, detail or "invalid input", code="invalid_input", errors=problems,
+                       instance=request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        return problem(exc.status_code, detail, instance=request.url.path,
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "something went wrong on our side; it has been logged",
+                       code="server_error", instance=request.url.path)
