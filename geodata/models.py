@@ -106,3 +106,27 @@ class Neighbourhood:
     name: str
     geometry: BaseGeometry
     code: str | None = None
+
+
+class Moderation(StrEnum):
+    PRE = "pre"  # nothing public until a facilitator publishes it
+    POST = "post"  # shown at once, can be hidden
+
+
+@dataclass
+class Workshop:
+    """A mapping session with a short join code that residents type or scan."""
+
+    code: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    neighbourhood_id: int | None = None
+    moderation: Moderation = Moderation.PRE
+    languages: list[str] = field(default_factory=list)
+    created_by: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        at = at or utcnow()
+        return self.starts_at <= at < self.ends_at

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from shapely.geometry.base import BaseGeometry
 
-from geodata.models import Neighbourhood, Place, Status
+from geodata.models import Neighbourhood, Place, Status, Workshop
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,19 @@ class PlaceStore(abc.ABC):
     @abc.abstractmethod
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         """Set the neighbourhood of many places at once, by place id."""
+
+    # -- workshops -----------------------------------------------------------
+    @abc.abstractmethod
+    def add_workshop(self, workshop: Workshop) -> Workshop:
+        """Store a new workshop; raise Conflict if its code is taken."""
+
+    @abc.abstractmethod
+    def get_workshop(self, code: str) -> Workshop:
+        """The workshop with this join code (case-insensitive); raise NotFound."""
+
+    @abc.abstractmethod
+    def workshops(self) -> list[Workshop]:
+        """All workshops, newest first."""
 
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to close
         """Release connections."""

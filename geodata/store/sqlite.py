@@ -15,14 +15,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 import shapely
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import Neighbourhood, Place, utcnow
+from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore
-from geodata.store.records import COLUMNS, iso, place_row, place_rows, places_from_rows
+from geodata.store.records import (
+    COLUMNS,
+    iso,
+    parse_iso,
+    place_row,
+    place_rows,
+    places_from_rows,
+)
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (f"INSERT INTO places ({', '.join(COLUMNS)}) "
@@ -285,6 +293,44 @@ class SQLiteStore(PlaceStore):
         geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
         return [Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
                 for r, g in zip(rows, geoms, strict=True)]
+
+    # -- workshops -------------------------------------------------------------------
+    _WORKSHOP_COLUMNS = ("code, title, neighbourhood_id, starts_at, ends_at, moderation, "
+                         "languages, created_by, created_at")
+
+    def add_workshop(self, workshop: Workshop) -> Workshop:
+        workshop.code = workshop.code.upper()
+        try:
+            with self.transaction():
+                self.conn.execute(
+                    f"INSERT INTO workshops ({self._WORKSHOP_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (workshop.code, workshop.title, workshop.neighbourhood_id,
+                     iso(workshop.starts_at), iso(workshop.ends_at), str(workshop.moderation),
+                     orjson.dumps(workshop.languages).decode(), workshop.created_by,
+                     iso(workshop.created_at)))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"the join code {workshop.code} is already taken") from exc
+        return workshop
+
+    @staticmethod
+    def _workshop(row: tuple) -> Workshop:
+        return Workshop(code=row[0], title=row[1], neighbourhood_id=row[2],
+                        starts_at=parse_iso(row[3]), ends_at=parse_iso(row[4]),
+                        moderation=Moderation(row[5]), languages=orjson.loads(row[6]),
+                        created_by=row[7], created_at=parse_iso(row[8]))
+
+    def get_workshop(self, code: str) -> Workshop:
+        row = self.conn.execute(f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops WHERE code = ?",
+                                (code.strip().upper(),)).fetchone()
+        if row is None:
+            raise NotFound(f"there is no workshop with the code {code!r}")
+        return self._workshop(row)
+
+    def workshops(self) -> list[Workshop]:
+        rows = self.conn.execute(f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops "
+                                 "ORDER BY created_at DESC").fetchall()
+        return [self._workshop(r) for r in rows]
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -6,6 +6,19 @@ CREATE TABLE neighbourhoods (
     geom BLOB NOT NULL  -- WKB, EPSG:4326
 );
 
+-- A mapping session: submissions carrying its join code are attached to it.
+CREATE TABLE workshops (
+    code TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    neighbourhood_id INTEGER REFERENCES neighbourhoods(id) ON DELETE SET NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    moderation TEXT NOT NULL DEFAULT 'pre',  -- 'pre': nothing public until published; 'post'
+    languages TEXT NOT NULL DEFAULT '[]',     -- JSON list of BCP 47 tags
+    created_by TEXT,
+    created_at TEXT NOT NULL
+);
+
 CREATE TABLE places (
     rid INTEGER PRIMARY KEY,  -- internal key for the R*Tree; never shown
     id TEXT NOT NULL UNIQUE,  -- the stable public id

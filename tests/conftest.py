@@ -1,0 +1,185 @@
+"""Shared fixtures: real stores, a real app, a real server on 127.0.0.1, a real browser.
+
+Backends: the ``store`` fixture runs each test against every backend available here.
+SQLite always; PostGIS when ``HERITAGE_TEST_POSTGIS_URL`` names a database with the
+extension (CI sets it and ``HERITAGE_REQUIRE_POSTGIS=1``, which turns a missing
+database into a failure instead of a skip). Browser tests likewise skip without
+Chromium and Playwright unless ``HERITAGE_REQUIRE_BROWSER=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from geodata.demo import load_demo
+from geodata.store import open_store
+from geodata.store.base import PlaceStore
+from web.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+CHROMIUM = os.environ.get("HERITAGE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(what: str, env: str) -> None:
+    if _required(env):
+        pytest.fail(f"{what} is required here ({env}=1) but not available")
+    pytest.skip(f"{what} not available (set {env}=1 to make this a failure)")
+
+
+BACKENDS = ["sqlite", "postgis"]
+
+
+def make_store(backend: str, tmp_path: Path) -> PlaceStore:
+    if backend == "sqlite":
+        return open_store(f"sqlite:///{tmp_path / 'atlas.db'}")
+    url = os.environ.get("HERITAGE_TEST_POSTGIS_URL")
+    if not url:
+        _unavailable("PostGIS (HERITAGE_TEST_POSTGIS_URL)", "HERITAGE_REQUIRE_POSTGIS")
+    try:
+        from geodata.store.postgis import PostGISStore  # noqa: F401
+    except ImportError:
+        _unavailable("the PostGIS backend", "HERITAGE_REQUIRE_POSTGIS")
+    store = open_store(url)
+    store.reset_for_tests()  # type: ignore[attr-defined]
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgis":
+        request.applymarker(pytest.mark.postgis)
+    return request.param
+
+
+@pytest.fixture
+def store(backend: str, tmp_path: Path) -> Iterator[PlaceStore]:
+    """An empty, migrated store on each available backend."""
+    s = make_store(backend, tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[PlaceStore]:
+    s = make_store("sqlite", tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def lisbon_store(store: PlaceStore) -> PlaceStore:
+    """A store holding the bundled Lisbon demo (24 parishes, 368 places)."""
+    load_demo(store)
+    return store
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", tiles="none",
+                    _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def app(settings: Settings, lisbon_store: PlaceStore):
+    from web.app import create_app
+
+    return create_app(settings, store=lisbon_store)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The app served by uvicorn on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        _unavailable("Chromium", "HERITAGE_REQUIRE_BROWSER")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright", "HERITAGE_REQUIRE_BROWSER")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page that may reach 127.0.0.1 only; other requests are aborted
+    and recorded in ``page.blocked_requests``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.blocked_requests = []  # type: ignore[attr-defined]
+
+    def guard(route, request) -> None:
+        host = request.url.split("/")[2] if "://" in request.url else ""
+        if request.url.startswith(("data:", "blob:", "about:")) or host.startswith(
+                ("127.0.0.1", "localhost", "[::1]")):
+            route.continue_()
+        else:
+            pg.blocked_requests.append(request.url)  # type: ignore[attr-defined]
+            route.abort()
+
+    pg.route("**/*", guard)
+    yield pg
+    context.close()
