@@ -13,12 +13,27 @@ DEMO = resources.files("geodata") / "demo"
 NEIGHBOURHOODS = "lisbon_freguesias_2012.geojson"
 # (file, options): every place keeps the licence and attribution of its source.
 PLACES = (
-    ("aml_monuments_museums_theatres.geojson",
-     ImportOptions(language="pt", licence="ODbL-1.0", attribution="Carris Metropolitana",
-                   skip_invalid=True, margin_m=0)),
-    ("lisbon_museums_osm.geojson",
-     ImportOptions(language="pt", category="museum", licence="ODbL-1.0",
-                   attribution="© OpenStreetMap contributors", skip_invalid=True, margin_m=0)),
+    (
+        "aml_monuments_museums_theatres.geojson",
+        ImportOptions(
+            language="pt",
+            licence="ODbL-1.0",
+            attribution="Carris Metropolitana",
+            skip_invalid=True,
+            margin_m=0,
+        ),
+    ),
+    (
+        "lisbon_museums_osm.geojson",
+        ImportOptions(
+            language="pt",
+            category="museum",
+            licence="ODbL-1.0",
+            attribution="© OpenStreetMap contributors",
+            skip_invalid=True,
+            margin_m=0,
+        ),
+    ),
 )
 
 

@@ -20,8 +20,9 @@ class HeritageError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None,
-                 problems: list[FieldProblem] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, problems: list[FieldProblem] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:

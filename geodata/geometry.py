@@ -44,8 +44,9 @@ class ProjectArea:
     margin_m: float = 0.0
 
     @classmethod
-    def from_geometries(cls, geometries: Sequence[BaseGeometry] | np.ndarray,
-                        margin_m: float = 1000.0) -> ProjectArea | None:
+    def from_geometries(
+        cls, geometries: Sequence[BaseGeometry] | np.ndarray, margin_m: float = 1000.0
+    ) -> ProjectArea | None:
         """Union the neighbourhood polygons and grow them by ``margin_m`` metres."""
         geoms = np.asarray(geometries, dtype=object)
         if geoms.size == 0:
@@ -96,32 +97,44 @@ class _Reject(Exception):
 
 def _position(pos: Any, where: str) -> tuple[float, float]:
     if not isinstance(pos, list | tuple):
-        raise _Reject("bad_coordinates",
-                      f"{where}: a position must be a list [longitude, latitude], got {pos!r:.40}")
+        raise _Reject(
+            "bad_coordinates",
+            f"{where}: a position must be a list [longitude, latitude], got {pos!r:.40}",
+        )
     if len(pos) != 2:
         if len(pos) == 3:
-            raise _Reject("not_2d", f"{where}: has three numbers (with altitude); "
-                          "send longitude and latitude only")
-        raise _Reject("bad_coordinates",
-                      f"{where}: a position needs exactly two numbers, longitude and latitude; "
-                      f"got {len(pos)}")
+            raise _Reject(
+                "not_2d",
+                f"{where}: has three numbers (with altitude); send longitude and latitude only",
+            )
+        raise _Reject(
+            "bad_coordinates",
+            f"{where}: a position needs exactly two numbers, longitude and latitude; "
+            f"got {len(pos)}",
+        )
     x, y = pos
     for v in (x, y):
         if isinstance(v, bool) or not isinstance(v, int | float):
             kind = "text" if isinstance(v, str) else type(v).__name__
-            raise _Reject("coordinates_not_numbers",
-                          f"{where}: coordinates must be numbers, not {kind} ({v!r:.20})")
+            raise _Reject(
+                "coordinates_not_numbers",
+                f"{where}: coordinates must be numbers, not {kind} ({v!r:.20})",
+            )
         if not math.isfinite(v):
             raise _Reject("non_finite", f"{where}: coordinates must be finite numbers, got {v}")
     x, y = float(x), float(y)
     if not (-180.0 <= x <= 180.0 and -90.0 <= y <= 90.0):
         if -90.0 <= x <= 90.0 and -180.0 <= y <= 180.0:
-            raise _Reject("swapped_coordinates",
-                          f"{where}: latitude and longitude look swapped ({x}, {y}); GeoJSON "
-                          "puts longitude first: [longitude, latitude]")
-        raise _Reject("out_of_range",
-                      f"{where}: ({x}, {y}) is off the map; longitude must be between -180 and "
-                      "180 and latitude between -90 and 90")
+            raise _Reject(
+                "swapped_coordinates",
+                f"{where}: latitude and longitude look swapped ({x}, {y}); GeoJSON "
+                "puts longitude first: [longitude, latitude]",
+            )
+        raise _Reject(
+            "out_of_range",
+            f"{where}: ({x}, {y}) is off the map; longitude must be between -180 and "
+            "180 and latitude between -90 and 90",
+        )
     return x, y
 
 
@@ -129,23 +142,30 @@ def _ring(raw: Any, where: str, max_vertices: int) -> list[tuple[float, float]]:
     if not isinstance(raw, list | tuple):
         raise _Reject("bad_coordinates", f"{where}: expected a list of positions")
     if len(raw) > max_vertices:
-        raise _Reject("too_many_vertices", f"{where}: has {len(raw):,} points; the limit is "
-                      f"{max_vertices:,} - simplify the shape")
+        raise _Reject(
+            "too_many_vertices",
+            f"{where}: has {len(raw):,} points; the limit is {max_vertices:,} - simplify the shape",
+        )
     return [_position(p, where) for p in raw]
 
 
 def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
     """Check a GeoJSON geometry's structure; return its type and coordinates as floats."""
     if not isinstance(obj, Mapping):
-        raise _Reject("not_a_geometry", "the geometry must be a GeoJSON object with "
-                      "'type' and 'coordinates'")
+        raise _Reject(
+            "not_a_geometry", "the geometry must be a GeoJSON object with 'type' and 'coordinates'"
+        )
     gtype = obj.get("type")
     if gtype not in PLACE_TYPES:
         if gtype in ("MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"):
-            raise _Reject("unsupported_type", f"a {gtype} holds several shapes; send one point "
-                          "(Point), one route (LineString) or one area (Polygon)")
-        raise _Reject("unknown_type", f"unknown geometry type {gtype!r:.40}; use Point, "
-                      "LineString or Polygon")
+            raise _Reject(
+                "unsupported_type",
+                f"a {gtype} holds several shapes; send one point "
+                "(Point), one route (LineString) or one area (Polygon)",
+            )
+        raise _Reject(
+            "unknown_type", f"unknown geometry type {gtype!r:.40}; use Point, LineString or Polygon"
+        )
     coords = obj.get("coordinates")
     if coords is None or (isinstance(coords, list | tuple) and len(coords) == 0):
         raise _Reject("empty", f"the {KIND[gtype]} has no coordinates")
@@ -157,12 +177,17 @@ def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
             raise _Reject("too_few_points", "a route needs at least two points")
         return gtype, line
     if not isinstance(coords, list | tuple) or not all(isinstance(r, list | tuple) for r in coords):
-        raise _Reject("bad_coordinates", "an area's coordinates are a list of rings, each a "
-                      "list of [longitude, latitude] positions")
+        raise _Reject(
+            "bad_coordinates",
+            "an area's coordinates are a list of rings, each a "
+            "list of [longitude, latitude] positions",
+        )
     total = sum(len(r) for r in coords)
     if total > max_vertices:
-        raise _Reject("too_many_vertices", f"the area has {total:,} points; the limit is "
-                      f"{max_vertices:,} - simplify the outline")
+        raise _Reject(
+            "too_many_vertices",
+            f"the area has {total:,} points; the limit is {max_vertices:,} - simplify the outline",
+        )
     rings = []
     for i, raw in enumerate(coords):
         where = "the area's outline" if i == 0 else f"hole {i} of the area"
@@ -170,8 +195,11 @@ def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
         if len(ring) == 0:
             raise _Reject("empty", f"{where} has no points")
         if ring[0] != ring[-1]:
-            raise _Reject("unclosed_ring", f"{where} is not closed: its last point must repeat "
-                          f"its first ({_fmt(ring[0][1], ring[0][0])})")
+            raise _Reject(
+                "unclosed_ring",
+                f"{where} is not closed: its last point must repeat "
+                f"its first ({_fmt(ring[0][1], ring[0][0])})",
+            )
         if len(ring) < 4:
             raise _Reject("too_few_points", f"{where} needs at least three different corners")
         rings.append(ring)
@@ -236,20 +264,28 @@ REPAIR_WARNING = "repaired the area's outline where it touched itself ({})"
 
 def _size_message(kind: str, value: float, limit: float, unit: str) -> str:
     if unit == "m2":
-        return (f"the {kind} covers {value / 1e6:,.1f} km²; the limit is {limit / 1e6:,.1f} km² - "
-                "draw a smaller area or split it")
-    return (f"the route is {value / 1e3:,.1f} km long; the limit is {limit / 1e3:,.1f} km - "
-            "split it into shorter routes")
+        return (
+            f"the {kind} covers {value / 1e6:,.1f} km²; the limit is {limit / 1e6:,.1f} km² - "
+            "draw a smaller area or split it"
+        )
+    return (
+        f"the route is {value / 1e3:,.1f} km long; the limit is {limit / 1e3:,.1f} km - "
+        "split it into shorter routes"
+    )
 
 
 def _outside_message(kind: str, geom: BaseGeometry) -> str:
     p = geom if geom.geom_type == "Point" else geom.representative_point()
-    return (f"the {kind} at {_fmt(p.y, p.x)} is outside the project area; place it within "
-            "the mapped neighbourhoods")
+    return (
+        f"the {kind} at {_fmt(p.y, p.x)} is outside the project area; place it within "
+        "the mapped neighbourhoods"
+    )
 
 
-SWAPPED_MESSAGE = ("latitude and longitude look swapped: the {kind} lands outside the project "
-                   "area at {here}, but inside it at {there}; GeoJSON puts longitude first")
+SWAPPED_MESSAGE = (
+    "latitude and longitude look swapped: the {kind} lands outside the project "
+    "area at {here}, but inside it at {there}; GeoJSON puts longitude first"
+)
 
 
 def _swapped_message(kind: str, geom: BaseGeometry) -> str:
@@ -269,13 +305,15 @@ def _check_single(geom: BaseGeometry, rules: GeometryRules) -> ValidatedGeometry
         if geom.geom_type == "LineString" and shapely.get_num_coordinates(geom) < 2:
             raise _Reject("too_few_points", "the route has only one distinct point")
         if geom.geom_type == "Polygon" and len(geom.exterior.coords) < 4:
-            raise _Reject("too_few_points", "the area's outline needs at least three different "
-                          "corners")
+            raise _Reject(
+                "too_few_points", "the area's outline needs at least three different corners"
+            )
     if not shapely.is_valid(geom):
         reason = shapely.is_valid_reason(geom)
         fixed = shapely.make_valid(geom)
-        if (fixed.geom_type == "Polygon"
-                and abs(fixed.area - geom.area) <= 1e-9 * max(geom.area, 1e-12)):
+        if fixed.geom_type == "Polygon" and abs(fixed.area - geom.area) <= 1e-9 * max(
+            geom.area, 1e-12
+        ):
             warnings.append(REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0]))
             geom = fixed
         else:
@@ -299,8 +337,9 @@ def _check_single(geom: BaseGeometry, rules: GeometryRules) -> ValidatedGeometry
     return ValidatedGeometry(geom, warnings)
 
 
-def validate_place_geometry(obj: Mapping[str, Any] | BaseGeometry,
-                            rules: GeometryRules | None = None) -> ValidatedGeometry:
+def validate_place_geometry(
+    obj: Mapping[str, Any] | BaseGeometry, rules: GeometryRules | None = None
+) -> ValidatedGeometry:
     """Check one place geometry; return it repaired, with warnings, or raise GeometryError.
 
     >>> validate_place_geometry({"type": "Point", "coordinates": [-9.14, 38.71]}).geometry.wkt
@@ -333,8 +372,9 @@ class BulkVerdicts:
         return len(self.codes)
 
 
-def validate_place_geometries(objs: Sequence[Any],
-                              rules: GeometryRules | None = None) -> BulkVerdicts:
+def validate_place_geometries(
+    objs: Sequence[Any], rules: GeometryRules | None = None
+) -> BulkVerdicts:
     """Check many place geometries at once; same verdicts as :func:`validate_place_geometry`.
 
     Structure is checked per feature (it is Python data); everything after runs as
@@ -355,8 +395,14 @@ def validate_place_geometries(objs: Sequence[Any],
         # Fast path for the common case: a well-formed 2-D point.
         if type(obj) is dict and obj.get("type") == "Point":
             c = obj.get("coordinates")
-            if (type(c) is list and len(c) == 2 and type(c[0]) is float and type(c[1]) is float
-                    and -180.0 <= c[0] <= 180.0 and -90.0 <= c[1] <= 90.0):
+            if (
+                type(c) is list
+                and len(c) == 2
+                and type(c[0]) is float
+                and type(c[1]) is float
+                and -180.0 <= c[0] <= 180.0
+                and -90.0 <= c[1] <= 90.0
+            ):
                 point_idx.append(i)
                 point_xy.append((c[0], c[1]))
                 continue
@@ -394,13 +440,19 @@ def validate_place_geometries(objs: Sequence[Any],
                 warnings[i].append(_repeated_warning(int(r)))
         ncoords = shapely.get_num_coordinates(geoms[idx])
         short_line = (types[idx] == 1) & (ncoords < 2)
-        reject(np.isin(np.arange(n), idx[short_line]), "too_few_points",
-               lambda i: "the route has only one distinct point")
+        reject(
+            np.isin(np.arange(n), idx[short_line]),
+            "too_few_points",
+            lambda i: "the route has only one distinct point",
+        )
         poly_idx = idx[types[idx] == 3]
         if poly_idx.size:
             ext_n = shapely.get_num_coordinates(shapely.get_exterior_ring(geoms[poly_idx]))
-            reject(np.isin(np.arange(n), poly_idx[ext_n < 4]), "too_few_points",
-                   lambda i: "the area's outline needs at least three different corners")
+            reject(
+                np.isin(np.arange(n), poly_idx[ext_n < 4]),
+                "too_few_points",
+                lambda i: "the area's outline needs at least three different corners",
+            )
 
     # Validity, with safe repair.
     live = np.array([g is not None for g in geoms], dtype=bool)
@@ -413,11 +465,13 @@ def validate_place_geometries(objs: Sequence[Any],
             fixed = shapely.make_valid(geoms[bad])
             old_area = shapely.area(geoms[bad])
             ok = (shapely.get_type_id(fixed) == 3) & (
-                np.abs(shapely.area(fixed) - old_area) <= 1e-9 * np.maximum(old_area, 1e-12))
+                np.abs(shapely.area(fixed) - old_area) <= 1e-9 * np.maximum(old_area, 1e-12)
+            )
             for i, reason, f, good in zip(bad, reasons, fixed, ok, strict=True):
                 if good:
                     warnings[i].append(
-                        REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0]))
+                        REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0])
+                    )
                     geoms[i] = f
                 else:
                     codes[i], messages[i] = describe_invalidity(reason)

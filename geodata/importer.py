@@ -67,8 +67,9 @@ def _year(value: Any) -> int | None:
         raise InvalidInput(f"year {value!r} is not a year") from None
 
 
-def properties_to_fields(props: dict[str, Any], vocabulary: Vocabulary,
-                         options: ImportOptions) -> dict[str, Any]:
+def properties_to_fields(
+    props: dict[str, Any], vocabulary: Vocabulary, options: ImportOptions
+) -> dict[str, Any]:
     """Map one feature's properties to place fields; raise InvalidInput naming what is wrong."""
     title = _first(props, TITLE_FIELDS)
     title = check_text(str(title) if title is not None else "", "title", max_length=200)
@@ -78,21 +79,28 @@ def properties_to_fields(props: dict[str, Any], vocabulary: Vocabulary,
         for n in given:
             if not isinstance(n, dict):
                 raise InvalidInput("each narrative must be an object with text and language")
-            narratives.append(Narrative(
-                check_text(str(n.get("text", "")), "narrative", max_length=20_000),
-                check_language(str(n.get("language") or options.language))))
+            narratives.append(
+                Narrative(
+                    check_text(str(n.get("text", "")), "narrative", max_length=20_000),
+                    check_language(str(n.get("language") or options.language)),
+                )
+            )
     else:
         text = _first(props, NARRATIVE_FIELDS)
         if text is not None:
             lang = props.get("language") or props.get("lang") or options.language
-            narratives.append(Narrative(check_text(str(text), "narrative", max_length=20_000),
-                                        check_language(str(lang))))
+            narratives.append(
+                Narrative(
+                    check_text(str(text), "narrative", max_length=20_000), check_language(str(lang))
+                )
+            )
     category = _first(props, CATEGORY_FIELDS) or options.category
     if category is None:
         raise InvalidInput("has no category; give one in a 'category' field or with --category")
     if category not in vocabulary:
-        raise InvalidInput(f"unknown category {category!r}; use one of "
-                           f"{', '.join(vocabulary.keys())}")
+        raise InvalidInput(
+            f"unknown category {category!r}; use one of {', '.join(vocabulary.keys())}"
+        )
     year_from = _year(props.get("year_from") or props.get("start_date"))
     year_to = _year(props.get("year_to"))
     tags = props.get("tags") or []
@@ -100,15 +108,23 @@ def properties_to_fields(props: dict[str, Any], vocabulary: Vocabulary,
         tags = [t.strip() for t in tags.split(",") if t.strip()]
     period = props.get("period")
     return {
-        "title": title, "narratives": narratives, "category": str(category),
+        "title": title,
+        "narratives": narratives,
+        "category": str(category),
         "period": str(period) if period not in (None, "") else None,
-        "year_from": year_from, "year_to": year_to, "tags": [str(t) for t in tags],
+        "year_from": year_from,
+        "year_to": year_to,
+        "tags": [str(t) for t in tags],
     }
 
 
-def import_features(store: PlaceStore, features: SourceFeatures, options: ImportOptions,
-                    vocabulary: Vocabulary | None = None,
-                    progress: Callable[[str, int], None] | None = None) -> ImportResult:
+def import_features(
+    store: PlaceStore,
+    features: SourceFeatures,
+    options: ImportOptions,
+    vocabulary: Vocabulary | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
     """Validate, assign and store features as places (see the module docstring)."""
     vocabulary = vocabulary or Vocabulary()
     step = progress or (lambda _label, _n: None)
@@ -141,9 +157,17 @@ def import_features(store: PlaceStore, features: SourceFeatures, options: Import
     now = utcnow()
     consent = Consent(publish=True, open_data=True, research=False, given_at=now)
     places = [
-        Place(geometry=g, neighbourhood_id=nid, status=options.status, licence=options.licence,
-              attribution=options.attribution, consent=consent, created_at=now, updated_at=now,
-              **fields)
+        Place(
+            geometry=g,
+            neighbourhood_id=nid,
+            status=options.status,
+            licence=options.licence,
+            attribution=options.attribution,
+            consent=consent,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
         for g, nid, (_, fields) in zip(geoms, nids, good, strict=True)
     ]
     result.imported = store.add_many(places)
@@ -151,9 +175,13 @@ def import_features(store: PlaceStore, features: SourceFeatures, options: Import
     return result
 
 
-def import_places(store: PlaceStore, path: str | Path, options: ImportOptions | None = None,
-                  vocabulary: Vocabulary | None = None,
-                  progress: Callable[[str, int], None] | None = None) -> ImportResult:
+def import_places(
+    store: PlaceStore,
+    path: str | Path,
+    options: ImportOptions | None = None,
+    vocabulary: Vocabulary | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
     """Import places from a GeoJSON, GeoPackage, CSV or other vector file."""
     features = read_features(path)
     if progress:

@@ -61,8 +61,10 @@ def to_wgs84(gdf: gpd.GeoDataFrame, path: str | Path) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise SourceError(f"{path}: declares no coordinate reference system and its "
-                              "coordinates are not longitude/latitude; add a .prj or CRS")
+            raise SourceError(
+                f"{path}: declares no coordinate reference system and its "
+                "coordinates are not longitude/latitude; add a .prj or CRS"
+            )
         return gdf.set_crs(4326)
     if gdf.crs.to_epsg() != 4326:
         return gdf.to_crs(4326)
@@ -73,8 +75,10 @@ def _pick_field(gdf: gpd.GeoDataFrame, wanted: str | None, path: str | Path) -> 
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     if wanted is not None:
         if wanted not in columns:
-            raise SourceError(f"{path}: has no field {wanted!r}; its fields are "
-                              f"{', '.join(map(str, columns)) or 'none'}")
+            raise SourceError(
+                f"{path}: has no field {wanted!r}; its fields are "
+                f"{', '.join(map(str, columns)) or 'none'}"
+            )
         return wanted
     for guess in NAME_FIELD_GUESSES:
         if guess in columns:
@@ -82,12 +86,14 @@ def _pick_field(gdf: gpd.GeoDataFrame, wanted: str | None, path: str | Path) -> 
     for c in columns:
         if pd.api.types.is_string_dtype(gdf[c]) or gdf[c].dtype == object:
             return c
-    raise SourceError(f"{path}: no text field to name the neighbourhoods by; "
-                      "choose one with --name-field")
+    raise SourceError(
+        f"{path}: no text field to name the neighbourhoods by; choose one with --name-field"
+    )
 
 
-def read_neighbourhoods(path: str | Path, name_field: str | None = None,
-                        code_field: str | None = None) -> NeighbourhoodImport:
+def read_neighbourhoods(
+    path: str | Path, name_field: str | None = None, code_field: str | None = None
+) -> NeighbourhoodImport:
     """Read neighbourhood polygons from a vector file, repaired or refused with the reason."""
     gdf = read_vector_file(path)
     source_crs = gdf.crs.to_string() if gdf.crs is not None else None
@@ -102,26 +108,36 @@ def read_neighbourhoods(path: str | Path, name_field: str | None = None,
         name = "" if raw_name is None or pd.isna(raw_name) else str(raw_name).strip()
         label = name or f"feature {i + 1}"
         if not name:
-            result.rejected.append(Rejection(i, None, "no_name",
-                                             f"{label}: the field {name_col!r} is empty"))
+            result.rejected.append(
+                Rejection(i, None, "no_name", f"{label}: the field {name_col!r} is empty")
+            )
             continue
         if geom is None or geom.is_empty:
             result.rejected.append(Rejection(i, name, "empty", f"{label}: has no geometry"))
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            result.rejected.append(Rejection(i, name, "not_polygon",
-                                             f"{label}: is a {geom.geom_type}, not an area"))
+            result.rejected.append(
+                Rejection(i, name, "not_polygon", f"{label}: is a {geom.geom_type}, not an area")
+            )
             continue
         if not ok:
             reason = shapely.is_valid_reason(geom)
             fixed = shapely.make_valid(geom)
-            parts = [p for p in shapely.get_parts(fixed)
-                     if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+            parts = [
+                p
+                for p in shapely.get_parts(fixed)
+                if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty
+            ]
             fixed = shapely.union_all(parts) if parts else None
             if fixed is None or fixed.is_empty or fixed.area < 0.5 * geom.area:
-                result.rejected.append(Rejection(
-                    i, name, "invalid_polygon",
-                    f"{label}: its outline is invalid ({reason}) and cannot be repaired"))
+                result.rejected.append(
+                    Rejection(
+                        i,
+                        name,
+                        "invalid_polygon",
+                        f"{label}: its outline is invalid ({reason}) and cannot be repaired",
+                    )
+                )
                 continue
             result.repaired.append(f"{label}: repaired an invalid outline ({reason})")
             geom = fixed
@@ -135,18 +151,22 @@ def read_neighbourhoods(path: str | Path, name_field: str | None = None,
 
 def _measure(geoms: np.ndarray) -> np.ndarray:
     """Length for routes, area for areas, in local metres (only compared, never shown)."""
+
     def metric(c: np.ndarray) -> np.ndarray:
         out = np.empty_like(c)
         out[:, 0] = c[:, 0] * M_PER_DEG_LON * np.cos(np.radians(c[:, 1]))
         out[:, 1] = c[:, 1] * M_PER_DEG_LAT
         return out
+
     projected = shapely.transform(geoms, metric)
-    return np.where(shapely.get_dimensions(geoms) == 2, shapely.area(projected),
-                    shapely.length(projected))
+    return np.where(
+        shapely.get_dimensions(geoms) == 2, shapely.area(projected), shapely.length(projected)
+    )
 
 
-def assign_neighbourhoods(geometries: Sequence[BaseGeometry] | np.ndarray,
-                          neighbourhoods: Sequence[Neighbourhood]) -> list[int | None]:
+def assign_neighbourhoods(
+    geometries: Sequence[BaseGeometry] | np.ndarray, neighbourhoods: Sequence[Neighbourhood]
+) -> list[int | None]:
     """The neighbourhood id of each geometry (None outside all), by a geopandas spatial join.
 
     >>> assign_neighbourhoods([], [])
@@ -157,8 +177,11 @@ def assign_neighbourhoods(geometries: Sequence[BaseGeometry] | np.ndarray,
     if n == 0 or not neighbourhoods:
         return [None] * n
     left = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=4326))
-    right = gpd.GeoDataFrame({"nid": [nb.id for nb in neighbourhoods]},
-                             geometry=[nb.geometry for nb in neighbourhoods], crs=4326)
+    right = gpd.GeoDataFrame(
+        {"nid": [nb.id for nb in neighbourhoods]},
+        geometry=[nb.geometry for nb in neighbourhoods],
+        crs=4326,
+    )
     joined = gpd.sjoin(left, right, how="inner", predicate="intersects")
     out = np.full(n, -1, dtype=np.int64)
     if joined.empty:
@@ -176,8 +199,9 @@ def assign_neighbourhoods(geometries: Sequence[BaseGeometry] | np.ndarray,
         sel = multi[idx]
         m_idx, m_nid = idx[sel], nid[sel]
         nb_geom = dict(zip(right["nid"], right.geometry.values, strict=True))
-        overlap = _measure(shapely.intersection(geoms[m_idx],
-                                                np.array([nb_geom[k] for k in m_nid])))
+        overlap = _measure(
+            shapely.intersection(geoms[m_idx], np.array([nb_geom[k] for k in m_nid]))
+        )
         frame = pd.DataFrame({"idx": m_idx, "nid": m_nid, "overlap": overlap})
         best = frame.sort_values(["idx", "overlap", "nid"], ascending=[True, False, True])
         best = best.drop_duplicates("idx")

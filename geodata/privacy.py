@@ -73,10 +73,21 @@ def public_view(place: Place, grid_m: float = DEFAULT_GRID_M) -> PublicPlace:
     else:
         geometry, generalised = place.geometry, False
     return PublicPlace(
-        id=place.id, geometry=geometry, location_generalised=generalised, title=place.title,
-        narratives=list(place.narratives), category=place.category, period=place.period,
-        year_from=place.year_from, year_to=place.year_to, tags=list(place.tags),
-        licence=place.licence, attribution=place.attribution,
-        neighbourhood_id=place.neighbourhood_id, workshop=place.workshop,
-        created_at=place.created_at, updated_at=place.updated_at, version=place.version,
+        id=place.id,
+        geometry=geometry,
+        location_generalised=generalised,
+        title=place.title,
+        narratives=list(place.narratives),
+        category=place.category,
+        period=place.period,
+        year_from=place.year_from,
+        year_to=place.year_to,
+        tags=list(place.tags),
+        licence=place.licence,
+        attribution=place.attribution,
+        neighbourhood_id=place.neighbourhood_id,
+        workshop=place.workshop,
+        created_at=place.created_at,
+        updated_at=place.updated_at,
+        version=place.version,
     )

@@ -27,9 +27,16 @@ from web.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 CHROMIUM = os.environ.get("HERITAGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _required(name: str) -> bool:
@@ -91,8 +98,7 @@ def lisbon_store(store: PlaceStore) -> PlaceStore:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", tiles="none",
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", tiles="none", _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -174,7 +180,8 @@ def page(browser):
     def guard(route, request) -> None:
         host = request.url.split("/")[2] if "://" in request.url else ""
         if request.url.startswith(("data:", "blob:", "about:")) or host.startswith(
-                ("127.0.0.1", "localhost", "[::1]")):
+            ("127.0.0.1", "localhost", "[::1]")
+        ):
             route.continue_()
         else:
             pg.blocked_requests.append(request.url)  # type: ignore[attr-defined]

@@ -18,15 +18,31 @@ from geodata.errors import FieldProblem, HeritageError
 
 log = logging.getLogger("heritage_atlas")
 PROBLEM_TYPE = "application/problem+json"
-_TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404: "Not found",
-           405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",
-           413: "Too large", 415: "Unsupported media type", 422: "Invalid input",
-           429: "Too many requests", 500: "Server error"}
+_TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Server error",
+}
 
 
-def problem(status: int, detail: str, *, code: str | None = None,
-            errors: list[FieldProblem] | None = None, instance: str | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    errors: list[FieldProblem] | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A problem+json response; ``errors`` lists field-level problems."""
     body: dict[str, Any] = {
         "type": f"/problems/{code}" if code else "about:blank",
@@ -40,8 +56,9 @@ def problem(status: int, detail: str, *, code: str | None = None,
         body["instance"] = instance
     if errors:
         body["errors"] = [{"field": e.field, "code": e.code, "message": e.message} for e in errors]
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_TYPE,
-                    headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_TYPE, headers=headers
+    )
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -62,25 +79,43 @@ def _pydantic_message(err: dict[str, Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HeritageError)
     async def heritage_error(request: Request, exc: HeritageError) -> Response:
-        return problem(exc.status, exc.message, code=exc.code, errors=exc.problems,
-                       instance=request.url.path)
+        return problem(
+            exc.status, exc.message, code=exc.code, errors=exc.problems, instance=request.url.path
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        problems = [FieldProblem(_field_path(tuple(e.get("loc", ()))), e.get("type", "invalid"),
-                                 _pydantic_message(e)) for e in exc.errors()]
+        problems = [
+            FieldProblem(
+                _field_path(tuple(e.get("loc", ()))), e.get("type", "invalid"), _pydantic_message(e)
+            )
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
-        return problem(422, detail or "invalid input", code="invalid_input", errors=problems,
-                       instance=request.url.path)
+        return problem(
+            422,
+            detail or "invalid input",
+            code="invalid_input",
+            errors=problems,
+            instance=request.url.path,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
-        return problem(exc.status_code, detail, instance=request.url.path,
-                       headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code,
+            detail,
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "something went wrong on our side; it has been logged",
-                       code="server_error", instance=request.url.path)
+        return problem(
+            500,
+            "something went wrong on our side; it has been logged",
+            code="server_error",
+            instance=request.url.path,
+        )

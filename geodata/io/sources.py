@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,12 @@ from geodata.neighbourhoods import read_vector_file, to_wgs84
 
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
-_WGS84_CRS_NAMES = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84",
-                    "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
+_WGS84_CRS_NAMES = {
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "urn:ogc:def:crs:OGC::CRS84",
+    "urn:ogc:def:crs:EPSG::4326",
+    "EPSG:4326",
+}
 
 
 @dataclass
@@ -83,10 +86,9 @@ def read_geojson_bytes(data: bytes, label: str = "input") -> SourceFeatures | No
 
 def _number(text: str) -> Any:
     try:
-        value = float(text)
+        return float(text)
     except (TypeError, ValueError):
         return text  # left as text: validation says "coordinates must be numbers"
-    return value if math.isfinite(value) else value
 
 
 def read_csv_bytes(data: bytes, label: str = "input") -> SourceFeatures:
@@ -101,8 +103,10 @@ def read_csv_bytes(data: bytes, label: str = "input") -> SourceFeatures:
     lon = next((lower[n] for n in LON_NAMES if n in lower), None)
     lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
     if lon is None or lat is None:
-        raise SourceError(f"{label}: a CSV needs longitude and latitude columns (named lon/lat "
-                          f"or longitude/latitude); its columns are {', '.join(fields) or 'none'}")
+        raise SourceError(
+            f"{label}: a CSV needs longitude and latitude columns (named lon/lat "
+            f"or longitude/latitude); its columns are {', '.join(fields) or 'none'}"
+        )
     geoms, props, ids = [], [], []
     try:
         for row in reader:

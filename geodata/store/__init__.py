@@ -17,5 +17,6 @@ def open_store(url: str) -> PlaceStore:
         return store
     from geodata.errors import InvalidInput
 
-    raise InvalidInput(f"unsupported database URL {url!r}; use sqlite:///path/to/file.db",
-                       code="bad_database_url")
+    raise InvalidInput(
+        f"unsupported database URL {url!r}; use sqlite:///path/to/file.db", code="bad_database_url"
+    )

@@ -74,8 +74,9 @@ class PlaceStore(abc.ABC):
         """Remove a place for good; raise NotFound."""
 
     @abc.abstractmethod
-    def list(self, flt: PlaceFilter | None = None, *, limit: int | None = None,
-             offset: int = 0) -> Iterator[Place]:
+    def list(
+        self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[Place]:
         """Places matching ``flt``, oldest first (stable order for paging)."""
 
     @abc.abstractmethod

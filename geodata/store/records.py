@@ -13,11 +13,35 @@ from geodata.models import Consent, Narrative, Place, Provenance, Sensitivity, S
 
 # Column order used by every backend's INSERT and SELECT.
 COLUMNS = (
-    "id", "geom", "geom_type", "minx", "miny", "maxx", "maxy", "title", "narratives",
-    "category", "status", "period", "year_from", "year_to", "tags", "sensitivity", "licence",
-    "attribution", "consent_publish", "consent_open_data", "consent_research",
-    "consent_given_at", "contributor_name", "contributor_contact", "neighbourhood_id",
-    "workshop", "created_at", "updated_at", "version",
+    "id",
+    "geom",
+    "geom_type",
+    "minx",
+    "miny",
+    "maxx",
+    "maxy",
+    "title",
+    "narratives",
+    "category",
+    "status",
+    "period",
+    "year_from",
+    "year_to",
+    "tags",
+    "sensitivity",
+    "licence",
+    "attribution",
+    "consent_publish",
+    "consent_open_data",
+    "consent_research",
+    "consent_given_at",
+    "contributor_name",
+    "contributor_contact",
+    "neighbourhood_id",
+    "workshop",
+    "created_at",
+    "updated_at",
+    "version",
 )
 
 
@@ -33,26 +57,49 @@ def parse_iso(text: str) -> datetime:
 
 
 def narratives_json(narratives: Sequence[Narrative]) -> str:
-    return orjson.dumps([
-        {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
-        for n in narratives
-    ]).decode()
+    return orjson.dumps(
+        [
+            {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
+            for n in narratives
+        ]
+    ).decode()
 
 
-def place_row(p: Place, wkb: bytes | None = None,
-              bounds: Sequence[float] | None = None) -> tuple[Any, ...]:
+def place_row(
+    p: Place, wkb: bytes | None = None, bounds: Sequence[float] | None = None
+) -> tuple[Any, ...]:
     """One place as a row in :data:`COLUMNS` order (WKB and bounds may be precomputed)."""
     if wkb is None:
         wkb = shapely.to_wkb(p.geometry)
     if bounds is None:
         bounds = p.geometry.bounds
     return (
-        p.id, wkb, p.geometry.geom_type, *(float(b) for b in bounds), p.title,
-        narratives_json(p.narratives), p.category, str(p.status), p.period, p.year_from,
-        p.year_to, orjson.dumps(list(p.tags)).decode(), str(p.sensitivity), p.licence,
-        p.attribution, int(p.consent.publish), int(p.consent.open_data), int(p.consent.research),
-        iso(p.consent.given_at) if p.consent.given_at else None, p.contributor_name, p.contributor_contact,
-        p.neighbourhood_id, p.workshop, iso(p.created_at), iso(p.updated_at), p.version,
+        p.id,
+        wkb,
+        p.geometry.geom_type,
+        *(float(b) for b in bounds),
+        p.title,
+        narratives_json(p.narratives),
+        p.category,
+        str(p.status),
+        p.period,
+        p.year_from,
+        p.year_to,
+        orjson.dumps(list(p.tags)).decode(),
+        str(p.sensitivity),
+        p.licence,
+        p.attribution,
+        int(p.consent.publish),
+        int(p.consent.open_data),
+        int(p.consent.research),
+        iso(p.consent.given_at) if p.consent.given_at else None,
+        p.contributor_name,
+        p.contributor_contact,
+        p.neighbourhood_id,
+        p.workshop,
+        iso(p.created_at),
+        iso(p.updated_at),
+        p.version,
     )
 
 
@@ -77,16 +124,37 @@ def places_from_rows(rows: Sequence[Sequence[Any]]) -> list[Place]:
     geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
     out = []
     for r, g in zip(rows, geoms, strict=True):
-        out.append(Place(
-            id=r[0], geometry=g, title=r[7],
-            narratives=[Narrative(n["text"], n["language"], Provenance(n["provenance"]))
-                        for n in orjson.loads(r[8])],
-            category=r[9], status=Status(r[10]), period=r[11], year_from=r[12], year_to=r[13],
-            tags=orjson.loads(r[14]), sensitivity=Sensitivity(r[15]), licence=r[16],
-            attribution=r[17],
-            consent=Consent(publish=bool(r[18]), open_data=bool(r[19]), research=bool(r[20]),
-                            given_at=_ts(r[21]) if r[21] else None),
-            contributor_name=r[22], contributor_contact=r[23], neighbourhood_id=r[24],
-            workshop=r[25], created_at=_ts(r[26]), updated_at=_ts(r[27]), version=r[28],
-        ))
+        out.append(
+            Place(
+                id=r[0],
+                geometry=g,
+                title=r[7],
+                narratives=[
+                    Narrative(n["text"], n["language"], Provenance(n["provenance"]))
+                    for n in orjson.loads(r[8])
+                ],
+                category=r[9],
+                status=Status(r[10]),
+                period=r[11],
+                year_from=r[12],
+                year_to=r[13],
+                tags=orjson.loads(r[14]),
+                sensitivity=Sensitivity(r[15]),
+                licence=r[16],
+                attribution=r[17],
+                consent=Consent(
+                    publish=bool(r[18]),
+                    open_data=bool(r[19]),
+                    research=bool(r[20]),
+                    given_at=_ts(r[21]) if r[21] else None,
+                ),
+                contributor_name=r[22],
+                contributor_contact=r[23],
+                neighbourhood_id=r[24],
+                workshop=r[25],
+                created_at=_ts(r[26]),
+                updated_at=_ts(r[27]),
+                version=r[28],
+            )
+        )
     return out

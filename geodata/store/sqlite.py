@@ -33,8 +33,7 @@ from geodata.store.records import (
 )
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
-_INSERT = (f"INSERT INTO places ({', '.join(COLUMNS)}) "
-           f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+_INSERT = f"INSERT INTO places ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 _BATCH = 2000
 
 
@@ -62,8 +61,9 @@ class SQLiteStore(PlaceStore):
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=30.0)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -145,21 +145,25 @@ class SQLiteStore(PlaceStore):
         return n
 
     def get(self, place_id: str) -> Place:
-        row = self.conn.execute(f"SELECT {_SELECT} FROM places p WHERE p.id = ?",
-                                (place_id,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_SELECT} FROM places p WHERE p.id = ?", (place_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"there is no place {place_id}")
         return places_from_rows([row])[0]
 
     def update(self, place: Place, *, expected_version: int | None = None) -> Place:
         with self.transaction():
-            row = self.conn.execute("SELECT version FROM places WHERE id = ?",
-                                    (place.id,)).fetchone()
+            row = self.conn.execute(
+                "SELECT version FROM places WHERE id = ?", (place.id,)
+            ).fetchone()
             if row is None:
                 raise NotFound(f"there is no place {place.id}")
             if expected_version is not None and row[0] != expected_version:
-                raise Conflict(f"place {place.id} was changed by someone else (version {row[0]}"
-                               f", you had {expected_version}); reload it and try again")
+                raise Conflict(
+                    f"place {place.id} was changed by someone else (version {row[0]}"
+                    f", you had {expected_version}); reload it and try again"
+                )
             place.version = row[0] + 1
             place.updated_at = utcnow()
             values = place_row(place)
@@ -182,8 +186,10 @@ class SQLiteStore(PlaceStore):
             minx, miny, maxx, maxy = flt.bbox
             joins = " JOIN places_rtree r ON r.rid = p.rid"
             # R*Tree boxes are float32, rounded outward: recheck on the exact columns.
-            clauses += ["r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
-                        "p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?"]
+            clauses += [
+                "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
+                "p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?",
+            ]
             params += [minx, maxx, miny, maxy] * 2
         for column, value in (("p.category", flt.category), ("p.status", flt.status)):
             if value is None:
@@ -211,9 +217,11 @@ class SQLiteStore(PlaceStore):
             clauses.append("p.updated_at > ?")
             params.append(iso(flt.updated_since))
         if flt.language is not None:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(p.narratives) j WHERE "
-                           "lower(json_extract(j.value, '$.language')) = ? OR "
-                           "lower(json_extract(j.value, '$.language')) LIKE ?)")
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(p.narratives) j WHERE "
+                "lower(json_extract(j.value, '$.language')) = ? OR "
+                "lower(json_extract(j.value, '$.language')) LIKE ?)"
+            )
             lang = flt.language.lower()
             params += [lang, lang + "-%"]
         if flt.audience is not None:
@@ -232,11 +240,15 @@ class SQLiteStore(PlaceStore):
         if flt is None or flt.bbox is None:
             return places
         area = box(*flt.bbox)
-        return [p for p in places
-                if p.geometry.geom_type == "Point" or shapely.intersects(area, p.geometry)]
+        return [
+            p
+            for p in places
+            if p.geometry.geom_type == "Point" or shapely.intersects(area, p.geometry)
+        ]
 
-    def list(self, flt: PlaceFilter | None = None, *, limit: int | None = None,
-             offset: int = 0) -> Iterator[Place]:
+    def list(
+        self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[Place]:
         joins, where, params = self._where(flt)
         sql = f"SELECT {_SELECT} FROM places p{joins} WHERE {where} ORDER BY p.rid"
         if limit is not None or offset:
@@ -252,27 +264,37 @@ class SQLiteStore(PlaceStore):
             # Points are counted in SQL; only routes and areas need the exact test.
             points = self.conn.execute(
                 f"SELECT count(*) FROM places p{joins} WHERE {where} AND p.geom_type = 'Point'",
-                params).fetchone()[0]
-            others = [r[0] for r in self.conn.execute(
-                f"SELECT p.geom FROM places p{joins} WHERE {where} AND p.geom_type != 'Point'",
-                params)]
+                params,
+            ).fetchone()[0]
+            others = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT p.geom FROM places p{joins} WHERE {where} AND p.geom_type != 'Point'",
+                    params,
+                )
+            ]
             if others:
                 points += int(shapely.intersects(box(*flt.bbox), shapely.from_wkb(others)).sum())
             return points
-        return self.conn.execute(f"SELECT count(*) FROM places p{joins} WHERE {where}",
-                                 params).fetchone()[0]
+        return self.conn.execute(
+            f"SELECT count(*) FROM places p{joins} WHERE {where}", params
+        ).fetchone()[0]
 
     def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
         joins, where, params = self._where(flt)
         rows = self.conn.execute(
             f"SELECT p.neighbourhood_id, count(*) FROM places p{joins} WHERE {where} "
-            "GROUP BY p.neighbourhood_id", params).fetchall()
+            "GROUP BY p.neighbourhood_id",
+            params,
+        ).fetchall()
         return {nid: n for nid, n in rows}
 
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         with self.transaction():
-            self.conn.executemany("UPDATE places SET neighbourhood_id = ? WHERE id = ?",
-                                  [(nid, pid) for pid, nid in assignments])
+            self.conn.executemany(
+                "UPDATE places SET neighbourhood_id = ? WHERE id = ?",
+                [(nid, pid) for pid, nid in assignments],
+            )
 
     # -- neighbourhoods ------------------------------------------------------------
     def replace_neighbourhoods(
@@ -283,20 +305,28 @@ class SQLiteStore(PlaceStore):
             self.conn.execute("DELETE FROM neighbourhoods")
             self.conn.executemany(
                 "INSERT INTO neighbourhoods (id, name, code, geom) VALUES (?, ?, ?, ?)",
-                [(i, name, code, shapely.to_wkb(g))
-                 for i, (name, g, code) in enumerate(items, start=1)])
+                [
+                    (i, name, code, shapely.to_wkb(g))
+                    for i, (name, g, code) in enumerate(items, start=1)
+                ],
+            )
         return self.neighbourhoods()
 
     def neighbourhoods(self) -> list[Neighbourhood]:
         rows = self.conn.execute(
-            "SELECT id, name, code, geom FROM neighbourhoods ORDER BY id").fetchall()
+            "SELECT id, name, code, geom FROM neighbourhoods ORDER BY id"
+        ).fetchall()
         geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
-        return [Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
-                for r, g in zip(rows, geoms, strict=True)]
+        return [
+            Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
+            for r, g in zip(rows, geoms, strict=True)
+        ]
 
     # -- workshops -------------------------------------------------------------------
-    _WORKSHOP_COLUMNS = ("code, title, neighbourhood_id, starts_at, ends_at, moderation, "
-                         "languages, created_by, created_at")
+    _WORKSHOP_COLUMNS = (
+        "code, title, neighbourhood_id, starts_at, ends_at, moderation, "
+        "languages, created_by, created_at"
+    )
 
     def add_workshop(self, workshop: Workshop) -> Workshop:
         workshop.code = workshop.code.upper()
@@ -305,31 +335,49 @@ class SQLiteStore(PlaceStore):
                 self.conn.execute(
                     f"INSERT INTO workshops ({self._WORKSHOP_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (workshop.code, workshop.title, workshop.neighbourhood_id,
-                     iso(workshop.starts_at), iso(workshop.ends_at), str(workshop.moderation),
-                     orjson.dumps(workshop.languages).decode(), workshop.created_by,
-                     iso(workshop.created_at)))
+                    (
+                        workshop.code,
+                        workshop.title,
+                        workshop.neighbourhood_id,
+                        iso(workshop.starts_at),
+                        iso(workshop.ends_at),
+                        str(workshop.moderation),
+                        orjson.dumps(workshop.languages).decode(),
+                        workshop.created_by,
+                        iso(workshop.created_at),
+                    ),
+                )
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"the join code {workshop.code} is already taken") from exc
         return workshop
 
     @staticmethod
     def _workshop(row: tuple) -> Workshop:
-        return Workshop(code=row[0], title=row[1], neighbourhood_id=row[2],
-                        starts_at=parse_iso(row[3]), ends_at=parse_iso(row[4]),
-                        moderation=Moderation(row[5]), languages=orjson.loads(row[6]),
-                        created_by=row[7], created_at=parse_iso(row[8]))
+        return Workshop(
+            code=row[0],
+            title=row[1],
+            neighbourhood_id=row[2],
+            starts_at=parse_iso(row[3]),
+            ends_at=parse_iso(row[4]),
+            moderation=Moderation(row[5]),
+            languages=orjson.loads(row[6]),
+            created_by=row[7],
+            created_at=parse_iso(row[8]),
+        )
 
     def get_workshop(self, code: str) -> Workshop:
-        row = self.conn.execute(f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops WHERE code = ?",
-                                (code.strip().upper(),)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops WHERE code = ?",
+            (code.strip().upper(),),
+        ).fetchone()
         if row is None:
             raise NotFound(f"there is no workshop with the code {code!r}")
         return self._workshop(row)
 
     def workshops(self) -> list[Workshop]:
-        rows = self.conn.execute(f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops "
-                                 "ORDER BY created_at DESC").fetchall()
+        rows = self.conn.execute(
+            f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
+        ).fetchall()
         return [self._workshop(r) for r in rows]
 
 
