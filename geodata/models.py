@@ -84,6 +84,7 @@ class Place:
     consent: Consent = field(default_factory=Consent)
     contributor_name: str | None = None  # personal data: never exported or shown publicly
     contributor_contact: str | None = None  # personal data
+    display_name: str | None = None  # the name the contributor chose to have shown
     neighbourhood_id: int | None = None
     workshop: str | None = None
     created_at: datetime = field(default_factory=utcnow)

@@ -42,6 +42,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
     "version",
+    "display_name",
 )
 
 
@@ -100,6 +101,7 @@ def place_row(
         iso(p.created_at),
         iso(p.updated_at),
         p.version,
+        p.display_name,
     )
 
 
@@ -155,6 +157,7 @@ def places_from_rows(rows: Sequence[Sequence[Any]]) -> list[Place]:
                 created_at=_ts(r[26]),
                 updated_at=_ts(r[27]),
                 version=r[28],
+                display_name=r[29],
             )
         )
     return out
