@@ -131,3 +131,38 @@ class Workshop:
     def is_open(self, at: datetime | None = None) -> bool:
         at = at or utcnow()
         return self.starts_at <= at < self.ends_at
+
+
+def new_media_id() -> str:
+    return "md_" + secrets.token_urlsafe(9)
+
+
+@dataclass
+class Media:
+    """A photo of a place: a re-encoded image and its thumbnail, files under the media dir."""
+
+    place_id: str
+    mime_type: str
+    width: int
+    height: int
+    bytes: int
+    path: str  # relative to the media directory
+    thumb_path: str
+    thumb_width: int
+    thumb_height: int
+    sha256: str
+    caption: str | None = None
+    id: str = field(default_factory=new_media_id)
+    position: int = 0  # set by the store: 1, 2, 3... in the order photos were added
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class PlaceFlag:
+    """A hint for moderators about a place, e.g. that it may duplicate another one."""
+
+    place_id: str
+    kind: str  # "possible_duplicate"
+    other_place_id: str | None
+    detail: str
+    created_at: datetime = field(default_factory=utcnow)

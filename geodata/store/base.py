@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
 from shapely.geometry.base import BaseGeometry
 
-from geodata.models import Neighbourhood, Place, Status, Workshop
+from geodata.models import Media, Neighbourhood, Place, PlaceFlag, Status, Workshop
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,19 @@ class PlaceFilter:
     year_to: int | None = None
     # "map" or "open_data": only published places whose contributor consented to that use.
     audience: str | None = None
+    sensitivity: str | Sequence[str] | None = None  # "public", "generalised", "hidden"
+    title_contains: str | None = None  # substring of the title, case-insensitive (ASCII at least)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """The matching places whose bounding-box centre falls in one cell of a lon/lat grid."""
+
+    col: int  # floor(centre longitude / cell size)
+    row: int  # floor(centre latitude / cell size)
+    count: int
+    lon: float  # mean of the places' bounding-box centres
+    lat: float
 
 
 class PlaceStore(abc.ABC):
@@ -87,6 +100,15 @@ class PlaceStore(abc.ABC):
     def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
         """Matching places per neighbourhood id (``None`` for places outside every one)."""
 
+    @abc.abstractmethod
+    def cluster_grid(self, flt: PlaceFilter | None, cell_deg: float) -> list[GridCell]:
+        """Matching places aggregated on a grid of ``cell_deg`` degrees, in the database.
+
+        Each place counts in the cell holding the centre of its bounding box
+        (``floor(x / cell_deg)``, ``floor(y / cell_deg)``); ``flt.bbox`` selects places by
+        the spatial index as ``list`` does. Cells without places are left out; any order.
+        """
+
     # -- neighbourhoods ------------------------------------------------------
     @abc.abstractmethod
     def replace_neighbourhoods(
@@ -123,5 +145,75 @@ class PlaceStore(abc.ABC):
     def workshops(self) -> list[Workshop]:
         """All workshops, newest first."""
 
+    # -- contributions: edit tokens, flags, photos ------------------------------
+    @abc.abstractmethod
+    def set_edit_token_hash(self, place_id: str, token_hash: str) -> None:
+        """Store (or replace) the hash of a place's private edit token."""
+
+    @abc.abstractmethod
+    def edit_token_hash(self, place_id: str) -> str | None:
+        """The stored edit-token hash of a place, None if it has none (or does not exist)."""
+
+    @abc.abstractmethod
+    def add_flags(self, flags: Sequence[PlaceFlag]) -> None:
+        """Store moderator hints; a repeated (place, kind, other place) is ignored."""
+
+    @abc.abstractmethod
+    def flags(self, place_id: str | None = None, kind: str | None = None) -> list[PlaceFlag]:
+        """Hints, oldest first, for one place and/or of one kind (None: all)."""
+
+    @abc.abstractmethod
+    def add_media(self, media: Media) -> Media:
+        """Store a photo's record after the place's last one (sets ``position``); NotFound
+        if the place does not exist."""
+
+    @abc.abstractmethod
+    def media(self, place_id: str) -> list[Media]:
+        """A place's photos in order."""
+
+    @abc.abstractmethod
+    def media_for_places(self, place_ids: Sequence[str]) -> dict[str, list[Media]]:
+        """Photos of many places at once, each list in order (places without any left out)."""
+
+    @abc.abstractmethod
+    def get_media(self, media_id: str) -> Media:
+        """One photo's record; raise NotFound."""
+
+    @abc.abstractmethod
+    def delete_media(self, media_id: str) -> None:
+        """Forget a photo's record (its files are the caller's to remove); raise NotFound."""
+
+    # -- request bookkeeping shared by every worker ---------------------------
+    @abc.abstractmethod
+    def idempotent_response(self, key_hash: str) -> IdempotentResponse | None:
+        """The answer stored for an Idempotency-Key (hashed), if any."""
+
+    @abc.abstractmethod
+    def save_idempotent_response(self, key_hash: str, response: IdempotentResponse) -> None:
+        """Remember the answer for an Idempotency-Key; raise Conflict if it is taken."""
+
+    @abc.abstractmethod
+    def purge_idempotent_responses(self, before: datetime) -> int:
+        """Forget answers stored before ``before``; return how many."""
+
+    @abc.abstractmethod
+    def count_hit(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
+        """Count one hit in ``bucket``'s current fixed window of ``window_s`` seconds and
+        return the window's hits so far (this one included); older windows are dropped."""
+
+    @abc.abstractmethod
+    def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
+        """A service-wide secret; the first caller's ``create()`` value wins for everyone."""
+
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to close
         """Release connections."""
+
+
+@dataclass(frozen=True)
+class IdempotentResponse:
+    """The first answer to a request made with an Idempotency-Key."""
+
+    request_hash: str  # what the request was: a retry must match it
+    status: int
+    body: bytes  # as the backend keeps it (the web layer encrypts it first)
+    created_at: datetime
