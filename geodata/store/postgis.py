@@ -1,0 +1,550 @@
+"""The PostgreSQL + PostGIS backend: GiST-indexed geometry, pooled connections, streaming.
+
+Connections come from a ``psycopg_pool.ConnectionPool`` in autocommit mode. Outside a
+transaction every call borrows one and each write commits before it returns (with
+``synchronous_commit=on``, so an acknowledged write survives a crash). Inside
+:meth:`PostGISStore.transaction` the thread keeps one connection until the outer block
+ends, as :class:`~geodata.store.sqlite.SQLiteStore` does; a nested block, and every
+write method, runs in a savepoint so a failed write never poisons the outer transaction.
+Lists stream from a server-side (named) cursor, a batch at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+from shapely.geometry.base import BaseGeometry
+
+from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
+from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
+from geodata.store.base import GridCell, PlaceFilter, PlaceStore
+from geodata.store.postgis_contributions import ContributionsMixin
+from geodata.store.records import COLUMNS, iso, place_row, place_rows, places_from_rows
+
+URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgis://", "postgres://")
+_BOUNDS = ("minx", "miny", "maxx", "maxy")
+# Stored columns: the shared order less the bounds, which PostGIS derives from the geometry.
+_STORED = tuple(c for c in COLUMNS if c not in _BOUNDS)
+_SELECT_EXPR = {
+    "geom": "ST_AsBinary(p.geom)",
+    "minx": "ST_XMin(p.geom)",
+    "miny": "ST_YMin(p.geom)",
+    "maxx": "ST_XMax(p.geom)",
+    "maxy": "ST_YMax(p.geom)",
+    "narratives": "p.narratives::text",
+    "tags": "p.tags::text",
+}
+_SELECT = ", ".join(_SELECT_EXPR.get(c, f"p.{c}") for c in COLUMNS)
+_PLACEHOLDER = {"geom": "ST_GeomFromWKB(%s, 4326)", "narratives": "%s::jsonb", "tags": "%s::jsonb"}
+_INSERT = (
+    f"INSERT INTO places ({', '.join(_STORED)}) "
+    f"VALUES ({', '.join(_PLACEHOLDER.get(c, '%s') for c in _STORED)})"
+)
+_SETS = ", ".join(f"{c} = {_PLACEHOLDER.get(c, '%s')}" for c in _STORED[1:])
+_UPDATE = f"UPDATE places SET {_SETS} WHERE id = %s"
+_BOOLEAN = {
+    i for i, c in enumerate(COLUMNS) if c.startswith("consent_") and c != "consent_given_at"
+}
+_BATCH = 2000
+# Any constant works; it only has to be the same in every process migrating this database.
+_MIGRATION_LOCK = 0x4E52_4154_4C41  # "HERITAGE ATLAS", roughly
+_cursor_names = itertools.count()
+
+
+class DatabaseUnavailable(HeritageError):
+    """PostgreSQL cannot be reached, or every pooled connection stayed busy too long."""
+
+    code = "database_unavailable"
+    status = 503
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, SQL) for every PostGIS migration shipped with the package, in order."""
+    folder = resources.files("geodata.store") / "migrations" / "postgis"
+    out = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version, name = entry.name.removesuffix(".sql").split("_", 1)
+            out.append((int(version), name, entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def parse_url(url: str) -> tuple[str, str | None]:
+    """A libpq connection string and schema from a database URL.
+
+    Accepts ``postgresql://``, ``postgresql+psycopg://`` and ``postgis://``; an optional
+    ``?schema=name`` query parameter puts every table in that schema (created on migrate).
+    """
+    scheme = next((s for s in URL_SCHEMES if url.startswith(s)), None)
+    if scheme is None:
+        raise InvalidInput(f"not a PostgreSQL URL: {url!r}", code="bad_database_url")
+    parts = urlsplit("postgresql://" + url.removeprefix(scheme))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema or None
+
+
+def _pg_row(row: Sequence[Any]) -> list[Any]:
+    """A shared-order row (from records.place_row) as the values of :data:`_STORED`."""
+    return [bool(v) if i in _BOOLEAN else v for i, v in enumerate(row) if COLUMNS[i] not in _BOUNDS]
+
+
+class PostGISStore(ContributionsMixin, PlaceStore):
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
+    ) -> None:
+        self.conninfo, self.schema = parse_url(url)
+        self.timeout = timeout
+        self._local = threading.local()
+        self.pool = ConnectionPool(
+            self.conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            open=True,
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            name="heritage-atlas",
+        )
+
+    def _configure(self, conn: psycopg.Connection) -> None:
+        # UTC so timestamptz values read back as the UTC instants the models hold;
+        # synchronous_commit on whatever the server default, so a commit is on disk.
+        conn.execute("SET TIME ZONE 'UTC'")
+        conn.execute("SET synchronous_commit = on")
+        if self.schema:
+            conn.execute(
+                sql.SQL("SET search_path TO {}, public").format(sql.Identifier(self.schema))
+            )
+
+    # -- connections and transactions -----------------------------------------
+    @contextmanager
+    def _borrow(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection; a clear error instead of PoolTimeout when none comes."""
+        try:
+            conn = self.pool.getconn(timeout=self.timeout)
+        except PoolTimeout:
+            raise DatabaseUnavailable(self._why_unavailable()) from None
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)  # the pool rolls back anything left open
+
+    def _why_unavailable(self) -> str:
+        try:
+            psycopg.connect(self.conninfo, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            return f"cannot connect to the PostgreSQL database: {reason}"
+        return (
+            f"no database connection became free within {self.timeout:g} s "
+            f"(pool of {self.pool.max_size}); the server is overloaded"
+        )
+
+    @property
+    def _held(self) -> psycopg.Connection | None:
+        """The connection of this thread's open transaction, if any."""
+        return getattr(self._local, "conn", None)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """This thread's transaction connection, or a pooled one for a single statement."""
+        held = self._held
+        if held is not None:
+            yield held
+        else:
+            with self._borrow() as conn:
+                yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        held = self._held
+        if held is not None:
+            with held.transaction():  # a savepoint inside the outer transaction
+                yield
+            return
+        with self._borrow() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():
+                    yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection]:
+        with self.transaction():
+            yield self._held  # type: ignore[misc]
+
+    def _fetchall(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._connection() as conn:
+            return conn.execute(query, params).fetchall()
+
+    def _fetchone(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self._connection() as conn:
+            return conn.execute(query, params).fetchone()
+
+    def migrate(self) -> None:
+        with self._write() as conn:
+            # Two processes starting together: the second waits here, then finds no work.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            if self.schema:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer "
+                "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL "
+                "DEFAULT now())"
+            )
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, name, script in migrations():
+                if version not in done:
+                    conn.execute(script)  # type: ignore[arg-type] - our own trusted files
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (version, name),
+                    )
+
+    def schema_version(self) -> int:
+        row = self._fetchone("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return row[0] if row else 0
+
+    def reset_for_tests(self) -> None:
+        """Empty every table (the schema stays migrated); for test fixtures only."""
+        with self._write() as conn:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename NOT IN ('schema_migrations', 'spatial_ref_sys')"
+                )
+            ]
+            if tables:
+                conn.execute(
+                    sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                        sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+                    )
+                )
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # -- places ----------------------------------------------------------------
+    def add(self, place: Place) -> Place:
+        with self._write() as conn:
+            cur = conn.execute(_INSERT + " ON CONFLICT (id) DO NOTHING", _pg_row(place_row(place)))
+            if cur.rowcount == 0:
+                raise Conflict(f"a place with id {place.id} already exists")
+        return place
+
+    def add_many(self, places: Iterable[Place]) -> int:
+        n = 0
+        try:
+            with self._write() as conn:
+                batch: list[Place] = []
+                for p in itertools.chain(places, [None]):
+                    if p is not None:
+                        batch.append(p)
+                    if batch and (p is None or len(batch) >= _BATCH):
+                        self._copy_places(conn, batch)
+                        n += len(batch)
+                        batch = []
+        except psycopg.errors.UniqueViolation as exc:
+            raise Conflict(
+                "a place with one of these ids already exists; nothing was added"
+            ) from exc
+        return n
+
+    @staticmethod
+    def _copy_places(conn: psycopg.Connection, places: list[Place]) -> None:
+        """COPY a batch in (EWKB hex carries the SRID the geometry column demands)."""
+        geoms = shapely.set_srid(
+            shapely.from_wkb(shapely.to_wkb([p.geometry for p in places])), 4326
+        )
+        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
+        geom_at = _STORED.index("geom")
+        with conn.cursor().copy(f"COPY places ({', '.join(_STORED)}) FROM STDIN") as copy:
+            for row, hexed in zip(place_rows(places), hexes, strict=True):
+                values = _pg_row(row)
+                values[geom_at] = hexed
+                copy.write_row(values)
+
+    def get(self, place_id: str) -> Place:
+        row = self._fetchone(f"SELECT {_SELECT} FROM places p WHERE p.id = %s", (place_id,))
+        if row is None:
+            raise NotFound(f"there is no place {place_id}")
+        return places_from_rows([row])[0]
+
+    def update(self, place: Place, *, expected_version: int | None = None) -> Place:
+        with self._write() as conn:
+            # FOR UPDATE: a concurrent update waits, then sees the new version.
+            row = conn.execute(
+                "SELECT version FROM places WHERE id = %s FOR UPDATE", (place.id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"there is no place {place.id}")
+            if expected_version is not None and row[0] != expected_version:
+                raise Conflict(
+                    f"place {place.id} was changed by someone else (version {row[0]}"
+                    f", you had {expected_version}); reload it and try again"
+                )
+            version, updated_at = place.version, place.updated_at
+            place.version = row[0] + 1
+            place.updated_at = utcnow()
+            try:
+                conn.execute(_UPDATE, (*_pg_row(place_row(place))[1:], place.id))
+            except BaseException:
+                place.version, place.updated_at = version, updated_at
+                raise
+        return place
+
+    def delete(self, place_id: str) -> None:
+        with self._write() as conn:
+            if conn.execute("DELETE FROM places WHERE id = %s", (place_id,)).rowcount == 0:
+                raise NotFound(f"there is no place {place_id}")
+
+    @staticmethod
+    def _where(flt: PlaceFilter | None) -> tuple[str, list[Any]]:
+        """WHERE clause and parameters for a filter (every test runs in the database)."""
+        if flt is None:
+            return "TRUE", []
+        clauses: list[str] = []
+        params: list[Any] = []
+        if flt.bbox is not None:
+            # ST_Intersects uses the GiST index for the box test, then tests exactly.
+            clauses.append("ST_Intersects(p.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+            params += [float(v) for v in flt.bbox]
+        for column, value in (("p.category", flt.category), ("p.status", flt.status)):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                clauses.append(f"{column} = %s")
+                params.append(str(value))
+            else:
+                clauses.append(f"{column} = ANY(%s)")
+                params.append([str(v) for v in value])
+        if flt.neighbourhood_id is not None:
+            clauses.append("p.neighbourhood_id = %s")
+            params.append(flt.neighbourhood_id)
+        if flt.workshop is not None:
+            clauses.append("p.workshop = %s")
+            params.append(flt.workshop)
+        for column, op, value in (
+            ("created_at", ">=", flt.since),
+            ("created_at", "<", flt.until),
+            ("updated_at", ">", flt.updated_since),
+        ):
+            if value is not None:
+                clauses.append(f"p.{column} {op} %s::timestamptz")
+                params.append(iso(value))
+        if flt.language is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(p.narratives) j "
+                "WHERE lower(j->>'language') = %s OR lower(j->>'language') LIKE %s)"
+            )
+            lang = flt.language.lower()
+            params += [lang, lang + "-%"]
+        if flt.audience is not None:
+            column = {"map": "consent_publish", "open_data": "consent_open_data"}[flt.audience]
+            clauses.append(f"p.status = 'published' AND p.{column}")
+        if flt.year_from is not None:
+            clauses.append("coalesce(p.year_to, p.year_from) >= %s")
+            params.append(flt.year_from)
+        if flt.year_to is not None:
+            clauses.append("coalesce(p.year_from, p.year_to) <= %s")
+            params.append(flt.year_to)
+        return " AND ".join(clauses) or "TRUE", params
+
+    def list(
+        self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[Place]:
+        where, params = self._where(flt)
+        query = f"SELECT {_SELECT} FROM places p WHERE {where} ORDER BY p.rid"
+        if limit is not None or offset:
+            query += " LIMIT %s OFFSET %s"
+            params = [*params, limit, offset]
+        if limit is not None and limit <= _BATCH:
+            # One page: a plain query is one round trip, a cursor would be three.
+            yield from places_from_rows(self._fetchall(query, params))
+            return
+        held = self._held
+        if held is not None:
+            yield from self._stream(held, query, params)
+            return
+        with self._borrow() as conn, conn.transaction():
+            yield from self._stream(conn, query, params)
+
+    @staticmethod
+    def _stream(conn: psycopg.Connection, query: str, params: list[Any]) -> Iterator[Place]:
+        """Rows from a server-side cursor, a batch at a time: constant memory for exports."""
+        with conn.cursor(name=f"places_{next(_cursor_names)}") as cur:
+            cur.execute(query, params)
+            while rows := cur.fetchmany(_BATCH):
+                yield from places_from_rows(rows)
+
+    def count(self, flt: PlaceFilter | None = None) -> int:
+        where, params = self._where(flt)
+        row = self._fetchone(f"SELECT count(*) FROM places p WHERE {where}", params)
+        return row[0] if row else 0
+
+    def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
+        where, params = self._where(flt)
+        rows = self._fetchall(
+            f"SELECT p.neighbourhood_id, count(*) FROM places p WHERE {where} "
+            "GROUP BY p.neighbourhood_id",
+            params,
+        )
+        return {nid: n for nid, n in rows}
+
+    def cluster_grid(self, flt: PlaceFilter | None, cell_deg: float) -> list[GridCell]:
+        where, params = self._where(flt)
+        # Box centres from the geometry itself (exact doubles, like SQLite's bounds columns).
+        rows = self._fetchall(
+            "SELECT floor(cx / %s)::bigint AS col, floor(cy / %s)::bigint AS row, "
+            "count(*), avg(cx), avg(cy) FROM (SELECT (ST_XMin(p.geom) + ST_XMax(p.geom)) / 2 "
+            "AS cx, (ST_YMin(p.geom) + ST_YMax(p.geom)) / 2 AS cy FROM places p "
+            f"WHERE {where}) c GROUP BY 1, 2",
+            [float(cell_deg), float(cell_deg), *params],
+        )
+        return [GridCell(int(c), int(r), n, float(x), float(y)) for c, r, n, x, y in rows]
+
+    def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
+        pairs = list(assignments)
+        with self._write() as conn:
+            # One statement over two arrays instead of a round trip per place.
+            conn.execute(
+                "UPDATE places p SET neighbourhood_id = a.nid "
+                "FROM unnest(%s::text[], %s::integer[]) AS a(id, nid) WHERE p.id = a.id",
+                ([pid for pid, _ in pairs], [nid for _, nid in pairs]),
+            )
+
+    def assign_neighbourhoods_in_db(self, place_ids: Sequence[str] | None = None) -> int:
+        """Set each place's neighbourhood in the database; return how many places changed.
+
+        Same rule as :func:`geodata.neighbourhoods.assign_neighbourhoods`: a point goes to
+        the lowest-id neighbourhood containing it; a route or an area to the one it
+        overlaps most (geodesic length or area of ``ST_Intersection``), ties to the
+        lowest id; a place outside every neighbourhood gets none. ``place_ids`` limits it.
+        """
+        scope, params = ("", []) if place_ids is None else ("AND p.id = ANY(%s)", [list(place_ids)])
+        with self._write() as conn:
+            cur = conn.execute(
+                f"""
+                UPDATE places p SET neighbourhood_id = best.nid
+                FROM places q LEFT JOIN LATERAL (
+                    SELECT n.id AS nid FROM neighbourhoods n
+                    WHERE ST_Intersects(q.geom, n.geom)
+                    ORDER BY CASE
+                        WHEN ST_Dimension(q.geom) = 0 OR ST_CoveredBy(q.geom, n.geom)
+                            THEN 'Infinity'::float8
+                        WHEN ST_Dimension(q.geom) = 2
+                            THEN ST_Area(ST_Intersection(q.geom, n.geom)::geography)
+                        ELSE ST_Length(ST_Intersection(q.geom, n.geom)::geography)
+                    END DESC, n.id
+                    LIMIT 1) best ON TRUE
+                WHERE p.rid = q.rid {scope}
+                  AND p.neighbourhood_id IS DISTINCT FROM best.nid""",
+                params,
+            )
+            return cur.rowcount
+
+    # -- neighbourhoods ------------------------------------------------------------
+    def replace_neighbourhoods(
+        self, items: Sequence[tuple[str, BaseGeometry, str | None]]
+    ) -> list[Neighbourhood]:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE places SET neighbourhood_id = NULL WHERE neighbourhood_id IS NOT NULL"
+            )
+            conn.execute("DELETE FROM neighbourhoods")
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO neighbourhoods (id, name, code, geom) "
+                    "VALUES (%s, %s, %s, ST_GeomFromWKB(%s, 4326))",
+                    [
+                        (i, name, code, shapely.to_wkb(g))
+                        for i, (name, g, code) in enumerate(items, start=1)
+                    ],
+                )
+        return self.neighbourhoods()
+
+    def neighbourhoods(self) -> list[Neighbourhood]:
+        rows = self._fetchall(
+            "SELECT id, name, code, ST_AsBinary(geom) FROM neighbourhoods ORDER BY id"
+        )
+        geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else []
+        return [
+            Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
+            for r, g in zip(rows, geoms, strict=True)
+        ]
+
+    # -- workshops -------------------------------------------------------------------
+    _WORKSHOP_COLUMNS = (
+        "code, title, neighbourhood_id, starts_at, ends_at, moderation, "
+        "languages, created_by, created_at"
+    )
+
+    def add_workshop(self, workshop: Workshop) -> Workshop:
+        workshop.code = workshop.code.upper()
+        with self._write() as conn:
+            cur = conn.execute(
+                f"INSERT INTO workshops ({self._WORKSHOP_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT (code) DO NOTHING",
+                (
+                    workshop.code,
+                    workshop.title,
+                    workshop.neighbourhood_id,
+                    iso(workshop.starts_at),
+                    iso(workshop.ends_at),
+                    str(workshop.moderation),
+                    orjson.dumps(workshop.languages).decode(),
+                    workshop.created_by,
+                    iso(workshop.created_at),
+                ),
+            )
+            if cur.rowcount == 0:
+                raise Conflict(f"the join code {workshop.code} is already taken")
+        return workshop
+
+    _WORKSHOP_SELECT = _WORKSHOP_COLUMNS.replace("languages", "languages::text")
+
+    @staticmethod
+    def _workshop(row: tuple) -> Workshop:
+        return Workshop(
+            code=row[0],
+            title=row[1],
+            neighbourhood_id=row[2],
+            starts_at=row[3],
+            ends_at=row[4],
+            moderation=Moderation(row[5]),
+            languages=orjson.loads(row[6]),
+            created_by=row[7],
+            created_at=row[8],
+        )
+
+    def get_workshop(self, code: str) -> Workshop:
+        row = self._fetchone(
+            f"SELECT {self._WORKSHOP_SELECT} FROM workshops WHERE code = %s",
+            (code.strip().upper(),),
+        )
+        if row is None:
+            raise NotFound(f"there is no workshop with the code {code!r}")
+        return self._workshop(row)
+
+    def workshops(self) -> list[Workshop]:
+        rows = self._fetchall(
+            f"SELECT {self._WORKSHOP_SELECT} FROM workshops ORDER BY created_at DESC"
+        )
+        return [self._workshop(r) for r in rows]
