@@ -30,7 +30,7 @@ from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
 from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
 from geodata.store.base import GridCell, PlaceFilter, PlaceStore
 from geodata.store.postgis_contributions import ContributionsMixin
-from geodata.store.records import COLUMNS, iso, place_row, place_rows, places_from_rows
+from geodata.store.records import COLUMNS, iso, place_row, places_from_rows
 
 URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgis://", "postgres://")
 _BOUNDS = ("minx", "miny", "maxx", "maxy")
@@ -57,6 +57,7 @@ _BOOLEAN = {
     i for i, c in enumerate(COLUMNS) if c.startswith("consent_") and c != "consent_given_at"
 }
 _BATCH = 2000
+_ANALYZE_AFTER = 10_000
 # Any constant works; it only has to be the same in every process migrating this database.
 _MIGRATION_LOCK = 0x4E52_4154_4C41  # "HERITAGE ATLAS", roughly
 _cursor_names = itertools.count()
@@ -94,6 +95,12 @@ def parse_url(url: str) -> tuple[str, str | None]:
     schema = next((v for k, v in query if k == "schema"), None)
     rest = urlencode([(k, v) for k, v in query if k != "schema"])
     return urlunsplit(parts._replace(query=rest)), schema or None
+
+
+def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def _pg_row(row: Sequence[Any]) -> list[Any]:
@@ -253,33 +260,26 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         n = 0
         try:
             with self._write() as conn:
-                batch: list[Place] = []
-                for p in itertools.chain(places, [None]):
-                    if p is not None:
-                        batch.append(p)
-                    if batch and (p is None or len(batch) >= _BATCH):
-                        self._copy_places(conn, batch)
-                        n += len(batch)
-                        batch = []
+                for batch in _batches(places, _BATCH):
+                    self._copy_places(conn, batch)
+                    n += len(batch)
         except psycopg.errors.UniqueViolation as exc:
             raise Conflict(
                 "a place with one of these ids already exists; nothing was added"
             ) from exc
+        if n >= _ANALYZE_AFTER and self._held is None:
+            self.analyze()  # a fresh bulk load has no statistics yet: plans would be blind
         return n
 
     @staticmethod
     def _copy_places(conn: psycopg.Connection, places: list[Place]) -> None:
         """COPY a batch in (EWKB hex carries the SRID the geometry column demands)."""
-        geoms = shapely.set_srid(
-            shapely.from_wkb(shapely.to_wkb([p.geometry for p in places])), 4326
-        )
+        geoms = shapely.set_srid([p.geometry for p in places], 4326)
         hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        geom_at = _STORED.index("geom")
+        no_bounds = (0.0, 0.0, 0.0, 0.0)  # not stored: PostGIS derives them
         with conn.cursor().copy(f"COPY places ({', '.join(_STORED)}) FROM STDIN") as copy:
-            for row, hexed in zip(place_rows(places), hexes, strict=True):
-                values = _pg_row(row)
-                values[geom_at] = hexed
-                copy.write_row(values)
+            for p, hexed in zip(places, hexes, strict=True):
+                copy.write_row(_pg_row(place_row(p, hexed, no_bounds)))
 
     def get(self, place_id: str) -> Place:
         row = self._fetchone(f"SELECT {_SELECT} FROM places p WHERE p.id = %s", (place_id,))
@@ -367,16 +367,24 @@ class PostGISStore(ContributionsMixin, PlaceStore):
             params.append(flt.year_to)
         return " AND ".join(clauses) or "TRUE", params
 
-    def list(
-        self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
-    ) -> Iterator[Place]:
-        where, params = self._where(flt)
+    @classmethod
+    def _list_query(
+        cls, flt: PlaceFilter | None, limit: int | None, offset: int
+    ) -> tuple[str, list[Any], bool]:
+        """The SELECT behind :meth:`list`, its parameters, and whether it streams."""
+        where, params = cls._where(flt)
         query = f"SELECT {_SELECT} FROM places p WHERE {where} ORDER BY p.rid"
         if limit is not None or offset:
             query += " LIMIT %s OFFSET %s"
             params = [*params, limit, offset]
-        if limit is not None and limit <= _BATCH:
-            # One page: a plain query is one round trip, a cursor would be three.
+        # One page: a plain query is one round trip, a cursor would be three.
+        return query, params, limit is None or limit > _BATCH
+
+    def list(
+        self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[Place]:
+        query, params, streams = self._list_query(flt, limit, offset)
+        if not streams:
             yield from places_from_rows(self._fetchall(query, params))
             return
         held = self._held
@@ -385,6 +393,26 @@ class PostGISStore(ContributionsMixin, PlaceStore):
             return
         with self._borrow() as conn, conn.transaction():
             yield from self._stream(conn, query, params)
+
+    def explain(
+        self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> str:
+        """PostgreSQL's plan for ``list(flt, limit=..., offset=...)``, as EXPLAIN prints it.
+
+        A streamed list is explained as the cursor it declares: PostgreSQL plans a cursor
+        for its first rows (``cursor_tuple_fraction``), so its plan can differ from a SELECT.
+        """
+        query, params, streams = self._list_query(flt, limit, offset)
+        if streams:
+            query = f"DECLARE explained CURSOR FOR {query}"
+        with self._connection() as conn, conn.transaction():
+            rows = conn.execute(f"EXPLAIN {query}", params).fetchall()
+        return "\n".join(r[0] for r in rows)
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (after a bulk import, before autovacuum does)."""
+        with self._connection() as conn:
+            conn.execute("ANALYZE places")
 
     @staticmethod
     def _stream(conn: psycopg.Connection, query: str, params: list[Any]) -> Iterator[Place]:

@@ -1,0 +1,264 @@
+"""What only the PostGIS backend has: the GiST index, server-side cursors, pooled
+connections, advisory-locked migrations and neighbourhood assignment in the database.
+
+Runs on the ``store`` fixture restricted to PostGIS: skipped without
+``HERITAGE_TEST_POSTGIS_URL``, a failure with ``HERITAGE_REQUIRE_POSTGIS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import numpy as np
+import psycopg
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, Polygon, box
+
+from geodata.demo import load_demo
+from geodata.errors import Conflict
+from geodata.models import Narrative, Place, Status
+from geodata.neighbourhoods import assign_neighbourhoods
+from geodata.store import open_store
+from geodata.store.base import PlaceFilter
+
+pytestmark = [pytest.mark.postgis, pytest.mark.parametrize("backend", ["postgis"], indirect=True)]
+
+URL = os.environ.get("HERITAGE_TEST_POSTGIS_URL", "")
+
+
+def make_place(geometry, **kw) -> Place:
+    return Place(
+        geometry=geometry,
+        title=kw.pop("title", "Lugar"),
+        narratives=[Narrative("Uma história.", "pt")],
+        category="building",
+        status=kw.pop("status", Status.PUBLISHED),
+        **kw,
+    )
+
+
+def grid_of_points(n: int, seed: int = 7) -> list[Place]:
+    """``n`` points spread over Lisbon (about 0.1 x 0.1 degrees)."""
+    rng = np.random.default_rng(seed)
+    xs = rng.uniform(-9.23, -9.09, n)
+    ys = rng.uniform(38.69, 38.80, n)
+    return [make_place(Point(x, y)) for x, y in zip(xs, ys, strict=True)]
+
+
+def last_queries() -> dict[int, str]:
+    """The last query of every other session on this database, by backend pid."""
+    with psycopg.connect(URL, autocommit=True) as conn:
+        return dict(
+            conn.execute(
+                "SELECT pid, query FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND datname = current_database()"
+            ).fetchall()
+        )
+
+
+def test_a_small_bbox_query_uses_the_gist_index(store):
+    store.add_many(grid_of_points(20_000))  # large enough that a scan would cost more
+    store.analyze()
+    flt = PlaceFilter(bbox=(-9.15, 38.72, -9.14, 38.73))
+    plan = store.explain(flt)
+    assert "places_geom" in plan, plan
+    assert "st_intersects(geom" in plan, plan  # the exact test after the index's box test
+    paged = store.explain(flt, limit=50)
+    assert "places_geom" in paged, paged
+
+
+def test_the_bbox_filter_is_exact_for_routes_and_areas(store):
+    # Bounding boxes overlap the query box, the shapes themselves do not.
+    diagonal = LineString([(0.0, 0.0), (1.0, 1.0)])
+    ring = Polygon(
+        [(0, 0), (1, 0), (1, 1), (0, 1)], [[(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)]]
+    )
+    crossing = LineString([(0.0, 1.0), (1.0, 0.0)])
+    for g in (diagonal, ring, crossing):
+        store.add(make_place(g))
+    query = (0.6, 0.2, 0.8, 0.3)  # below the diagonal, inside the hole, on the crossing line
+    got = {p.geometry.wkt for p in store.list(PlaceFilter(bbox=query))}
+    assert got == {crossing.wkt}
+    assert store.count(PlaceFilter(bbox=query)) == 1
+    expected = {g.wkt for g in (diagonal, ring, crossing) if g.intersects(box(*query))}
+    assert got == expected
+
+
+def test_a_long_list_streams_from_a_server_side_cursor(store):
+    store.add_many(grid_of_points(5_000))
+    places = store.list(PlaceFilter(status="published"))
+    first = next(places)  # one batch fetched, the rest waits on the server
+    fetching = {
+        pid: q
+        for pid, q in last_queries().items()
+        if q.startswith("FETCH FORWARD") and '"places_' in q
+    }
+    assert fetching, "no session is fetching from a named cursor"
+    rest = list(places)
+    assert len(rest) + 1 == 5_000
+    assert first.id not in {p.id for p in rest}
+    after = last_queries()
+    # Exhausted: the cursor's session moved on (closed it, committed, back in the pool).
+    assert all(after.get(pid) != q for pid, q in fetching.items())
+
+
+def test_an_export_cursor_reads_in_key_order_without_sorting(store):
+    store.add_many(grid_of_points(20_000))
+    store.analyze()
+    plan = store.explain(PlaceFilter(audience="open_data"))
+    # Rows come off the primary key in order: the first batch leaves before the last is read.
+    assert "places_pkey" in plan and "Sort" not in plan, plan
+    assert len(list(store.list(limit=20, offset=19_990))) == 10
+
+
+def test_a_stream_inside_a_transaction_sees_its_own_writes(store):
+    with store.transaction():
+        store.add_many(grid_of_points(2_500))
+        ids = [p.id for p in store.list()]
+        assert len(ids) == 2_500
+        for place in store.list(limit=3):
+            place.title = "renamed"
+            store.update(place)
+    assert store.count() == 2_500
+    assert sum(p.title == "renamed" for p in store.list()) == 3
+
+
+def test_a_failed_write_inside_a_transaction_leaves_it_usable(store):
+    a, b = make_place(Point(-9.14, 38.71)), make_place(Point(-9.13, 38.72))
+    with store.transaction():
+        store.add(a)
+        with pytest.raises(Conflict):
+            store.add(a)  # PostgreSQL would abort the whole transaction without a savepoint
+        with pytest.raises(Conflict):
+            store.add_many([b, a])
+        store.add(b)
+    assert {p.id for p in store.list()} == {a.id, b.id}
+
+
+def test_an_exception_rolls_back_the_outer_transaction_with_every_nested_one(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add(make_place(Point(-9.14, 38.71)))
+        with store.transaction():
+            store.add(make_place(Point(-9.13, 38.71)))
+        raise RuntimeError("boom")
+    assert store.count() == 0
+
+
+def test_concurrent_writers_share_the_pool_without_losing_a_write(store):
+    errors: list[BaseException] = []
+
+    def submit(k: int) -> None:
+        try:
+            for i in range(25):
+                store.add(make_place(Point(-9.2 + k * 0.01, 38.7 + i * 0.001)))
+        except BaseException as exc:  # reported below; a thread cannot raise into the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.count() == 200
+
+
+def test_stores_starting_at_once_apply_each_migration_once(store):
+    schema = f"test_migrate_{uuid.uuid4().hex[:8]}"
+    url = f"{URL}{'&' if '?' in URL else '?'}schema={schema}"
+    stores, errors = [], []
+
+    def start() -> None:
+        try:
+            stores.append(open_store(url))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=start) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with psycopg.connect(URL, autocommit=True) as conn:
+            versions = [
+                r[0]
+                for r in conn.execute(
+                    f'SELECT version FROM "{schema}".schema_migrations ORDER BY version'
+                )
+            ]
+        assert versions == sorted(set(versions)) and versions[0] == 1
+        assert stores[0].schema_version() == versions[-1]
+        place = make_place(Point(-9.14, 38.71))
+        stores[0].add(place)
+        assert stores[1].get(place.id).title == place.title
+        assert store.count() == 0  # the default schema is untouched
+    finally:
+        for s in stores:
+            s.close()
+        with psycopg.connect(URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_neighbourhoods_assigned_in_the_database_match_the_geopandas_join(store):
+    load_demo(store)
+    parishes = store.neighbourhoods()
+    a, b = parishes[0].geometry, parishes[1].geometry
+    # A route and an area across parish boundaries, and one outside every parish.
+    centre_a, centre_b = a.representative_point(), b.representative_point()
+    route = LineString([centre_a.coords[0], centre_b.coords[0]])
+    area = shapely.buffer(route, 0.002).envelope
+    extra = [make_place(route), make_place(area), make_place(Point(-8.0, 40.0))]
+    store.add_many(extra)
+    places = list(store.list())
+    expected = assign_neighbourhoods([p.geometry for p in places], parishes)
+    store.set_neighbourhood_ids((p.id, None) for p in places)
+    changed = store.assign_neighbourhoods_in_db()
+    got = {p.id: p.neighbourhood_id for p in store.list()}
+    assert [got[p.id] for p in places] == expected
+    assert changed == sum(e is not None for e in expected)
+    assert got[extra[2].id] is None
+    assert store.assign_neighbourhoods_in_db() == 0  # nothing left to change
+    assert store.assign_neighbourhoods_in_db([extra[0].id]) == 0
+
+
+def test_every_url_spelling_opens_the_same_database(store):
+    place = make_place(Point(-9.14, 38.71))
+    store.add(place)
+    rest = URL.split("://", 1)[1]
+    for scheme in ("postgresql", "postgresql+psycopg", "postgis"):
+        other = open_store(f"{scheme}://{rest}")
+        try:
+            assert other.get(place.id).id == place.id
+        finally:
+            other.close()
+
+
+def test_an_unreachable_server_is_a_clear_error_not_a_hang(backend):
+    from geodata.store.postgis import DatabaseUnavailable, PostGISStore
+
+    with socket_closed_port() as port:
+        s = PostGISStore(f"postgresql://postgres@127.0.0.1:{port}/nowhere", timeout=1.0)
+        try:
+            with pytest.raises(DatabaseUnavailable, match="cannot connect"):
+                s.migrate()
+        finally:
+            s.close()
+
+
+class socket_closed_port:
+    """A loopback port nothing listens on, for as long as the block runs."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
