@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,6 +33,35 @@ class Settings(BaseSettings):
         None, description="the address people reach the service at, for join links and QR codes"
     )
     default_language: str = "en"
+    # -- contributions (residents' submissions and photos) --
+    media_dir: str | None = Field(
+        None,
+        description="where photos are kept; by default a folder beside the SQLite database",
+    )
+    max_body_bytes: int = Field(1_048_576, description="largest request body, in bytes")
+    max_upload_bytes: int = Field(
+        9 * 1_048_576, description="largest photo upload request (multipart), in bytes"
+    )
+    max_photo_bytes: int = Field(8 * 1_048_576, description="largest photo file, in bytes")
+    max_photo_pixels: int = Field(40_000_000, description="largest photo, in pixels")
+    submission_rate_limit: int = Field(
+        120, description="submissions per client per window; 0 turns the limit off"
+    )
+    submission_rate_window_s: int = Field(600, description="rate-limit window, in seconds")
+    secret_key: str | None = Field(
+        None,
+        description="signs form tokens; by default a random key kept in the database",
+    )
+
+    @property
+    def media_path(self) -> Path:
+        """The photo folder: ``media_dir``, or ``<database>-media`` beside a SQLite file."""
+        if self.media_dir:
+            return Path(self.media_dir)
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            db = Path(self.database_url.removeprefix("sqlite:///"))
+            return db.with_name(db.stem + "-media")
+        return Path("heritage-atlas-media")
 
     @property
     def tiles_enabled(self) -> bool:
