@@ -227,6 +227,10 @@ _REASONS = {
     "Nested holes": ("nested_holes", "the area has a hole inside another hole"),
     "Duplicate Rings": ("duplicate_rings", "the area repeats the same ring"),
     "Too few points": ("too_few_points", "the shape has too few distinct points"),
+    "Too few points in geometry component": (
+        "too_few_points",
+        "the shape has too few distinct points",
+    ),
     "Invalid Coordinate": ("bad_coordinates", "the shape has an invalid coordinate"),
 }
 _REASON_RE = re.compile(r"^([^\[]+?)\s*\[\s*([-+\deE.]+)\s+([-+\deE.]+)")
@@ -259,7 +263,7 @@ def _repeated_warning(removed: int) -> str:
 
 
 ORIENT_WARNING = "turned the area's outline anticlockwise (GeoJSON's right-hand rule)"
-REPAIR_WARNING = "repaired the area's outline where it touched itself ({})"
+REPAIR_WARNING = "repaired: {}"
 
 
 def _size_message(kind: str, value: float, limit: float, unit: str) -> str:
@@ -302,7 +306,7 @@ def _check_single(geom: BaseGeometry, rules: GeometryRules) -> ValidatedGeometry
         removed = before - shapely.get_num_coordinates(geom)
         if removed:
             warnings.append(_repeated_warning(removed))
-        if geom.geom_type == "LineString" and shapely.get_num_coordinates(geom) < 2:
+        if geom.geom_type == "LineString" and shapely.length(geom) == 0:
             raise _Reject("too_few_points", "the route has only one distinct point")
         if geom.geom_type == "Polygon" and len(geom.exterior.coords) < 4:
             raise _Reject(
@@ -315,7 +319,7 @@ def _check_single(geom: BaseGeometry, rules: GeometryRules) -> ValidatedGeometry
             geom.area, 1e-12
         ):
             warnings.append(REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0]))
-            geom = fixed
+            geom = shapely.orient_polygons(fixed)
         else:
             raise _Reject(*describe_invalidity(reason))
     if geom.geom_type == "Polygon" and not shapely.is_ccw(geom.exterior):
@@ -439,7 +443,7 @@ def validate_place_geometries(
             if r:
                 warnings[i].append(_repeated_warning(int(r)))
         ncoords = shapely.get_num_coordinates(geoms[idx])
-        short_line = (types[idx] == 1) & (ncoords < 2)
+        short_line = (types[idx] == 1) & ((ncoords < 2) | (shapely.length(geoms[idx]) == 0))
         reject(
             np.isin(np.arange(n), idx[short_line]),
             "too_few_points",
@@ -472,7 +476,7 @@ def validate_place_geometries(
                     warnings[i].append(
                         REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0])
                     )
-                    geoms[i] = f
+                    geoms[i] = shapely.orient_polygons(f)
                 else:
                     codes[i], messages[i] = describe_invalidity(reason)
                     geoms[i] = None

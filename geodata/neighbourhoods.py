@@ -8,6 +8,7 @@ area. A place outside every neighbourhood has none.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +47,19 @@ def read_vector_file(path: str | Path) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read this"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(f"{path}: cannot be read as vector data ({first})") from None
+        raise SourceError(
+            f"{path}: cannot be read as vector data ({_gdal_reason(exc, path)})"
+        ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise SourceError(f"{path}: has no geometry column")
     return gdf
+
+
+def _gdal_reason(exc: Exception, path: Path) -> str:
+    """GDAL's first sentence, without the path it repeats."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.replace(f"'{path}'", "the file").replace(str(path), "the file")
+    return re.split(r"\.[;\s]", text)[0].rstrip(".")
 
 
 def to_wgs84(gdf: gpd.GeoDataFrame, path: str | Path) -> gpd.GeoDataFrame:

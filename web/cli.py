@@ -34,8 +34,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Heritage Atlas: participatory heritage mapping.",
 )
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a message stays one line however narrow the terminal.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -1,0 +1,154 @@
+"""Bulk import: 100,000 real points read from GeoJSON, validated, assigned, stored.
+
+Compares, in one run on the same file:
+
+* the bulk path (``heritage-atlas import-places``: orjson, shapely array validation,
+  one geopandas spatial join, batched inserts), in-process and as the CLI end to end;
+* a per-feature Python loop doing the same work one feature at a time (json, the
+  single-feature validator, point-in-polygon per neighbourhood, one insert each,
+  all in one transaction so fsync cost does not dominate).
+
+Data: the INE address points of the southern Lisbon metropolitan area
+(``shared/data/ine_addresses_aml_south``, 135,986 points). Neighbourhoods: the
+municipalities (``concelho``) those addresses name, as areas built from the
+addresses themselves (Voronoi cells of a sample, dissolved by municipality).
+
+Run: ``python bench/bench_import.py [--n 100000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDRESSES = ROOT.parent / "shared/data/ine_addresses_aml_south/aml_south_addresses_ine.geojson.zip"
+
+
+def prepare(n: int, workdir: Path) -> tuple[Path, list[tuple[str, object, None]]]:
+    gdf = gpd.read_file(ADDRESSES).head(n)
+    features = [
+        {
+            "type": "Feature",
+            "id": str(row.id),
+            "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
+            "properties": {
+                "title": f"{row.street} {row.house}".strip() or "address",
+                "category": "building",
+                "postcode": row.postcode,
+            },
+        }
+        for row in gdf.itertuples()
+    ]
+    path = workdir / "addresses.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    sample = gdf.sample(min(4000, len(gdf)), random_state=1)
+    cells = shapely.voronoi_polygons(shapely.multipoints(sample.geometry.values), extend_to=None)
+    cells = gpd.GeoDataFrame(geometry=list(shapely.get_parts(cells)), crs=4326)
+    cells = gpd.sjoin(cells, sample[["concelho", "geometry"]], predicate="contains")
+    hull = shapely.buffer(shapely.convex_hull(shapely.multipoints(gdf.geometry.values)), 0.01)
+    areas = cells.dissolve("concelho").geometry.intersection(hull)
+    items = [(str(name), geom, None) for name, geom in areas.items()]
+    return path, items
+
+
+def naive_import(store, path: Path) -> int:
+    from geodata.errors import GeometryError, InvalidInput
+    from geodata.geometry import GeometryRules, ProjectArea, validate_place_geometry
+    from geodata.importer import ImportOptions, properties_to_fields
+    from geodata.models import Place, Status
+    from geodata.vocabulary import Vocabulary
+
+    doc = json.loads(path.read_text())
+    nbs = store.neighbourhoods()
+    prepared = [(nb.id, shapely.prepared.prep(nb.geometry)) for nb in nbs]
+    rules = GeometryRules(area=ProjectArea.from_geometries([nb.geometry for nb in nbs], 1000))
+    options, vocabulary = ImportOptions(), Vocabulary()
+    n = 0
+    with store.transaction():
+        for f in doc["features"]:
+            try:
+                geom = validate_place_geometry(f["geometry"], rules).geometry
+                fields = properties_to_fields(f["properties"], vocabulary, options)
+            except (GeometryError, InvalidInput):
+                continue
+            nid = next((i for i, p in prepared if p.intersects(geom)), None)
+            store.add(Place(geometry=geom, neighbourhood_id=nid, status=Status.PUBLISHED, **fields))
+            n += 1
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    args = parser.parse_args()
+    from geodata.importer import ImportOptions, import_places
+    from geodata.store import open_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        path, neighbourhoods = prepare(args.n, work)
+        print(
+            f"{args.n:,} points, {path.stat().st_size / 1e6:.1f} MB of GeoJSON, "
+            f"{len(neighbourhoods)} municipalities as neighbourhoods"
+        )
+
+        def fresh(name: str):
+            store = open_store(f"sqlite:///{work / name}")
+            store.replace_neighbourhoods(neighbourhoods)
+            return store
+
+        store = fresh("bulk.db")
+        t = time.perf_counter()
+        result = import_places(store, path, ImportOptions())
+        bulk_s = time.perf_counter() - t
+        assigned = sum(1 for v in store.counts_by_neighbourhood().items() if v[0] is not None)
+        print(
+            f"bulk path:      {result.imported:,} stored, {len(result.rejected)} rejected, "
+            f"{bulk_s:.2f} s = {result.imported / bulk_s:,.0f} features/s "
+            f"({assigned} neighbourhoods used)"
+        )
+
+        fresh("cli.db").close()
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "web",
+                "import-places",
+                str(path),
+                "--database-url",
+                f"sqlite:///{work / 'cli.db'}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=work,
+        )
+        cli_s = time.perf_counter() - t
+        print(f"CLI end to end: {cli_s:.2f} s including interpreter start ({proc.stdout.strip()})")
+
+        store = fresh("naive.db")
+        t = time.perf_counter()
+        n = naive_import(store, path)
+        naive_s = time.perf_counter() - t
+        print(f"per-feature:    {n:,} stored, {naive_s:.2f} s = {n / naive_s:,.0f} features/s")
+        same = np.array_equal(
+            sorted(store.counts_by_neighbourhood().values()),
+            sorted(open_store(f"sqlite:///{work / 'bulk.db'}").counts_by_neighbourhood().values()),
+        )
+        print(f"same neighbourhood counts from both paths: {same}")
+        print(f"ratio: bulk path is {naive_s / bulk_s:.1f}x faster than the per-feature loop")
+
+
+if __name__ == "__main__":
+    main()

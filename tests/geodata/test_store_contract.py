@@ -1,0 +1,292 @@
+"""The store contract: every backend (SQLite, PostGIS) must pass these unchanged."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from shapely.geometry import LineString, Point, Polygon
+
+from geodata.errors import Conflict, NotFound
+from geodata.models import (
+    Consent,
+    Narrative,
+    Place,
+    Provenance,
+    Sensitivity,
+    Status,
+    Workshop,
+    utcnow,
+)
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceFilter
+
+
+def make_place(x: float = -9.14, y: float = 38.71, **kw) -> Place:
+    defaults = dict(
+        geometry=Point(x, y),
+        title="Casa do Alentejo",
+        narratives=[
+            Narrative("Onde se dançava aos sábados.", "pt"),
+            Narrative("Where people danced on Saturdays.", "en", Provenance.COMMUNITY_TRANSLATION),
+        ],
+        category="building",
+        status=Status.PUBLISHED,
+    )
+    defaults.update(kw)
+    return Place(**defaults)
+
+
+def test_a_new_store_is_empty_and_migrated(store):
+    assert store.count() == 0
+    assert list(store.list()) == []
+    assert store.neighbourhoods() == []
+    store.migrate()  # idempotent
+    assert store.count() == 0
+
+
+def test_add_then_get_returns_every_field(store):
+    given = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+    p = make_place(
+        period="1920s",
+        year_from=1920,
+        year_to=1929,
+        tags=["dance", "música"],
+        sensitivity=Sensitivity.GENERALISED,
+        licence="CC-BY-SA-4.0",
+        attribution="Ana",
+        consent=Consent(True, False, True, given),
+        contributor_name="Ana Silva",
+        contributor_contact="ana@example.org",
+        workshop="LX-2018",
+    )
+    store.add(p)
+    got = store.get(p.id)
+    assert got.geometry.equals(p.geometry)
+    for field in (
+        "id",
+        "title",
+        "narratives",
+        "category",
+        "status",
+        "period",
+        "year_from",
+        "year_to",
+        "tags",
+        "sensitivity",
+        "licence",
+        "attribution",
+        "consent",
+        "contributor_name",
+        "contributor_contact",
+        "workshop",
+        "version",
+    ):
+        assert getattr(got, field) == getattr(p, field), field
+    assert abs(got.created_at - p.created_at) < timedelta(milliseconds=1)
+
+
+def test_routes_and_areas_round_trip(store):
+    line = make_place(geometry=LineString([(-9.14, 38.71), (-9.13, 38.72)]))
+    area = make_place(
+        geometry=Polygon([(-9.15, 38.71), (-9.14, 38.71), (-9.14, 38.72), (-9.15, 38.71)])
+    )
+    store.add_many([line, area])
+    assert store.get(line.id).geometry.equals(line.geometry)
+    assert store.get(area.id).geometry.equals(area.geometry)
+
+
+def test_get_of_an_unknown_id_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.get("pl_nothing")
+
+
+def test_adding_the_same_id_twice_is_a_conflict_and_changes_nothing(store):
+    p = make_place()
+    store.add(p)
+    with pytest.raises(Conflict):
+        store.add(make_place(id=p.id, title="other"))
+    assert store.get(p.id).title == "Casa do Alentejo"
+    assert store.count() == 1
+
+
+def test_update_bumps_version_and_detects_a_concurrent_change(store):
+    p = store.add(make_place())
+    first = store.get(p.id)
+    first.title = "Casa do Alentejo (Palácio Alverca)"
+    store.update(first, expected_version=1)
+    got = store.get(p.id)
+    assert got.title == "Casa do Alentejo (Palácio Alverca)"
+    assert got.version == 2
+    assert got.updated_at >= got.created_at
+    stale = store.get(p.id)
+    stale.version = 1
+    with pytest.raises(Conflict):
+        store.update(stale, expected_version=1)
+
+
+def test_delete_removes_the_place_from_every_query(store):
+    p = store.add(make_place())
+    store.delete(p.id)
+    with pytest.raises(NotFound):
+        store.get(p.id)
+    assert store.count(PlaceFilter(bbox=(-10, 38, -9, 39))) == 0
+    with pytest.raises(NotFound):
+        store.delete(p.id)
+
+
+def test_bbox_filter_uses_intersection_not_only_bounding_boxes(store):
+    inside = store.add(make_place(-9.14, 38.71))
+    store.add(make_place(-9.10, 38.75))
+    # An L-shaped route whose bounding box covers the query box but whose line does not.
+    store.add(make_place(geometry=LineString([(-9.20, 38.70), (-9.20, 38.80), (-9.10, 38.80)])))
+    flt = PlaceFilter(bbox=(-9.15, 38.70, -9.13, 38.72))
+    assert [p.id for p in store.list(flt)] == [inside.id]
+    assert store.count(flt) == 1
+
+
+def test_filters_by_category_status_neighbourhood_workshop_and_time(store):
+    ids = store.replace_neighbourhoods(
+        [
+            (
+                "Alfama",
+                Polygon([(-9.14, 38.70), (-9.12, 38.70), (-9.12, 38.72), (-9.14, 38.72)]),
+                "A",
+            ),
+        ]
+    )
+    nid = ids[0].id
+    old = make_place(
+        category="museum", created_at=utcnow() - timedelta(days=10), neighbourhood_id=nid
+    )
+    new = make_place(category="building", status=Status.PENDING, workshop="W1")
+    store.add_many([old, new])
+    assert [p.id for p in store.list(PlaceFilter(category="museum"))] == [old.id]
+    assert [p.id for p in store.list(PlaceFilter(category=["museum", "building"]))] == [
+        old.id,
+        new.id,
+    ]
+    assert [p.id for p in store.list(PlaceFilter(status=Status.PENDING))] == [new.id]
+    assert [p.id for p in store.list(PlaceFilter(neighbourhood_id=nid))] == [old.id]
+    assert [p.id for p in store.list(PlaceFilter(workshop="W1"))] == [new.id]
+    since = utcnow() - timedelta(days=1)
+    assert [p.id for p in store.list(PlaceFilter(since=since))] == [new.id]
+    assert [p.id for p in store.list(PlaceFilter(until=since))] == [old.id]
+    assert store.count(PlaceFilter(status="published", category="museum")) == 1
+
+
+def test_language_and_period_filters(store):
+    pt = store.add(
+        make_place(narratives=[Narrative("Fado", "pt-PT")], year_from=1850, year_to=1900)
+    )
+    ar = store.add(make_place(narratives=[Narrative("حكاية", "ar")], year_from=1960))
+    assert [p.id for p in store.list(PlaceFilter(language="pt"))] == [pt.id]
+    assert [p.id for p in store.list(PlaceFilter(language="ar"))] == [ar.id]
+    assert [p.id for p in store.list(PlaceFilter(year_from=1890, year_to=1910))] == [pt.id]
+    assert [p.id for p in store.list(PlaceFilter(year_from=1950))] == [ar.id]
+
+
+def test_public_audience_needs_publication_and_consent(store):
+    shown = store.add(make_place())
+    store.add(make_place(status=Status.PENDING))
+    no_map = store.add(make_place(consent=Consent(publish=False, open_data=True)))
+    no_data = store.add(make_place(consent=Consent(publish=True, open_data=False)))
+    on_map = {p.id for p in store.list(public_filter(None, "map"))}
+    in_data = {p.id for p in store.list(public_filter(None, "open_data"))}
+    assert on_map == {shown.id, no_data.id}
+    assert in_data == {shown.id, no_map.id}
+
+
+def test_list_pages_in_a_stable_order(store):
+    places = [make_place(-9.14 + i * 1e-4, 38.71) for i in range(25)]
+    store.add_many(places)
+    pages = [list(store.list(limit=10, offset=o)) for o in (0, 10, 20)]
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [p.id for page in pages for p in page] == [p.id for p in places]
+
+
+def test_counts_by_neighbourhood(store):
+    nbs = store.replace_neighbourhoods(
+        [
+            ("A", Polygon([(0, 0), (1, 0), (1, 1), (0, 1)]), None),
+            ("B", Polygon([(1, 0), (2, 0), (2, 1), (1, 1)]), None),
+        ]
+    )
+    store.add_many(
+        [
+            make_place(neighbourhood_id=nbs[0].id),
+            make_place(neighbourhood_id=nbs[0].id),
+            make_place(neighbourhood_id=nbs[1].id),
+            make_place(),
+        ]
+    )
+    assert store.counts_by_neighbourhood() == {nbs[0].id: 2, nbs[1].id: 1, None: 1}
+
+
+def test_set_neighbourhood_ids_and_replacing_neighbourhoods_clears_them(store):
+    nbs = store.replace_neighbourhoods([("A", Polygon([(0, 0), (1, 0), (1, 1)]), "1")])
+    assert nbs[0].name == "A" and nbs[0].code == "1"
+    p = store.add(make_place())
+    store.set_neighbourhood_ids([(p.id, nbs[0].id)])
+    assert store.get(p.id).neighbourhood_id == nbs[0].id
+    store.replace_neighbourhoods([("B", Polygon([(0, 0), (2, 0), (2, 2)]), None)])
+    assert store.get(p.id).neighbourhood_id is None
+    assert [n.name for n in store.neighbourhoods()] == ["B"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add(make_place())
+        store.add(make_place())
+        raise RuntimeError("crash in the middle")
+    assert store.count() == 0
+
+
+def test_add_many_is_all_or_nothing(store):
+    existing = store.add(make_place())
+    batch = [make_place() for _ in range(5)] + [make_place(id=existing.id)]
+    with pytest.raises(Conflict), store.transaction():
+        for p in batch:
+            store.add(p)
+    assert store.count() == 1
+
+
+def test_concurrent_writers_lose_nothing(store):
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(20):
+                store.add(make_place(-9.14 + k * 1e-3, 38.71 + i * 1e-4, title=f"{k}-{i}"))
+        except BaseException as exc:  # collected, then asserted
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.count() == 80
+
+
+def test_workshops_by_case_insensitive_code(store):
+    w = store.add_workshop(
+        Workshop(
+            "mouraria-7",
+            "Memórias da Mouraria",
+            utcnow(),
+            utcnow() + timedelta(hours=3),
+            languages=["pt", "bn"],
+        )
+    )
+    assert w.code == "MOURARIA-7"
+    got = store.get_workshop("Mouraria-7")
+    assert got.title == "Memórias da Mouraria" and got.languages == ["pt", "bn"]
+    assert got.is_open()
+    with pytest.raises(Conflict):
+        store.add_workshop(Workshop("MOURARIA-7", "again", utcnow(), utcnow()))
+    with pytest.raises(NotFound):
+        store.get_workshop("nope")
+    assert [x.code for x in store.workshops()] == ["MOURARIA-7"]
