@@ -62,6 +62,10 @@ def make_store(backend: str, tmp_path: Path) -> PlaceStore:
         from geodata.store.postgis import PostGISStore  # noqa: F401
     except ImportError:
         _unavailable("the PostGIS backend", "HERITAGE_REQUIRE_POSTGIS")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "schema=" not in url:
+        # pytest -n: each worker empties its own schema, never another worker's tables.
+        url += f"{'&' if '?' in url else '?'}schema=test_{worker}"
     store = open_store(url)
     store.reset_for_tests()  # type: ignore[attr-defined]
     return store

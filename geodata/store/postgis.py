@@ -12,6 +12,7 @@ Lists stream from a server-side (named) cursor, a batch at a time.
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -115,6 +116,8 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         self.conninfo, self.schema = parse_url(url)
         self.timeout = timeout
         self._local = threading.local()
+        # Cursor names say which store declared them (pg_stat_activity shows the FETCHes).
+        self.cursor_prefix = f"places_{secrets.token_hex(4)}_"
         self.pool = ConnectionPool(
             self.conninfo,
             min_size=min_size,
@@ -414,10 +417,9 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         with self._connection() as conn:
             conn.execute("ANALYZE places")
 
-    @staticmethod
-    def _stream(conn: psycopg.Connection, query: str, params: list[Any]) -> Iterator[Place]:
+    def _stream(self, conn: psycopg.Connection, query: str, params: list[Any]) -> Iterator[Place]:
         """Rows from a server-side cursor, a batch at a time: constant memory for exports."""
-        with conn.cursor(name=f"places_{next(_cursor_names)}") as cur:
+        with conn.cursor(name=f"{self.cursor_prefix}{next(_cursor_names)}") as cur:
             cur.execute(query, params)
             while rows := cur.fetchmany(_BATCH):
                 yield from places_from_rows(rows)

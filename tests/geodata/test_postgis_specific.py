@@ -94,7 +94,7 @@ def test_a_long_list_streams_from_a_server_side_cursor(store):
     fetching = {
         pid: q
         for pid, q in last_queries().items()
-        if q.startswith("FETCH FORWARD") and '"places_' in q
+        if q.startswith("FETCH FORWARD") and f'"{store.cursor_prefix}' in q
     }
     assert fetching, "no session is fetching from a named cursor"
     rest = list(places)
@@ -231,7 +231,10 @@ def test_every_url_spelling_opens_the_same_database(store):
     store.add(place)
     rest = URL.split("://", 1)[1]
     for scheme in ("postgresql", "postgresql+psycopg", "postgis"):
-        other = open_store(f"{scheme}://{rest}")
+        url = f"{scheme}://{rest}"
+        if store.schema and "schema=" not in url:  # pytest -n gives each worker a schema
+            url += f"{'&' if '?' in url else '?'}schema={store.schema}"
+        other = open_store(url)
         try:
             assert other.get(place.id).id == place.id
         finally:
