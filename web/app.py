@@ -24,6 +24,10 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     app.state.store = store
     app.state.vocabulary = Vocabulary()
     install_error_handlers(app)
+    from web.middleware import install_middleware
+    from web.routes.media import UPLOAD_PATH
+
+    install_middleware(app, settings.max_body_bytes, {UPLOAD_PATH: settings.max_upload_bytes})
     # Routers are added here as each part of the service lands (see web/routes/).
     from web.routes import register_routes
 

@@ -9,3 +9,7 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
+    from web.routes import media, places
+
+    places.install(app)
+    app.include_router(media.router)

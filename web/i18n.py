@@ -1,0 +1,272 @@
+"""Interface languages: gettext catalogs (Babel), choosing a language per request, and
+translated field problems.
+
+Catalogs are the ``.po`` files under ``web/locale``; they are compiled in memory the
+first time a language is used, so an installed package needs nothing but the ``.po``
+files (``pybabel compile`` is not a build step). Extract new strings with
+``pybabel extract -F web/locale/babel.cfg -k N_ -o web/locale/messages.pot web``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from starlette.requests import Request
+from starlette.responses import Response
+
+from geodata.errors import FieldProblem, HeritageError
+from web.errors import problem
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# Interface languages, each named in itself (that is how people look for theirs).
+LANGUAGES: dict[str, str] = {"en": "English", "pt": "Português", "fr": "Français", "ar": "العربية"}
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "lang"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return message
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """The catalog of ``language``, compiled from its .po file on first use."""
+    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def gettext_for(language: str) -> Callable[[str], str]:
+    return translations(language).gettext
+
+
+@functools.cache
+def direction(language: str) -> str:
+    """``rtl`` for right-to-left scripts (Arabic), else ``ltr``."""
+    order = Locale.parse(language).character_order
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
+def _supported(tag: str | None) -> str | None:
+    if not tag:
+        return None
+    primary = tag.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """The tags of an Accept-Language header, most wanted first (``q=0`` left out)."""
+    ranked = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def negotiate(
+    accept_language: str | None, chosen: str | None = None, default: str = DEFAULT_LANGUAGE
+) -> str:
+    """The interface language: an explicit choice, else the best Accept-Language match."""
+    picked = _supported(chosen)
+    if picked:
+        return picked
+    for tag in parse_accept_language(accept_language):
+        picked = _supported(tag)
+        if picked:
+            return picked
+    return _supported(default) or DEFAULT_LANGUAGE
+
+
+def request_language(request: Request) -> str:
+    """``?lang=`` (the language picker), then the ``lang`` cookie, then Accept-Language."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    settings = getattr(request.app.state, "settings", None)
+    default = getattr(settings, "default_language", DEFAULT_LANGUAGE)
+    return negotiate(request.headers.get("accept-language"), chosen, default)
+
+
+# ---------------------------------------------------------------------------
+# Field problems in the reader's language
+# ---------------------------------------------------------------------------
+
+# Words the problem messages put in their {label} slot.
+LABELS = {
+    "title": N_("title"),
+    "story": N_("story"),
+    "period": N_("period"),
+    "tag": N_("tag"),
+    "name": N_("name"),
+    "contact": N_("contact"),
+    "display name": N_("display name"),
+    "category": N_("category"),
+    "caption": N_("caption"),
+}
+
+# One sentence per problem code. English keeps the domain's own (more detailed) message;
+# another language gets this sentence, translated, when its catalog has it.
+TEMPLATES = {
+    # text
+    "required": N_("This field is required."),
+    "missing": N_("This field is required."),
+    "empty_title": N_("The title is empty; write a few words."),
+    "empty_story": N_("The story is empty; write a few words."),
+    "empty_tag": N_("This tag is empty; remove it or write a word."),
+    "too_long": N_("The {label} is {length} characters long; the limit is {limit}."),
+    "control_character": N_("The {label} contains an invisible control character; remove it."),
+    # narratives and their languages
+    "bad_language": N_(
+        "'{tag}' is not a language tag; use one such as 'en', 'pt', 'pt-BR' or 'ar'."
+    ),
+    "repeated_language": N_(
+        "There is already a version in this language; give each language once."
+    ),
+    "one_original": N_("Mark exactly one version as the original and the others as translations."),
+    "too_many": N_("There are too many; the limit is {limit}."),
+    # choices
+    "unknown_category": N_("'{category}' is not a category; choose one from the list."),
+    "unknown_licence": N_("'{licence}' is not a licence we offer; choose one of: {choices}."),
+    "enum": N_("Choose one of: {choices}."),
+    "literal_error": N_("Choose one of: {choices}."),
+    # period
+    "year_out_of_range": N_("{year} is not a year we can use."),
+    "years_reversed": N_("The period ends before it starts; swap the years."),
+    # consent and workshop
+    "consent_required": N_(
+        "Tick the box to agree that your place and story are shown on the "
+        "public map; without it we cannot accept it."
+    ),
+    "unknown_workshop": N_(
+        "There is no workshop with the code {code}; check it with the "
+        "facilitator, or leave it empty."
+    ),
+    "workshop_closed": N_(
+        "The workshop {code} is not open now; leave the code empty to send your place on its own."
+    ),
+    # types
+    "string_type": N_("Write this as text."),
+    "int_type": N_("Give a whole number, such as 1960."),
+    "int_parsing": N_("Give a whole number, such as 1960."),
+    "int_from_float": N_("Give a whole number, such as 1960."),
+    "bool_type": N_("Give true or false."),
+    "bool_parsing": N_("Give true or false."),
+    "list_type": N_("Give a list."),
+    "dict_type": N_("Give an object with named fields."),
+    "model_type": N_("Give an object with named fields."),
+    "extra_forbidden": N_("This field is not known here; check its spelling."),
+    "json_invalid": N_("The body is not valid JSON; check for a missing bracket, comma or quote."),
+    # geometry
+    "not_a_geometry": N_("Put the place on the map: tap it, or give its latitude and longitude."),
+    "no_location": N_("Put the place on the map: tap it, or give its latitude and longitude."),
+    "bad_coordinates": N_("The location is not in a form we can read; place it on the map again."),
+    "coordinates_not_numbers": N_(
+        "Latitude and longitude must be numbers, such as 38.7101 and -9.1402."
+    ),
+    "non_finite": N_("Latitude and longitude must be ordinary numbers."),
+    "out_of_range": N_(
+        "This location is off the map: latitude goes from -90 to 90 and longitude from -180 to 180."
+    ),
+    "swapped_coordinates": N_("Latitude and longitude look swapped; check which is which."),
+    "not_2d": N_("Give latitude and longitude only, without altitude."),
+    "empty": N_("The shape has no points; draw it on the map."),
+    "unknown_type": N_("Draw a point, a route or an area."),
+    "unsupported_type": N_("Draw one point, one route or one area."),
+    "too_few_points": N_("The shape has too few points: a route needs two, an area three corners."),
+    "unclosed_ring": N_("The area's outline is not closed."),
+    "too_many_vertices": N_("The shape has too many points; simplify it."),
+    "self_intersection": N_(
+        "The area's outline crosses itself; redraw it so its edges do not cross."
+    ),
+    "invalid_shape": N_("The shape is not valid; redraw it."),
+    "outside_project_area": N_(
+        "This place is outside the project area; put it within the mapped neighbourhoods."
+    ),
+    "too_large": N_("The area is too large; draw a smaller one or split it."),
+    "too_long_route": N_("The route is too long; split it into shorter routes."),
+    # photos
+    "empty_photo": N_("The file is empty; choose a photo."),
+    "photo_too_large": N_("The photo is too large; send a smaller one."),
+    "not_a_photo": N_("This file is not a JPEG, PNG or WebP photo; choose a photo."),
+    "too_many_pixels": N_("The image has far too many pixels to be a photo."),
+    "broken_photo": N_("The photo is damaged or cut short; send it again."),
+    "too_many_photos": N_("This place already has as many photos as it can have."),
+    # form security
+    "form_expired": N_("The form expired or was sent from elsewhere; send it again."),
+}
+
+
+def translate_problem(problem: FieldProblem, language: str) -> FieldProblem:
+    """``problem`` with its message in ``language`` when the catalog has one."""
+    if language == DEFAULT_LANGUAGE:
+        return problem
+    code = problem.code
+    if code == "too_long" and problem.field == "geometry":
+        code = "too_long_route"
+    template = TEMPLATES.get(code)
+    if template is None:
+        return problem
+    gettext = gettext_for(language)
+    translated = gettext(template)
+    if translated == template:
+        return problem
+    params = dict(getattr(problem, "params", {}) or {})
+    if "label" in params and params["label"] in LABELS:
+        params["label"] = gettext(LABELS[params["label"]])
+    try:
+        message = translated.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return problem
+    return FieldProblem(problem.field, problem.code, message)
+
+
+def translate_text(message: str, language: str) -> str:
+    """A fixed sentence (one of the marked ones) in ``language``, if translated."""
+    return gettext_for(language)(message)
+
+
+def localised_problem(
+    exc: HeritageError,
+    language: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A domain error as problem+json, its field messages in ``language`` where we can."""
+    problems = [translate_problem(p, language) for p in exc.problems]
+    detail = exc.message
+    if problems and language != DEFAULT_LANGUAGE:
+        more = len(problems) - 1
+        detail = problems[0].message + (f" (+{more})" if more else "")
+    elif not problems and language != DEFAULT_LANGUAGE:
+        template = TEMPLATES.get(exc.code)
+        if template is not None and gettext_for(language)(template) != template:
+            detail = translate_problem(FieldProblem("", exc.code, exc.message), language).message
+    return problem(
+        exc.status,
+        detail,
+        code=exc.code,
+        errors=problems,
+        instance=instance,
+        headers={"Content-Language": language, **(headers or {})},
+    )

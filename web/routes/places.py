@@ -1,0 +1,506 @@
+"""The contribution API: submit a place, then see, correct or withdraw it with its edit token.
+
+Bodies are read and validated here (not by FastAPI's body parsing) so that every
+error, malformed JSON included, is problem+json with field errors in the reader's
+language. Safe retries (``Idempotency-Key``) and the per-client rate limit keep their
+state in the database, so any number of workers can serve one store.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from cryptography.fernet import Fernet, InvalidToken
+from fastapi import APIRouter, FastAPI, Header, Request
+from pydantic import BaseModel, ValidationError
+from shapely.geometry import mapping
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from geodata import contributions
+from geodata.errors import HeritageError, InvalidInput
+from geodata.models import Media, Place, utcnow
+from geodata.schemas import PlacePatch, PlaceSubmission, Problem, validation_problems
+from geodata.store.base import IdempotentResponse, PlaceStore
+from geodata.vocabulary import Vocabulary
+from web.errors import PROBLEM_TYPE
+from web.i18n import localised_problem, request_language
+from web.settings import Settings
+
+router = APIRouter(prefix="/api/places", tags=["contributions"])
+
+JSON_TYPES = ("application/json", "application/geo+json")
+IDEMPOTENCY_TTL = timedelta(hours=24)
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,255}")
+
+# Both ways of sending the edit token, as OpenAPI security schemes.
+SECURITY_SCHEMES = {
+    "EditTokenBearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The private edit token: `Authorization: Bearer <token>`",
+    },
+    "EditTokenHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Edit-Token",
+        "description": "The private edit token in an `X-Edit-Token` header",
+    },
+}
+_PROBLEM = {"content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+class RateLimited(HeritageError):
+    code = "rate_limited"
+    status = 429
+
+
+class UnsupportedMediaType(HeritageError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class SubmissionReceipt(BaseModel):
+    id: str
+    status: str
+    edit_token: str
+    edit_url: str
+    url: str
+    warnings: list[str]
+
+
+def edit_token_of(request: Request) -> str | None:
+    """The edit token from ``Authorization: Bearer`` or ``X-Edit-Token``, if any."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-edit-token") or None
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def edit_url(request: Request, settings: Settings, place_id: str, token: str) -> str:
+    return f"{base_url(request, settings)}/contribute/edit/{place_id}?token={token}"
+
+
+def require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            f"send the place as JSON with 'Content-Type: application/json' (got "
+            f"{media_type or 'no Content-Type'!r})"
+        )
+
+
+def parse_json(model: type[BaseModel], body: bytes) -> Any:
+    """Validate ``body`` into ``model``; malformed JSON is a 400, wrong fields a 422."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        problems = validation_problems(exc)
+        broken = any(p.code in ("json_invalid", "json_type") for p in problems)
+        error = InvalidInput(
+            problems[0].message
+            if broken
+            else "; ".join(f"{p.field}: {p.message}" for p in problems[:3]),
+            code="malformed_json" if broken else "invalid_input",
+            problems=problems,
+        )
+        if broken:
+            error.status = 400
+        raise error from None
+
+
+# ---------------------------------------------------------------------------
+# Safe retries: the first answer, kept encrypted with a key only the client holds
+# ---------------------------------------------------------------------------
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(b"idempotency-lookup\0" + key.encode()).hexdigest()
+
+
+def _fernet(key: str) -> Fernet:
+    # The stored answer holds the edit token; encrypting it with a key derived from the
+    # client's Idempotency-Key keeps "the token is stored only as a hash" true.
+    derived = hashlib.sha256(b"idempotency-answer\0" + key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Response:
+    if prior.request_hash != request_hash:
+        raise InvalidInput(
+            "this Idempotency-Key was already used for a different request; "
+            "use a new key for a new submission",
+            code="idempotency_key_reused",
+        )
+    try:
+        body = _fernet(key).decrypt(prior.body)
+    except InvalidToken:
+        raise InvalidInput(
+            "this Idempotency-Key cannot be replayed; use a new key", code="idempotency_key_reused"
+        ) from None
+    place_id = orjson.loads(body)["id"]
+    return Response(
+        body,
+        status_code=prior.status,
+        media_type="application/json",
+        headers={"Location": f"/api/places/{place_id}", "Idempotent-Replayed": "true"},
+    )
+
+
+# ---------------------------------------------------------------------------
+# Submitting
+# ---------------------------------------------------------------------------
+
+
+def _submit(request: Request, body: bytes, key: str | None) -> Response:
+    app = request.app
+    store: PlaceStore = app.state.store
+    settings: Settings = app.state.settings
+    key_hash = request_hash = None
+    if key is not None:
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise InvalidInput(
+                "the Idempotency-Key must be 8 to 255 visible ASCII characters; "
+                "a random UUID is best",
+                code="bad_idempotency_key",
+                problems=[
+                    Problem(
+                        "Idempotency-Key",
+                        "bad_idempotency_key",
+                        "use 8 to 255 visible ASCII characters",
+                    )
+                ],
+            )
+        key_hash = _key_hash(key)
+        request_hash = hashlib.sha256(body).hexdigest()
+        prior = store.idempotent_response(key_hash)
+        if prior is not None:
+            return _replay(prior, key, request_hash)
+    submission = parse_json(PlaceSubmission, body)
+    index = contributions.project_index(store, settings.project_margin_m)
+    prepared = contributions.prepare_submission(store, submission, index, app.state.vocabulary)
+    with store.transaction():
+        if key_hash is not None:
+            prior = store.idempotent_response(key_hash)  # a twin request may have won
+            if prior is not None:
+                return _replay(prior, key or "", request_hash or "")
+        if settings.submission_rate_limit > 0:
+            client = request.client.host if request.client else "unknown"
+            hits = store.count_hit(f"submit:{client}", settings.submission_rate_window_s)
+            if hits > settings.submission_rate_limit:
+                raise RateLimited(
+                    f"too many submissions from this connection ({settings.submission_rate_limit}"
+                    f" per {settings.submission_rate_window_s // 60 or 1} minutes); wait a "
+                    "little and send it again"
+                )
+        receipt = contributions.save_submission(store, prepared)
+        place = receipt.place
+        answer = orjson.dumps(
+            {
+                "id": place.id,
+                "status": str(place.status),
+                "edit_token": receipt.edit_token,
+                "edit_url": edit_url(request, settings, place.id, receipt.edit_token),
+                "url": f"/api/places/{place.id}",
+                "warnings": receipt.warnings,
+            }
+        )
+        if key_hash is not None:
+            store.save_idempotent_response(
+                key_hash,
+                IdempotentResponse(
+                    request_hash or "", 201, _fernet(key or "").encrypt(answer), utcnow()
+                ),
+            )
+    if key_hash is not None and secrets.randbelow(200) == 0:
+        store.purge_idempotent_responses(utcnow() - IDEMPOTENCY_TTL)  # now and then
+    return Response(
+        answer,
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"/api/places/{place.id}", "Cache-Control": "no-store"},
+    )
+
+
+async def _guarded(request: Request, work, *args: Any) -> Response:
+    """Run ``work`` in the thread pool; domain errors become localised problem+json."""
+    language = request_language(request)
+    try:
+        return await run_in_threadpool(work, request, *args)
+    except RateLimited as exc:
+        window = request.app.state.settings.submission_rate_window_s
+        return localised_problem(
+            exc, language, request.url.path, headers={"Retry-After": str(window)}
+        )
+    except contributions.EditTokenRequired as exc:
+        return localised_problem(
+            exc,
+            language,
+            request.url.path,
+            headers={"WWW-Authenticate": 'Bearer realm="edit token"'},
+        )
+    except HeritageError as exc:
+        return localised_problem(exc, language, request.url.path)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Submit a place (a GeoJSON Feature); answers with its private edit token",
+    response_model=SubmissionReceipt,
+    responses={400: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM, 429: _PROBLEM},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/geo+json": {
+                    "schema": {"$ref": "#/components/schemas/PlaceSubmission"}
+                },
+                "application/json": {"schema": {"$ref": "#/components/schemas/PlaceSubmission"}},
+            },
+        }
+    },
+)
+async def submit_place(
+    request: Request,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="any unique value (a UUID); a retry with the same key and body gets "
+        "the first answer back instead of creating a second place",
+    ),
+) -> Response:
+    """The edit token is shown only in this answer (and its retries): the service keeps
+    only its hash. Status is ``pending`` until a moderator publishes the place, or
+    ``published`` at once inside a workshop that moderates afterwards."""
+    language = request_language(request)
+    try:
+        require_json(request)
+    except HeritageError as exc:
+        return localised_problem(exc, language, request.url.path)
+    body = await request.body()
+    return await _guarded(request, _submit, body, idempotency_key)
+
+
+# ---------------------------------------------------------------------------
+# Seeing, correcting, withdrawing
+# ---------------------------------------------------------------------------
+
+
+def media_json(item: Media) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "position": item.position,
+        "url": f"/media/{item.id}",
+        "thumbnail_url": f"/media/{item.id}/thumbnail",
+        "mime_type": item.mime_type,
+        "width": item.width,
+        "height": item.height,
+        "caption": item.caption,
+    }
+
+
+def owner_feature(
+    place: Place, media: list[Media], vocabulary: Vocabulary, language: str
+) -> dict[str, Any]:
+    """Everything about a place, personal data included: for its contributor only."""
+    category = (
+        vocabulary[place.category].label(language)
+        if place.category in vocabulary
+        else place.category
+    )
+    return {
+        "type": "Feature",
+        "id": place.id,
+        "geometry": mapping(place.geometry),
+        "properties": {
+            "title": place.title,
+            "narratives": [
+                {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
+                for n in place.narratives
+            ],
+            "category": place.category,
+            "category_label": category,
+            "period": place.period,
+            "year_from": place.year_from,
+            "year_to": place.year_to,
+            "tags": place.tags,
+            "contributor": {
+                "name": place.contributor_name,
+                "contact": place.contributor_contact,
+                "display_name": place.display_name,
+            },
+            "consent": {
+                "publish": place.consent.publish,
+                "open_data": place.consent.open_data,
+                "research": place.consent.research,
+                "given_at": place.consent.given_at.isoformat() if place.consent.given_at else None,
+            },
+            "licence": place.licence,
+            "sensitivity": str(place.sensitivity),
+            "workshop": place.workshop,
+            "status": str(place.status),
+            "neighbourhood_id": place.neighbourhood_id,
+            "created_at": place.created_at.isoformat(),
+            "updated_at": place.updated_at.isoformat(),
+            "version": place.version,
+            "media": [media_json(m) for m in media],
+        },
+    }
+
+
+def _etag(place: Place) -> str:
+    return f'"{place.id}-v{place.version}"'
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if not if_match:
+        return None
+    match = re.search(r"-v(\d+)\"?\s*$", if_match)
+    if match is None:
+        raise InvalidInput(
+            'If-Match must be the ETag you read, like "pl_...-v3"', code="bad_if_match"
+        )
+    return int(match.group(1))
+
+
+def _owner_response(request: Request, place: Place) -> Response:
+    store: PlaceStore = request.app.state.store
+    body = owner_feature(
+        place, store.media(place.id), request.app.state.vocabulary, request_language(request)
+    )
+    return Response(
+        orjson.dumps(body),
+        media_type="application/geo+json",
+        headers={"ETag": _etag(place), "Cache-Control": "no-store"},
+    )
+
+
+def _read(request: Request, place_id: str) -> Response:
+    place = contributions.check_edit_token(
+        request.app.state.store, place_id, edit_token_of(request)
+    )
+    return _owner_response(request, place)
+
+
+def _correct(request: Request, place_id: str, body: bytes, if_match: str | None) -> Response:
+    store: PlaceStore = request.app.state.store
+    settings: Settings = request.app.state.settings
+    place = contributions.check_edit_token(store, place_id, edit_token_of(request))
+    patch = parse_json(PlacePatch, body)
+    index = contributions.project_index(store, settings.project_margin_m)
+    prepared = contributions.apply_patch(store, place, patch, index, request.app.state.vocabulary)
+    saved = contributions.save_patch(store, prepared, _expected_version(if_match))
+    return _owner_response(request, saved)
+
+
+def _withdraw(request: Request, place_id: str) -> Response:
+    store: PlaceStore = request.app.state.store
+    place = contributions.check_edit_token(store, place_id, edit_token_of(request))
+    contributions.withdraw(store, place, request.app.state.settings.media_path)
+    return Response(status_code=204)
+
+
+_OWNER = {
+    "openapi_extra": {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]},
+    "responses": {401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+}
+
+
+@router.get("/{place_id}", summary="See your place (with its edit token)", **_OWNER)
+async def read_place(request: Request, place_id: str) -> Response:
+    """The place as stored, personal data included, with an ``ETag`` for safe edits."""
+    return await _guarded(request, _read, place_id)
+
+
+@router.patch(
+    "/{place_id}",
+    summary="Correct your place (with its edit token)",
+    openapi_extra={
+        **_OWNER["openapi_extra"],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PlacePatch"}}
+            },
+        },
+    },
+    responses={**_OWNER["responses"], 409: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM},
+)
+async def correct_place(
+    request: Request, place_id: str, if_match: str | None = Header(None, alias="If-Match")
+) -> Response:
+    """Only the fields sent change. A published place whose content changes goes back to
+    the moderators (unless its workshop shows contributions at once)."""
+    try:
+        require_json(request)
+    except HeritageError as exc:
+        return localised_problem(exc, request_language(request), request.url.path)
+    body = await request.body()
+    return await _guarded(request, _correct, place_id, body, if_match)
+
+
+@router.delete(
+    "/{place_id}", status_code=204, summary="Withdraw your place (with its edit token)", **_OWNER
+)
+async def withdraw_place(request: Request, place_id: str) -> Response:
+    """Removes it from every map and download at once and erases your name, contact,
+    display name and photos. Withdrawing twice is harmless."""
+    return await _guarded(request, _withdraw, place_id)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the routes and document the input models and token schemes they use."""
+    app.include_router(router)
+    previous = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = previous()
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        if "PlaceSubmission" not in schemas:
+            for model in (PlaceSubmission, PlacePatch):
+                spec = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(spec.pop("$defs", {}))
+                schemas[model.__name__] = spec
+            schemas["Problem"] = PROBLEM_SCHEMA
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details, with a list of field errors",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
