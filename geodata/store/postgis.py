@@ -329,7 +329,11 @@ class PostGISStore(ContributionsMixin, PlaceStore):
             # ST_Intersects uses the GiST index for the box test, then tests exactly.
             clauses.append("ST_Intersects(p.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
             params += [float(v) for v in flt.bbox]
-        for column, value in (("p.category", flt.category), ("p.status", flt.status)):
+        for column, value in (
+            ("p.category", flt.category),
+            ("p.status", flt.status),
+            ("p.sensitivity", flt.sensitivity),
+        ):
             if value is None:
                 continue
             if isinstance(value, str):
@@ -368,6 +372,11 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         if flt.year_to is not None:
             clauses.append("coalesce(p.year_from, p.year_to) <= %s")
             params.append(flt.year_to)
+        if flt.title_contains:
+            # Backslash is LIKE's default escape: the text matches literally, any case.
+            escaped = "".join("\\" + c if c in "\\%_" else c for c in flt.title_contains)
+            clauses.append("p.title ILIKE %s")
+            params.append(f"%{escaped}%")
         return " AND ".join(clauses) or "TRUE", params
 
     @classmethod
