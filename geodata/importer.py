@@ -15,7 +15,7 @@ from typing import Any
 from geodata.errors import InvalidInput, Rejection
 from geodata.geometry import GeometryRules, ProjectArea, validate_place_geometries
 from geodata.io.sources import SourceFeatures, read_features
-from geodata.models import Consent, Narrative, Place, Status, utcnow
+from geodata.models import Consent, Narrative, Place, Status, new_place_ids, utcnow
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store.base import PlaceStore
 from geodata.text import check_language, check_text
@@ -156,8 +156,9 @@ def import_features(
     step("assigned", len(good))
     now = utcnow()
     consent = Consent(publish=True, open_data=True, research=False, given_at=now)
-    places = [
+    places = (  # a generator: the store builds rows while it writes earlier ones
         Place(
+            id=pid,
             geometry=g,
             neighbourhood_id=nid,
             status=options.status,
@@ -168,8 +169,10 @@ def import_features(
             updated_at=now,
             **fields,
         )
-        for g, nid, (_, fields) in zip(geoms, nids, good, strict=True)
-    ]
+        for pid, g, nid, (_, fields) in zip(
+            new_place_ids(len(good)), geoms, nids, good, strict=True
+        )
+    )
     result.imported = store.add_many(places)
     step("stored", result.imported)
     return result

@@ -6,6 +6,7 @@ Plain dataclasses inside the domain; pydantic models validate input at the edges
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,12 @@ def utcnow() -> datetime:
 def new_place_id() -> str:
     """A stable, opaque, URL-safe identifier (no sequence a scraper could walk)."""
     return "pl_" + secrets.token_urlsafe(9)
+
+
+def new_place_ids(n: int) -> list[str]:
+    """``n`` identifiers like :func:`new_place_id`, drawn in one call for bulk imports."""
+    raw = base64.urlsafe_b64encode(secrets.token_bytes(9 * n)).decode()
+    return ["pl_" + raw[i : i + 12] for i in range(0, 12 * n, 12)]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 
 import langcodes
@@ -10,22 +12,15 @@ from geodata.errors import InvalidInput
 
 # Bidirectional overrides and isolates can make text display in an order other than
 # the one stored (the "Trojan Source" trick); legitimate right-to-left text needs none.
-_BIDI_CONTROLS = {
-    "\u202a",
-    "\u202b",
-    "\u202c",
-    "\u202d",
-    "\u202e",
-    "\u2066",
-    "\u2067",
-    "\u2068",
-    "\u2069",
-}
+# Control characters (Unicode category Cc) other than tab and line breaks are refused too.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def check_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
     """Normalise (NFC, trimmed) and check a piece of text; raise InvalidInput if unusable."""
-    text = unicodedata.normalize("NFC", value).strip()
+    if not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    text = value.strip()
     if required and not text:
         raise InvalidInput(f"the {field} is empty; write a few words", code="empty_" + field)
     if len(text) > max_length:
@@ -33,22 +28,17 @@ def check_text(value: str, field: str, *, max_length: int, required: bool = True
             f"the {field} is {len(text):,} characters long; the limit is {max_length:,}",
             code="too_long",
         )
-    bad = next(
-        (
-            c
-            for c in text
-            if c in _BIDI_CONTROLS or (unicodedata.category(c) == "Cc" and c not in "\n\r\t")
-        ),
-        None,
-    )
+    bad = _FORBIDDEN.search(text)
     if bad is not None:
         raise InvalidInput(
-            f"the {field} contains an invisible control character (U+{ord(bad):04X}); remove it",
+            f"the {field} contains an invisible control character "
+            f"(U+{ord(bad.group()):04X}); remove it",
             code="control_character",
         )
     return text
 
 
+@functools.lru_cache(maxsize=1024)
 def check_language(tag: str) -> str:
     """A well-formed, valid BCP 47 tag in canonical case (``pt-br`` -> ``pt-BR``)."""
     tag = tag.strip().replace("_", "-")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,7 @@ COLUMNS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # bulk imports stamp thousands of rows with one time
 def iso(ts: datetime) -> str:
     """UTC ISO 8601 with microseconds: sorts as text in the same order as in time."""
     if ts.tzinfo is None:
@@ -66,10 +68,17 @@ def narratives_json(narratives: Sequence[Narrative]) -> str:
     ).decode()
 
 
+_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 6: "MultiPolygon"}
+_NO_TAGS = "[]"
+
+
 def place_row(
-    p: Place, wkb: bytes | None = None, bounds: Sequence[float] | None = None
+    p: Place,
+    wkb: bytes | None = None,
+    bounds: Sequence[float] | None = None,
+    geom_type: str | None = None,
 ) -> tuple[Any, ...]:
-    """One place as a row in :data:`COLUMNS` order (WKB and bounds may be precomputed)."""
+    """One place as a row in :data:`COLUMNS` order (WKB, bounds, type may be precomputed)."""
     if wkb is None:
         wkb = shapely.to_wkb(p.geometry)
     if bounds is None:
@@ -77,8 +86,8 @@ def place_row(
     return (
         p.id,
         wkb,
-        p.geometry.geom_type,
-        *(float(b) for b in bounds),
+        geom_type or p.geometry.geom_type,
+        *bounds,
         p.title,
         narratives_json(p.narratives),
         p.category,
@@ -86,7 +95,7 @@ def place_row(
         p.period,
         p.year_from,
         p.year_to,
-        orjson.dumps(list(p.tags)).decode(),
+        orjson.dumps(list(p.tags)).decode() if p.tags else _NO_TAGS,
         str(p.sensitivity),
         p.licence,
         p.attribution,
@@ -111,8 +120,9 @@ def place_rows(places: Sequence[Place]) -> list[tuple[Any, ...]]:
         return []
     geoms = [p.geometry for p in places]
     wkbs = shapely.to_wkb(geoms)
-    bounds = shapely.bounds(geoms)
-    return [place_row(p, w, b) for p, w, b in zip(places, wkbs, bounds, strict=True)]
+    bounds = shapely.bounds(geoms).tolist()
+    types = [_TYPE_NAMES.get(t) for t in shapely.get_type_id(geoms).tolist()]
+    return [place_row(p, w, b, t) for p, w, b, t in zip(places, wkbs, bounds, types, strict=True)]
 
 
 def _ts(value: str | datetime) -> datetime:

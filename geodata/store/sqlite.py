@@ -7,9 +7,11 @@ commit durable before it returns, so an acknowledged write survives a crash.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -31,7 +33,7 @@ from geodata.models import (
     Workshop,
     utcnow,
 )
-from geodata.store.base import IdempotentResponse, PlaceFilter, PlaceStore
+from geodata.store.base import GridCell, IdempotentResponse, PlaceFilter, PlaceStore
 from geodata.store.records import (
     COLUMNS,
     iso,
@@ -43,6 +45,10 @@ from geodata.store.records import (
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = f"INSERT INTO places ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+_INDEX_NEW = (
+    "INSERT INTO places_rtree (rid, minx, maxx, miny, maxy) "
+    "SELECT rid, minx, maxx, miny, maxy FROM places WHERE rid > ?"
+)
 _BATCH = 2000
 
 
@@ -77,6 +83,7 @@ class SQLiteStore(PlaceStore):
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bulk imports touch many pages
             self._local.conn = conn
             self._local.depth = 0
             with self._lock:
@@ -133,24 +140,32 @@ class SQLiteStore(PlaceStore):
     def add(self, place: Place) -> Place:
         try:
             with self.transaction():
-                self.conn.execute(_INSERT, place_row(place))
+                cur = self.conn.execute(_INSERT, place_row(place))
+                self.conn.execute(_INDEX_NEW, (cur.lastrowid - 1,))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a place with id {place.id} already exists") from exc
         return place
 
     def add_many(self, places: Iterable[Place]) -> int:
+        # SQLite releases the GIL while it writes, so one helper thread runs each batch's
+        # INSERTs while this thread turns the next batch into rows: the two overlap.
+        conn = self.conn
         n = 0
-        batch: list[Place] = []
-        with self.transaction():
-            for p in places:
-                batch.append(p)
-                if len(batch) >= _BATCH:
-                    self.conn.executemany(_INSERT, place_rows(batch))
-                    n += len(batch)
-                    batch = []
-            if batch:
-                self.conn.executemany(_INSERT, place_rows(batch))
-                n += len(batch)
+        pending: Future[Any] | None = None
+        try:
+            with self.transaction(), ThreadPoolExecutor(1) as writer:
+                last_rid = conn.execute("SELECT coalesce(max(rid), 0) FROM places").fetchone()[0]
+                for batch in _batches(places, _BATCH):
+                    rows = place_rows(batch)
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(conn.executemany, _INSERT, rows)
+                    n += len(rows)
+                if pending is not None:
+                    pending.result()
+                conn.execute(_INDEX_NEW, (last_rid,))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"one of the places has an id that already exists ({exc})") from exc
         return n
 
     def get(self, place_id: str) -> Place:
@@ -200,7 +215,11 @@ class SQLiteStore(PlaceStore):
                 "p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?",
             ]
             params += [minx, maxx, miny, maxy] * 2
-        for column, value in (("p.category", flt.category), ("p.status", flt.status)):
+        for column, value in (
+            ("p.category", flt.category),
+            ("p.status", flt.status),
+            ("p.sensitivity", flt.sensitivity),
+        ):
             if value is None:
                 continue
             if isinstance(value, str):
@@ -242,6 +261,10 @@ class SQLiteStore(PlaceStore):
         if flt.year_to is not None:
             clauses.append("coalesce(p.year_from, p.year_to) <= ?")
             params.append(flt.year_to)
+        if flt.title_contains:
+            escaped = flt.title_contains.replace("\\", "\\\\").replace("%", "\\%")
+            clauses.append("p.title LIKE ? ESCAPE '\\'")
+            params.append("%" + escaped.replace("_", "\\_") + "%")
         return joins, " AND ".join(clauses) or "1=1", params
 
     def _exact_bbox(self, places: list[Place], flt: PlaceFilter | None) -> list[Place]:
@@ -297,6 +320,22 @@ class SQLiteStore(PlaceStore):
             params,
         ).fetchall()
         return {nid: n for nid, n in rows}
+
+    def cluster_grid(self, flt: PlaceFilter | None, cell_deg: float) -> list[GridCell]:
+        if not cell_deg > 0:
+            raise ValueError("cell_deg must be positive")
+        joins, where, params = self._where(flt)
+        # floor() without relying on SQLite's optional math functions: CAST truncates
+        # toward zero, so step one down for negative non-integers (west, south).
+        cell = "CAST({v} AS INTEGER) - ({v} < CAST({v} AS INTEGER))"
+        sql = (
+            f"SELECT {cell.format(v='cx / ?')} AS col, {cell.format(v='cy / ?')} AS row_, "
+            "count(*), avg(cx), avg(cy) FROM (SELECT (p.minx + p.maxx) / 2 AS cx, "
+            f"(p.miny + p.maxy) / 2 AS cy FROM places p{joins} WHERE {where}) "
+            "GROUP BY col, row_"
+        )
+        rows = self.conn.execute(sql, [float(cell_deg)] * 6 + params).fetchall()
+        return [GridCell(col=r[0], row=r[1], count=r[2], lon=r[3], lat=r[4]) for r in rows]
 
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         with self.transaction():
@@ -581,6 +620,12 @@ class SQLiteStore(PlaceStore):
                     "SELECT value FROM service_secrets WHERE name = ?", (name,)
                 ).fetchone()[0]
             )
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def _split_sql(sql: str) -> list[str]:

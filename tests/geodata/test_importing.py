@@ -93,7 +93,7 @@ def test_invalid_polygons_are_repaired_or_refused_with_the_reason(tmp_path):
 
 
 def test_an_unknown_name_field_names_the_fields_there_are():
-    with pytest.raises(SourceError, match="has no field 'nom'.*NOME"):
+    with pytest.raises(SourceError, match=r"has no field 'nom'.*NOME"):
         read_neighbourhoods(FREGUESIAS, "nom")
 
 

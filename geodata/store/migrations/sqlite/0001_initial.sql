@@ -55,10 +55,8 @@ CREATE INDEX places_workshop ON places (workshop) WHERE workshop IS NOT NULL;
 
 CREATE VIRTUAL TABLE places_rtree USING rtree (rid, minx, maxx, miny, maxy);
 
-CREATE TRIGGER places_rtree_insert AFTER INSERT ON places BEGIN
-    INSERT INTO places_rtree (rid, minx, maxx, miny, maxy)
-    VALUES (new.rid, new.minx, new.maxx, new.miny, new.maxy);
-END;
+-- Inserts fill the R*Tree from the store in one INSERT ... SELECT per batch, which is
+-- several times faster than a row trigger for bulk imports; updates and deletes follow.
 CREATE TRIGGER places_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy ON places BEGIN
     UPDATE places_rtree SET minx = new.minx, maxx = new.maxx, miny = new.miny, maxy = new.maxy
     WHERE rid = new.rid;
