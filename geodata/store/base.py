@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import orjson
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.models import Media, Neighbourhood, Place, PlaceFlag, Status, Workshop
@@ -38,6 +41,45 @@ class PlaceFilter:
     audience: str | None = None
     sensitivity: str | Sequence[str] | None = None  # "public", "generalised", "hidden"
     title_contains: str | None = None  # substring of the title, case-insensitive (ASCII at least)
+    ids: Sequence[str] | None = None  # only the places with these ids
+
+
+# What a public export may read of a place: every column but personal data (the
+# contributor's name, contact and display name never leave the store this way).
+EXPORT_COLUMNS = (
+    "id",
+    "geom",
+    "geom_type",
+    "sensitivity",
+    "title",
+    "narratives",
+    "category",
+    "period",
+    "year_from",
+    "year_to",
+    "tags",
+    "licence",
+    "attribution",
+    "consent_publish",
+    "consent_open_data",
+    "consent_research",
+    "neighbourhood_id",
+    "workshop",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+@dataclass(frozen=True)
+class PlaceSummary:
+    """Aggregates of the places a filter matches (``flt.bbox`` compared by bounding box)."""
+
+    count: int
+    bbox: tuple[float, float, float, float] | None  # union of their bounding boxes
+    first_created: datetime | None
+    last_created: datetime | None
+    last_updated: datetime | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +150,98 @@ class PlaceStore(abc.ABC):
         (``floor(x / cell_deg)``, ``floor(y / cell_deg)``); ``flt.bbox`` selects places by
         the spatial index as ``list`` does. Cells without places are left out; any order.
         """
+
+    # -- exports (defaults built on ``list``; backends override them for speed) --------
+    def export_rows(
+        self,
+        flt: PlaceFilter | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        batch_size: int = 1000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Places matching ``flt`` as batches of rows in :data:`EXPORT_COLUMNS` order.
+
+        Same places, order, ``limit`` and ``offset`` as :meth:`list` (``bbox`` exact), but
+        raw: ``geom`` as WKB, ``narratives`` and ``tags`` as JSON text, timestamps as ISO
+        8601 UTC text, consent flags as 0/1. No personal data is ever read.
+        """
+        from geodata.store.records import iso, narratives_json
+
+        batch: list[tuple[Any, ...]] = []
+        for p in self.list(flt, limit=limit, offset=offset):
+            batch.append(
+                (
+                    p.id,
+                    shapely.to_wkb(p.geometry),
+                    p.geometry.geom_type,
+                    str(p.sensitivity),
+                    p.title,
+                    narratives_json(p.narratives),
+                    p.category,
+                    p.period,
+                    p.year_from,
+                    p.year_to,
+                    orjson.dumps(list(p.tags)).decode(),
+                    p.licence,
+                    p.attribution,
+                    int(p.consent.publish),
+                    int(p.consent.open_data),
+                    int(p.consent.research),
+                    p.neighbourhood_id,
+                    p.workshop,
+                    iso(p.created_at),
+                    iso(p.updated_at),
+                    p.version,
+                )
+            )
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
+        """Count, bounding box, first/last ``created_at`` and last ``updated_at`` of matches."""
+        n, bounds, created, updated = 0, None, [], []
+        for p in self.list(flt):
+            n += 1
+            b = p.geometry.bounds
+            bounds = (
+                b
+                if bounds is None
+                else (
+                    min(bounds[0], b[0]),
+                    min(bounds[1], b[1]),
+                    max(bounds[2], b[2]),
+                    max(bounds[3], b[3]),
+                )
+            )
+            created.append(p.created_at)
+            updated.append(p.updated_at)
+        return PlaceSummary(
+            n,
+            bounds,
+            min(created, default=None),
+            max(created, default=None),
+            max(updated, default=None),
+        )
+
+    def category_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[int | None, str], int]:
+        """Matching places per (neighbourhood id, category)."""
+        counts: dict[tuple[int | None, str], int] = {}
+        for p in self.list(flt):
+            key = (p.neighbourhood_id, p.category)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def licence_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[str, str | None], int]:
+        """Matching places per (licence, attribution)."""
+        counts: dict[tuple[str, str | None], int] = {}
+        for p in self.list(flt):
+            key = (p.licence, p.attribution)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
     # -- neighbourhoods ------------------------------------------------------
     @abc.abstractmethod

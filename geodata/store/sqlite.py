@@ -33,7 +33,14 @@ from geodata.models import (
     Workshop,
     utcnow,
 )
-from geodata.store.base import GridCell, IdempotentResponse, PlaceFilter, PlaceStore
+from geodata.store.base import (
+    EXPORT_COLUMNS,
+    GridCell,
+    IdempotentResponse,
+    PlaceFilter,
+    PlaceStore,
+    PlaceSummary,
+)
 from geodata.store.records import (
     COLUMNS,
     iso,
@@ -261,6 +268,9 @@ class SQLiteStore(PlaceStore):
         if flt.year_to is not None:
             clauses.append("coalesce(p.year_from, p.year_to) <= ?")
             params.append(flt.year_to)
+        if flt.ids is not None:
+            clauses.append("p.id IN (SELECT value FROM json_each(?))")
+            params.append(orjson.dumps([str(i) for i in flt.ids]).decode())
         if flt.title_contains:
             escaped = flt.title_contains.replace("\\", "\\\\").replace("%", "\\%")
             clauses.append("p.title LIKE ? ESCAPE '\\'")
@@ -336,6 +346,85 @@ class SQLiteStore(PlaceStore):
         )
         rows = self.conn.execute(sql, [float(cell_deg)] * 6 + params).fetchall()
         return [GridCell(col=r[0], row=r[1], count=r[2], lon=r[3], lat=r[4]) for r in rows]
+
+    # -- exports --------------------------------------------------------------------
+    def export_rows(
+        self,
+        flt: PlaceFilter | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        batch_size: int = 1000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        joins, where, params = self._where(flt)
+        # Without a narrowing filter, read the table in rid order: rows stream out as they
+        # are read, where an index (status) would first sort every match.
+        source = "places p NOT INDEXED" if _unselective(flt) else "places p"
+        sql = f"SELECT {_EXPORT_SELECT} FROM {source}{joins} WHERE {where} ORDER BY p.rid"
+        exact = (
+            flt is not None
+            and flt.bbox is not None
+            and self.conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM places p{joins} WHERE {where} "
+                "AND p.geom_type != 'Point')",
+                params,
+            ).fetchone()[0]
+        )
+        if not exact:
+            if limit is not None or offset:
+                sql += " LIMIT ? OFFSET ?"
+                params = [*params, -1 if limit is None else limit, offset]
+            cur = self.conn.execute(sql, params)
+            while rows := cur.fetchmany(batch_size):
+                yield rows
+            return
+        # Routes and areas whose box meets the bbox are tested exactly, so limit and offset
+        # count real matches (the R*Tree has already narrowed the candidates).
+        assert flt is not None and flt.bbox is not None
+        area, skip, left = box(*flt.bbox), offset, limit
+        cur = self.conn.execute(sql, params)
+        while (left is None or left > 0) and (rows := cur.fetchmany(batch_size)):
+            others = [i for i, r in enumerate(rows) if r[2] != "Point"]
+            if others:
+                hits = shapely.intersects(area, shapely.from_wkb([rows[i][1] for i in others]))
+                misses = {i for i, hit in zip(others, hits.tolist(), strict=True) if not hit}
+                rows = [r for i, r in enumerate(rows) if i not in misses]
+            if skip:
+                rows, skip = rows[skip:], max(0, skip - len(rows))
+            if left is not None:
+                rows, left = rows[:left], left - min(left, len(rows))
+            if rows:
+                yield rows
+
+    def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
+        joins, where, params = self._where(flt)
+        row = self.conn.execute(
+            "SELECT count(*), min(p.minx), min(p.miny), max(p.maxx), max(p.maxy), "
+            f"min(p.created_at), max(p.created_at), max(p.updated_at) FROM places p{joins} "
+            f"WHERE {where}",
+            params,
+        ).fetchone()
+        bbox = None if row[1] is None else (row[1], row[2], row[3], row[4])
+        stamps = [parse_iso(v) if v else None for v in row[5:]]
+        return PlaceSummary(row[0], bbox, *stamps)
+
+    def category_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[int | None, str], int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            f"SELECT p.neighbourhood_id, p.category, count(*) FROM places p{joins} "
+            f"WHERE {where} GROUP BY p.neighbourhood_id, p.category",
+            params,
+        ).fetchall()
+        return {(nid, category): n for nid, category, n in rows}
+
+    def licence_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[str, str | None], int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            f"SELECT p.licence, p.attribution, count(*) FROM places p{joins} WHERE {where} "
+            "GROUP BY p.licence, p.attribution",
+            params,
+        ).fetchall()
+        return {(licence, attribution): n for licence, attribution, n in rows}
 
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         with self.transaction():
@@ -620,6 +709,26 @@ class SQLiteStore(PlaceStore):
                     "SELECT value FROM service_secrets WHERE name = ?", (name,)
                 ).fetchone()[0]
             )
+
+
+_EXPORT_SELECT = ", ".join(f"p.{c}" for c in EXPORT_COLUMNS)
+
+
+def _unselective(flt: PlaceFilter | None) -> bool:
+    """True when no indexed filter narrows ``flt`` down (status and consent alone do not)."""
+    if flt is None:
+        return True
+    narrowing = (
+        flt.bbox,
+        flt.neighbourhood_id,
+        flt.category,
+        flt.workshop,
+        flt.since,
+        flt.until,
+        flt.updated_since,
+        flt.ids,
+    )
+    return all(v is None for v in narrowing)
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
