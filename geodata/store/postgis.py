@@ -57,6 +57,7 @@ _UPDATE = f"UPDATE places SET {_SETS} WHERE id = %s"
 _BOOLEAN = {
     i for i, c in enumerate(COLUMNS) if c.startswith("consent_") and c != "consent_given_at"
 }
+_OUR_OPTIONS = ("schema", "pool_size")
 _BATCH = 2000
 _ANALYZE_AFTER = 10_000
 # Any constant works; it only has to be the same in every process migrating this database.
@@ -82,20 +83,27 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(out)
 
 
-def parse_url(url: str) -> tuple[str, str | None]:
-    """A libpq connection string and schema from a database URL.
+def parse_url(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq connection string, and this store's own options, from a database URL.
 
-    Accepts ``postgresql://``, ``postgresql+psycopg://`` and ``postgis://``; an optional
-    ``?schema=name`` query parameter puts every table in that schema (created on migrate).
+    Accepts ``postgresql://``, ``postgresql+psycopg://`` and ``postgis://``. Two query
+    parameters are ours, the rest go to libpq: ``schema=name`` puts every table in that
+    schema (created on migrate), ``pool_size=N`` caps the connections one process opens.
     """
     scheme = next((s for s in URL_SCHEMES if url.startswith(s)), None)
     if scheme is None:
-        raise InvalidInput(f"not a PostgreSQL URL: {url!r}", code="bad_database_url")
+        raise InvalidInput(
+            f"a PostgreSQL URL starts with one of {', '.join(URL_SCHEMES)}",
+            code="bad_database_url",
+        )
     parts = urlsplit("postgresql://" + url.removeprefix(scheme))
     query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((v for k, v in query if k == "schema"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema or None
+    ours = {k: v for k, v in query if k in _OUR_OPTIONS and v}
+    rest = urlencode([(k, v) for k, v in query if k not in _OUR_OPTIONS])
+    if "pool_size" in ours and not (ours["pool_size"].isdigit() and int(ours["pool_size"]) > 0):
+        raise InvalidInput("pool_size in the database URL must be a positive whole number",
+                           code="bad_database_url")  # fmt: skip
+    return urlunsplit(parts._replace(query=rest)), ours
 
 
 def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
@@ -110,19 +118,21 @@ def _pg_row(row: Sequence[Any]) -> list[Any]:
 
 
 class PostGISStore(ContributionsMixin, PlaceStore):
-    def __init__(
-        self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
-    ) -> None:
-        self.conninfo, self.schema = parse_url(url)
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.conninfo, options = parse_url(url)
+        self.schema = options.get("schema")
         self.timeout = timeout
         self._local = threading.local()
         # Cursor names say which store declared them (pg_stat_activity shows the FETCHes).
         self.cursor_prefix = f"places_{secrets.token_hex(4)}_"
         self.pool = ConnectionPool(
             self.conninfo,
-            min_size=min_size,
-            max_size=max_size,
+            min_size=1,
+            max_size=int(options.get("pool_size", 10)),
             open=True,
+            # One cheap round trip per checkout: a connection the server dropped (restart,
+            # failover) is replaced instead of failing the request that drew it.
+            check=ConnectionPool.check_connection,
             kwargs={"autocommit": True},
             configure=self._configure,
             name="heritage-atlas",
@@ -234,6 +244,8 @@ class PostGISStore(ContributionsMixin, PlaceStore):
     def reset_for_tests(self) -> None:
         """Empty every table (the schema stays migrated); for test fixtures only."""
         with self._write() as conn:
+            # A connection some earlier test left open must not make this wait forever.
+            conn.execute("SET LOCAL lock_timeout = '20s'")
             tables = [
                 r[0]
                 for r in conn.execute(
@@ -448,6 +460,8 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         return {nid: n for nid, n in rows}
 
     def cluster_grid(self, flt: PlaceFilter | None, cell_deg: float) -> list[GridCell]:
+        if not cell_deg > 0:
+            raise ValueError("cell_deg must be positive")
         where, params = self._where(flt)
         # Box centres from the geometry itself (exact doubles, like SQLite's bounds columns).
         rows = self._fetchall(

@@ -265,3 +265,41 @@ class socket_closed_port:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def test_schema_and_pool_size_are_ours_and_the_rest_goes_to_libpq(backend):
+    from geodata.errors import InvalidInput
+    from geodata.store.postgis import parse_url
+
+    conninfo, ours = parse_url(
+        "postgis://atlas:s3cret@db.internal:6432/heritage?sslmode=require&schema=lisboa&pool_size=4"
+    )
+    assert conninfo == "postgresql://atlas:s3cret@db.internal:6432/heritage?sslmode=require"
+    assert ours == {"schema": "lisboa", "pool_size": "4"}
+    with pytest.raises(InvalidInput, match="pool_size"):
+        parse_url("postgresql://db/heritage?pool_size=lots")
+    with pytest.raises(InvalidInput) as refused:
+        parse_url("mysql://atlas:s3cret@db/heritage")
+    assert "s3cret" not in refused.value.message  # a refused URL never echoes a password
+
+
+def test_a_full_pool_is_a_clear_error_after_the_timeout_then_recovers(store):
+    from geodata.store.postgis import DatabaseUnavailable, PostGISStore
+
+    store.add_many(grid_of_points(2_500))  # more than one batch: lists stream
+    url = f"{URL}{'&' if '?' in URL else '?'}pool_size=2"
+    if store.schema:
+        url += f"&schema={store.schema}"
+    small = PostGISStore(url, timeout=1.0)
+    try:
+        streams = [small.list() for _ in range(2)]
+        for s in streams:
+            next(s)  # each open stream holds one of the two connections
+        with pytest.raises(DatabaseUnavailable, match="pool of 2"):
+            small.count()
+        streams[0].close()  # gives its connection back
+        assert small.count() == 2_500
+        assert small.pool.get_stats()["pool_size"] <= 2
+        streams[1].close()
+    finally:
+        small.close()
