@@ -206,7 +206,7 @@ class _Checker:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, where: str, code: str, message: str, **params: Any) -> None:
+    def add(self, where: str, code: str, message: str, /, **params: Any) -> None:
         self.problems.append(Problem(where, code, message, params))
 
     def text(
