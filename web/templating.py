@@ -1,0 +1,12 @@
+"""The shared Jinja2 environment for every HTML page (autoescaping on for .html)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.templating import Jinja2Templates
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# select_autoescape: every .html template escapes what it prints unless told otherwise,
+# so titles and stories typed by residents can never become markup.
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
