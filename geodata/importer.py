@@ -6,8 +6,10 @@ is set, in which case the good features are stored and the bad ones reported.
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,10 +188,28 @@ def import_places(
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
     """Import places from a GeoJSON, GeoPackage, CSV or other vector file."""
-    features = read_features(path)
-    if progress:
-        progress("read", len(features))
-    return import_features(store, features, options or ImportOptions(), vocabulary, progress)
+    with _collector_paused():
+        features = read_features(path)
+        if progress:
+            progress("read", len(features))
+        return import_features(store, features, options or ImportOptions(), vocabulary, progress)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk import.
+
+    Parsed features are millions of small container objects that live until the end of
+    the import; every collection would walk them all again (it tripled the import time).
+    Nothing an import builds is cyclic, so reference counting frees it all anyway.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def write_rejects_report(result: ImportResult, path: str | Path) -> None:
