@@ -54,9 +54,11 @@ _INSERT = (
 )
 _SETS = ", ".join(f"{c} = {_PLACEHOLDER.get(c, '%s')}" for c in _STORED[1:])
 _UPDATE = f"UPDATE places SET {_SETS} WHERE id = %s"
-_BOOLEAN = {
-    i for i, c in enumerate(COLUMNS) if c.startswith("consent_") and c != "consent_given_at"
-}
+_KEEP = tuple(i for i, c in enumerate(COLUMNS) if c not in _BOUNDS)
+# records.place_row gives consents as 0/1; these columns are boolean here.
+_BOOLEAN = tuple(
+    i for i, c in enumerate(_STORED) if c.startswith("consent_") and c != "consent_given_at"
+)
 _OUR_OPTIONS = ("schema", "pool_size")
 _BATCH = 2000
 _ANALYZE_AFTER = 10_000
@@ -114,7 +116,10 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
 
 def _pg_row(row: Sequence[Any]) -> list[Any]:
     """A shared-order row (from records.place_row) as the values of :data:`_STORED`."""
-    return [bool(v) if i in _BOOLEAN else v for i, v in enumerate(row) if COLUMNS[i] not in _BOUNDS]
+    out = [row[i] for i in _KEEP]
+    for i in _BOOLEAN:
+        out[i] = bool(out[i])
+    return out
 
 
 class PostGISStore(ContributionsMixin, PlaceStore):
