@@ -29,36 +29,20 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
 from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
-from geodata.store.base import GridCell, PlaceFilter, PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.store.postgis_contributions import ContributionsMixin
-from geodata.store.records import COLUMNS, iso, place_row, places_from_rows
+from geodata.store.postgis_reports import ReportsMixin
+from geodata.store.postgis_sql import (
+    COPY,
+    INSERT,
+    PLACE_SELECT,
+    UPDATE,
+    place_where,
+    stored_row,
+)
+from geodata.store.records import iso, place_row, places_from_rows
 
 URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgis://", "postgres://")
-_BOUNDS = ("minx", "miny", "maxx", "maxy")
-# Stored columns: the shared order less the bounds, which PostGIS derives from the geometry.
-_STORED = tuple(c for c in COLUMNS if c not in _BOUNDS)
-_SELECT_EXPR = {
-    "geom": "ST_AsBinary(p.geom)",
-    "minx": "ST_XMin(p.geom)",
-    "miny": "ST_YMin(p.geom)",
-    "maxx": "ST_XMax(p.geom)",
-    "maxy": "ST_YMax(p.geom)",
-    "narratives": "p.narratives::text",
-    "tags": "p.tags::text",
-}
-_SELECT = ", ".join(_SELECT_EXPR.get(c, f"p.{c}") for c in COLUMNS)
-_PLACEHOLDER = {"geom": "ST_GeomFromWKB(%s, 4326)", "narratives": "%s::jsonb", "tags": "%s::jsonb"}
-_INSERT = (
-    f"INSERT INTO places ({', '.join(_STORED)}) "
-    f"VALUES ({', '.join(_PLACEHOLDER.get(c, '%s') for c in _STORED)})"
-)
-_SETS = ", ".join(f"{c} = {_PLACEHOLDER.get(c, '%s')}" for c in _STORED[1:])
-_UPDATE = f"UPDATE places SET {_SETS} WHERE id = %s"
-_KEEP = tuple(i for i, c in enumerate(COLUMNS) if c not in _BOUNDS)
-# records.place_row gives consents as 0/1; these columns are boolean here.
-_BOOLEAN = tuple(
-    i for i, c in enumerate(_STORED) if c.startswith("consent_") and c != "consent_given_at"
-)
 _OUR_OPTIONS = ("schema", "pool_size")
 _BATCH = 2000
 _ANALYZE_AFTER = 10_000
@@ -114,15 +98,7 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
         yield batch
 
 
-def _pg_row(row: Sequence[Any]) -> list[Any]:
-    """A shared-order row (from records.place_row) as the values of :data:`_STORED`."""
-    out = [row[i] for i in _KEEP]
-    for i in _BOOLEAN:
-        out[i] = bool(out[i])
-    return out
-
-
-class PostGISStore(ContributionsMixin, PlaceStore):
+class PostGISStore(ContributionsMixin, ReportsMixin, PlaceStore):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)
         self.schema = options.get("schema")
@@ -271,7 +247,9 @@ class PostGISStore(ContributionsMixin, PlaceStore):
     # -- places ----------------------------------------------------------------
     def add(self, place: Place) -> Place:
         with self._write() as conn:
-            cur = conn.execute(_INSERT + " ON CONFLICT (id) DO NOTHING", _pg_row(place_row(place)))
+            cur = conn.execute(
+                INSERT + " ON CONFLICT (id) DO NOTHING", stored_row(place_row(place))
+            )
             if cur.rowcount == 0:
                 raise Conflict(f"a place with id {place.id} already exists")
         return place
@@ -297,12 +275,12 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         geoms = shapely.set_srid([p.geometry for p in places], 4326)
         hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
         no_bounds = (0.0, 0.0, 0.0, 0.0)  # not stored: PostGIS derives them
-        with conn.cursor().copy(f"COPY places ({', '.join(_STORED)}) FROM STDIN") as copy:
+        with conn.cursor().copy(COPY) as copy:
             for p, hexed in zip(places, hexes, strict=True):
-                copy.write_row(_pg_row(place_row(p, hexed, no_bounds)))
+                copy.write_row(stored_row(place_row(p, hexed, no_bounds)))
 
     def get(self, place_id: str) -> Place:
-        row = self._fetchone(f"SELECT {_SELECT} FROM places p WHERE p.id = %s", (place_id,))
+        row = self._fetchone(f"SELECT {PLACE_SELECT} FROM places p WHERE p.id = %s", (place_id,))
         if row is None:
             raise NotFound(f"there is no place {place_id}")
         return places_from_rows([row])[0]
@@ -324,7 +302,7 @@ class PostGISStore(ContributionsMixin, PlaceStore):
             place.version = row[0] + 1
             place.updated_at = utcnow()
             try:
-                conn.execute(_UPDATE, (*_pg_row(place_row(place))[1:], place.id))
+                conn.execute(UPDATE, (*stored_row(place_row(place))[1:], place.id))
             except BaseException:
                 place.version, place.updated_at = version, updated_at
                 raise
@@ -336,92 +314,48 @@ class PostGISStore(ContributionsMixin, PlaceStore):
                 raise NotFound(f"there is no place {place_id}")
 
     @staticmethod
-    def _where(flt: PlaceFilter | None) -> tuple[str, list[Any]]:
-        """WHERE clause and parameters for a filter (every test runs in the database)."""
-        if flt is None:
-            return "TRUE", []
-        clauses: list[str] = []
-        params: list[Any] = []
-        if flt.bbox is not None:
-            # ST_Intersects uses the GiST index for the box test, then tests exactly.
-            clauses.append("ST_Intersects(p.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
-            params += [float(v) for v in flt.bbox]
-        for column, value in (
-            ("p.category", flt.category),
-            ("p.status", flt.status),
-            ("p.sensitivity", flt.sensitivity),
-        ):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                clauses.append(f"{column} = %s")
-                params.append(str(value))
-            else:
-                clauses.append(f"{column} = ANY(%s)")
-                params.append([str(v) for v in value])
-        if flt.neighbourhood_id is not None:
-            clauses.append("p.neighbourhood_id = %s")
-            params.append(flt.neighbourhood_id)
-        if flt.workshop is not None:
-            clauses.append("p.workshop = %s")
-            params.append(flt.workshop)
-        for column, op, value in (
-            ("created_at", ">=", flt.since),
-            ("created_at", "<", flt.until),
-            ("updated_at", ">", flt.updated_since),
-        ):
-            if value is not None:
-                clauses.append(f"p.{column} {op} %s::timestamptz")
-                params.append(iso(value))
-        if flt.language is not None:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM jsonb_array_elements(p.narratives) j "
-                "WHERE lower(j->>'language') = %s OR lower(j->>'language') LIKE %s)"
-            )
-            lang = flt.language.lower()
-            params += [lang, lang + "-%"]
-        if flt.audience is not None:
-            column = {"map": "consent_publish", "open_data": "consent_open_data"}[flt.audience]
-            clauses.append(f"p.status = 'published' AND p.{column}")
-        if flt.year_from is not None:
-            clauses.append("coalesce(p.year_to, p.year_from) >= %s")
-            params.append(flt.year_from)
-        if flt.year_to is not None:
-            clauses.append("coalesce(p.year_from, p.year_to) <= %s")
-            params.append(flt.year_to)
-        if flt.title_contains:
-            # Backslash is LIKE's default escape: the text matches literally, any case.
-            escaped = "".join("\\" + c if c in "\\%_" else c for c in flt.title_contains)
-            clauses.append("p.title ILIKE %s")
-            params.append(f"%{escaped}%")
-        return " AND ".join(clauses) or "TRUE", params
-
-    @classmethod
     def _list_query(
-        cls, flt: PlaceFilter | None, limit: int | None, offset: int
-    ) -> tuple[str, list[Any], bool]:
-        """The SELECT behind :meth:`list`, its parameters, and whether it streams."""
-        where, params = cls._where(flt)
-        query = f"SELECT {_SELECT} FROM places p WHERE {where} ORDER BY p.rid"
+        flt: PlaceFilter | None, limit: int | None, offset: int, columns: str = PLACE_SELECT
+    ) -> tuple[str, list[Any]]:
+        """The SELECT behind :meth:`list` (and exports) and its parameters."""
+        where, params = place_where(flt)
+        query = f"SELECT {columns} FROM places p WHERE {where} ORDER BY p.rid"
         if limit is not None or offset:
             query += " LIMIT %s OFFSET %s"
             params = [*params, limit, offset]
-        # One page: a plain query is one round trip, a cursor would be three.
-        return query, params, limit is None or limit > _BATCH
+        return query, params
+
+    def _batches_of_rows(
+        self, query: str, params: list[Any], batch_size: int, limit: int | None
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows in batches: one plain query for a page, else a server-side cursor."""
+        if limit is not None and limit <= batch_size:
+            # One page: a plain query is one round trip, a cursor would be three.
+            if rows := self._fetchall(query, params):
+                yield rows
+            return
+        held = self._held
+        if held is not None:
+            yield from self._stream(held, query, params, batch_size)
+            return
+        with self._borrow() as conn, conn.transaction():
+            yield from self._stream(conn, query, params, batch_size)
+
+    def _stream(
+        self, conn: psycopg.Connection, query: str, params: list[Any], batch_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows from a server-side cursor, a batch at a time: constant memory for exports."""
+        with conn.cursor(name=f"{self.cursor_prefix}{next(_cursor_names)}") as cur:
+            cur.execute(query, params)
+            while rows := cur.fetchmany(batch_size):
+                yield rows
 
     def list(
         self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
     ) -> Iterator[Place]:
-        query, params, streams = self._list_query(flt, limit, offset)
-        if not streams:
-            yield from places_from_rows(self._fetchall(query, params))
-            return
-        held = self._held
-        if held is not None:
-            yield from self._stream(held, query, params)
-            return
-        with self._borrow() as conn, conn.transaction():
-            yield from self._stream(conn, query, params)
+        query, params = self._list_query(flt, limit, offset)
+        for rows in self._batches_of_rows(query, params, _BATCH, limit):
+            yield from places_from_rows(rows)
 
     def explain(
         self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
@@ -431,8 +365,8 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         A streamed list is explained as the cursor it declares: PostgreSQL plans a cursor
         for its first rows (``cursor_tuple_fraction``), so its plan can differ from a SELECT.
         """
-        query, params, streams = self._list_query(flt, limit, offset)
-        if streams:
+        query, params = self._list_query(flt, limit, offset)
+        if limit is None or limit > _BATCH:
             query = f"DECLARE explained CURSOR FOR {query}"
         with self._connection() as conn, conn.transaction():
             rows = conn.execute(f"EXPLAIN {query}", params).fetchall()
@@ -442,41 +376,6 @@ class PostGISStore(ContributionsMixin, PlaceStore):
         """Refresh the planner's statistics (after a bulk import, before autovacuum does)."""
         with self._connection() as conn:
             conn.execute("ANALYZE places")
-
-    def _stream(self, conn: psycopg.Connection, query: str, params: list[Any]) -> Iterator[Place]:
-        """Rows from a server-side cursor, a batch at a time: constant memory for exports."""
-        with conn.cursor(name=f"{self.cursor_prefix}{next(_cursor_names)}") as cur:
-            cur.execute(query, params)
-            while rows := cur.fetchmany(_BATCH):
-                yield from places_from_rows(rows)
-
-    def count(self, flt: PlaceFilter | None = None) -> int:
-        where, params = self._where(flt)
-        row = self._fetchone(f"SELECT count(*) FROM places p WHERE {where}", params)
-        return row[0] if row else 0
-
-    def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
-        where, params = self._where(flt)
-        rows = self._fetchall(
-            f"SELECT p.neighbourhood_id, count(*) FROM places p WHERE {where} "
-            "GROUP BY p.neighbourhood_id",
-            params,
-        )
-        return {nid: n for nid, n in rows}
-
-    def cluster_grid(self, flt: PlaceFilter | None, cell_deg: float) -> list[GridCell]:
-        if not cell_deg > 0:
-            raise ValueError("cell_deg must be positive")
-        where, params = self._where(flt)
-        # Box centres from the geometry itself (exact doubles, like SQLite's bounds columns).
-        rows = self._fetchall(
-            "SELECT floor(cx / %s)::bigint AS col, floor(cy / %s)::bigint AS row, "
-            "count(*), avg(cx), avg(cy) FROM (SELECT (ST_XMin(p.geom) + ST_XMax(p.geom)) / 2 "
-            "AS cx, (ST_YMin(p.geom) + ST_YMax(p.geom)) / 2 AS cy FROM places p "
-            f"WHERE {where}) c GROUP BY 1, 2",
-            [float(cell_deg), float(cell_deg), *params],
-        )
-        return [GridCell(int(c), int(r), n, float(x), float(y)) for c, r, n, x, y in rows]
 
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         pairs = list(assignments)

@@ -1,0 +1,84 @@
+"""PostGIS side of counting, aggregating and exporting places: all of it in the database.
+
+Mixed into :class:`~geodata.store.postgis.PostGISStore`; the semantics match
+:class:`~geodata.store.sqlite.SQLiteStore` method for method (with ``bbox`` always
+exact, since ``ST_Intersects`` tests the shapes themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from geodata.store.base import GridCell, PlaceFilter, PlaceSummary
+from geodata.store.postgis_sql import EXPORT_SELECT, place_where
+
+
+class ReportsMixin:
+    """Counts, grids, summaries and export rows; needs PostGISStore's connection helpers."""
+
+    _fetchone: Callable[..., tuple[Any, ...] | None]
+    _fetchall: Callable[..., list[tuple[Any, ...]]]
+    _list_query: Callable[..., tuple[str, list[Any]]]
+    _batches_of_rows: Callable[..., Iterator[list[tuple[Any, ...]]]]
+
+    def count(self, flt: PlaceFilter | None = None) -> int:
+        where, params = place_where(flt)
+        row = self._fetchone(f"SELECT count(*) FROM places p WHERE {where}", params)
+        return row[0] if row else 0
+
+    def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
+        return {nid: n for (nid,), n in self._grouped(("p.neighbourhood_id",), flt).items()}
+
+    def category_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[int | None, str], int]:
+        return self._grouped(("p.neighbourhood_id", "p.category"), flt)  # type: ignore[return-value]
+
+    def licence_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[str, str | None], int]:
+        return self._grouped(("p.licence", "p.attribution"), flt)  # type: ignore[return-value]
+
+    def _grouped(self, columns: tuple[str, ...], flt: PlaceFilter | None) -> dict[tuple, int]:
+        where, params = place_where(flt)
+        keys = ", ".join(columns)
+        rows = self._fetchall(
+            f"SELECT {keys}, count(*) FROM places p WHERE {where} GROUP BY {keys}", params
+        )
+        return {tuple(r[:-1]): r[-1] for r in rows}
+
+    def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
+        where, params = place_where(flt)
+        # ST_XMin and friends read the coordinates (exact), not the float4 index boxes.
+        row = self._fetchone(
+            "SELECT count(*), min(ST_XMin(p.geom)), min(ST_YMin(p.geom)), "
+            "max(ST_XMax(p.geom)), max(ST_YMax(p.geom)), min(p.created_at), "
+            f"max(p.created_at), max(p.updated_at) FROM places p WHERE {where}",
+            params,
+        )
+        assert row is not None  # an aggregate always returns one row
+        bbox = None if row[1] is None else (row[1], row[2], row[3], row[4])
+        return PlaceSummary(row[0], bbox, row[5], row[6], row[7])
+
+    def cluster_grid(self, flt: PlaceFilter | None, cell_deg: float) -> list[GridCell]:
+        if not cell_deg > 0:
+            raise ValueError("cell_deg must be positive")
+        where, params = place_where(flt)
+        # Box centres from the geometry itself (exact doubles, like SQLite's bounds columns).
+        rows = self._fetchall(
+            "SELECT floor(cx / %s)::bigint AS col, floor(cy / %s)::bigint AS row, "
+            "count(*), avg(cx), avg(cy) FROM (SELECT (ST_XMin(p.geom) + ST_XMax(p.geom)) / 2 "
+            "AS cx, (ST_YMin(p.geom) + ST_YMax(p.geom)) / 2 AS cy FROM places p "
+            f"WHERE {where}) c GROUP BY 1, 2",
+            [float(cell_deg), float(cell_deg), *params],
+        )
+        return [GridCell(int(c), int(r), n, float(x), float(y)) for c, r, n, x, y in rows]
+
+    def export_rows(
+        self,
+        flt: PlaceFilter | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        batch_size: int = 1000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # The bbox test is exact in SQL, so LIMIT and OFFSET count real matches as they are.
+        query, params = self._list_query(flt, limit, offset, EXPORT_SELECT)
+        yield from self._batches_of_rows(query, params, batch_size, limit)
