@@ -1,0 +1,272 @@
+"""What every download holds: published places whose contributors agreed to open data,
+as the public may see them, read from the store in batches.
+
+GeoJSON, GeoPackage, CSV and OGC API – Features all read :func:`public_batches`, which
+always narrows the filter with :func:`geodata.privacy.public_filter` (audience
+``open_data``) and lets :func:`geodata.privacy.public_view` place every sensitive place.
+Personal data is never read: the store's export rows have no column for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import box
+
+from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.models import Consent, Place, Sensitivity
+from geodata.privacy import DEFAULT_GRID_M, public_filter, public_view
+from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
+from geodata.store.records import parse_iso
+
+# The properties every exported feature carries, in this order.
+PROPERTIES = (
+    "title",
+    "narratives",
+    "category",
+    "period",
+    "year_from",
+    "year_to",
+    "tags",
+    "licence",
+    "attribution",
+    "consent",
+    "protocol_labels",
+    "neighbourhood_id",
+    "neighbourhood",
+    "workshop",
+    "location_generalised",
+    "created_at",
+    "updated_at",
+    "version",
+)
+# What the contributor agreed to, as the list each feature carries (one shared list per
+# combination of the three consent flags, so a batch allocates none).
+_SCOPE_NAMES = ("publish", "open_data", "research")
+CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
+    (a, b, c): [n for n, flag in zip(_SCOPE_NAMES, (a, b, c), strict=True) if flag]
+    for a in (0, 1)
+    for b in (0, 1)
+    for c in (0, 1)
+}
+# Places carry no Local Contexts TK/BC labels yet; every feature still names the member.
+NO_PROTOCOL_LABELS: list[str] = []
+COLUMN = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """How a download names itself and whom it credits (each feature has its own licence)."""
+
+    title: str = "Heritage Atlas places"
+    licence: str = "CC-BY-4.0"
+    attribution: str = "Heritage Atlas contributors"
+    rights: str = (
+        "Each place carries its own licence and attribution; keep them when you reuse it. "
+        "Sensitive locations are generalised or left out; no personal data is included."
+    )
+
+
+@dataclass
+class PublicBatch:
+    """Consecutive exported places: the store's rows (in :data:`EXPORT_COLUMNS` order, JSON
+    text where the store keeps JSON) with their locations as the public may see them."""
+
+    rows: list[tuple[Any, ...]]
+    geometries: np.ndarray  # shapely geometries as the public may see them; None if hidden
+    location_generalised: list[bool]
+    names: dict[int, str]  # neighbourhood names by id
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.rows]
+
+    def column(self, name: str) -> list[Any]:
+        i = COLUMN[name]
+        return [r[i] for r in self.rows]
+
+    def consent(self) -> list[list[str]]:
+        a, b, c = COLUMN["consent_publish"], COLUMN["consent_open_data"], COLUMN["consent_research"]
+        return [CONSENT_SCOPES[r[a], r[b], r[c]] for r in self.rows]
+
+    def neighbourhood(self) -> list[str | None]:
+        get, i = self.names.get, COLUMN["neighbourhood_id"]
+        return [get(r[i]) for r in self.rows]
+
+
+# The fixed layout of a two-dimensional little-endian WKB point.
+_WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+_WKB_POINT_HEAD = b"\x01\x01\x00\x00\x00"
+
+
+def _geometries(rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
+    """Decode the rows' WKB: points straight from their bytes as one array (most places
+    are points), anything else through shapely."""
+    g = COLUMN["geom"]
+    wkbs = [r[g] for r in rows]
+    if all(len(w) == 21 and w.startswith(_WKB_POINT_HEAD) for w in wkbs):
+        xy = np.frombuffer(b"".join(wkbs), dtype=_WKB_POINT)
+        return shapely.points(xy["x"], xy["y"])
+    return shapely.from_wkb(wkbs)
+
+
+def _public_locations(rows: Sequence[tuple[Any, ...]], geoms: np.ndarray) -> list[bool]:
+    """Send every place that is not plainly public through ``public_view``; return the
+    ``location_generalised`` flags (``geoms`` is updated in place)."""
+    generalised = [False] * len(rows)
+    s = COLUMN["sensitivity"]
+    for i, row in enumerate(rows):
+        if row[s] == "public":
+            continue  # public_view keeps a public location as it is (tested against it)
+        view = public_view(_place(row, geoms[i]))
+        geoms[i] = view.geometry
+        generalised[i] = view.location_generalised
+    return generalised
+
+
+def _place(row: tuple[Any, ...], geometry: Any) -> Place:
+    """Enough of a place for ``public_view`` to decide where it may be shown."""
+    c = COLUMN
+    return Place(
+        geometry=geometry,
+        title=row[c["title"]],
+        narratives=[],
+        category=row[c["category"]],
+        id=row[c["id"]],
+        sensitivity=Sensitivity(row[c["sensitivity"]]),
+        licence=row[c["licence"]],
+        consent=Consent(bool(row[c["consent_publish"]]), bool(row[c["consent_open_data"]])),
+        created_at=parse_iso(row[c["created_at"]]),
+        updated_at=parse_iso(row[c["updated_at"]]),
+    )
+
+
+def to_batch(rows: list[tuple[Any, ...]], names: dict[int, str]) -> PublicBatch:
+    """Export rows (after ``public_filter``) to a public batch: privacy applied here."""
+    geoms = _geometries(rows)
+    return PublicBatch(rows, geoms, _public_locations(rows, geoms), names)
+
+
+def neighbourhood_names(store: PlaceStore) -> dict[int, str]:
+    return {n.id: n.name for n in store.neighbourhoods()}
+
+
+def _margin_deg(bbox: tuple[float, float, float, float]) -> float:
+    """How far (degrees) a generalised location may lie from its place's bounding box."""
+    lat = min(max(abs(bbox[1]), abs(bbox[3])), 89.0)
+    return DEFAULT_GRID_M / (min(M_PER_DEG_LAT, M_PER_DEG_LON) * math.cos(math.radians(lat)))
+
+
+def _generalised_in_bbox(
+    store: PlaceStore, flt: PlaceFilter, names: dict[int, str]
+) -> PublicBatch | None:
+    """Generalised places whose public (generalised) location lies in ``flt.bbox``."""
+    assert flt.bbox is not None
+    m = _margin_deg(flt.bbox)
+    minx, miny, maxx, maxy = flt.bbox
+    wider = dataclasses.replace(
+        flt, bbox=(minx - m, miny - m, maxx + m, maxy + m), sensitivity="generalised"
+    )
+    area = box(*flt.bbox)
+    kept: list[tuple[Any, ...]] = []
+    for rows in store.export_rows(wider):
+        batch = to_batch(rows, names)
+        inside = shapely.intersects(area, batch.geometries).tolist()
+        kept += [r for r, hit in zip(rows, inside, strict=True) if hit]
+    return to_batch(kept, names) if kept else None
+
+
+def _slice(batch: PublicBatch, start: int, stop: int) -> PublicBatch:
+    return PublicBatch(
+        batch.rows[start:stop],
+        batch.geometries[start:stop],
+        batch.location_generalised[start:stop],
+        batch.names,
+    )
+
+
+def public_batches(
+    store: PlaceStore,
+    flt: PlaceFilter | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    batch_size: int = 1000,
+    names: dict[int, str] | None = None,
+) -> Iterator[PublicBatch]:
+    """The open-data places matching ``flt``, oldest first, as the public may see them.
+
+    A ``bbox`` matches public locations only: exact locations of public places, then the
+    generalised locations of generalised places; hidden places have no location to match
+    (without a bbox they are exported with a null geometry). Matching on true locations
+    would let anyone narrow a hidden place down by repeated bbox queries.
+    """
+    flt = public_filter(flt, "open_data")
+    names = neighbourhood_names(store) if names is None else names
+    if flt.bbox is None:
+        for rows in store.export_rows(flt, limit=limit, offset=offset, batch_size=batch_size):
+            yield to_batch(rows, names)
+        return
+    exact = dataclasses.replace(flt, sensitivity="public")
+    returned = 0
+    for rows in store.export_rows(exact, limit=limit, offset=offset, batch_size=batch_size):
+        returned += len(rows)
+        yield to_batch(rows, names)
+    if limit is not None and returned >= limit:
+        return
+    extra = _generalised_in_bbox(store, flt, names)
+    if extra is None:
+        return
+    # Past the public matches, the offset goes on counting into the generalised ones.
+    skip = 0 if returned or not offset else max(0, offset - store.count(exact))
+    stop = len(extra) if limit is None else skip + limit - returned
+    if skip < len(extra):
+        yield _slice(extra, skip, stop)
+
+
+def count_public(store: PlaceStore, flt: PlaceFilter | None = None) -> int:
+    """How many places :func:`public_batches` yields for ``flt`` (without limit)."""
+    flt = public_filter(flt, "open_data")
+    if flt.bbox is None:
+        return store.count(flt)
+    extra = _generalised_in_bbox(store, flt, {})
+    return store.count(dataclasses.replace(flt, sensitivity="public")) + (
+        len(extra) if extra else 0
+    )
+
+
+def licence_list(counts: dict[tuple[str, str | None], int]) -> list[dict[str, Any]]:
+    """Licence counts as records, most places first."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or ""))
+    return [{"licence": lic, "attribution": att, "places": n} for (lic, att), n in items]
+
+
+def count_licences(batch: PublicBatch, counts: dict[tuple[str, str | None], int]) -> None:
+    """Add a batch's (licence, attribution) pairs to ``counts``."""
+    a, b = COLUMN["licence"], COLUMN["attribution"]
+    for r in batch.rows:
+        key = (r[a], r[b])
+        counts[key] = counts.get(key, 0) + 1
+
+
+def coarse_bbox(bbox: Iterable[float] | None, step: float = 0.01) -> list[float] | None:
+    """A bounding box widened outward to a ``step``-degree grid (about 1 km), so an extent
+    never gives away the exact position of the place at its edge."""
+    if bbox is None:
+        return None
+    minx, miny, maxx, maxy = bbox
+    return [
+        max(-180.0, round(math.floor(minx / step) * step, 6)),
+        max(-90.0, round(math.floor(miny / step) * step, 6)),
+        min(180.0, round(math.ceil(maxx / step) * step, 6)),
+        min(90.0, round(math.ceil(maxy / step) * step, 6)),
+    ]
