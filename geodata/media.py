@@ -178,22 +178,35 @@ def add_photo(
     caption: str | None = None,
     limits: PhotoLimits | None = None,
 ) -> Media:
-    """Check, re-encode and store a photo after the place's others; files first, then the
-    record, so a stored record always has its files."""
+    """Check, re-encode and store a photo after the place's others."""
     limits = limits or PhotoLimits()
+    check_room(store, place_id, limits)
+    return store_photo(store, media_dir, place_id, process_photo(data, limits), caption)
+
+
+def check_room(store: PlaceStore, place_id: str, limits: PhotoLimits) -> None:
     if len(store.media(place_id)) >= limits.max_per_place:
         raise PhotoError(
-            f"this place already has {limits.max_per_place} photos, the most it "
-            "can have; remove one first",
+            f"this place already has {limits.max_per_place} photos, the most it can have; "
+            "remove one first",
             code="too_many_photos",
         )
-    photo = process_photo(data, limits)
+
+
+def store_photo(
+    store: PlaceStore,
+    media_dir: str | Path,
+    place_id: str,
+    photo: ProcessedPhoto,
+    caption: str | None = None,
+) -> Media:
+    """Write a processed photo's files, then its record: a stored record always has its
+    files (and a failed record leaves no files behind)."""
     media_id = new_media_id()
     relative = f"{place_id}/{media_id}.{photo.extension}"
     thumb_relative = f"{place_id}/{media_id}.thumb.{photo.extension}"
-    paths = [media_file(media_dir, relative), media_file(media_dir, thumb_relative)]
-    _write_atomically(paths[0], photo.data)
-    _write_atomically(paths[1], photo.thumbnail)
+    _write_atomically(media_file(media_dir, relative), photo.data)
+    _write_atomically(media_file(media_dir, thumb_relative), photo.thumbnail)
     record = Media(
         id=media_id,
         place_id=place_id,

@@ -9,7 +9,13 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import media, places
+    from web.routes import assets, map_data, maps
+
+    app.include_router(maps.router)
+    app.include_router(map_data.router)
+    assets.mount_static(app)  # mounts last: routes registered after them still match first
+    from web.routes import contribute, media, places
 
     places.install(app)
     app.include_router(media.router)
+    app.include_router(contribute.router)

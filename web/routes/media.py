@@ -29,7 +29,8 @@ from web.routes.places import (
 from web.settings import Settings
 
 router = APIRouter(tags=["contributions"])
-UPLOAD_PATH = r"/api/places/[^/]+/media"  # given the larger body limit
+# Requests that may carry a photo, given the larger body limit.
+UPLOAD_PATH = r"/api/places/[^/]+/media|/contribute(/edit/[^/]+)?"
 MAX_CAPTION = 300
 _SECURITY = {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]}
 

@@ -1,0 +1,344 @@
+/* The contribution form, enhanced: a map to tap and draw on, sending through the JSON
+   API (with a retry-safe Idempotency-Key), errors next to their fields, the edit link
+   with a copy button. Without this script the same form posts to the server as is. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function json(id) {
+    var el = document.getElementById(id);
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+  var messages = json("messages") || {};
+  function say(key, n) { return (messages[key] || key).replace("{n}", n); }
+
+  /* ---- copy the edit link ------------------------------------------------------- */
+  function wireCopy() {
+    var button = document.getElementById("copy-link");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var input = document.querySelector(button.getAttribute("data-copy"));
+      var status = document.getElementById("copy-status");
+      function done() { if (status) status.textContent = say("copied"); }
+      input.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () {
+          document.execCommand("copy"); done();
+        });
+      } else {
+        document.execCommand("copy"); done();
+      }
+    });
+  }
+
+  /* ---- the map ------------------------------------------------------------------ */
+  var form = document.getElementById("contribute-form");
+  var mapEl = document.getElementById("map");
+  var drawing = { mode: "point", vertices: [], finished: false };
+  var map = null, layer = null;
+  var latInput = document.getElementById("field-latitude");
+  var lonInput = document.getElementById("field-longitude");
+  var geometryInput = document.getElementById("field-geometry");
+  var statusEl = document.getElementById("draw-status");
+
+  function round(v) { return Math.round(v * 1e6) / 1e6; }
+
+  function geometry() {
+    var v = drawing.vertices.map(function (p) { return [round(p.lng), round(p.lat)]; });
+    if (drawing.mode === "point") {
+      return v.length ? { type: "Point", coordinates: v[v.length - 1] } : null;
+    }
+    if (drawing.mode === "route") {
+      return v.length >= 2 ? { type: "LineString", coordinates: v } : null;
+    }
+    if (v.length < 3) return null;
+    return { type: "Polygon", coordinates: [v.concat([v[0]])] };
+  }
+
+  function redraw() {
+    if (!map) return;
+    if (layer) { map.removeLayer(layer); layer = null; }
+    var v = drawing.vertices;
+    if (!v.length) return;
+    var style = { color: "#0b5394", weight: 4 };
+    if (drawing.mode === "point") {
+      layer = L.circleMarker(v[v.length - 1], { radius: 10, color: "#0b5394", weight: 3,
+        fillColor: "#f1c232", fillOpacity: 0.9 });
+    } else if (drawing.mode === "route" || v.length < 3) {
+      layer = L.featureGroup([L.polyline(v, style)].concat(v.map(function (p) {
+        return L.circleMarker(p, { radius: 5, color: "#0b5394" });
+      })));
+    } else {
+      layer = L.polygon(v, style);
+    }
+    layer.addTo(map);
+  }
+
+  function sync() {
+    var g = geometry();
+    geometryInput.value = g && drawing.mode !== "point" ? JSON.stringify(g) : "";
+    if (drawing.mode === "point" && g) {
+      latInput.value = g.coordinates[1];
+      lonInput.value = g.coordinates[0];
+    }
+    if (drawing.mode !== "point") { latInput.value = ""; lonInput.value = ""; }
+    var n = drawing.vertices.length;
+    if (statusEl) {
+      if (drawing.mode === "point") statusEl.textContent = n ? say("tap_point") : "";
+      else if (drawing.finished) statusEl.textContent = say("finished");
+      else statusEl.textContent = n ? say(drawing.mode === "route" ? "tap_route" : "tap_area", n) : "";
+    }
+    redraw();
+  }
+
+  function addVertex(latlng) {
+    if (drawing.mode === "point") drawing.vertices = [latlng];
+    else {
+      if (drawing.finished) { drawing.vertices = []; drawing.finished = false; }
+      drawing.vertices.push(latlng);
+    }
+    sync();
+  }
+
+  function setMode(mode) {
+    drawing = { mode: mode, vertices: [], finished: false };
+    document.querySelectorAll(".draw-tools .mode").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-mode") === mode));
+    });
+    document.querySelector(".location").setAttribute("data-mode", mode);
+    sync();
+  }
+
+  function loadExisting() {
+    var raw = geometryInput.value;
+    var g = null;
+    if (raw) { try { g = JSON.parse(raw); } catch (e) { g = null; } }
+    if (!g && latInput.value && lonInput.value) {
+      var lat = parseFloat(latInput.value.replace(",", ".")), lon = parseFloat(lonInput.value.replace(",", "."));
+      if (isFinite(lat) && isFinite(lon)) g = { type: "Point", coordinates: [lon, lat] };
+    }
+    if (!g) return;
+    var mode = { Point: "point", LineString: "route", Polygon: "area" }[g.type];
+    if (!mode) return;
+    setMode(mode);
+    var coords = g.type === "Point" ? [g.coordinates] : g.type === "LineString" ? g.coordinates
+      : g.coordinates[0].slice(0, -1);
+    drawing.vertices = coords.map(function (c) { return L.latLng(c[1], c[0]); });
+    drawing.finished = mode !== "point";
+    sync();
+    if (layer) {
+      if (layer.getBounds) map.fitBounds(layer.getBounds(), { maxZoom: 17 });
+      else map.setView(layer.getLatLng(), 16);
+    }
+  }
+
+  function initMap() {
+    if (!mapEl || typeof L === "undefined") return;
+    map = L.map(mapEl, { keyboard: true, tap: true });
+    var tiles = mapEl.getAttribute("data-tiles");
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, attribution: mapEl.getAttribute("data-attribution") }).addTo(map);
+    }
+    var outlines = json("outlines");
+    var bounds = null;
+    if (outlines && outlines.features && outlines.features.length) {
+      var shapes = L.geoJSON(outlines, { interactive: false,
+        style: { color: "#444", weight: 1.5, fill: true, fillOpacity: 0.04 } }).addTo(map);
+      bounds = shapes.getBounds();
+    }
+    if (bounds && bounds.isValid()) map.fitBounds(bounds);
+    else map.setView([38.7223, -9.1393], 13);
+    map.on("click", function (e) { addVertex(e.latlng); });
+    document.querySelectorAll(".draw-tools .mode").forEach(function (b) {
+      b.addEventListener("click", function () { setMode(b.getAttribute("data-mode")); });
+    });
+    document.getElementById("place-centre").addEventListener("click", function () {
+      addVertex(map.getCenter());
+    });
+    document.getElementById("undo-vertex").addEventListener("click", function () {
+      drawing.vertices.pop(); drawing.finished = false; sync();
+    });
+    document.getElementById("finish-shape").addEventListener("click", function () {
+      if (drawing.mode !== "point" && !geometry()) { statusEl.textContent = say("need_more"); return; }
+      drawing.finished = true; sync();
+    });
+    document.getElementById("clear-shape").addEventListener("click", function () {
+      setMode(drawing.mode);
+    });
+    function fromFields() {
+      if (drawing.mode !== "point") setMode("point");
+      var lat = parseFloat(latInput.value.replace(",", ".")), lon = parseFloat(lonInput.value.replace(",", "."));
+      if (isFinite(lat) && isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+        drawing.vertices = [L.latLng(lat, lon)];
+        redraw();
+        geometryInput.value = "";
+      }
+    }
+    latInput.addEventListener("change", fromFields);
+    lonInput.addEventListener("change", fromFields);
+    loadExisting();
+  }
+
+  /* ---- errors next to their fields ---------------------------------------------- */
+  var FIELD_FOR = {
+    "geometry": "location", "properties.title": "title",
+    "properties.narratives.0.text": "narrative", "properties.narratives.0.language": "narrative_language",
+    "properties.narratives.1.text": "translation", "properties.narratives.1.language": "translation_language",
+    "properties.narratives.1.provenance": "translation_provenance", "properties.narratives": "narrative",
+    "properties.category": "category", "properties.period": "period", "properties.year_from": "year_from",
+    "properties.year_to": "year_to", "properties.tags": "tags",
+    "properties.contributor.name": "contributor_name", "properties.contributor.contact": "contributor_contact",
+    "properties.contributor.display_name": "display_name", "properties.consent.publish": "consent_publish",
+    "properties.consent": "consent_publish", "properties.licence": "licence",
+    "properties.sensitivity": "sensitivity", "properties.workshop": "workshop",
+    "file": "photo", "caption": "caption"
+  };
+  function fieldFor(path) {
+    var parts = path.split(".");
+    while (parts.length) {
+      var name = FIELD_FOR[parts.join(".")];
+      if (name) return name;
+      parts.pop();
+    }
+    return "form";
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".field-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    var summary = document.getElementById("error-summary");
+    summary.hidden = true;
+    summary.querySelector("ul").innerHTML = "";
+  }
+
+  function showErrors(problem) {
+    clearErrors();
+    var errors = problem.errors && problem.errors.length ? problem.errors
+      : [{ field: "form", message: problem.detail }];
+    var summary = document.getElementById("error-summary");
+    var list = summary.querySelector("ul");
+    errors.forEach(function (e) {
+      var name = fieldFor(e.field);
+      var slot = document.getElementById("error-" + name) || document.getElementById("error-form");
+      slot.hidden = false;
+      slot.textContent = (slot.textContent ? slot.textContent + " " : "") + e.message;
+      var input = document.getElementById("field-" + name);
+      if (input && input.tagName !== "FIELDSET") input.setAttribute("aria-invalid", "true");
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "#field-" + name;
+      link.textContent = e.message;  /* text, never markup */
+      item.appendChild(link);
+      list.appendChild(item);
+      if (name === "translation" || name === "translation_language") {
+        var details = form.querySelector("details.translation");
+        if (details) details.open = true;
+      }
+    });
+    summary.hidden = false;
+    summary.focus();
+  }
+
+  /* ---- sending through the API -------------------------------------------------- */
+  function value(name) {
+    var el = form.elements[name];
+    return el ? String(el.value || "").trim() : "";
+  }
+  function checked(name) { var el = form.elements[name]; return !!(el && el.checked); }
+  function numberOrNull(name) {
+    var v = value(name);
+    if (!v) return null;
+    return /^-?\d+$/.test(v) ? parseInt(v, 10) : v;  /* let the server name a bad year */
+  }
+
+  function feature() {
+    var g = geometry();
+    if (!g && latInput.value && lonInput.value) {
+      var lat = Number(latInput.value.replace(",", ".")), lon = Number(lonInput.value.replace(",", "."));
+      g = { type: "Point", coordinates: [lon, lat] };
+    }
+    var narratives = [{ text: value("narrative"), language: value("narrative_language"), provenance: "original" }];
+    if (value("translation")) {
+      var who = form.querySelector("input[name=translation_provenance]:checked");
+      narratives.push({ text: value("translation"), language: value("translation_language"),
+        provenance: who ? who.value : "community_translation" });
+    }
+    var sensitivity = form.querySelector("input[name=sensitivity]:checked");
+    var props = {
+      title: value("title"), narratives: narratives, category: value("category"),
+      period: value("period") || null, year_from: numberOrNull("year_from"), year_to: numberOrNull("year_to"),
+      tags: value("tags").split(",").map(function (t) { return t.trim(); }).filter(Boolean),
+      contributor: { name: value("contributor_name") || null, contact: value("contributor_contact") || null,
+        display_name: value("display_name") || null },
+      consent: { publish: checked("consent_publish"), open_data: checked("consent_open_data"),
+        research: checked("consent_research") },
+      licence: value("licence") || "CC-BY-4.0",
+      sensitivity: sensitivity ? sensitivity.value : "public",
+      workshop: value("workshop") || null
+    };
+    return { type: "Feature", geometry: g, properties: props };
+  }
+
+  function showDone(receipt, photoProblem) {
+    form.hidden = true;
+    var done = document.getElementById("done");
+    document.getElementById("edit-link").value = receipt.edit_url;
+    document.getElementById("done-published").hidden = receipt.status !== "published";
+    document.getElementById("done-pending").hidden = receipt.status === "published";
+    if (photoProblem) {
+      var p = document.createElement("p");
+      p.className = "field-error";
+      p.textContent = say("photo_failed") + " " + photoProblem;
+      done.insertBefore(p, done.querySelector(".edit-link"));
+    }
+    done.hidden = false;
+    done.focus();
+  }
+
+  function sendPhoto(receipt) {
+    var file = form.elements.photo && form.elements.photo.files[0];
+    if (!file) return Promise.resolve(null);
+    var data = new FormData();
+    data.append("file", file);
+    if (value("caption")) data.append("caption", value("caption"));
+    return fetch(receipt.url + "/media", { method: "POST", body: data,
+      headers: { "X-Edit-Token": receipt.edit_token, "Accept-Language": form.getAttribute("data-lang") }
+    }).then(function (r) {
+      if (r.ok) return null;
+      return r.json().then(function (p) { return (p.errors && p.errors[0] && p.errors[0].message) || p.detail; });
+    }, function () { return say("offline"); });
+  }
+
+  function wireSubmit() {
+    if (!form || form.getAttribute("data-mode") === "edit" || !window.fetch) return;
+    var sending = document.getElementById("sending");
+    var button = document.getElementById("submit-place");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      sending.textContent = say("sending");
+      fetch("/api/places", {
+        method: "POST", body: JSON.stringify(feature()),
+        headers: { "Content-Type": "application/json", "Accept-Language": form.getAttribute("data-lang"),
+          "Idempotency-Key": value("submission_id") }
+      }).then(function (response) {
+        return response.json().then(function (body) {
+          if (response.status === 201) {
+            return sendPhoto(body).then(function (photoProblem) { showDone(body, photoProblem); });
+          }
+          showErrors(body);
+        });
+      }).catch(function () {
+        showErrors({ detail: say("offline") });
+      }).then(function () {
+        button.disabled = false;
+        sending.textContent = "";
+      });
+    });
+  }
+
+  initMap();
+  wireSubmit();
+  wireCopy();
+})();
