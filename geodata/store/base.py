@@ -266,6 +266,23 @@ class PlaceStore(abc.ABC):
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         """Set the neighbourhood of many places at once, by place id."""
 
+    def reassign_neighbourhoods(self) -> int:
+        """Give every place its neighbourhood by the rule of
+        :func:`geodata.neighbourhoods.assign_neighbourhoods`; return how many places changed.
+
+        This default joins in Python (geopandas); PostGIS overrides it to join in the database.
+        """
+        from geodata.neighbourhoods import assign_neighbourhoods
+
+        with self.transaction():
+            places = list(self.list())
+            ids = assign_neighbourhoods([p.geometry for p in places], self.neighbourhoods())
+            changed = [
+                (p.id, n) for p, n in zip(places, ids, strict=True) if p.neighbourhood_id != n
+            ]
+            self.set_neighbourhood_ids(changed)
+        return len(changed)
+
     # -- workshops -----------------------------------------------------------
     @abc.abstractmethod
     def add_workshop(self, workshop: Workshop) -> Workshop:

@@ -417,6 +417,9 @@ class PostGISStore(ContributionsMixin, ReportsMixin, PlaceStore):
             )
             return cur.rowcount
 
+    def reassign_neighbourhoods(self) -> int:
+        return self.assign_neighbourhoods_in_db()
+
     # -- neighbourhoods ------------------------------------------------------------
     def replace_neighbourhoods(
         self, items: Sequence[tuple[str, BaseGeometry, str | None]]

@@ -224,6 +224,9 @@ def test_neighbourhoods_assigned_in_the_database_match_the_geopandas_join(store)
     assert got[extra[2].id] is None
     assert store.assign_neighbourhoods_in_db() == 0  # nothing left to change
     assert store.assign_neighbourhoods_in_db([extra[0].id]) == 0
+    store.set_neighbourhood_ids([(extra[0].id, None), (extra[1].id, parishes[-1].id)])
+    assert store.reassign_neighbourhoods() == 2  # what the CLI calls after new boundaries
+    assert [p.neighbourhood_id for p in store.list()] == expected
 
 
 def test_every_url_spelling_opens_the_same_database(store):
