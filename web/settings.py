@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         None,
         description="signs form tokens; by default a random key kept in the database",
     )
+    # -- open data: downloads and OGC API – Features --
+    open_data_title: str = Field("Heritage Atlas places", description="names the downloads")
+    open_data_licence: str = Field(
+        "CC-BY-4.0", description="the licence downloads are published under (SPDX id); each "
+        "place also carries its own"
+    )
+    open_data_attribution: str = Field(
+        "Heritage Atlas contributors", description="whom every download credits"
+    )
 
     @property
     def media_path(self) -> Path:

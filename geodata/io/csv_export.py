@@ -20,6 +20,7 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
+from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -126,10 +127,11 @@ def write_places_csv(
     flt: PlaceFilter | None,
     fh: IO[bytes],
     *,
+    grid_m: float = DEFAULT_GRID_M,
     progress: Callable[[int], None] | None = None,
 ) -> dict[tuple[str, str | None], int]:
     """Write the open-data places matching ``flt`` as CSV; return the licence counts."""
     licences: dict[tuple[str, str | None], int] = {}
-    for chunk in csv_chunks(public_batches(store, flt), licences, progress):
+    for chunk in csv_chunks(public_batches(store, flt, grid_m=grid_m), licences, progress):
         fh.write(chunk)
     return licences

@@ -119,7 +119,9 @@ def _geometries(rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
     return shapely.from_wkb(wkbs)
 
 
-def _public_locations(rows: Sequence[tuple[Any, ...]], geoms: np.ndarray) -> list[bool]:
+def _public_locations(
+    rows: Sequence[tuple[Any, ...]], geoms: np.ndarray, grid_m: float
+) -> list[bool]:
     """Send every place that is not plainly public through ``public_view``; return the
     ``location_generalised`` flags (``geoms`` is updated in place)."""
     generalised = [False] * len(rows)
@@ -127,7 +129,7 @@ def _public_locations(rows: Sequence[tuple[Any, ...]], geoms: np.ndarray) -> lis
     for i, row in enumerate(rows):
         if row[s] == "public":
             continue  # public_view keeps a public location as it is (tested against it)
-        view = public_view(_place(row, geoms[i]))
+        view = public_view(_place(row, geoms[i]), grid_m)
         geoms[i] = view.geometry
         generalised[i] = view.location_generalised
     return generalised
@@ -150,28 +152,30 @@ def _place(row: tuple[Any, ...], geometry: Any) -> Place:
     )
 
 
-def to_batch(rows: list[tuple[Any, ...]], names: dict[int, str]) -> PublicBatch:
+def to_batch(
+    rows: list[tuple[Any, ...]], names: dict[int, str], grid_m: float = DEFAULT_GRID_M
+) -> PublicBatch:
     """Export rows (after ``public_filter``) to a public batch: privacy applied here."""
     geoms = _geometries(rows)
-    return PublicBatch(rows, geoms, _public_locations(rows, geoms), names)
+    return PublicBatch(rows, geoms, _public_locations(rows, geoms, grid_m), names)
 
 
 def neighbourhood_names(store: PlaceStore) -> dict[int, str]:
     return {n.id: n.name for n in store.neighbourhoods()}
 
 
-def _margin_deg(bbox: tuple[float, float, float, float]) -> float:
+def _margin_deg(bbox: tuple[float, float, float, float], grid_m: float) -> float:
     """How far (degrees) a generalised location may lie from its place's bounding box."""
     lat = min(max(abs(bbox[1]), abs(bbox[3])), 89.0)
-    return DEFAULT_GRID_M / (min(M_PER_DEG_LAT, M_PER_DEG_LON) * math.cos(math.radians(lat)))
+    return grid_m / (min(M_PER_DEG_LAT, M_PER_DEG_LON) * math.cos(math.radians(lat)))
 
 
 def _generalised_in_bbox(
-    store: PlaceStore, flt: PlaceFilter, names: dict[int, str]
+    store: PlaceStore, flt: PlaceFilter, names: dict[int, str], grid_m: float
 ) -> PublicBatch | None:
     """Generalised places whose public (generalised) location lies in ``flt.bbox``."""
     assert flt.bbox is not None
-    m = _margin_deg(flt.bbox)
+    m = _margin_deg(flt.bbox, grid_m)
     minx, miny, maxx, maxy = flt.bbox
     wider = dataclasses.replace(
         flt, bbox=(minx - m, miny - m, maxx + m, maxy + m), sensitivity="generalised"
@@ -179,10 +183,10 @@ def _generalised_in_bbox(
     area = box(*flt.bbox)
     kept: list[tuple[Any, ...]] = []
     for rows in store.export_rows(wider):
-        batch = to_batch(rows, names)
+        batch = to_batch(rows, names, grid_m)
         inside = shapely.intersects(area, batch.geometries).tolist()
         kept += [r for r, hit in zip(rows, inside, strict=True) if hit]
-    return to_batch(kept, names) if kept else None
+    return to_batch(kept, names, grid_m) if kept else None
 
 
 def _slice(batch: PublicBatch, start: int, stop: int) -> PublicBatch:
@@ -202,6 +206,7 @@ def public_batches(
     offset: int = 0,
     batch_size: int = 1000,
     names: dict[int, str] | None = None,
+    grid_m: float = DEFAULT_GRID_M,
 ) -> Iterator[PublicBatch]:
     """The open-data places matching ``flt``, oldest first, as the public may see them.
 
@@ -214,16 +219,16 @@ def public_batches(
     names = neighbourhood_names(store) if names is None else names
     if flt.bbox is None:
         for rows in store.export_rows(flt, limit=limit, offset=offset, batch_size=batch_size):
-            yield to_batch(rows, names)
+            yield to_batch(rows, names, grid_m)
         return
     exact = dataclasses.replace(flt, sensitivity="public")
     returned = 0
     for rows in store.export_rows(exact, limit=limit, offset=offset, batch_size=batch_size):
         returned += len(rows)
-        yield to_batch(rows, names)
+        yield to_batch(rows, names, grid_m)
     if limit is not None and returned >= limit:
         return
-    extra = _generalised_in_bbox(store, flt, names)
+    extra = _generalised_in_bbox(store, flt, names, grid_m)
     if extra is None:
         return
     # Past the public matches, the offset goes on counting into the generalised ones.
@@ -233,12 +238,14 @@ def public_batches(
         yield _slice(extra, skip, stop)
 
 
-def count_public(store: PlaceStore, flt: PlaceFilter | None = None) -> int:
+def count_public(
+    store: PlaceStore, flt: PlaceFilter | None = None, grid_m: float = DEFAULT_GRID_M
+) -> int:
     """How many places :func:`public_batches` yields for ``flt`` (without limit)."""
     flt = public_filter(flt, "open_data")
     if flt.bbox is None:
         return store.count(flt)
-    extra = _generalised_in_bbox(store, flt, {})
+    extra = _generalised_in_bbox(store, flt, {}, grid_m)
     return store.count(dataclasses.replace(flt, sensitivity="public")) + (
         len(extra) if extra else 0
     )

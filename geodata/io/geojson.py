@@ -28,6 +28,7 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
+from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
 
 MEDIA_TYPE = "application/geo+json"
@@ -174,6 +175,7 @@ def write_places_geojson(
     fh: IO[bytes],
     *,
     info: DatasetInfo | None = None,
+    grid_m: float = DEFAULT_GRID_M,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the open-data places matching ``flt`` to ``fh``; return how many."""
@@ -186,7 +188,7 @@ def write_places_geojson(
             progress(k)
 
     for chunk in collection_chunks(
-        public_batches(store, flt), info or DatasetInfo(), progress=counted
+        public_batches(store, flt, grid_m=grid_m), info or DatasetInfo(), progress=counted
     ):
         fh.write(chunk)
     return written

@@ -20,6 +20,7 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
+from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
 
 MEDIA_TYPE = "application/geopackage+sqlite3"
@@ -80,6 +81,7 @@ def write_places_gpkg(
     *,
     info: DatasetInfo | None = None,
     filters: dict[str, object] | None = None,
+    grid_m: float = DEFAULT_GRID_M,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the open-data places matching ``flt`` to a new GeoPackage; return how many."""
@@ -96,7 +98,7 @@ def write_places_gpkg(
         "filters": orjson.dumps(filters or {}).decode(),
     }
     n = 0
-    for group in _slices(public_batches(store, flt)):
+    for group in _slices(public_batches(store, flt, grid_m=grid_m)):
         frame = pd.concat([batch_frame(b) for b in group], ignore_index=True)
         for b in group:
             count_licences(b, licences)

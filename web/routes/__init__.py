@@ -9,6 +9,9 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
+    from web.routes import export
+
+    app.include_router(export.router)
     from web.routes import assets, map_data, maps
 
     app.include_router(maps.router)

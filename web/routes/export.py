@@ -1,0 +1,310 @@
+"""Downloads for planners: places as GeoJSON, GeoPackage or CSV, neighbourhoods with counts.
+
+Everything goes through :mod:`geodata.io.export` (published, open-data consent, public
+locations, no personal data). Bodies are streamed: one export thread reads the store and
+encodes batch after batch, so memory stays flat and the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from geodata.io import csv_export, geojson, gpkg
+from geodata.io.export import DatasetInfo, public_batches
+from geodata.io.export_filter import ExportQuery, build_filter, describe
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.vocabulary import Vocabulary
+from web.dependencies import get_settings, get_store, get_vocabulary
+from web.settings import Settings
+
+router = APIRouter(prefix="/api/export", tags=["open data"])
+# One thread runs every export: a SQLite cursor stays on the thread (and connection) that
+# opened it, and heavy downloads queue instead of starving the request threads.
+EXPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
+FORMAT_VERSION = "1"  # bump when the layout of a download changes: new ETags for everyone
+
+
+def export_query(
+    neighbourhood: str | None = Query(None, description="Neighbourhood id, name or code."),
+    category: str | None = Query(None, description="Category key(s), comma-separated."),
+    language: str | None = Query(None, description="BCP 47 tag: places with a narrative in it."),
+    year_from: str | None = Query(None, description="Places whose period reaches this year."),
+    year_to: str | None = Query(None, description="Places whose period starts by this year."),
+    since: str | None = Query(None, description="Created at or after (ISO 8601)."),
+    until: str | None = Query(None, description="Created before (ISO 8601)."),
+    bbox: str | None = Query(
+        None, description="min lon,min lat,max lon,max lat (WGS84); public locations only."
+    ),
+    workshop: str | None = Query(None, description="Workshop join code."),
+) -> ExportQuery:
+    return ExportQuery(
+        neighbourhood=neighbourhood, category=category, language=language,
+        year_from=year_from, year_to=year_to, since=since, until=until, bbox=bbox,
+        workshop=workshop,
+    )  # fmt: skip
+
+
+def dataset_info(settings: Settings) -> DatasetInfo:
+    return DatasetInfo(
+        title=settings.open_data_title,
+        licence=settings.open_data_licence,
+        attribution=settings.open_data_attribution,
+    )
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
+
+
+def filename(stem: str, query: ExportQuery, ext: str) -> str:
+    """``heritage-atlas-places-<filters>-<date>.<ext>``, ASCII only."""
+    parts = ["heritage-atlas", stem]
+    parts += [_slug(str(v)) for k, v in describe(query).items() if k != "bbox"]
+    parts.append(datetime.now(UTC).strftime("%Y-%m-%d"))
+    return "-".join(p for p in parts if p) + "." + ext
+
+
+class Download:
+    """A filtered download: its filter, validators and headers."""
+
+    def __init__(
+        self, store: PlaceStore, query: ExportQuery, vocabulary: Vocabulary, kind: str
+    ) -> None:
+        self.store = store
+        self.query = query
+        self.flt: PlaceFilter = build_filter(query, store.neighbourhoods(), vocabulary)
+        summary = store.summary(public_filter(self.flt, "open_data"))
+        names = [(n.id, n.name) for n in store.neighbourhoods()]
+        key = orjson.dumps(
+            [FORMAT_VERSION, kind, sorted(describe(query).items()), summary.count,
+             summary.last_updated.isoformat() if summary.last_updated else None, names],
+            default=str,
+        )  # fmt: skip
+        self.etag = 'W/"' + hashlib.sha256(key).hexdigest()[:32] + '"'
+        self.last_modified = summary.last_updated
+
+    def not_modified(self, request: Request) -> Response | None:
+        """A 304 when the client already holds this version (If-None-Match)."""
+        given = request.headers.get("if-none-match")
+        if given is None:
+            return None
+        tags = {t.strip().removeprefix("W/") for t in given.split(",")}
+        if "*" in tags or self.etag.removeprefix("W/") in tags:
+            return Response(status_code=304, headers=self.headers())
+        return None
+
+    def headers(self, name: str | None = None) -> dict[str, str]:
+        headers = {"ETag": self.etag, "Cache-Control": "no-cache"}
+        if self.last_modified is not None:
+            headers["Last-Modified"] = format_datetime(self.last_modified, usegmt=True)
+        if name is not None:
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return headers
+
+
+async def threaded(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Run a chunk generator on the export thread, handing each chunk to the event loop."""
+    loop = asyncio.get_running_loop()
+    try:
+        while (chunk := await loop.run_in_executor(EXPORT_THREAD, next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        await loop.run_in_executor(EXPORT_THREAD, chunks.close)  # type: ignore[attr-defined]
+
+
+def _licence_link(request: Request) -> str:
+    url = request.url_for("places_licence")
+    query = request.url.query
+    return f'<{url}{"?" + query if query else ""}>; rel="license"'
+
+
+@router.get("/places.geojson", summary="Places as RFC 7946 GeoJSON (streamed)")
+def places_geojson(
+    request: Request,
+    query: ExportQuery = Depends(export_query),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    download = Download(store, query, vocabulary, "places.geojson")
+    if (cached := download.not_modified(request)) is not None:
+        return cached
+    batches = public_batches(store, download.flt, grid_m=settings.privacy_grid_m)
+    chunks = geojson.collection_chunks(
+        batches, dataset_info(settings), members={"filters": describe(query)}
+    )
+    return StreamingResponse(
+        threaded(chunks),
+        media_type=geojson.MEDIA_TYPE,
+        headers=download.headers(filename("places", query, "geojson")),
+    )
+
+
+@router.get("/places.csv", summary="Places as CSV (lon/lat for points, WKT for all)")
+def places_csv(
+    request: Request,
+    query: ExportQuery = Depends(export_query),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    download = Download(store, query, vocabulary, "places.csv")
+    if (cached := download.not_modified(request)) is not None:
+        return cached
+    batches = public_batches(store, download.flt, grid_m=settings.privacy_grid_m)
+    headers = download.headers(filename("places", query, "csv"))
+    headers["Link"] = _licence_link(request)
+    return StreamingResponse(
+        threaded(csv_export.csv_chunks(batches)), media_type=csv_export.MEDIA_TYPE,
+        headers=headers,
+    )  # fmt: skip
+
+
+@router.get(
+    "/places.licence.txt",
+    name="places_licence",
+    summary="The licence sidecar of a CSV download (same filters)",
+)
+def places_licence(
+    request: Request,
+    query: ExportQuery = Depends(export_query),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    download = Download(store, query, vocabulary, "places.licence.txt")
+    if (cached := download.not_modified(request)) is not None:
+        return cached
+    flt = public_filter(download.flt, "open_data")
+    text = csv_export.licence_text(
+        dataset_info(settings), store.licence_counts(flt), describe(query)
+    )
+    return Response(
+        text, media_type="text/plain; charset=utf-8",
+        headers=download.headers(filename("places", query, "licence.txt")),
+    )  # fmt: skip
+
+
+@router.get("/places.gpkg", summary="Places as a GeoPackage")
+async def places_gpkg(
+    request: Request,
+    query: ExportQuery = Depends(export_query),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    loop = asyncio.get_running_loop()
+    download = await loop.run_in_executor(
+        EXPORT_THREAD, Download, store, query, vocabulary, "places.gpkg"
+    )
+    if (cached := download.not_modified(request)) is not None:
+        return cached
+    fd, path = tempfile.mkstemp(prefix="heritage-atlas-", suffix=".gpkg")
+    os.close(fd)
+    try:
+        await loop.run_in_executor(
+            EXPORT_THREAD,
+            lambda: gpkg.write_places_gpkg(
+                store,
+                download.flt,
+                path,
+                info=dataset_info(settings),
+                filters=describe(query),
+                grid_m=settings.privacy_grid_m,
+            ),
+        )
+    except BaseException:
+        os.unlink(path)
+        raise
+    return FileResponse(
+        path, media_type=gpkg.MEDIA_TYPE, headers=download.headers(),
+        filename=filename("places", query, "gpkg"), background=BackgroundTask(os.unlink, path),
+    )  # fmt: skip
+
+
+def _neighbourhood_features(
+    store: PlaceStore, flt: PlaceFilter, vocabulary: Vocabulary
+) -> tuple[list[dict[str, Any]], int]:
+    """Neighbourhoods (those the filter's neighbourhood/bbox pick) with place counts."""
+    # bbox picks neighbourhoods; counts are of whole neighbourhoods, so a small bbox can
+    # never be used to find out where a hidden place lies.
+    counting = public_filter(
+        PlaceFilter(**{**vars(flt), "bbox": None, "neighbourhood_id": None}), "open_data"
+    )
+    counts = store.category_counts(counting)
+    hoods = store.neighbourhoods()
+    if flt.neighbourhood_id is not None:
+        hoods = [n for n in hoods if n.id == flt.neighbourhood_id]
+    if flt.bbox is not None and hoods:
+        hits = shapely.intersects(
+            shapely.box(*flt.bbox), np.array([n.geometry for n in hoods], dtype=object)
+        )
+        hoods = [n for n, hit in zip(hoods, hits.tolist(), strict=True) if hit]
+    geometries = geojson.geometry_members(np.array([n.geometry for n in hoods], dtype=object))
+    keys = vocabulary.keys()
+    features = []
+    for n, geometry in zip(hoods, geometries, strict=True):
+        by_category = {f"places_{k}": counts.get((n.id, k), 0) for k in keys}
+        features.append({
+            "type": "Feature",
+            "id": n.id,
+            "geometry": geometry,
+            "properties": {
+                "name": n.name, "code": n.code, "places": sum(by_category.values()),
+                **by_category,
+            },
+        })  # fmt: skip
+    outside = sum(v for (nid, _), v in counts.items() if nid is None)
+    return features, outside
+
+
+@router.get(
+    "/neighbourhoods.geojson",
+    summary="Neighbourhoods as GeoJSON with their number of places, in all and by category",
+)
+def neighbourhoods_geojson(
+    request: Request,
+    query: ExportQuery = Depends(export_query),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    download = Download(store, query, vocabulary, "neighbourhoods.geojson")
+    if (cached := download.not_modified(request)) is not None:
+        return cached
+    features, outside = _neighbourhood_features(store, download.flt, vocabulary)
+    info = dataset_info(settings)
+    body = {
+        "type": "FeatureCollection",
+        "name": "neighbourhoods",
+        "title": f"{info.title}: neighbourhoods",
+        "licence": info.licence,
+        "attribution": info.attribution,
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "filters": describe(query),
+        "places_outside_neighbourhoods": outside,
+        "features": features,
+    }
+    return Response(
+        orjson.dumps(body), media_type=geojson.MEDIA_TYPE,
+        headers=download.headers(filename("neighbourhoods", query, "geojson")),
+    )  # fmt: skip
