@@ -2,7 +2,8 @@
 -- Geometry lives in geometry(Geometry, 4326) columns with GiST indexes, so bounding-box
 -- and intersection filters run in the database. Bounds columns are not stored: the store
 -- computes them in SELECT to keep the shared column order of geodata/store/records.py.
-CREATE EXTENSION IF NOT EXISTS postgis;
+-- In public, whatever schema the tables go in: extensions are one per database.
+CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 
 CREATE TABLE neighbourhoods (
     id integer PRIMARY KEY,
