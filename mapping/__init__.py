@@ -1,1 +1,4 @@
-"""Folium map builders: data in, ``folium.Map`` / HTML out. Knows nothing of HTTP."""
+"""Maps built with folium: city overview, neighbourhood maps, the live workshop projection.
+
+Pure functions from data to ``folium.Map`` or HTML; knows nothing of HTTP.
+"""

@@ -268,5 +268,47 @@ def serve(
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command("render-map")
+@one_line_errors
+def render_map(
+    neighbourhood: Annotated[
+        int, typer.Option("--neighbourhood", help="The neighbourhood's id (as in its map's URL).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML file.")],
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="Also write a picture of the map, through headless Chromium."),
+    ] = None,
+    tiles: Annotated[
+        bool,
+        typer.Option(
+            help="Draw HERITAGE_TILES under the map (fetched when the file is opened); "
+            "--no-tiles gives a plain background that works with no internet."
+        ),
+    ] = True,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write a self-contained HTML map of one neighbourhood: no server needed to open it."""
+    import dataclasses
+
+    from geodata.vocabulary import Vocabulary
+    from mapping.standalone import standalone_neighbourhood_html, write_atomically
+    from web.routes.maps import map_options
+
+    settings, store = settings_and_store(database_url)
+    options = map_options(settings, settings.default_language)
+    if not tiles:
+        options = dataclasses.replace(options, tiles=None)
+    html = standalone_neighbourhood_html(store, neighbourhood, Vocabulary(), options)
+    store.close()
+    write_atomically(out, html)
+    console.print(f"wrote {out} ({len(html.encode()) / 1e6:.1f} MB)")
+    if png is not None:
+        from mapping.picture import render_png, tile_hosts
+
+        render_png(out, png, tile_hosts=tile_hosts(options.tiles))
+        console.print(f"wrote {png}")
+
+
 def main() -> None:  # pragma: no cover - console script entry point
     app()

@@ -33,6 +33,19 @@ class Settings(BaseSettings):
         None, description="the address people reach the service at, for join links and QR codes"
     )
     default_language: str = "en"
+    # -- maps and what the public may see on them --
+    privacy_grid_m: float = Field(
+        250.0, gt=0, description="places with a generalised location are shown on a grid of "
+        "this size, in metres, never at their true point"
+    )
+    privacy_k: int = Field(
+        3, ge=1, description="counts of fewer than this many places (per neighbourhood or "
+        "cluster) are shown as 'fewer than k'"
+    )
+    map_max_features: int = Field(
+        2000, ge=10, le=20000, description="above this many places in view, maps show "
+        "clusters computed by the database"
+    )
     # -- contributions (residents' submissions and photos) --
     media_dir: str | None = Field(
         None,

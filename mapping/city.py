@@ -1,0 +1,90 @@
+"""The city overview: neighbourhoods shaded by how many places they hold, places on top."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import folium
+
+from geodata.models import Neighbourhood
+from geodata.vocabulary import Vocabulary
+from mapping.elements import (
+    Legend,
+    LegendEntry,
+    NeighbourhoodLayer,
+    TitleControl,
+    add_places,
+    base_map,
+    client_config,
+)
+from mapping.features import bounds_of, neighbourhood_features
+from mapping.options import MapOptions
+from mapping.style import category_styles, choropleth_classes, class_for
+
+
+def choropleth(
+    neighbourhoods: Sequence[Neighbourhood],
+    counts: dict[int | None, int],
+    options: MapOptions,
+    url_for: Callable[[int], str],
+) -> tuple[NeighbourhoodLayer, Legend]:
+    """Neighbourhood shapes shaded by their count of places, and the legend that reads them."""
+    classes = choropleth_classes([counts.get(n.id, 0) for n in neighbourhoods], options.k)
+    features = neighbourhood_features(
+        neighbourhoods, counts, options.k, {n.id: url_for(n.id) for n in neighbourhoods}
+    )
+    for n, feature in zip(neighbourhoods, features, strict=True):
+        shade = class_for(counts.get(n.id, 0), classes)
+        feature["properties"]["style"] = {
+            "fillColor": shade.colour,
+            "fillOpacity": 0.6,
+            "color": "#5b5b5b",
+            "weight": 1.2,
+        }
+        feature["properties"]["shade"] = shade.label
+    legend = Legend(
+        "Places per neighbourhood",
+        [LegendEntry(c.label, c.colour) for c in classes],
+        position="bottomright",
+        note=(
+            f"Counts below {options.k} are shown as “fewer than {options.k}” so that no "
+            "small group stands out."
+            if options.k > 1
+            else None
+        ),
+    )
+    return NeighbourhoodLayer(features), legend
+
+
+def city_map(
+    neighbourhoods: Sequence[Neighbourhood],
+    counts: dict[int | None, int],
+    vocabulary: Vocabulary,
+    options: MapOptions,
+    url_for: Callable[[int], str],
+    *,
+    title: str = "Heritage Atlas",
+) -> folium.Map:
+    """The overview: choropleth with legend, a layer per category, search, clusters.
+
+    ``counts`` are public places per neighbourhood, hidden ones included (they are
+    counted, never drawn); ``url_for`` gives each neighbourhood's own map.
+    """
+    bounds = bounds_of([n.geometry for n in neighbourhoods])
+    m = base_map(options, bounds, title)
+    layer, legend = choropleth(neighbourhoods, counts, options, url_for)
+    layer.add_to(m)
+    legend.add_to(m)
+    styles = category_styles(vocabulary, options.language)
+    config = client_config(
+        options,
+        styles,
+        source={"kind": "api", "url": f"{options.api_base}/places", "params": {}},
+        placeUrl=f"{options.api_base}/places/{{id}}",
+        search={"url": f"{options.api_base}/search"},
+        pinsBelow=150,
+    )
+    add_places(m, styles, config)
+    total = sum(n for n in counts.values())
+    TitleControl(title, f"{total:,} places in {len(neighbourhoods)} neighbourhoods").add_to(m)
+    return m

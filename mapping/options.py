@@ -1,0 +1,23 @@
+"""What a map needs to know about the service it is drawn for (tiles, privacy, URLs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_K = 3  # counts below this are shown as "fewer than k"
+DEFAULT_GRID_M = 250.0  # generalised places are drawn on a grid of this size
+DEFAULT_MAX_FEATURES = 2000  # more places than this in view: the server sends clusters
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """Settings every map builder takes; the web layer fills them from its settings."""
+
+    tiles: str | None = None  # XYZ URL template; None: a plain background
+    tiles_attribution: str = ""
+    k: int = DEFAULT_K
+    grid_m: float = DEFAULT_GRID_M
+    language: str = "en"  # the viewer's language, for labels and narratives
+    static_base: str = "/static"  # where scripts and styles are served
+    api_base: str = "/api/map"  # where the map's data endpoints are
+    max_features: int = DEFAULT_MAX_FEATURES

@@ -1,0 +1,159 @@
+"""Map pages: the city overview (also the home page), neighbourhood maps, the workshop
+projection. Each page is a folium map whose places are loaded from ``/api/map``."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote, urlsplit
+
+import folium
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+
+from geodata.errors import NotFound
+from geodata.models import Neighbourhood, utcnow
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.records import iso
+from geodata.vocabulary import Vocabulary
+from mapping.city import city_map
+from mapping.live import workshop_summary
+from mapping.neighbourhood import neighbourhood_map
+from mapping.options import MapOptions
+from mapping.workshop import workshop_map
+from web.dependencies import get_settings, get_store, get_vocabulary
+from web.i18n import request_language
+from web.settings import Settings
+
+router = APIRouter(tags=["maps"])
+API_BASE = "/api/map"
+
+
+def map_options(settings: Settings, language: str = "en") -> MapOptions:
+    """The map settings of this service, for a viewer reading ``language``."""
+    return MapOptions(
+        tiles=settings.tiles if settings.tiles_enabled else None,
+        tiles_attribution=settings.tiles_attribution,
+        k=settings.privacy_k,
+        grid_m=settings.privacy_grid_m,
+        language=language,
+        api_base=API_BASE,
+        max_features=settings.map_max_features,
+    )
+
+
+def neighbourhood_url(neighbourhood_id: int) -> str:
+    return f"/maps/neighbourhoods/{neighbourhood_id}"
+
+
+def _tile_origin(settings: Settings) -> str:
+    if not settings.tiles_enabled:
+        return ""
+    parts = urlsplit(settings.tiles.replace("{s}", "subdomain"))
+    if parts.scheme not in ("http", "https") or "{" in parts.netloc or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("subdomain", "*")
+    return f" {parts.scheme}://{host}"
+
+
+def content_security_policy(nonce: str, settings: Settings) -> str:
+    """Scripts only from us (inline ones need the page's nonce): even a title that escaped
+    escaping could not run. Leaflet sets inline styles, so those are allowed."""
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{_tile_origin(settings)}; "
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'self'"
+    )
+
+
+def map_page(m: folium.Map, settings: Settings) -> HTMLResponse:
+    """A rendered map as an HTML response with a strict content security policy."""
+    nonce = secrets.token_urlsafe(18)
+    # Every <script> element of the page is ours or folium's; text people typed is escaped
+    # (no "<" survives in it), so this marks exactly the scripts we wrote.
+    html = m.get_root().render().replace("<script>", f'<script nonce="{nonce}">')
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": content_security_policy(nonce, settings),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+@router.get("/", response_class=HTMLResponse, summary="The city map (home page)")
+@router.get("/maps/city", response_class=HTMLResponse, summary="The city map")
+def city_page(
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> HTMLResponse:
+    """Neighbourhoods shaded by their number of published places, the places on top."""
+    options = map_options(settings, request_language(request))
+    counts = store.counts_by_neighbourhood(public_filter(PlaceFilter(), "map"))
+    m = city_map(store.neighbourhoods(), counts, vocabulary, options, neighbourhood_url)
+    return map_page(m, settings)
+
+
+@router.get(
+    "/maps/neighbourhoods/{neighbourhood_id}",
+    response_class=HTMLResponse,
+    summary="A neighbourhood's map",
+)
+def neighbourhood_page(
+    request: Request,
+    neighbourhood_id: int = Path(ge=1),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> HTMLResponse:
+    neighbourhood = store.neighbourhood(neighbourhood_id)
+    options = map_options(settings, request_language(request))
+    count = store.count(public_filter(PlaceFilter(neighbourhood_id=neighbourhood_id), "map"))
+    return map_page(neighbourhood_map(neighbourhood, count, vocabulary, options), settings)
+
+
+def join_url(request: Request, settings: Settings, code: str) -> str:
+    """Where residents join: the contribution form with the workshop's code."""
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    return f"{base}/contribute?workshop={quote(code)}"
+
+
+@router.get(
+    "/workshops/{code}/live",
+    response_class=HTMLResponse,
+    summary="The workshop's live map, for projection",
+)
+def workshop_page(
+    request: Request,
+    code: str = Path(min_length=1, max_length=40),
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> HTMLResponse:
+    workshop = store.get_workshop(code)
+    neighbourhood: Neighbourhood | None = None
+    if workshop.neighbourhood_id is not None:
+        try:
+            neighbourhood = store.neighbourhood(workshop.neighbourhood_id)
+        except NotFound:
+            neighbourhood = None
+    options = map_options(settings, request_language(request))
+    m = workshop_map(
+        workshop,
+        neighbourhood,
+        store.neighbourhoods() if neighbourhood is None else [],
+        vocabulary,
+        options,
+        join_url=join_url(request, settings, workshop.code),
+        summary=workshop_summary(store, workshop),
+        cursor=iso(utcnow()),
+        live_url=f"{API_BASE}/workshops/{quote(workshop.code)}/updates",
+    )
+    return map_page(m, settings)
