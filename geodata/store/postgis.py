@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
 from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_reports import ReportsMixin
 from geodata.store.postgis_sql import (
@@ -98,7 +99,7 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
         yield batch
 
 
-class PostGISStore(ContributionsMixin, ReportsMixin, PlaceStore):
+class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)
         self.schema = options.get("schema")
@@ -243,6 +244,18 @@ class PostGISStore(ContributionsMixin, ReportsMixin, PlaceStore):
 
     def close(self) -> None:
         self.pool.close()
+
+    def compact(self) -> None:
+        """Rewrite the tables an erasure deletes from, so no dead copy of a row remains.
+
+        ``VACUUM FULL`` writes each table anew and holds an exclusive lock while it does:
+        run it after an erasure, not in the middle of a workshop. Outside a transaction.
+        """
+        with self._borrow() as conn:  # autocommit: VACUUM refuses to run in a transaction
+            conn.execute(
+                "VACUUM FULL places, place_edit_tokens, place_flags, media, "
+                "place_protocol_labels, audit_log, idempotency_keys"
+            )
 
     # -- places ----------------------------------------------------------------
     def add(self, place: Place) -> Place:

@@ -348,3 +348,22 @@ def test_reports_and_export_rows_read_the_same_as_on_sqlite(store, sqlite_store)
             assert readable(ours) == readable(theirs), (flt, page)
     grid = {(c.col, c.row): c.count for c in store.cluster_grid(None, 0.01)}
     assert grid == {(c.col, c.row): c.count for c in sqlite_store.cluster_grid(None, 0.01)}
+
+
+def test_compact_rewrites_the_tables_an_erasure_deletes_from(store):
+    place = make_place(Point(-9.14, 38.71), contributor_contact="ana@example.org")
+    store.add(place)
+    with psycopg.connect(URL, autocommit=True) as conn:
+
+        def files() -> tuple:
+            return conn.execute(
+                "SELECT pg_relation_filenode(%s::regclass), pg_relation_filenode(%s::regclass)",
+                (f"{store.schema or 'public'}.places", f"{store.schema or 'public'}.audit_log"),
+            ).fetchone()
+
+        before = files()
+        store.delete(place.id)
+        store.compact()
+        after = files()
+    assert all(b != a for b, a in zip(before, after, strict=True))  # new files, old ones gone
+    assert store.count() == 0

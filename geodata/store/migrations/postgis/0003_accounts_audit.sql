@@ -18,6 +18,7 @@ CREATE TABLE accounts (
 -- API tokens and browser sessions. A credential is '<id>.<secret>': the id is not secret
 -- and finds the row at once; only an argon2id hash of the secret is kept.
 CREATE TABLE credentials (
+    seq bigint GENERATED ALWAYS AS IDENTITY,  -- insertion order, as SQLite's rowid
     id text PRIMARY KEY,
     account_id text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     kind text NOT NULL CHECK (kind IN ('token', 'session')),
