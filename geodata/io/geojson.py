@@ -9,8 +9,9 @@ of features is encoded (with orjson) and handed on before the next is read.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -28,7 +29,7 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
-from geodata.privacy import DEFAULT_GRID_M
+from geodata.privacy import DEFAULT_GRID_M, public_filter
 from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
 
 MEDIA_TYPE = "application/geo+json"
@@ -192,3 +193,35 @@ def write_places_geojson(
     ):
         fh.write(chunk)
     return written
+
+
+def neighbourhood_features(
+    store: PlaceStore, flt: PlaceFilter, categories: Sequence[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """Neighbourhoods (those ``flt``'s neighbourhood and bbox pick) as features with the
+    number of open-data places matching the rest of ``flt``, in all and per category;
+    and the number of those places outside every neighbourhood."""
+    # The bbox picks neighbourhoods; counts are of whole neighbourhoods, so a small bbox
+    # can never be used to find out where a hidden place lies.
+    counting = public_filter(
+        dataclasses.replace(flt, bbox=None, neighbourhood_id=None), "open_data"
+    )
+    counts = store.category_counts(counting)
+    hoods = store.neighbourhoods()
+    if flt.neighbourhood_id is not None:
+        hoods = [n for n in hoods if n.id == flt.neighbourhood_id]
+    shapes = np.array([n.geometry for n in hoods], dtype=object)
+    if flt.bbox is not None and hoods:
+        hits = shapely.intersects(shapely.box(*flt.bbox), shapes).tolist()
+        hoods = [n for n, hit in zip(hoods, hits, strict=True) if hit]
+        shapes = np.array([n.geometry for n in hoods], dtype=object)
+    features = []
+    for n, geometry in zip(hoods, geometry_members(shapes), strict=True):
+        by_category = {f"places_{k}": counts.get((n.id, k), 0) for k in categories}
+        properties = {"name": n.name, "code": n.code, "places": sum(by_category.values())}
+        features.append(
+            {"type": "Feature", "id": n.id, "geometry": geometry,
+             "properties": {**properties, **by_category}}
+        )  # fmt: skip
+    outside = sum(v for (nid, _), v in counts.items() if nid is None)
+    return features, outside

@@ -9,14 +9,15 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import export
+    from web.routes import export, ogc
 
     app.include_router(export.router)
+    app.include_router(ogc.router)
     from web.routes import assets, map_data, maps
 
     app.include_router(maps.router)
     app.include_router(map_data.router)
-    assets.mount_static(app)  # mounts last: routes registered after them still match first
+    assets.mount_static(app)  # /static/vendor/..., /static/atlas/..., /static/...
     from web.routes import contribute, media, places
 
     places.install(app)

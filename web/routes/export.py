@@ -17,11 +17,8 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
 
-import numpy as np
 import orjson
-import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
@@ -241,42 +238,6 @@ async def places_gpkg(
     )  # fmt: skip
 
 
-def _neighbourhood_features(
-    store: PlaceStore, flt: PlaceFilter, vocabulary: Vocabulary
-) -> tuple[list[dict[str, Any]], int]:
-    """Neighbourhoods (those the filter's neighbourhood/bbox pick) with place counts."""
-    # bbox picks neighbourhoods; counts are of whole neighbourhoods, so a small bbox can
-    # never be used to find out where a hidden place lies.
-    counting = public_filter(
-        PlaceFilter(**{**vars(flt), "bbox": None, "neighbourhood_id": None}), "open_data"
-    )
-    counts = store.category_counts(counting)
-    hoods = store.neighbourhoods()
-    if flt.neighbourhood_id is not None:
-        hoods = [n for n in hoods if n.id == flt.neighbourhood_id]
-    if flt.bbox is not None and hoods:
-        hits = shapely.intersects(
-            shapely.box(*flt.bbox), np.array([n.geometry for n in hoods], dtype=object)
-        )
-        hoods = [n for n, hit in zip(hoods, hits.tolist(), strict=True) if hit]
-    geometries = geojson.geometry_members(np.array([n.geometry for n in hoods], dtype=object))
-    keys = vocabulary.keys()
-    features = []
-    for n, geometry in zip(hoods, geometries, strict=True):
-        by_category = {f"places_{k}": counts.get((n.id, k), 0) for k in keys}
-        features.append({
-            "type": "Feature",
-            "id": n.id,
-            "geometry": geometry,
-            "properties": {
-                "name": n.name, "code": n.code, "places": sum(by_category.values()),
-                **by_category,
-            },
-        })  # fmt: skip
-    outside = sum(v for (nid, _), v in counts.items() if nid is None)
-    return features, outside
-
-
 @router.get(
     "/neighbourhoods.geojson",
     summary="Neighbourhoods as GeoJSON with their number of places, in all and by category",
@@ -291,7 +252,7 @@ def neighbourhoods_geojson(
     download = Download(store, query, vocabulary, "neighbourhoods.geojson")
     if (cached := download.not_modified(request)) is not None:
         return cached
-    features, outside = _neighbourhood_features(store, download.flt, vocabulary)
+    features, outside = geojson.neighbourhood_features(store, download.flt, vocabulary.keys())
     info = dataset_info(settings)
     body = {
         "type": "FeatureCollection",

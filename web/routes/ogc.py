@@ -1,0 +1,417 @@
+"""OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0) under ``/ogc``.
+
+Two collections: ``places`` (the open-data places, exactly as in the downloads: one
+privacy path, :mod:`geodata.io.export`) and ``neighbourhoods`` (with place counts).
+Queries go to the store's filters and spatial index; JSON or HTML is chosen by ``f=``
+or the Accept header. Bad parameters get a 400 problem+json, as the standard asks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from geodata.errors import NotFound
+from geodata.io import geojson
+from geodata.io.export import coarse_bbox, count_public, public_batches
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.vocabulary import Vocabulary
+from web.dependencies import get_settings, get_store, get_vocabulary
+from web.routes.export import dataset_info
+from web.routes.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, OPENAPI_MEDIA_TYPE, openapi_document
+from web.routes.ogc_params import (
+    check_params,
+    int_param,
+    items_filter,
+    wants_html,
+)
+from web.settings import Settings
+from web.templating import templates
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
+COLLECTIONS = {
+    "places": (
+        "Heritage places",
+        "Places residents put on the map, with their stories: published, with consent to "
+        "open data, no personal data; generalised locations on a grid, hidden ones without "
+        "geometry. datetime filters on when a place was recorded.",
+    ),
+    "neighbourhoods": (
+        "Neighbourhoods",
+        "The neighbourhoods places are grouped by, with how many open-data places each "
+        "holds, in all and per category (datetime does not apply).",
+    ),
+}
+ITEM_PARAMS = {
+    "places": {"f", "bbox", "datetime", "limit", "offset", "category", "neighbourhood"},
+    "neighbourhoods": {"f", "bbox", "datetime", "limit", "offset", "neighbourhood"},
+}
+
+
+class Urls:
+    """Absolute links under ``/ogc`` (the public address if one is configured)."""
+
+    def __init__(self, request: Request, settings: Settings) -> None:
+        base = settings.public_url or str(request.base_url)
+        self.root = base.rstrip("/") + "/ogc"
+
+    def __call__(self, path: str = "", **params: Any) -> str:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return self.root + path + ("?" + query if query else "")
+
+    def pair(self, path: str, rel_title: str, json_type: str = JSON, **params: Any) -> list[dict]:
+        """``self`` and ``alternate`` links for a resource in JSON and HTML."""
+        return [
+            {
+                "href": self(path, f="json", **params),
+                "rel": "self",
+                "type": json_type,
+                "title": f"{rel_title} (JSON)",
+            },
+            {
+                "href": self(path, f="html", **params),
+                "rel": "alternate",
+                "type": HTML,
+                "title": f"{rel_title} (HTML)",
+            },
+        ]
+
+
+def _json(body: Any, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), media_type=media_type, headers=headers)
+
+
+def _html(request: Request, name: str, context: dict[str, Any]) -> Response:
+    nonce = secrets.token_urlsafe(12)
+    response = templates.TemplateResponse(request, name, {**context, "nonce": nonce})
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; base-uri 'none'; "
+        "form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _swap_self(links: list[dict]) -> list[dict]:
+    """For the HTML page, the HTML link is ``self`` and the JSON one ``alternate``."""
+    out = []
+    for link in links:
+        rel = {"self": "alternate", "alternate": "self"}.get(link["rel"], link["rel"])
+        out.append({**link, "rel": rel})
+    return out
+
+
+@router.get("", summary="Landing page")
+@router.get("/", include_in_schema=False)
+def landing(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    check_params(request, {"f"})
+    url = Urls(request, settings)
+    links = [
+        *url.pair("", "This document"),
+        {
+            "href": url("/api", f="json"),
+            "rel": "service-desc",
+            "type": OPENAPI_MEDIA_TYPE,
+            "title": "The API definition (OpenAPI 3.0)",
+        },
+        {
+            "href": url("/api", f="html"),
+            "rel": "service-doc",
+            "type": HTML,
+            "title": "The API documentation",
+        },
+        {
+            "href": url("/conformance", f="json"),
+            "rel": "conformance",
+            "type": JSON,
+            "title": "Conformance classes",
+        },
+        {
+            "href": url("/collections", f="json"),
+            "rel": "data",
+            "type": JSON,
+            "title": "Collections",
+        },
+    ]
+    body = {
+        "title": "Heritage Atlas",
+        "description": "Participatory heritage mapping: open data as OGC API – Features.",
+        "links": links,
+    }
+    if wants_html(request):
+        return _html(request, "ogc_landing.html", {**body, "links": _swap_self(links)})
+    return _json(body)
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    check_params(request, {"f"})
+    url = Urls(request, settings)
+    body = {"conformsTo": CONFORMANCE, "links": url.pair("/conformance", "Conformance")}
+    if wants_html(request):
+        return _html(request, "ogc_conformance.html", {**body, "root": url()})
+    return _json(body)
+
+
+@router.get("/api", summary="The API definition (OpenAPI 3.0)")
+def api(
+    request: Request,
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    check_params(request, {"f"})
+    url = Urls(request, settings)
+    doc = openapi_document(url(), vocabulary, request.app.version)
+    if wants_html(request):
+        return _html(request, "ogc_api.html", {"doc": doc, "root": url()})
+    return _json(doc, OPENAPI_MEDIA_TYPE)
+
+
+def _extent(store: PlaceStore, cid: str) -> dict[str, Any]:
+    if cid == "neighbourhoods":
+        hoods = store.neighbourhoods()
+        bounds = None
+        if hoods:
+            b = [n.geometry.bounds for n in hoods]
+            bounds = [
+                min(x[0] for x in b),
+                min(x[1] for x in b),
+                max(x[2] for x in b),
+                max(x[3] for x in b),
+            ]
+        return {"spatial": {"bbox": [coarse_bbox(bounds) or [-180, -90, 180, 90]], "crs": CRS84}}
+    s = store.summary(public_filter(None, "open_data"))
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    interval = [
+        s.first_created.strftime(stamp) if s.first_created else None,
+        s.last_created.strftime(stamp) if s.last_created else None,
+    ]
+    return {
+        "spatial": {"bbox": [coarse_bbox(s.bbox) or [-180, -90, 180, 90]], "crs": CRS84},
+        "temporal": {
+            "interval": [interval],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        },
+    }
+
+
+def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> dict[str, Any]:
+    title, description = COLLECTIONS[cid]
+    info = dataset_info(settings)
+    return {
+        "id": cid,
+        "title": title,
+        "description": description,
+        "attribution": info.attribution,
+        "license": info.licence,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": _extent(store, cid),
+        "links": [
+            *url.pair(f"/collections/{cid}", title),
+            {
+                "href": url(f"/collections/{cid}/items", f="json"),
+                "rel": "items",
+                "type": GEOJSON,
+                "title": f"{title} (GeoJSON)",
+            },
+            {
+                "href": url(f"/collections/{cid}/items", f="html"),
+                "rel": "items",
+                "type": HTML,
+                "title": f"{title} (HTML)",
+            },
+        ],
+    }
+
+
+def _collection_id(cid: str) -> str:
+    if cid not in COLLECTIONS:
+        raise NotFound(f"there is no collection {cid!r}; try places or neighbourhoods")
+    return cid
+
+
+@router.get("/collections", summary="The feature collections")
+def collections(
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    check_params(request, {"f"})
+    url = Urls(request, settings)
+    body = {
+        "links": url.pair("/collections", "Collections"),
+        "collections": [_collection(store, url, cid, settings) for cid in COLLECTIONS],
+    }
+    if wants_html(request):
+        return _html(request, "ogc_collections.html", {**body, "root": url()})
+    return _json(body)
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(
+    collection_id: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    cid = _collection_id(collection_id)
+    check_params(request, {"f"})
+    body = _collection(store, Urls(request, settings), cid, settings)
+    if wants_html(request):
+        return _html(request, "ogc_collection.html", {"c": body, "root": Urls(request, settings)()})
+    return _json(body)
+
+
+def _page_links(
+    url: Urls, cid: str, request: Request, offset: int, limit: int, returned: int, matched: int
+) -> list[dict]:
+    params = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "limit")}
+    path = f"/collections/{cid}/items"
+    links = url.pair(path, "This page", GEOJSON, limit=limit, offset=offset or None, **params)
+    if offset + returned < matched:
+        links.append(
+            {
+                "href": url(path, f="json", limit=limit, offset=offset + limit, **params),
+                "rel": "next",
+                "type": GEOJSON,
+                "title": "Next page",
+            }
+        )
+    if offset > 0:
+        links.append(
+            {
+                "href": url(
+                    path, f="json", limit=limit, offset=max(0, offset - limit) or None, **params
+                ),
+                "rel": "prev",
+                "type": GEOJSON,
+                "title": "Previous page",
+            }
+        )
+    links.append(
+        {
+            "href": url(f"/collections/{cid}", f="json"),
+            "rel": "collection",
+            "type": JSON,
+            "title": "The collection",
+        }
+    )
+    return links
+
+
+@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+def items(
+    collection_id: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    cid = _collection_id(collection_id)
+    check_params(request, ITEM_PARAMS[cid])
+    html = wants_html(request)
+    limit = min(int_param(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = int_param(request, "offset", 0, 0)
+    flt = items_filter(request, store, vocabulary)
+    url = Urls(request, settings)
+    if cid == "places":
+        matched = count_public(store, flt, settings.privacy_grid_m)
+        batches = list(
+            public_batches(store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m)
+        )
+        returned = sum(len(b) for b in batches)
+        encoded = b",".join(geojson.encode_features(b) for b in batches if len(b))
+    else:
+        features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys())
+        matched = len(features)
+        page = features[offset : offset + limit]
+        returned = len(page)
+        encoded = orjson.dumps(page)[1:-1]
+    links = _page_links(url, cid, request, offset, limit, returned, matched)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    members = {
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": stamp,
+        "links": links,
+    }
+    body = b'{"type":"FeatureCollection","features":[' + encoded + b"]," + orjson.dumps(members)[1:]
+    if html:
+        doc = orjson.loads(body)
+        context = {
+            "c": {"id": cid, "title": COLLECTIONS[cid][0]},
+            "doc": doc,
+            "links": _swap_self(links),
+            "root": url(),
+            "offset": offset,
+        }
+        return _html(request, "ogc_items.html", context)
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+def item(
+    collection_id: str,
+    feature_id: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    cid = _collection_id(collection_id)
+    check_params(request, {"f"})
+    missing = NotFound(f"there is no feature {feature_id!r} in {cid}")
+    if cid == "places":
+        batches = [
+            b
+            for b in public_batches(
+                store, PlaceFilter(ids=[feature_id]), grid_m=settings.privacy_grid_m
+            )
+            if len(b)
+        ]
+        if not batches or batches[0].ids[0] != feature_id:
+            raise missing
+        feature = orjson.loads(geojson.encode_feature(batches[0]))
+    else:
+        features, _ = geojson.neighbourhood_features(store, PlaceFilter(), vocabulary.keys())
+        found = [f for f in features if str(f["id"]) == feature_id]
+        if not found:
+            raise missing
+        feature = found[0]
+    url = Urls(request, settings)
+    path = f"/collections/{cid}/items/{feature_id}"
+    feature["links"] = [
+        *url.pair(path, "This feature", GEOJSON),
+        {
+            "href": url(f"/collections/{cid}", f="json"),
+            "rel": "collection",
+            "type": JSON,
+            "title": "The collection",
+        },
+    ]
+    if wants_html(request):
+        context = {
+            "c": {"id": cid, "title": COLLECTIONS[cid][0]},
+            "feature": feature,
+            "links": _swap_self(feature["links"]),
+            "root": url(),
+        }
+        return _html(request, "ogc_item.html", context)
+    return _json(feature, GEOJSON)

@@ -1,0 +1,101 @@
+"""Query parameters of the OGC API – Features endpoints: parsing, and the 400 the standard
+asks for when one is unknown or unusable."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+
+from geodata.errors import HeritageError
+from geodata.io.export_filter import find_neighbourhood, parse_bbox, parse_timestamp
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.vocabulary import Vocabulary
+
+
+class BadParameter(HeritageError):
+    """A query parameter OGC API – Features clients must get a 400 for."""
+
+    code = "invalid_parameter"
+    status = 400
+
+
+def check_params(request: Request, allowed: set[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise BadParameter(
+            f"unknown parameter {', '.join(unknown)}; this resource takes "
+            f"{', '.join(sorted(allowed))}"
+        )
+
+
+def wants_html(request: Request) -> bool:
+    """``f=html|json`` decides; otherwise the Accept header (JSON unless HTML comes first)."""
+    f = request.query_params.get("f")
+    if f is not None:
+        if f not in ("json", "html"):
+            raise BadParameter(f"f must be json or html, not {f!r}")
+        return f == "html"
+    accept = request.headers.get("accept", "").lower()
+    html_at, json_at = accept.find("text/html"), accept.find("json")
+    return html_at != -1 and (json_at == -1 or html_at < json_at)
+
+
+def parse_datetime(text: str) -> tuple[datetime | None, datetime | None]:
+    """An RFC 3339 instant or interval (``..`` or empty for an open end) as [since, until)."""
+    try:
+        if "/" not in text:
+            t = parse_timestamp(text)
+            return t, t + timedelta(microseconds=1)
+        start, end = text.split("/", 1)
+        since = None if start in ("", "..") else parse_timestamp(start)
+        last = None if end in ("", "..") else parse_timestamp(end)
+    except ValueError as exc:
+        raise BadParameter(f"datetime: {exc}") from None
+    if since is None and last is None:
+        raise BadParameter("datetime: an interval needs at least one end")
+    if since is not None and last is not None and since > last:
+        raise BadParameter("datetime: the interval ends before it starts")
+    return since, (last + timedelta(microseconds=1)) if last is not None else None
+
+
+def int_param(request: Request, name: str, default: int, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise BadParameter(f"{name} must be at least {minimum}")
+    return value
+
+
+def items_filter(request: Request, store: PlaceStore, vocabulary: Vocabulary) -> PlaceFilter:
+    """The store filter for an items request's bbox, datetime and property filters."""
+    q = request.query_params
+    values: dict[str, Any] = {}
+    if (bbox := q.get("bbox")) is not None:
+        try:
+            values["bbox"] = parse_bbox(bbox)
+        except ValueError as exc:
+            raise BadParameter(f"bbox: {exc}") from None
+    if (when := q.get("datetime")) is not None:
+        values["since"], values["until"] = parse_datetime(when)
+    if (hood := q.get("neighbourhood")) is not None:
+        try:
+            values["neighbourhood_id"] = find_neighbourhood(hood, store.neighbourhoods())
+        except ValueError as exc:
+            raise BadParameter(f"neighbourhood: {exc}") from None
+    if (category := q.get("category")) is not None:
+        keys = [k.strip() for k in category.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in vocabulary]
+        if unknown or not keys:
+            raise BadParameter(
+                f"category: unknown {', '.join(unknown) or 'empty value'}; use "
+                f"{', '.join(vocabulary.keys())}"
+            )
+        values["category"] = keys[0] if len(keys) == 1 else keys
+    return PlaceFilter(**values)
