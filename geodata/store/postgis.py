@@ -6,7 +6,13 @@ transaction every call borrows one and each write commits before it returns (wit
 :meth:`PostGISStore.transaction` the thread keeps one connection until the outer block
 ends, as :class:`~geodata.store.sqlite.SQLiteStore` does; a nested block, and every
 write method, runs in a savepoint so a failed write never poisons the outer transaction.
-Lists stream from a server-side (named) cursor, a batch at a time.
+Lists and export rows stream from a server-side (named) cursor, a batch at a time.
+
+The URL may carry ``?schema=name`` (every table in that schema) and ``?pool_size=N``.
+Migrations live in ``migrations/postgis``, one file per SQLite migration with the same
+number and name; ``migrate()`` applies them under an advisory lock, so processes starting
+together apply each once. Contributions, accounts and reports are mixins in the
+``postgis_*`` modules beside this one.
 """
 
 from __future__ import annotations

@@ -367,3 +367,14 @@ def test_compact_rewrites_the_tables_an_erasure_deletes_from(store):
         after = files()
     assert all(b != a for b, a in zip(before, after, strict=True))  # new files, old ones gone
     assert store.count() == 0
+
+
+def test_every_sqlite_migration_has_a_postgis_twin(backend):
+    from importlib import resources
+
+    folder = resources.files("geodata.store") / "migrations"
+    names = {
+        kind: sorted(e.name for e in (folder / kind).iterdir() if e.name.endswith(".sql"))
+        for kind in ("sqlite", "postgis")
+    }
+    assert names["postgis"] == names["sqlite"]  # same numbers and names: one schema history
