@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geodata import audit
 from geodata.errors import GeometryError, HeritageError, InvalidInput, NotFound
 from geodata.geometry import (
     M_PER_DEG_LAT,
@@ -498,6 +499,7 @@ def save_submission(store: PlaceStore, prepared: PreparedPlace) -> Receipt:
         store.set_edit_token_hash(prepared.place.id, token_hash)
         if prepared.flags:
             store.add_flags(prepared.flags)
+        audit.record(store, "create", audit.RESIDENT, after=prepared.place)
     return Receipt(prepared.place, token, prepared.warnings, prepared.flags)
 
 
@@ -670,9 +672,13 @@ def _status_after_edit(store: PlaceStore, place: Place, now: datetime) -> Status
 
 def save_patch(store: PlaceStore, prepared: PreparedPlace, expected_version: int | None) -> Place:
     with store.transaction():
+        before = store.get(prepared.place.id)
         place = store.update(prepared.place, expected_version=expected_version)
         if prepared.flags:
             store.add_flags(prepared.flags)
+        audit.record(
+            store, audit.edit_action(before, place), audit.RESIDENT, before=before, after=place
+        )
     return place
 
 
@@ -680,8 +686,11 @@ def withdraw(store: PlaceStore, place: Place, media_dir: str | Path) -> Place:
     """Take a place off every map and download at once, and erase the contributor's
     personal data and photos. The record stays (withdrawn) so its id keeps answering."""
     if place.status != Status.WITHDRAWN:
+        before = replace(place)
         place.status = Status.WITHDRAWN
         place.contributor_name = place.contributor_contact = place.display_name = None
-        place = store.update(place)
+        with store.transaction():
+            place = store.update(place)
+            audit.record(store, "withdraw", audit.RESIDENT, before=before, after=place)
     remove_all_photos(store, media_dir, place.id)
     return place

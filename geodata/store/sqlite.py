@@ -49,6 +49,7 @@ from geodata.store.records import (
     place_rows,
     places_from_rows,
 )
+from geodata.store.sqlite_accounts import AccountsAuditMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = f"INSERT INTO places ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -69,7 +70,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class SQLiteStore(PlaceStore):
+class SQLiteStore(AccountsAuditMixin, PlaceStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":

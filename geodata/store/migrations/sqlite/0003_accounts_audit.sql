@@ -49,7 +49,7 @@ CREATE TABLE place_protocol_labels (
     place_id TEXT NOT NULL REFERENCES places(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     label_id TEXT NOT NULL,              -- e.g. 'tk_a' (TK Attribution), 'bc_p'
-    name TEXT NOT NULL,                  -- e.g. 'TK Attribution (TK A)'
+    name TEXT NOT NULL,                  -- e.g. 'TK Attribution'
     text TEXT NOT NULL,                  -- the community's own wording
     url TEXT,                            -- the label on the Local Contexts Hub, if any
     PRIMARY KEY (place_id, label_id)

@@ -1,0 +1,58 @@
+"""Erasure: everything one contributor submitted, gone for good, on their request.
+
+Withdrawal (by the resident, with the edit link) takes a place off every output and
+drops the personal data but keeps the record. Erasure goes further: every place whose
+contributor gave that contact is deleted with its stories, photos, labels, flags, edit
+token and audit history, the database is compacted so no copy lingers in free pages,
+and only an audit record that an erasure happened (and how much it removed) remains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from geodata.audit import Actor, record_account_event
+from geodata.errors import InvalidInput
+from geodata.media import remove_files
+from geodata.models import Media
+from geodata.store.base import PlaceStore
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    places: int
+    photos: int
+    audit_events: int
+
+
+def erase_contact(
+    store: PlaceStore, contact: str, media_dir: str | Path, actor: Actor
+) -> ErasureReport:
+    """Erase every place submitted with ``contact`` (trimmed, any case); the report says
+    how much went. The contact itself is not recorded anywhere."""
+    if not contact.strip():
+        raise InvalidInput("give the contact (e-mail or phone) to erase", code="required")
+    photos: list[Media] = []
+    with store.transaction():
+        ids = store.place_ids_by_contact(contact)
+        for media in store.media_for_places(ids).values():
+            photos.extend(media)
+        removed_events = store.delete_audit_events(ids)
+        for place_id in ids:
+            store.delete(place_id)  # stories, photos' records, labels, flags, edit token
+        record_account_event(
+            store,
+            "erase",
+            actor,
+            f"erased {len(ids)} place(s), {len(photos)} photo(s) and "
+            f"{removed_events} audit record(s) submitted by one contact",
+        )
+    # Files after the commit: a rollback must not leave records pointing at nothing.
+    remove_files(media_dir, photos)
+    for place_id in ids:
+        folder = Path(media_dir) / place_id
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    store.compact()
+    return ErasureReport(len(ids), len(photos), removed_events)
