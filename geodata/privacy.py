@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -17,7 +18,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
-from geodata.models import Narrative, Place, Sensitivity
+from geodata.models import Narrative, Place, ProtocolLabel, Sensitivity
 from geodata.store.base import PlaceFilter
 
 Audience = Literal["map", "open_data"]
@@ -45,6 +46,9 @@ class PublicPlace:
     created_at: datetime
     updated_at: datetime
     version: int
+    # Local Contexts TK/BC labels a facilitator attached (``store.protocol_labels``):
+    # popups and downloads show them with the place.
+    protocol_labels: tuple[ProtocolLabel, ...] = ()
 
 
 def public_filter(flt: PlaceFilter | None = None, audience: Audience = "map") -> PlaceFilter:
@@ -64,8 +68,13 @@ def generalise(geometry: BaseGeometry, grid_m: float = DEFAULT_GRID_M) -> Point:
     return Point(round(lon, 6), round(lat, 6))
 
 
-def public_view(place: Place, grid_m: float = DEFAULT_GRID_M) -> PublicPlace:
-    """What of ``place`` may be shown publicly (call only on places ``public_filter`` let in)."""
+def public_view(
+    place: Place,
+    grid_m: float = DEFAULT_GRID_M,
+    protocol_labels: Sequence[ProtocolLabel] = (),
+) -> PublicPlace:
+    """What of ``place`` may be shown publicly (call only on places ``public_filter`` let in);
+    pass its ``store.protocol_labels`` to carry them along."""
     if place.sensitivity == Sensitivity.HIDDEN:
         geometry, generalised = None, True
     elif place.sensitivity == Sensitivity.GENERALISED:
@@ -90,4 +99,5 @@ def public_view(place: Place, grid_m: float = DEFAULT_GRID_M) -> PublicPlace:
         created_at=place.created_at,
         updated_at=place.updated_at,
         version=place.version,
+        protocol_labels=tuple(protocol_labels),
     )
