@@ -12,6 +12,8 @@ import base64
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -136,7 +138,7 @@ def _fernet(key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Response:
+def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Accepted:
     if prior.request_hash != request_hash:
         raise InvalidInput(
             "this Idempotency-Key was already used for a different request; "
@@ -144,18 +146,11 @@ def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Response:
             code="idempotency_key_reused",
         )
     try:
-        body = _fernet(key).decrypt(prior.body)
+        return Accepted(_fernet(key).decrypt(prior.body), replayed=True)
     except InvalidToken:
         raise InvalidInput(
             "this Idempotency-Key cannot be replayed; use a new key", code="idempotency_key_reused"
         ) from None
-    place_id = orjson.loads(body)["id"]
-    return Response(
-        body,
-        status_code=prior.status,
-        media_type="application/json",
-        headers={"Location": f"/api/places/{place_id}", "Idempotent-Replayed": "true"},
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -163,38 +158,63 @@ def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Response:
 # ---------------------------------------------------------------------------
 
 
-def _submit(request: Request, body: bytes, key: str | None) -> Response:
-    app = request.app
-    store: PlaceStore = app.state.store
-    settings: Settings = app.state.settings
-    key_hash = request_hash = None
+@dataclass
+class Accepted:
+    """The answer to a submission: its JSON body, and whether it replays an earlier one."""
+
+    body: bytes
+    replayed: bool = False
+
+    @property
+    def receipt(self) -> dict[str, Any]:
+        return orjson.loads(self.body)
+
+    def response(self) -> Response:
+        place_id = self.receipt["id"]
+        headers = {"Location": f"/api/places/{place_id}", "Cache-Control": "no-store"}
+        if self.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(self.body, status_code=201, media_type="application/json", headers=headers)
+
+
+def _check_key(key: str) -> None:
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput(
+            "the Idempotency-Key must be 8 to 255 visible ASCII characters; a random UUID is best",
+            code="bad_idempotency_key",
+            problems=[
+                Problem(
+                    "Idempotency-Key",
+                    "bad_idempotency_key",
+                    "use 8 to 255 visible ASCII characters",
+                )
+            ],
+        )
+
+
+def accept_submission(
+    request: Request,
+    key: str | None,
+    request_hash: str,
+    prepare: Callable[[], contributions.PreparedPlace],
+) -> Accepted:
+    """Replay the first answer for ``key``, or check (``prepare``), rate-limit and store a
+    new place; the check of the key, the limit and every write share one transaction."""
+    store: PlaceStore = request.app.state.store
+    settings: Settings = request.app.state.settings
+    key_hash = None
     if key is not None:
-        if not _IDEMPOTENCY_KEY.fullmatch(key):
-            raise InvalidInput(
-                "the Idempotency-Key must be 8 to 255 visible ASCII characters; "
-                "a random UUID is best",
-                code="bad_idempotency_key",
-                problems=[
-                    Problem(
-                        "Idempotency-Key",
-                        "bad_idempotency_key",
-                        "use 8 to 255 visible ASCII characters",
-                    )
-                ],
-            )
+        _check_key(key)
         key_hash = _key_hash(key)
-        request_hash = hashlib.sha256(body).hexdigest()
         prior = store.idempotent_response(key_hash)
         if prior is not None:
             return _replay(prior, key, request_hash)
-    submission = parse_json(PlaceSubmission, body)
-    index = contributions.project_index(store, settings.project_margin_m)
-    prepared = contributions.prepare_submission(store, submission, index, app.state.vocabulary)
+    prepared = prepare()
     with store.transaction():
-        if key_hash is not None:
+        if key is not None and key_hash is not None:
             prior = store.idempotent_response(key_hash)  # a twin request may have won
             if prior is not None:
-                return _replay(prior, key or "", request_hash or "")
+                return _replay(prior, key, request_hash)
         if settings.submission_rate_limit > 0:
             client = request.client.host if request.client else "unknown"
             hits = store.count_hit(f"submit:{client}", settings.submission_rate_window_s)
@@ -216,21 +236,27 @@ def _submit(request: Request, body: bytes, key: str | None) -> Response:
                 "warnings": receipt.warnings,
             }
         )
-        if key_hash is not None:
+        if key is not None and key_hash is not None:
             store.save_idempotent_response(
                 key_hash,
-                IdempotentResponse(
-                    request_hash or "", 201, _fernet(key or "").encrypt(answer), utcnow()
-                ),
+                IdempotentResponse(request_hash, 201, _fernet(key).encrypt(answer), utcnow()),
             )
     if key_hash is not None and secrets.randbelow(200) == 0:
         store.purge_idempotent_responses(utcnow() - IDEMPOTENCY_TTL)  # now and then
-    return Response(
-        answer,
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": f"/api/places/{place.id}", "Cache-Control": "no-store"},
-    )
+    return Accepted(answer)
+
+
+def _submit(request: Request, body: bytes, key: str | None) -> Response:
+    app = request.app
+
+    def prepare() -> contributions.PreparedPlace:
+        submission = parse_json(PlaceSubmission, body)
+        index = contributions.project_index(app.state.store, app.state.settings.project_margin_m)
+        return contributions.prepare_submission(
+            app.state.store, submission, index, app.state.vocabulary
+        )
+
+    return accept_submission(request, key, hashlib.sha256(body).hexdigest(), prepare).response()
 
 
 async def _guarded(request: Request, work, *args: Any) -> Response:
