@@ -12,7 +12,6 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,7 +21,7 @@ from pydantic import ValidationError
 from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from geodata import contributions
 from geodata.errors import FieldProblem, HeritageError, InvalidInput, NotFound
@@ -45,8 +44,6 @@ from web.settings import Settings
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).resolve().parent.parent / "static"
-ASSETS = {"contribute.js": "text/javascript", "contribute.css": "text/css"}
 # Languages offered for the story (each named in itself); any BCP 47 tag may be typed.
 STORY_LANGUAGES = {
     "pt": "Português",
@@ -132,15 +129,6 @@ def form_field(api_field: str) -> str:
             return name
         parts.pop()
     return "form"
-
-
-@router.get("/contribute/assets/{name}")
-async def asset(name: str) -> Response:
-    if name not in ASSETS:
-        raise NotFound(f"there is no asset {name}")
-    return FileResponse(
-        STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "public, max-age=3600"}
-    )
 
 
 # ---------------------------------------------------------------------------
