@@ -194,3 +194,55 @@ def page(browser):
     pg.route("**/*", guard)
     yield pg
     context.close()
+
+
+# Strings that must never leave the service in a public output (downloads, OGC API).
+SECRET_NAME = "Zebulon Quaxworth-Pemberly"
+SECRET_CONTACT = "zq.pemberly.7731@example.org"
+SECRET_DISPLAY = "Zeb from the bakery 7731"
+
+
+@pytest.fixture
+def open_data_cases(lisbon_store: PlaceStore) -> dict[str, str]:
+    """The Lisbon demo plus places that test the open-data rules, by role -> place id:
+    ``area`` (public polygon, personal data, a protocol label), ``generalised`` (point),
+    ``hidden`` (route), ``pending``, ``no_open_data`` (published without that consent),
+    ``rejected``."""
+    from shapely.geometry import LineString, Point, Polygon
+
+    from geodata.models import Consent, Narrative, Place, ProtocolLabel, Sensitivity, Status
+
+    def place(title: str, geometry, **kw) -> Place:
+        kw.setdefault("status", Status.PUBLISHED)
+        return Place(
+            geometry=geometry, title=title, category="memory",
+            narratives=[Narrative("A story told at the market", "pt"),
+                        Narrative("قصة من السوق", "ar")],
+            contributor_name=SECRET_NAME, contributor_contact=SECRET_CONTACT,
+            display_name=SECRET_DISPLAY, period="1950s", year_from=1950, year_to=1959,
+            tags=["market", "oral history"], **kw,
+        )  # fmt: skip
+
+    # Drawn clockwise on purpose: exports must turn the exterior counterclockwise.
+    square = Polygon([(-9.1400, 38.7100), (-9.1400, 38.7120), (-9.1380, 38.7120),
+                      (-9.1380, 38.7100)])  # fmt: skip
+    cases = {
+        "area": place("Old fish market square", square, licence="CC-BY-SA-4.0",
+                      attribution="Mouraria residents"),
+        "generalised": place("Grandmother's doorstep", Point(-9.13512, 38.71346),
+                             sensitivity=Sensitivity.GENERALISED),
+        "hidden": place("Secret garden path", LineString([(-9.145, 38.715), (-9.144, 38.716)]),
+                        sensitivity=Sensitivity.HIDDEN),
+        "pending": place("PENDING-UNIQUE-TITLE", Point(-9.14, 38.71), status=Status.PENDING),
+        "no_open_data": place("NO-OPEN-DATA-UNIQUE-TITLE", Point(-9.14, 38.71),
+                              consent=Consent(publish=True, open_data=False)),
+        "rejected": place("REJECTED-UNIQUE-TITLE", Point(-9.14, 38.71),
+                          status=Status.REJECTED),
+    }  # fmt: skip
+    for p in cases.values():
+        lisbon_store.add(p)
+    lisbon_store.set_protocol_labels(
+        cases["area"].id,
+        [ProtocolLabel("tk_a", "TK Attribution", "Name the Mouraria community.")],
+    )
+    return {role: p.id for role, p in cases.items()}

@@ -39,8 +39,10 @@ def _rows(batch: PublicBatch) -> Iterator[list[Any]]:
     x = shapely.get_x(geoms).round(6).tolist()
     y = shapely.get_y(geoms).round(6).tolist()
     c = COLUMN
-    for i, (r, consent, name) in enumerate(
-        zip(batch.rows, batch.consent(), batch.neighbourhood(), strict=True)
+    for i, (r, consent, labels, name) in enumerate(
+        zip(
+            batch.rows, batch.consent(), batch.protocol_labels(), batch.neighbourhood(), strict=True
+        )
     ):
         narratives = orjson.loads(r[c["narratives"]])
         yield [
@@ -59,7 +61,7 @@ def _rows(batch: PublicBatch) -> Iterator[list[Any]]:
             r[c["licence"]],
             r[c["attribution"]],
             ";".join(consent),
-            "",
+            ";".join(labels),
             r[c["neighbourhood_id"]],
             name,
             r[c["workshop"]],

@@ -55,7 +55,7 @@ CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
     for b in (0, 1)
     for c in (0, 1)
 }
-# Places carry no Local Contexts TK/BC labels yet; every feature still names the member.
+# Most places carry no Local Contexts TK/BC label: they share this one empty list.
 NO_PROTOCOL_LABELS: list[str] = []
 COLUMN = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
 
@@ -82,6 +82,7 @@ class PublicBatch:
     geometries: np.ndarray  # shapely geometries as the public may see them; None if hidden
     location_generalised: list[bool]
     names: dict[int, str]  # neighbourhood names by id
+    labels: dict[str, list[str]]  # Local Contexts TK/BC label ids by place id (if any)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -97,6 +98,10 @@ class PublicBatch:
     def consent(self) -> list[list[str]]:
         a, b, c = COLUMN["consent_publish"], COLUMN["consent_open_data"], COLUMN["consent_research"]
         return [CONSENT_SCOPES[r[a], r[b], r[c]] for r in self.rows]
+
+    def protocol_labels(self) -> list[list[str]]:
+        get = self.labels.get
+        return [get(r[0], NO_PROTOCOL_LABELS) for r in self.rows]
 
     def neighbourhood(self) -> list[str | None]:
         get, i = self.names.get, COLUMN["neighbourhood_id"]
@@ -153,11 +158,19 @@ def _place(row: tuple[Any, ...], geometry: Any) -> Place:
 
 
 def to_batch(
-    rows: list[tuple[Any, ...]], names: dict[int, str], grid_m: float = DEFAULT_GRID_M
+    rows: list[tuple[Any, ...]],
+    names: dict[int, str],
+    grid_m: float = DEFAULT_GRID_M,
+    store: PlaceStore | None = None,
 ) -> PublicBatch:
-    """Export rows (after ``public_filter``) to a public batch: privacy applied here."""
+    """Export rows (after ``public_filter``) to a public batch: privacy applied here, and
+    the places' cultural-protocol labels read from ``store``."""
     geoms = _geometries(rows)
-    return PublicBatch(rows, geoms, _public_locations(rows, geoms, grid_m), names)
+    labels: dict[str, list[str]] = {}
+    if store is not None and rows:
+        found = store.protocol_labels([r[0] for r in rows])
+        labels = {pid: [label.label_id for label in items] for pid, items in found.items()}
+    return PublicBatch(rows, geoms, _public_locations(rows, geoms, grid_m), names, labels)
 
 
 def neighbourhood_names(store: PlaceStore) -> dict[int, str]:
@@ -186,7 +199,7 @@ def _generalised_in_bbox(
         batch = to_batch(rows, names, grid_m)
         inside = shapely.intersects(area, batch.geometries).tolist()
         kept += [r for r, hit in zip(rows, inside, strict=True) if hit]
-    return to_batch(kept, names, grid_m) if kept else None
+    return to_batch(kept, names, grid_m, store) if kept else None
 
 
 def _slice(batch: PublicBatch, start: int, stop: int) -> PublicBatch:
@@ -195,6 +208,7 @@ def _slice(batch: PublicBatch, start: int, stop: int) -> PublicBatch:
         batch.geometries[start:stop],
         batch.location_generalised[start:stop],
         batch.names,
+        batch.labels,
     )
 
 
@@ -219,13 +233,13 @@ def public_batches(
     names = neighbourhood_names(store) if names is None else names
     if flt.bbox is None:
         for rows in store.export_rows(flt, limit=limit, offset=offset, batch_size=batch_size):
-            yield to_batch(rows, names, grid_m)
+            yield to_batch(rows, names, grid_m, store)
         return
     exact = dataclasses.replace(flt, sensitivity="public")
     returned = 0
     for rows in store.export_rows(exact, limit=limit, offset=offset, batch_size=batch_size):
         returned += len(rows)
-        yield to_batch(rows, names, grid_m)
+        yield to_batch(rows, names, grid_m, store)
     if limit is not None and returned >= limit:
         return
     extra = _generalised_in_bbox(store, flt, names, grid_m)

@@ -64,6 +64,7 @@ def geometry_members(geometries: np.ndarray) -> list[Any]:
 def feature_dicts(batch: PublicBatch) -> list[dict[str, Any]]:
     """The batch's features, ready for orjson (stored JSON embedded as fragments)."""
     frag, scopes, names = orjson.Fragment, CONSENT_SCOPES, batch.names
+    labels = batch.labels.get
     return [
         {
             "type": "Feature",
@@ -80,7 +81,7 @@ def feature_dicts(batch: PublicBatch) -> list[dict[str, Any]]:
                 "licence": r[11],
                 "attribution": r[12],
                 "consent": scopes[r[13], r[14], r[15]],
-                "protocol_labels": NO_PROTOCOL_LABELS,
+                "protocol_labels": labels(r[0], NO_PROTOCOL_LABELS),
                 "neighbourhood_id": r[16],
                 "neighbourhood": names.get(r[16]),
                 "workshop": r[17],

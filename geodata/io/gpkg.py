@@ -49,7 +49,7 @@ def batch_frame(batch: PublicBatch) -> gpd.GeoDataFrame:
         "licence": col("licence"),
         "attribution": col("attribution"),
         "consent": [orjson.dumps(c).decode() for c in batch.consent()],
-        "protocol_labels": ["[]"] * len(batch),
+        "protocol_labels": [orjson.dumps(x).decode() for x in batch.protocol_labels()],
         "neighbourhood_id": pd.array(col("neighbourhood_id"), dtype="Int64"),
         "neighbourhood": batch.neighbourhood(),
         "workshop": col("workshop"),
@@ -117,7 +117,7 @@ def write_places_gpkg(
         if progress is not None:
             progress(n)
     if n == 0:  # still a valid, empty layer with the same columns
-        empty = batch_frame(PublicBatch([], np.array([], dtype=object), [], {}))
+        empty = batch_frame(PublicBatch([], np.array([], dtype=object), [], {}, {}))
         pyogrio.write_dataframe(
             empty, path, layer=LAYER, driver="GPKG", geometry_type="Unknown",
             layer_metadata=metadata, dataset_metadata=metadata,
