@@ -1,0 +1,114 @@
+"""Real clients against the running service: GDAL's OGC API – Features driver (Debian's
+``ogrinfo`` / ``ogr2ogr``, what QGIS uses underneath) and each download read back with
+pyogrio / geopandas, all checked against the store."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import httpx
+import pyogrio
+import pytest
+import shapely
+from conftest import SECRET_CONTACT, SECRET_NAME
+
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceStore
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ogrinfo") is None or shutil.which("ogr2ogr") is None,
+    reason="GDAL's command-line tools (Debian package gdal-bin) are not installed",
+)
+
+
+def gdal(*args: str) -> str:
+    env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
+           "GDAL_HTTP_TIMEOUT": "60", "CPL_DEBUG": "OFF"}  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def open_data_ids(store: PlaceStore) -> set[str]:
+    return {p.id for p in store.list(public_filter(None, "open_data"))}
+
+
+def test_ogrinfo_sees_both_collections_with_the_right_counts(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str]
+) -> None:
+    out = gdal("ogrinfo", "-ro", "-so", "-al", f"OAPIF:{live_server.url}/ogc")
+    counts = dict(re.findall(r"Layer name: (\w+).*?Feature Count: (\d+)", out, re.S))
+    assert counts == {"places": str(len(open_data_ids(lisbon_store))), "neighbourhoods": "24"}
+    for field in ("title", "licence", "attribution", "consent", "protocol_labels",
+                  "location_generalised", "created_at", "places_museum"):  # fmt: skip
+        assert f"\n{field}: " in out, field
+
+
+def test_ogr2ogr_copies_every_place_with_its_attributes(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "copy.gpkg"
+    gdal("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live_server.url}/ogc",
+         "places", "neighbourhoods", "-oo", "PAGE_SIZE=100")  # fmt: skip
+    places = gpd.read_file(out, layer="places")
+    assert len(places) == len(set(places["id"]))
+    assert set(places["id"]) == open_data_ids(lisbon_store)
+    area = places.set_index("id").loc[open_data_cases["area"]]
+    stored = lisbon_store.get(open_data_cases["area"])
+    assert area["title"] == stored.title and area["licence"] == stored.licence
+    assert area.geometry.equals_exact(stored.geometry.normalize(), 1e-6) or area.geometry.equals(
+        stored.geometry
+    )
+    assert places.set_index("id").loc[open_data_cases["hidden"]].geometry is None
+    hoods = gpd.read_file(out, layer="neighbourhoods")
+    assert len(hoods) == 24 and hoods["places"].sum() == sum(
+        n for nid, n in lisbon_store.counts_by_neighbourhood(
+            public_filter(None, "open_data")).items() if nid is not None
+    )  # fmt: skip
+    for secret in (SECRET_NAME, SECRET_CONTACT):
+        assert secret.encode() not in out.read_bytes()
+
+
+def test_ogrinfo_spatial_filter_goes_to_the_service(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str]
+) -> None:
+    out = gdal("ogrinfo", "-ro", "-q", "-spat", "-9.2200", "38.6900", "-9.2000", "38.7000",
+               f"OAPIF:{live_server.url}/ogc", "places")  # fmt: skip
+    ids = set(re.findall(r"\bid \(String\) = (\S+)", out))
+    expected = {
+        p.id for p in lisbon_store.list(public_filter(None, "open_data"))
+        if p.geometry.intersects(shapely.box(-9.22, 38.69, -9.20, 38.70))
+    }  # fmt: skip
+    assert ids == expected and ids
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])
+def test_each_download_reads_back_with_pyogrio(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path,
+    fmt: str,
+) -> None:  # fmt: skip
+    r = httpx.get(f"{live_server.url}/api/export/places.{fmt}", timeout=60)
+    assert r.status_code == 200
+    path = tmp_path / f"download.{fmt}"
+    path.write_bytes(r.content)
+    if fmt == "csv":
+        frame = pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO")
+    else:
+        frame = pyogrio.read_dataframe(path, layer="places" if fmt == "gpkg" else None)
+    assert set(frame["id"]) == open_data_ids(lisbon_store)
+    by_id = frame.set_index("id")
+    for pid in list(by_id.index)[:50]:
+        stored = lisbon_store.get(pid)
+        assert by_id.loc[pid, "title"] == stored.title
+        assert by_id.loc[pid, "licence"] == stored.licence
+        assert by_id.loc[pid, "category"] == stored.category
+    area = by_id.loc[open_data_cases["area"]]
+    assert area.geometry.geom_type == "Polygon"
+    assert area.geometry.area == pytest.approx(
+        lisbon_store.get(open_data_cases["area"]).geometry.area, rel=1e-3
+    )
