@@ -217,7 +217,9 @@ def base_map(
             max_zoom=MAX_ZOOM,
         ).add_to(m)
     use_local_assets(m, base=options.static_base)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # Framed by atlas-map.js without animation, before it loads anything: an animated
+    # fitBounds would end after the first load and trigger a second one.
+    m.atlas_bounds = [[miny, minx], [maxy, maxx]]  # type: ignore[attr-defined]
     figure = m.get_root()
     assert isinstance(figure, Figure)
     # Browsers ask for /favicon.ico otherwise (a 404 in the console of every page).
@@ -295,7 +297,7 @@ def add_places(
 ) -> AtlasClient:
     """Category layers, the layer switcher and the client that fills them, added to ``m``."""
     layers = add_category_layers(m, styles)
-    client = AtlasClient(config, layers)
+    client = AtlasClient({**config, "bounds": getattr(m, "atlas_bounds", None)}, layers)
     client.add_to(m)
     if switcher:
         folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)

@@ -534,6 +534,12 @@
   };
 
   function start(map, config, layers) {
+    if (config.bounds) {
+      // Keep the workshop panel from covering the area it frames.
+      var panel = document.querySelector(".atlas-panel");
+      map.fitBounds(config.bounds, {animate: false, paddingTopLeft: [16, 16],
+                                    paddingBottomRight: [panel ? panel.offsetWidth + 28 : 16, 16]});
+    }
     var atlas = new Atlas(map, config, layers);
     global.atlas = atlas;
     var status = L.control({position: "bottomleft"});

@@ -200,7 +200,8 @@ def test_workshop_without_neighbourhood_frames_the_whole_city(vocabulary, option
         live_url="/u",
     )
     assert children(m, NeighbourhoodLayer) == []
-    assert "fitBounds" in render(m) and "-9.16" in render(m)
+    (client,) = children(m, AtlasClient)
+    assert client.config["bounds"] == [[38.70, -9.16], [38.74, -9.10]]
 
 
 def test_vocabulary_colours_and_icons_cannot_carry_markup(options):

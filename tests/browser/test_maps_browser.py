@@ -1,0 +1,233 @@
+"""The maps in a real browser (Debian's Chromium), served on 127.0.0.1 with every other
+host blocked: they draw, they stay offline, hostile text never runs, the projection
+fills live without leaking."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from geodata.models import Narrative, Status, Workshop, utcnow
+from geodata.vocabulary import Vocabulary
+from mapping.options import MapOptions
+from mapping.standalone import standalone_neighbourhood_html
+from tests.mapping.conftest import make_place
+from tests.mapping.xss_payloads import PAYLOADS
+
+pytestmark = pytest.mark.browser
+READY = "html[data-atlas-ready]"
+
+
+@pytest.fixture
+def workshop(lisbon_store) -> Workshop:
+    now = utcnow()
+    return lisbon_store.add_workshop(
+        Workshop(
+            code="ALF1",
+            title="Memórias de Alfama",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=3),
+            neighbourhood_id=6,
+        )
+    )
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with everything that went wrong on it collected."""
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    # A view request cancelled because the map moved on is expected (ERR_ABORTED).
+    page.on(
+        "requestfailed",
+        lambda r: (
+            "ERR_ABORTED" not in (r.failure or "")
+            and problems.append(f"failed: {r.url} {r.failure}")
+        ),
+    )
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.problems = problems
+    return page
+
+
+def open_map(page, url: str) -> dict:
+    page.goto(url)
+    page.wait_for_selector(READY, state="attached", timeout=10_000)
+    return page.evaluate("atlas.stats()")
+
+
+def assert_clean(page) -> None:
+    assert page.blocked_requests == []
+    assert page.problems == []
+    assert page.evaluate("window.__pwned") is None
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/maps/city", "/maps/neighbourhoods/6", "/workshops/ALF1/live"]
+)
+def test_every_map_page_works_with_no_request_leaving_the_machine(
+    live_server, watched, workshop, path
+):
+    open_map(watched, live_server.url + path)
+    watched.wait_for_timeout(300)  # fonts and icons load after the first frame
+    assert watched.evaluate("document.fonts.check('16px \"Font Awesome 6 Free\"')")
+    assert_clean(watched)
+
+
+def test_city_map_draws_every_place_the_choropleth_and_its_legend(live_server, watched):
+    stats = open_map(watched, live_server.url + "/")
+    assert stats["mode"] == "places" and stats["features"] == 368
+    assert watched.locator("canvas.leaflet-zoom-animated").count() == 1
+    legend = watched.locator(".atlas-legend").inner_text()
+    assert "Places per neighbourhood" in legend and "fewer than 3" in legend
+    overlays = watched.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert len(overlays) == 11 and "Museum" in " ".join(overlays)  # 10 categories + areas
+    assert_clean(watched)
+
+
+def test_crowded_views_show_server_clusters_that_zoom_in(app, live_server, watched):
+    app.state.settings = app.state.settings.model_copy(update={"map_max_features": 40})
+    stats = open_map(watched, live_server.url + "/")
+    assert stats["mode"] == "clusters" and stats["features"] == 0
+    bubbles = watched.locator(".atlas-cluster")
+    assert bubbles.count() > 3
+    zoom = watched.evaluate("atlas.map.getZoom()")
+    bubbles.first.click()
+    watched.wait_for_function(f"() => atlas.map.getZoom() > {zoom}")
+    assert_clean(watched)
+
+
+def test_switching_a_category_off_reloads_without_it(live_server, watched):
+    open_map(watched, live_server.url + "/maps/neighbourhoods/6")
+    watched.locator(".leaflet-control-layers").hover()
+    watched.locator(".leaflet-control-layers-overlays label", has_text="Museum").click()
+    watched.wait_for_function("() => ![...atlas.index.values()].some(k => k.category === 'museum')")
+    assert watched.evaluate("atlas.index.size") > 0
+    assert_clean(watched)
+
+
+def test_popup_shows_the_story_licence_and_attribution(live_server, watched, lisbon_store):
+    place = lisbon_store.add(
+        make_place(
+            title="Casa da Mariquinhas",
+            licence="CC-BY-4.0",
+            attribution="Junta de Freguesia",
+            neighbourhood_id=6,
+        )
+    )
+    open_map(watched, live_server.url + "/maps/neighbourhoods/6")
+    watched.evaluate(f"atlas.index.get('{place.id}').layer.fire('click')")
+    popup = watched.locator(".atlas-popup")
+    popup.locator(".atlas-popup-licence").wait_for()
+    text = popup.inner_text()
+    assert "Casa da Mariquinhas" in text and "Uma história contada no bairro." in text
+    assert "Written in Portuguese" in text and "Junta de Freguesia" in text
+    assert "Maria Private" not in text
+    assert_clean(watched)
+
+
+def test_search_box_finds_a_neighbourhood_and_links_to_its_map(live_server, watched):
+    open_map(watched, live_server.url + "/")
+    watched.locator(".atlas-search input").fill("santa maria")
+    link = watched.locator(".atlas-search-link")
+    link.wait_for()
+    assert link.get_attribute("href") == "/maps/neighbourhoods/6"
+    watched.locator(".atlas-search-hit").first.click()
+    watched.wait_for_function("() => atlas.map.getZoom() >= 14")
+    assert_clean(watched)
+
+
+def test_hostile_text_never_runs_anywhere_on_the_maps(live_server, watched, lisbon_store):
+    now = utcnow()
+    lisbon_store.add_workshop(
+        Workshop(
+            code="XSS1",
+            title=PAYLOADS[0] + PAYLOADS[2],
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+            neighbourhood_id=6,
+        )
+    )
+    places = [
+        lisbon_store.add(
+            make_place(
+                (-9.135 + i * 0.0003, 38.711),
+                title=p,
+                narratives=[Narrative(p, "en")],
+                tags=[p],
+                period=p,
+                attribution=p,
+                neighbourhood_id=6,
+                workshop="XSS1",
+            )
+        )
+        for i, p in enumerate(PAYLOADS)
+    ]
+    for path in ("/maps/neighbourhoods/6", "/workshops/XSS1/live", "/"):
+        open_map(watched, live_server.url + path)
+        for place in places:
+            # Open each popup and tooltip: that is where untrusted text is put in the page.
+            watched.evaluate(f"""() => {{ const k = atlas.index.get('{place.id}');
+                if (k) {{ k.layer.openTooltip(); k.layer.fire('click'); }} }}""")
+            watched.wait_for_timeout(40)
+        watched.locator(".atlas-popup-licence").last.wait_for()
+        if path != "/workshops/XSS1/live":  # the projection has no search box
+            watched.locator(".atlas-search input").fill("script")
+            watched.locator(".atlas-search-results li").first.wait_for()
+        watched.wait_for_timeout(300)
+        assert_clean(watched)
+
+
+def test_a_place_published_in_the_workshop_appears_live_within_5_seconds(
+    live_server, watched, lisbon_store, workshop
+):
+    open_map(watched, live_server.url + "/workshops/ALF1/live")
+    place = lisbon_store.add(make_place(title="Tasca do Chico", workshop="ALF1"))
+    started = time.monotonic()
+    watched.wait_for_function(f"() => atlas.index.has('{place.id}')", timeout=5_000)
+    assert time.monotonic() - started < 5
+    assert watched.locator(".atlas-pulse").count() == 1  # a short highlight on arrival
+    assert watched.locator("#atlas-count").inner_text() == "1 place"
+    assert watched.locator("#atlas-latest li").first.inner_text() == "Tasca do Chico"
+    assert_clean(watched)
+
+
+def test_the_projection_does_not_accumulate_layers_or_nodes(
+    live_server, watched, lisbon_store, workshop
+):
+    """Places come and go for hours: what the page holds follows what is shown."""
+    before = open_map(watched, live_server.url + "/workshops/ALF1/live")
+    added = [
+        lisbon_store.add(
+            make_place((-9.135 + i * 0.0004, 38.711), title=f"Place {i}", workshop="ALF1")
+        )
+        for i in range(25)
+    ]
+    watched.wait_for_function("() => atlas.index.size === 25", timeout=8_000)
+    for place in added:  # withdrawn: every one leaves the map
+        place.status = Status.WITHDRAWN
+        lisbon_store.update(place)
+    watched.wait_for_function("() => atlas.index.size === 0", timeout=8_000)
+    watched.wait_for_function("() => atlas.stats().timers === 0", timeout=10_000)  # highlights
+    after = watched.evaluate("atlas.stats()")
+    assert after["mapLayers"] == before["mapLayers"]
+    assert after["domNodes"] <= before["domNodes"] + 2
+    assert after["polls"] >= 2
+    assert_clean(watched)
+
+
+def test_standalone_file_works_with_no_server_at_all(watched, lisbon_store):
+    lisbon_store.add(
+        make_place(title=PAYLOADS[0], narratives=[Narrative(PAYLOADS[2], "en")], neighbourhood_id=6)
+    )
+    html = standalone_neighbourhood_html(lisbon_store, 6, Vocabulary(), MapOptions())
+    watched.set_content(html)
+    watched.wait_for_selector(READY, state="attached", timeout=10_000)
+    assert watched.evaluate("atlas.stats().features") == 88
+    for place_id in watched.evaluate("[...atlas.index.keys()]"):
+        watched.evaluate(f"atlas.index.get('{place_id}').layer.fire('click')")
+    assert_clean(watched)
