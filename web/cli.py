@@ -342,6 +342,73 @@ def serve(
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command("create-user")
+@one_line_errors
+def create_user(
+    name: Annotated[str, typer.Argument(help="The account's name (used to sign in).")],
+    role: Annotated[str, typer.Option(help="facilitator, planner or admin.")],
+    with_password: Annotated[
+        bool, typer.Option(help="Also ask for a password, to sign in on the web pages.")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a staff account and print its API token (shown this once only)."""
+    from geodata.accounts import create_account, parse_role
+
+    parse_role(role)  # a wrong role is refused before any password is asked for
+    password = None
+    if with_password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _, store = settings_and_store(database_url)
+    account, token = create_account(store, name, role, password=password)
+    store.close()
+    err_console.print(
+        f"created {account.role} {account.name}; their API token (shown once, keep it safe):",
+        highlight=False,
+    )
+    console.print(token, highlight=False)
+
+
+@app.command("revoke-token")
+@one_line_errors
+def revoke_token_command(
+    token_id: Annotated[str, typer.Argument(help="The token's id (or the whole token).")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Revoke an API token or sign-in session at once."""
+    from geodata.accounts import revoke_token
+
+    _, store = settings_and_store(database_url)
+    credential = revoke_token(store, token_id)
+    store.close()
+    console.print(f"revoked {credential.kind} {credential.id}")
+
+
+@app.command()
+@one_line_errors
+def erase(
+    contact: Annotated[
+        str, typer.Option(help="The e-mail or phone the contributor gave (any case).")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Erase everything submitted with a contact: places, stories, photos and their history."""
+    from geodata.audit import COMMAND_LINE
+    from geodata.erasure import erase_contact
+
+    settings, store = settings_and_store(database_url)
+    found = len(store.place_ids_by_contact(contact))
+    if found and not yes:
+        typer.confirm(f"erase {found} place(s) for good?", abort=True, err=True)
+    report = erase_contact(store, contact, settings.media_path, COMMAND_LINE)
+    store.close()
+    console.print(
+        f"erased {report.places} place(s), {report.photos} photo(s) and "
+        f"{report.audit_events} audit record(s); the database was compacted"
+    )
+
+
 @app.command("render-map")
 @one_line_errors
 def render_map(

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         None,
         description="signs form tokens; by default a random key kept in the database",
     )
+    # -- staff sign-in --
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="how long a facilitator stays signed in, in hours"
+    )
+    secure_cookies: bool | None = Field(
+        None,
+        description="mark session cookies Secure; by default when the request (or public_url) "
+        "is https",
+    )
     # -- open data: downloads and OGC API – Features --
     open_data_title: str = Field("Heritage Atlas places", description="names the downloads")
     open_data_licence: str = Field(

@@ -23,3 +23,23 @@ def register_routes(app: FastAPI) -> None:
     places.install(app)
     app.include_router(media.router)
     app.include_router(contribute.router)
+    from web import auth
+    from web.routes import (
+        accounts,
+        backup,
+        moderation,
+        moderation_api,
+        stats,
+        workshop_print,
+        workshops,
+    )
+
+    auth.install(app)  # page guards answer with a sign-in redirect or an HTML 403
+    app.include_router(accounts.router)
+    app.include_router(moderation.router)
+    app.include_router(moderation_api.router)
+    app.include_router(moderation_api.api)
+    app.include_router(workshops.router)
+    app.include_router(workshop_print.router)
+    app.include_router(stats.router)
+    app.include_router(backup.router)
