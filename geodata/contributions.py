@@ -167,29 +167,18 @@ class ProjectIndex:
         return int(self._ids[hits].min()) if hits.size else None
 
 
-def _fingerprint(neighbourhoods: Sequence[Neighbourhood], margin_m: float) -> tuple:
-    return (
-        margin_m,
-        *(
-            (n.id, n.name, n.geometry.bounds, shapely.get_num_coordinates(n.geometry))
-            for n in neighbourhoods
-        ),
-    )
-
-
-# Derived data only, keyed by what it is derived from: replaced neighbourhoods give a
-# new key, so every worker sees the change on its next request. (Building the project
-# area takes tens of milliseconds; a submission must take a few.)
-_INDEXES: dict[tuple, ProjectIndex] = {}
+# Derived data only, keyed by the store's neighbourhoods version: replaced
+# neighbourhoods give a new key, so every worker sees the change on its next request.
+# (Building the project area takes tens of milliseconds; a submission must take a few.)
+_INDEXES: dict[tuple[str, float], ProjectIndex] = {}
 
 
 def project_index(store: PlaceStore, margin_m: float) -> ProjectIndex:
     """The prepared neighbourhoods of ``store``, rebuilt only when they change."""
-    neighbourhoods = store.neighbourhoods()
-    key = _fingerprint(neighbourhoods, margin_m)
+    key = (store.neighbourhoods_version(), margin_m)
     index = _INDEXES.get(key)
     if index is None:
-        index = ProjectIndex(neighbourhoods, margin_m)
+        index = ProjectIndex(store.neighbourhoods(), margin_m)
         if len(_INDEXES) >= 8:
             _INDEXES.clear()
         _INDEXES[key] = index

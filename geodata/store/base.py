@@ -273,6 +273,17 @@ class PlaceStore(abc.ABC):
                 return n
         raise NotFound(f"there is no neighbourhood {neighbourhood_id}")
 
+    def neighbourhoods_version(self) -> str:
+        """A value that changes whenever the neighbourhoods change, for caches of what is
+        derived from them. Backends override this with a cheap counter; this default
+        reads every polygon."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for n in self.neighbourhoods():
+            digest.update(f"{n.id}\0{n.name}\0{n.code}\0".encode() + n.geometry.wkb)
+        return digest.hexdigest()
+
     @abc.abstractmethod
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         """Set the neighbourhood of many places at once, by place id."""

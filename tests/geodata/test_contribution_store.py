@@ -114,3 +114,15 @@ def test_rate_limit_counts_per_bucket_and_window(store: PlaceStore) -> None:
 def test_secret_is_created_once(store: PlaceStore) -> None:
     assert store.secret("csrf", lambda: b"first") == b"first"
     assert store.secret("csrf", lambda: b"second") == b"first"
+
+
+def test_neighbourhoods_version_changes_with_the_neighbourhoods(store: PlaceStore) -> None:
+    from shapely.geometry import box
+
+    first = store.neighbourhoods_version()
+    assert store.neighbourhoods_version() == first
+    store.replace_neighbourhoods([("Alfama", box(-9.14, 38.70, -9.12, 38.72), None)])
+    second = store.neighbourhoods_version()
+    assert second != first
+    store.replace_neighbourhoods([("Alfama", box(-9.14, 38.70, -9.12, 38.73), None)])
+    assert store.neighbourhoods_version() != second
