@@ -247,7 +247,7 @@ def export(
     GeoPackage or CSV (with a licence sidecar), filtered like the download API."""
     import os
 
-    from geodata.io import csv_export, geojson, gpkg
+    from geodata.io import csv_export, geojson
     from geodata.io.export import DatasetInfo, count_public
     from geodata.io.export_filter import ExportQuery, build_filter, describe
     from geodata.vocabulary import Vocabulary
@@ -279,6 +279,8 @@ def export(
 
         try:
             if kind == "gpkg":
+                from geodata.io import gpkg  # geopandas: imported only when needed
+
                 n = gpkg.write_places_gpkg(
                     store, flt, partial, info=info, filters=describe(query), grid_m=grid_m,
                     progress=step,
