@@ -8,7 +8,6 @@ state in the database, so any number of workers can serve one store.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import secrets
@@ -18,7 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import APIRouter, FastAPI, Header, Request
 from pydantic import BaseModel, ValidationError
 from shapely.geometry import mapping
@@ -131,11 +131,19 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(b"idempotency-lookup\0" + key.encode()).hexdigest()
 
 
-def _fernet(key: str) -> Fernet:
+def _seal(key: str, answer: bytes) -> bytes:
     # The stored answer holds the edit token; encrypting it with a key derived from the
     # client's Idempotency-Key keeps "the token is stored only as a hash" true.
-    derived = hashlib.sha256(b"idempotency-answer\0" + key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(_answer_key(key)).encrypt(nonce, answer, None)
+
+
+def _open(key: str, sealed: bytes) -> bytes:
+    return AESGCM(_answer_key(key)).decrypt(sealed[:12], sealed[12:], None)
+
+
+def _answer_key(key: str) -> bytes:
+    return hashlib.sha256(b"idempotency-answer\0" + key.encode()).digest()
 
 
 def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Accepted:
@@ -146,8 +154,8 @@ def _replay(prior: IdempotentResponse, key: str, request_hash: str) -> Accepted:
             code="idempotency_key_reused",
         )
     try:
-        return Accepted(_fernet(key).decrypt(prior.body), replayed=True)
-    except InvalidToken:
+        return Accepted(_open(key, prior.body), replayed=True)
+    except (InvalidTag, ValueError):
         raise InvalidInput(
             "this Idempotency-Key cannot be replayed; use a new key", code="idempotency_key_reused"
         ) from None
@@ -239,7 +247,7 @@ def accept_submission(
         if key is not None and key_hash is not None:
             store.save_idempotent_response(
                 key_hash,
-                IdempotentResponse(request_hash, 201, _fernet(key).encrypt(answer), utcnow()),
+                IdempotentResponse(request_hash, 201, _seal(key, answer), utcnow()),
             )
     if key_hash is not None and secrets.randbelow(200) == 0:
         store.purge_idempotent_responses(utcnow() - IDEMPOTENCY_TTL)  # now and then
