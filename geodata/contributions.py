@@ -7,30 +7,26 @@ form in one go), each with the field it concerns. Nothing is written until all p
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-import hmac
-import math
-import re
-import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata import audit
+from geodata.duplicates import possible_duplicates
+from geodata.edit_tokens import (  # noqa: F401 - part of this module's interface
+    EditTokenRequired,
+    WrongEditToken,
+    check_edit_token,
+    hash_edit_token,
+    new_edit_token,
+)
 from geodata.errors import GeometryError, HeritageError, InvalidInput, NotFound
 from geodata.geometry import (
-    M_PER_DEG_LAT,
-    M_PER_DEG_LON,
     GeometryRules,
-    ProjectArea,
     validate_place_geometry,
 )
 from geodata.media import remove_all_photos
@@ -38,14 +34,13 @@ from geodata.models import (
     Consent,
     Moderation,
     Narrative,
-    Neighbourhood,
     Place,
     PlaceFlag,
     Provenance,
     Status,
     utcnow,
 )
-from geodata.neighbourhoods import assign_neighbourhoods
+from geodata.project_index import ProjectIndex, project_index  # noqa: F401
 from geodata.schemas import (
     LICENCES,
     ContributorIn,
@@ -55,7 +50,7 @@ from geodata.schemas import (
     PlaceSubmission,
     Problem,
 )
-from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base import PlaceStore
 from geodata.text import check_language, check_text
 from geodata.vocabulary import Vocabulary
 
@@ -68,8 +63,6 @@ MAX_TAG = 50
 MAX_NAME = 200
 MAX_DISPLAY_NAME = 80
 MIN_YEAR, MAX_YEAR = -10_000, 2_100
-DUPLICATE_DISTANCE_M = 25.0
-DUPLICATE_SIMILARITY = 0.8
 # Edits to these change what the public sees, so a moderated place is checked again.
 CONTENT_FIELDS = (
     "geometry",
@@ -86,103 +79,9 @@ CONTENT_FIELDS = (
 )
 
 
-class EditTokenRequired(HeritageError):
-    code = "edit_token_required"
-    status = 401
-
-
-class WrongEditToken(HeritageError):
-    code = "wrong_edit_token"
-    status = 403
-
-
 class Withdrawn(HeritageError):
     code = "withdrawn"
     status = 409
-
-
-# ---------------------------------------------------------------------------
-# Edit tokens
-# ---------------------------------------------------------------------------
-
-
-def new_edit_token() -> tuple[str, str]:
-    """A fresh private edit token and the hash to store (the token is shown once)."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_edit_token(token)
-
-
-def hash_edit_token(token: str) -> str:
-    # A plain SHA-256 is enough here: the token carries 256 random bits, so there is
-    # nothing to brute-force and no need for a slow password hash (bcrypt/argon2),
-    # which would only cost every edit request tens of milliseconds.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def check_edit_token(store: PlaceStore, place_id: str, token: str | None) -> Place:
-    """The place, if ``token`` is its edit token; raise NotFound, EditTokenRequired or
-    WrongEditToken otherwise."""
-    place = store.get(place_id)
-    if not token:
-        raise EditTokenRequired(
-            "this needs the place's edit token: send it as "
-            "'Authorization: Bearer <token>' or 'X-Edit-Token'"
-        )
-    stored = store.edit_token_hash(place_id)
-    if stored is None or not hmac.compare_digest(stored, hash_edit_token(token)):
-        raise WrongEditToken(
-            "this edit token does not belong to this place; use the "
-            "private edit link you were given when you submitted it"
-        )
-    return place
-
-
-# ---------------------------------------------------------------------------
-# The project's neighbourhoods, prepared once for many submissions
-# ---------------------------------------------------------------------------
-
-
-class ProjectIndex:
-    """The project area (for geometry rules) and a spatial index of neighbourhoods."""
-
-    def __init__(self, neighbourhoods: Sequence[Neighbourhood], margin_m: float) -> None:
-        self.neighbourhoods = list(neighbourhoods)
-        geoms = [n.geometry for n in self.neighbourhoods]
-        self.rules = GeometryRules(area=ProjectArea.from_geometries(geoms, margin_m))
-        self._ids = np.array([n.id for n in self.neighbourhoods], dtype=np.int64)
-        self._tree = shapely.STRtree(geoms) if geoms else None
-
-    def assign(self, geometry: BaseGeometry) -> int | None:
-        """The geometry's neighbourhood, by the rule of ``assign_neighbourhoods``.
-
-        Points (most submissions) take an indexed lookup with the same rule: the
-        containing neighbourhood, lowest id on a shared boundary. Routes and areas go
-        through the spatial join itself.
-        """
-        if self._tree is None:
-            return None
-        if geometry.geom_type != "Point":
-            return assign_neighbourhoods([geometry], self.neighbourhoods)[0]
-        hits = self._tree.query(geometry, predicate="intersects")
-        return int(self._ids[hits].min()) if hits.size else None
-
-
-# Derived data only, keyed by the store's neighbourhoods version: replaced
-# neighbourhoods give a new key, so every worker sees the change on its next request.
-# (Building the project area takes tens of milliseconds; a submission must take a few.)
-_INDEXES: dict[tuple[str, float], ProjectIndex] = {}
-
-
-def project_index(store: PlaceStore, margin_m: float) -> ProjectIndex:
-    """The prepared neighbourhoods of ``store``, rebuilt only when they change."""
-    key = (store.neighbourhoods_version(), margin_m)
-    index = _INDEXES.get(key)
-    if index is None:
-        index = ProjectIndex(store.neighbourhoods(), margin_m)
-        if len(_INDEXES) >= 8:
-            _INDEXES.clear()
-        _INDEXES[key] = index
-    return index
 
 
 # ---------------------------------------------------------------------------
@@ -490,76 +389,6 @@ def save_submission(store: PlaceStore, prepared: PreparedPlace) -> Receipt:
             store.add_flags(prepared.flags)
         audit.record(store, "create", audit.RESIDENT, after=prepared.place)
     return Receipt(prepared.place, token, prepared.warnings, prepared.flags)
-
-
-# ---------------------------------------------------------------------------
-# Duplicates
-# ---------------------------------------------------------------------------
-
-
-def _normalise_title(title: str) -> str:
-    text = unicodedata.normalize("NFKD", title.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"\w+", text))
-
-
-def titles_similar(a: str, b: str, threshold: float = DUPLICATE_SIMILARITY) -> bool:
-    """Whether two titles likely name the same place (case, accents, word order aside)."""
-    na, nb = _normalise_title(a), _normalise_title(b)
-    if not na or not nb:
-        return False
-    if na == nb:
-        return True
-    shorter, longer = sorted((na, nb), key=len)
-    if len(shorter) >= 5 and f" {shorter} " in f" {longer} ":
-        return True
-    sa, sb = " ".join(sorted(na.split())), " ".join(sorted(nb.split()))
-    return (
-        max(
-            difflib.SequenceMatcher(None, na, nb).ratio(),
-            difflib.SequenceMatcher(None, sa, sb).ratio(),
-        )
-        >= threshold
-    )
-
-
-def _metres(geometry: BaseGeometry, lat: float) -> BaseGeometry:
-    scale = M_PER_DEG_LON * math.cos(math.radians(lat))
-    return shapely.transform(geometry, lambda xy: xy * np.array([scale, M_PER_DEG_LAT]))
-
-
-def possible_duplicates(
-    store: PlaceStore, place: Place, within_m: float = DUPLICATE_DISTANCE_M
-) -> list[PlaceFlag]:
-    """Flags naming each live place within ``within_m`` metres whose title is similar."""
-    minx, miny, maxx, maxy = place.geometry.bounds
-    lat = (miny + maxy) / 2
-    dlat = within_m / M_PER_DEG_LAT
-    dlon = within_m / (M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01))
-    nearby = store.list(
-        PlaceFilter(
-            bbox=(minx - dlon, miny - dlat, maxx + dlon, maxy + dlat),
-            status=[Status.PENDING, Status.PUBLISHED],
-        ),
-        limit=200,
-    )
-    here = _metres(place.geometry, lat)
-    flags = []
-    for other in nearby:
-        if other.id == place.id or not titles_similar(place.title, other.title):
-            continue
-        distance = here.distance(_metres(other.geometry, lat))
-        if distance <= within_m:
-            flags.append(
-                PlaceFlag(
-                    place.id,
-                    "possible_duplicate",
-                    other.id,
-                    f"may be the same place as {other.title!r} ({other.id}), {distance:.0f} m away",
-                    place.created_at,
-                )
-            )
-    return flags
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""Possible duplicates: a new place within 25 m of a live one with a similar title is
+accepted, but flagged for the moderators, naming the other place."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.models import Place, PlaceFlag, Status
+from geodata.store.base import PlaceFilter, PlaceStore
+
+DUPLICATE_DISTANCE_M = 25.0
+DUPLICATE_SIMILARITY = 0.8
+
+
+def _normalise_title(title: str) -> str:
+    text = unicodedata.normalize("NFKD", title.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"\w+", text))
+
+
+def titles_similar(a: str, b: str, threshold: float = DUPLICATE_SIMILARITY) -> bool:
+    """Whether two titles likely name the same place (case, accents, word order aside)."""
+    na, nb = _normalise_title(a), _normalise_title(b)
+    if not na or not nb:
+        return False
+    if na == nb:
+        return True
+    shorter, longer = sorted((na, nb), key=len)
+    if len(shorter) >= 5 and f" {shorter} " in f" {longer} ":
+        return True
+    sa, sb = " ".join(sorted(na.split())), " ".join(sorted(nb.split()))
+    return (
+        max(
+            difflib.SequenceMatcher(None, na, nb).ratio(),
+            difflib.SequenceMatcher(None, sa, sb).ratio(),
+        )
+        >= threshold
+    )
+
+
+def _metres(geometry: BaseGeometry, lat: float) -> BaseGeometry:
+    scale = M_PER_DEG_LON * math.cos(math.radians(lat))
+    return shapely.transform(geometry, lambda xy: xy * np.array([scale, M_PER_DEG_LAT]))
+
+
+def possible_duplicates(
+    store: PlaceStore, place: Place, within_m: float = DUPLICATE_DISTANCE_M
+) -> list[PlaceFlag]:
+    """Flags naming each live place within ``within_m`` metres whose title is similar."""
+    minx, miny, maxx, maxy = place.geometry.bounds
+    lat = (miny + maxy) / 2
+    dlat = within_m / M_PER_DEG_LAT
+    dlon = within_m / (M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01))
+    nearby = store.list(
+        PlaceFilter(
+            bbox=(minx - dlon, miny - dlat, maxx + dlon, maxy + dlat),
+            status=[Status.PENDING, Status.PUBLISHED],
+        ),
+        limit=200,
+    )
+    here = _metres(place.geometry, lat)
+    flags = []
+    for other in nearby:
+        if other.id == place.id or not titles_similar(place.title, other.title):
+            continue
+        distance = here.distance(_metres(other.geometry, lat))
+        if distance <= within_m:
+            flags.append(
+                PlaceFlag(
+                    place.id,
+                    "possible_duplicate",
+                    other.id,
+                    f"may be the same place as {other.title!r} ({other.id}), {distance:.0f} m away",
+                    place.created_at,
+                )
+            )
+    return flags
