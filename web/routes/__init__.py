@@ -23,6 +23,9 @@ def register_routes(app: FastAPI) -> None:
     places.install(app)
     app.include_router(media.router)
     app.include_router(contribute.router)
+    from web.routes import contribute_edit
+
+    app.include_router(contribute_edit.router)
     from web import auth
     from web.routes import (
         accounts,
