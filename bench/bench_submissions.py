@@ -39,8 +39,24 @@ ROOT = Path(__file__).resolve().parent.parent
 # Central Lisbon, well inside the demo parishes.
 LON = (-9.185, -9.105)
 LAT = (38.705, 38.760)
-WORDS = ("Tasca", "Largo", "Miradouro", "Mercado", "Escadinhas", "Pátio", "Vila", "Rua",
-         "Padaria", "Chafariz", "Igreja", "Teatro", "Jardim", "Beco", "Travessa", "Cinema")
+WORDS = (
+    "Tasca",
+    "Largo",
+    "Miradouro",
+    "Mercado",
+    "Escadinhas",
+    "Pátio",
+    "Vila",
+    "Rua",
+    "Padaria",
+    "Chafariz",
+    "Igreja",
+    "Teatro",
+    "Jardim",
+    "Beco",
+    "Travessa",
+    "Cinema",
+)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -81,10 +97,12 @@ class Run:
 
     def line(self) -> str:
         others = sum(n for s, n in self.statuses.items() if not 200 <= s < 300 and s < 500)
-        return (f"{self.name:<22} {self.rate():8.1f} req/s   p50 {self.pct(0.50):6.1f} ms   "
-                f"p95 {self.pct(0.95):6.1f} ms   p99 {self.pct(0.99):6.1f} ms   "
-                f"ok {self.ok:6d}   5xx {self.server_errors}   other {others}   "
-                f"conn.errors {self.errors}   server CPU {self.cpu_ms():.2f} ms/req")
+        return (
+            f"{self.name:<22} {self.rate():8.1f} req/s   p50 {self.pct(0.50):6.1f} ms   "
+            f"p95 {self.pct(0.95):6.1f} ms   p99 {self.pct(0.99):6.1f} ms   "
+            f"ok {self.ok:6d}   5xx {self.server_errors}   other {others}   "
+            f"conn.errors {self.errors}   server CPU {self.cpu_ms():.2f} ms/req"
+        )
 
     def cpu_ms(self) -> float:
         n = self.ok + sum(n for s, n in self.statuses.items() if not 200 <= s < 300)
@@ -94,21 +112,32 @@ class Run:
 def submission(rng: random.Random, i: int) -> bytes:
     lon, lat = rng.uniform(*LON), rng.uniform(*LAT)
     title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}"
-    return orjson.dumps({
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-        "properties": {
-            "title": title,
-            "narratives": [{"text": f"A story about {title}, told by a neighbour.",
-                            "language": "pt"}],
-            "category": rng.choice(["memory", "food", "tradition", "building", "other"]),
-            "tags": ["bench"], "consent": {"publish": True, "open_data": True},
-        },
-    })
+    return orjson.dumps(
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+            "properties": {
+                "title": title,
+                "narratives": [
+                    {"text": f"A story about {title}, told by a neighbour.", "language": "pt"}
+                ],
+                "category": rng.choice(["memory", "food", "tradition", "building", "other"]),
+                "tags": ["bench"],
+                "consent": {"publish": True, "open_data": True},
+            },
+        }
+    )
 
 
-async def drive(client: httpx.AsyncClient, run: Run, make_request, concurrency: int,
-                seconds: float, max_requests: int, server_pid: int = 0) -> None:
+async def drive(
+    client: httpx.AsyncClient,
+    run: Run,
+    make_request,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    server_pid: int = 0,
+) -> None:
     deadline = time.perf_counter() + seconds
     counter = iter(range(max_requests))
 
@@ -135,17 +164,45 @@ async def drive(client: httpx.AsyncClient, run: Run, make_request, concurrency: 
 
 def start_server(workdir: Path, port: int) -> subprocess.Popen:
     db = workdir / "bench.db"
-    env = {**os.environ, "HERITAGE_DATABASE_URL": f"sqlite:///{db}", "HERITAGE_TILES": "none",
-           "HERITAGE_SUBMISSION_RATE_LIMIT": "0", "HERITAGE_MEDIA_DIR": str(workdir / "media"),
-           "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", "from geodata.store import open_store; "
-                    "from geodata.demo import load_demo; import os; "
-                    "load_demo(open_store(os.environ['HERITAGE_DATABASE_URL']))"],
-                   env=env, check=True, cwd=workdir)
+    env = {
+        **os.environ,
+        "HERITAGE_DATABASE_URL": f"sqlite:///{db}",
+        "HERITAGE_TILES": "none",
+        "HERITAGE_SUBMISSION_RATE_LIMIT": "0",
+        "HERITAGE_MEDIA_DIR": str(workdir / "media"),
+        "PYTHONPATH": str(ROOT),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from geodata.store import open_store; "
+            "from geodata.demo import load_demo; import os; "
+            "load_demo(open_store(os.environ['HERITAGE_DATABASE_URL']))",
+        ],
+        env=env,
+        check=True,
+        cwd=workdir,
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "web.asgi:app", "--host", "127.0.0.1", "--port",
-         str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=workdir)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "web.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=workdir,
+    )
 
 
 def wait_until_up(url: str, timeout: float = 30.0) -> None:
@@ -160,25 +217,56 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
     raise SystemExit("the server did not start")
 
 
-async def measure(url: str, seconds: float, concurrency: int, max_requests: int,
-                  pid: int) -> list[Run]:
+async def measure(
+    url: str, seconds: float, concurrency: int, max_requests: int, pid: int
+) -> list[Run]:
     rng = random.Random(7)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10.0) as client:
         warm = Run("warm-up")
-        await drive(client, warm, lambda i: ("POST", "/api/places", {
-            "content": submission(rng, -i), "headers": {"content-type": "application/json"}}),
-            concurrency, 1.0, 200)
+        await drive(
+            client,
+            warm,
+            lambda i: (
+                "POST",
+                "/api/places",
+                {"content": submission(rng, -i), "headers": {"content-type": "application/json"}},
+            ),
+            concurrency,
+            1.0,
+            200,
+        )
         baseline = Run("GET /healthz")
-        await drive(client, baseline, lambda i: ("GET", "/healthz", {}), concurrency, seconds,
-                    max_requests, pid)
+        await drive(
+            client,
+            baseline,
+            lambda i: ("GET", "/healthz", {}),
+            concurrency,
+            seconds,
+            max_requests,
+            pid,
+        )
         bodies = [submission(rng, i) for i in range(min(max_requests, 200_000))]
         submissions = Run("POST /api/places")
-        await drive(client, submissions, lambda i: ("POST", "/api/places", {
-            "content": bodies[i % len(bodies)],
-            "headers": {"content-type": "application/json",
-                        "idempotency-key": str(uuid.uuid4())}}),
-            concurrency, seconds, max_requests, pid)
+        await drive(
+            client,
+            submissions,
+            lambda i: (
+                "POST",
+                "/api/places",
+                {
+                    "content": bodies[i % len(bodies)],
+                    "headers": {
+                        "content-type": "application/json",
+                        "idempotency-key": str(uuid.uuid4()),
+                    },
+                },
+            ),
+            concurrency,
+            seconds,
+            max_requests,
+            pid,
+        )
     return [baseline, submissions]
 
 
@@ -200,22 +288,31 @@ def main() -> None:
         try:
             wait_until_up(url)
             baseline, submissions = asyncio.run(
-                measure(url, args.seconds, args.concurrency, args.max_requests, server.pid))
+                measure(url, args.seconds, args.concurrency, args.max_requests, server.pid)
+            )
             stored = httpx.get(url + "/healthz").json()["places"]
         finally:
             server.terminate()
             server.wait(timeout=10)
-    print(f"one uvicorn worker on 127.0.0.1, {args.concurrency} concurrent clients, "
-          f"{args.seconds:.0f} s per phase, CPUs: {os.cpu_count()}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"one uvicorn worker on 127.0.0.1, {args.concurrency} concurrent clients, "
+        f"{args.seconds:.0f} s per phase, CPUs: {os.cpu_count()}, load average: {load} "
+        "(the client shares the machine: latency includes waiting for a CPU)"
+    )
     print(baseline.line())
     print(submissions.line())
     ratio = submissions.rate() / baseline.rate() if baseline.rate() else float("nan")
     print(f"submissions / baseline: {ratio:.2f}x   places in the store after the run: {stored}")
-    target = submissions.rate() >= 300 and submissions.pct(0.99) < 100 and \
-        submissions.server_errors == 0
+    target = (
+        submissions.rate() >= 300 and submissions.pct(0.99) < 100 and submissions.server_errors == 0
+    )
     print(f"target (>= 300/s, p99 < 100 ms, no 5xx): {'met' if target else 'NOT met'}")
-    print(f"mean submission latency {statistics.fmean(submissions.latencies) * 1000:.1f} ms"
-          if submissions.latencies else "no submissions measured")
+    print(
+        f"mean submission latency {statistics.fmean(submissions.latencies) * 1000:.1f} ms"
+        if submissions.latencies
+        else "no submissions measured"
+    )
 
 
 if __name__ == "__main__":
