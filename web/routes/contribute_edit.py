@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from geodata import contributions
+from geodata import audit, contributions
 from geodata.errors import FieldProblem, HeritageError, InvalidInput, NotFound
 from geodata.media import PhotoLimits, check_room, process_photo, remove_photo, store_photo
 from geodata.models import Place, Status
@@ -97,6 +97,7 @@ def _edit_context(
         photos=store.media(place.id),
         edit_link=edit_url(request, settings, place.id, token),
         status=str(place.status),
+        rejection_reason=audit.rejection_reason(store, place),
         **extra,
     )
 

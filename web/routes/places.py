@@ -25,7 +25,7 @@ from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from geodata import contributions
+from geodata import audit, contributions
 from geodata.errors import HeritageError, InvalidInput
 from geodata.models import Media, Place, utcnow
 from geodata.schemas import PlacePatch, PlaceSubmission, Problem, validation_problems
@@ -414,6 +414,8 @@ def _owner_response(request: Request, place: Place) -> Response:
     body = owner_feature(
         place, store.media(place.id), request.app.state.vocabulary, request_language(request)
     )
+    # Why the moderators took it off the map, if they did: the contributor reads it here.
+    body["properties"]["rejection_reason"] = audit.rejection_reason(store, place)
     return Response(
         orjson.dumps(body),
         media_type="application/geo+json",
