@@ -311,6 +311,24 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
             yield from self._exact_bbox(places_from_rows(rows), flt)
 
     def count(self, flt: PlaceFilter | None = None) -> int:
+        # Counting a million rows takes a table scan; a count stays right until someone
+        # writes, which data_version (other connections) and total_changes (this one) tell.
+        conn, local = self.conn, self._local
+        if conn.in_transaction:
+            return self._count(flt)
+        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+        cache = getattr(local, "counts", None)
+        if cache is None or cache[0] != stamp:
+            cache = local.counts = (stamp, {})
+        joins, where, params = self._where(flt)
+        key = (joins, where, repr(params))
+        if key not in cache[1]:
+            if len(cache[1]) >= 256:
+                cache[1].clear()
+            cache[1][key] = self._count(flt)
+        return cache[1][key]
+
+    def _count(self, flt: PlaceFilter | None) -> int:
         joins, where, params = self._where(flt)
         if flt is not None and flt.bbox is not None:
             # Points are counted in SQL; only routes and areas need the exact test.
@@ -374,11 +392,14 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         exact = (
             flt is not None
             and flt.bbox is not None
-            and self.conn.execute(
-                f"SELECT EXISTS (SELECT 1 FROM places p{joins} WHERE {where} "
-                "AND p.geom_type != 'Point')",
-                params,
-            ).fetchone()[0]
+            and (
+                not offset
+                or self.conn.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM places p{joins} WHERE {where} "
+                    "AND p.geom_type != 'Point')",
+                    params,
+                ).fetchone()[0]
+            )
         )
         if not exact:
             if limit is not None or offset:
@@ -388,8 +409,7 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
             while rows := cur.fetchmany(batch_size):
                 yield rows
             return
-        # Routes and areas whose box meets the bbox are tested exactly, so limit and offset
-        # count real matches (the R*Tree has already narrowed the candidates).
+        # The R*Tree has narrowed the candidates; limit and offset count real matches.
         assert flt is not None and flt.bbox is not None
         area, skip, left = box(*flt.bbox), offset, limit
         cur = self.conn.execute(sql, params)
