@@ -389,6 +389,8 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         # are read, where an index (status) would first sort every match.
         source = "places p NOT INDEXED" if _unselective(flt) else "places p"
         sql = f"SELECT {_EXPORT_SELECT} FROM {source}{joins} WHERE {where} ORDER BY p.rid"
+        # With a bbox, routes and areas need an exact test, so limit and offset are counted
+        # here; a first page stops early anyway, deeper ones first ask if any such exists.
         exact = (
             flt is not None
             and flt.bbox is not None
