@@ -110,7 +110,9 @@ def close_workshop(store: PlaceStore, code: str, actor: Actor) -> Workshop:
     workshop = store.get_workshop(code)
     now = utcnow()
     if workshop.ends_at > now:
-        workshop.ends_at = max(now, workshop.starts_at)
+        # One that has not started yet is called off: its window shrinks to this moment.
+        workshop.starts_at = min(workshop.starts_at, now)
+        workshop.ends_at = now
         with store.transaction():
             store.update_workshop(workshop)
             record_account_event(store, "workshop_close", actor, workshop.code)
