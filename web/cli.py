@@ -453,5 +453,105 @@ def render_map(
         console.print(f"wrote {png}")
 
 
+def open_existing(url: str) -> PlaceStore:
+    """Open a database that must already exist (a typo must not create an empty one)."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise HeritageError(f"there is no SQLite database at {url.removeprefix('sqlite:///')}")
+    return open_store(url)
+
+
+@app.command("migrate-db")
+@one_line_errors
+def migrate_db(
+    from_url: Annotated[
+        str, typer.Option("--from", help="The database to copy: sqlite:///... or postgresql://...")
+    ],
+    to_url: Annotated[
+        str, typer.Option("--to", help="The database to copy into (created and migrated).")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace whatever the target database holds.")
+    ] = False,
+) -> None:
+    """Copy everything (places, neighbourhoods, workshops, photo records, accounts, audit
+    trail...) to another database, e.g. SQLite to PostGIS, and check the counts per table."""
+    import logging
+
+    from geodata.store.migrate import migrate_store
+
+    # The pool logs every failed connection attempt; the one-line error says it once.
+    logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+    if from_url.strip() == to_url.strip():
+        raise HeritageError("--from and --to name the same database")
+    source = open_existing(from_url)
+    try:
+        target = open_store(to_url)
+        try:
+            bar = progress_bar()  # shown once rows flow, so a refusal stays one line
+            task = bar.add_task("copying", total=None)
+            shown = []
+
+            def step(table: str, done: int, total: int) -> None:
+                if not shown:
+                    bar.start()
+                    shown.append(True)
+                bar.update(task, description=table, total=max(total, 1), completed=done)
+
+            try:
+                report = migrate_store(source, target, force=force, progress=step)
+            finally:
+                if shown:
+                    bar.stop()
+        finally:
+            target.close()
+    finally:
+        source.close()
+    width = max(len(t.table) for t in report.tables)
+    for t in report.tables:
+        console.print(f"{t.table:<{width}}  {t.source:>10,} -> {t.target:>10,}  ok")
+    console.print(f"copied {sum(t.target for t in report.tables):,} rows; every count matches")
+    media = Settings(database_url=from_url).media_path.resolve()
+    console.print(
+        f"photos: {report.rows('media'):,} records copied; the files were not moved and stay "
+        f"in {media}: set HERITAGE_MEDIA_DIR={media} (a folder every host shares) where the "
+        "new database is served",
+        highlight=False,
+    )
+
+
+@app.command()
+@one_line_errors
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (a SQLite file).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Copy the SQLite database to PATH while the service keeps running (SQLite's online
+    backup API); a PostGIS database is backed up with pg_dump instead."""
+    from geodata.store.sqlite import SQLiteStore
+
+    settings = Settings()
+    url = database_url or settings.database_url
+    if not url.startswith("sqlite:///"):
+        raise HeritageError(
+            "backup copies SQLite databases; back up PostGIS with pg_dump, e.g. "
+            "pg_dump --format=custom --file=atlas.dump 'postgresql://user@host/dbname' "
+            "(see docs/deployment.md)"
+        )
+    if path.exists() and not force:
+        raise HeritageError(f"{path} already exists; pass --force to overwrite it")
+    store = open_existing(url)
+    try:
+        if not isinstance(store, SQLiteStore):  # pragma: no cover - the URL said SQLite
+            raise HeritageError(f"{url} is not a SQLite database")
+        places = store.count()
+        store.backup(path)
+    finally:
+        store.close()
+    media = settings.model_copy(update={"database_url": url}).media_path
+    console.print(f"backed up {places:,} places to {path} (integrity check ok)")
+    console.print(f"photos are files: copy {media} as well", highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console script entry point
     app()

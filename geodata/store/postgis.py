@@ -153,7 +153,9 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         try:
             psycopg.connect(self.conninfo, connect_timeout=5).close()
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            # The first line names the failure ("... failed: Connection refused"); libpq's
+            # later lines are hints.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return f"cannot connect to the PostgreSQL database: {reason}"
         return (
             f"no database connection became free within {self.timeout:g} s "
@@ -458,6 +460,13 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                     ],
                 )
         return self.neighbourhoods()
+
+    def neighbourhoods_version(self) -> str:
+        row = self._fetchone("SELECT version FROM store_versions WHERE name = 'neighbourhoods'")
+        if row is None:  # emptied by hand: fall back to reading every polygon
+            return super().neighbourhoods_version()
+        # The database and schema as well: one process may open several stores.
+        return f"postgis:{self.conninfo}:{self.schema}:{row[0]}"
 
     def neighbourhoods(self) -> list[Neighbourhood]:
         rows = self._fetchall(

@@ -142,6 +142,26 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
+    def backup(self, dest: str | Path) -> None:
+        """Write a consistent copy of the database to ``dest`` with SQLite's online backup
+        API (in WAL mode readers and writers go on meanwhile). The copy is written beside
+        ``dest``, checked with ``PRAGMA integrity_check``, then moved into place."""
+        dest = Path(dest)
+        partial = dest.with_name(f".{dest.name}.partial")
+        partial.unlink(missing_ok=True)
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self.conn.backup(copy)
+                verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                copy.close()
+            if verdict != "ok":
+                raise OSError(f"the backup copy failed its integrity check: {verdict}")
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
