@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from shapely import box
 
 from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
@@ -52,10 +53,6 @@ def grid_margin(bbox: Bbox, grid_m: float) -> Bbox:
     )
 
 
-def _in_bbox(place: PublicPlace, bbox: Bbox) -> bool:
-    return place.geometry is not None and place.geometry.intersects(box(*bbox))
-
-
 @dataclass(frozen=True)
 class View:
     """What to send for one view: places, or clusters when there are too many."""
@@ -79,8 +76,11 @@ def _generalised_in_view(
     candidates = dataclasses.replace(
         flt, bbox=grid_margin(bbox, grid_m), sensitivity=str(Sensitivity.GENERALISED)
     )
-    shown = (public_view(p, grid_m) for p in store.list(candidates))
-    return [p for p in shown if _in_bbox(p, bbox)]
+    shown = [public_view(p, grid_m) for p in store.list(candidates)]
+    if not shown:
+        return []
+    inside = shapely.intersects(box(*bbox), [p.geometry for p in shown])
+    return [p for p, keep in zip(shown, inside, strict=True) if keep]
 
 
 def _merge(cells: Iterable[tuple[int, int, int, float, float]]) -> list[Cluster]:

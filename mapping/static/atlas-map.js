@@ -180,8 +180,14 @@
   Atlas.prototype.markReady = function () {
     if (this.ready) return;
     this.ready = true;
-    document.documentElement.setAttribute("data-atlas-ready", "1");
-    this.map.fire("atlas:ready");
+    var map = this.map;
+    // After the next frame: the places are on screen, not just in memory.
+    requestAnimationFrame(function () {
+      var root = document.documentElement;
+      root.setAttribute("data-atlas-ready-ms", String(Math.round(performance.now())));
+      root.setAttribute("data-atlas-ready", "1");
+      map.fire("atlas:ready");
+    });
   };
 
   Atlas.prototype.viewBbox = function () {
