@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import box
+from shapely.geometry import Point, box
+from shapely.geometry.base import BaseGeometry
 
 from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Consent, Place, Sensitivity
@@ -76,16 +77,33 @@ class DatasetInfo:
 @dataclass
 class PublicBatch:
     """Consecutive exported places: the store's rows (in :data:`EXPORT_COLUMNS` order, JSON
-    text where the store keeps JSON) with their locations as the public may see them."""
+    text where the store keeps JSON) with their locations as the public may see them.
+
+    When every place of the batch is stored as a plain point (the common case), the
+    locations stay an (n, 2) lon/lat array: no geometry object is made unless asked for.
+    """
 
     rows: list[tuple[Any, ...]]
-    geometries: np.ndarray  # shapely geometries as the public may see them; None if hidden
+    xy: np.ndarray | None  # stored lon/lat when every place is a point, else None
+    stored: np.ndarray | None  # stored shapely geometries when xy is None
+    overrides: dict[int, BaseGeometry | None]  # public_view's location where it differs
     location_generalised: list[bool]
     names: dict[int, str]  # neighbourhood names by id
     labels: dict[str, list[str]]  # Local Contexts TK/BC label ids by place id (if any)
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def geometries(self) -> np.ndarray:
+        """Shapely geometries as the public may see them (None where hidden)."""
+        if self.xy is not None:
+            base = shapely.points(self.xy) if len(self.xy) else np.array([], dtype=object)
+        else:
+            base = np.array(self.stored, dtype=object)
+        for i, geometry in self.overrides.items():
+            base[i] = geometry
+        return base
 
     @property
     def ids(self) -> list[str]:
@@ -113,31 +131,36 @@ _WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f
 _WKB_POINT_HEAD = b"\x01\x01\x00\x00\x00"
 
 
-def _geometries(rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
-    """Decode the rows' WKB: points straight from their bytes as one array (most places
-    are points), anything else through shapely."""
+def _decode(rows: Sequence[tuple[Any, ...]]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The rows' stored locations: an (n, 2) array read straight from the WKB bytes when all
+    are points, shapely geometries otherwise."""
     g = COLUMN["geom"]
     wkbs = [r[g] for r in rows]
     if all(len(w) == 21 and w.startswith(_WKB_POINT_HEAD) for w in wkbs):
         xy = np.frombuffer(b"".join(wkbs), dtype=_WKB_POINT)
-        return shapely.points(xy["x"], xy["y"])
-    return shapely.from_wkb(wkbs)
+        return np.column_stack([xy["x"], xy["y"]]), None
+    return None, shapely.from_wkb(wkbs)
 
 
 def _public_locations(
-    rows: Sequence[tuple[Any, ...]], geoms: np.ndarray, grid_m: float
-) -> list[bool]:
-    """Send every place that is not plainly public through ``public_view``; return the
-    ``location_generalised`` flags (``geoms`` is updated in place)."""
+    rows: Sequence[tuple[Any, ...]],
+    xy: np.ndarray | None,
+    stored: np.ndarray | None,
+    grid_m: float,
+) -> tuple[dict[int, BaseGeometry | None], list[bool]]:
+    """Send every place that is not plainly public through ``public_view``: the locations
+    it gives them, and every place's ``location_generalised`` flag."""
+    overrides: dict[int, BaseGeometry | None] = {}
     generalised = [False] * len(rows)
     s = COLUMN["sensitivity"]
     for i, row in enumerate(rows):
         if row[s] == "public":
             continue  # public_view keeps a public location as it is (tested against it)
-        view = public_view(_place(row, geoms[i]), grid_m)
-        geoms[i] = view.geometry
+        geometry = stored[i] if stored is not None else Point(*xy[i])  # type: ignore[index]
+        view = public_view(_place(row, geometry), grid_m)
+        overrides[i] = view.geometry
         generalised[i] = view.location_generalised
-    return generalised
+    return overrides, generalised
 
 
 def _place(row: tuple[Any, ...], geometry: Any) -> Place:
@@ -165,12 +188,13 @@ def to_batch(
 ) -> PublicBatch:
     """Export rows (after ``public_filter``) to a public batch: privacy applied here, and
     the places' cultural-protocol labels read from ``store``."""
-    geoms = _geometries(rows)
+    xy, stored = _decode(rows)
+    overrides, generalised = _public_locations(rows, xy, stored, grid_m)
     labels: dict[str, list[str]] = {}
     if store is not None and rows:
         found = store.protocol_labels([r[0] for r in rows])
         labels = {pid: [label.label_id for label in items] for pid, items in found.items()}
-    return PublicBatch(rows, geoms, _public_locations(rows, geoms, grid_m), names, labels)
+    return PublicBatch(rows, xy, stored, overrides, generalised, names, labels)
 
 
 def neighbourhood_names(store: PlaceStore) -> dict[int, str]:
@@ -203,9 +227,12 @@ def _generalised_in_bbox(
 
 
 def _slice(batch: PublicBatch, start: int, stop: int) -> PublicBatch:
+    stop = min(stop, len(batch))
     return PublicBatch(
         batch.rows[start:stop],
-        batch.geometries[start:stop],
+        None if batch.xy is None else batch.xy[start:stop],
+        None if batch.stored is None else batch.stored[start:stop],
+        {i - start: g for i, g in batch.overrides.items() if start <= i < stop},
         batch.location_generalised[start:stop],
         batch.names,
         batch.labels,

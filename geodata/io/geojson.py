@@ -61,6 +61,19 @@ def geometry_members(geometries: np.ndarray) -> list[Any]:
     return out
 
 
+def batch_geometry_members(batch: PublicBatch) -> list[Any]:
+    """The batch's ``geometry`` members; a batch of plain points straight from its array."""
+    if batch.xy is None:
+        return geometry_members(batch.geometries)
+    out: list[Any] = [{"type": "Point", "coordinates": xy} for xy in _round(batch.xy).tolist()]
+    if batch.overrides:
+        where = list(batch.overrides)
+        shapes = np.array([batch.overrides[i] for i in where], dtype=object)
+        for i, member in zip(where, geometry_members(shapes), strict=True):
+            out[i] = member
+    return out
+
+
 def feature_dicts(batch: PublicBatch) -> list[dict[str, Any]]:
     """The batch's features, ready for orjson (stored JSON embedded as fragments)."""
     frag, scopes, names = orjson.Fragment, CONSENT_SCOPES, batch.names
@@ -93,7 +106,7 @@ def feature_dicts(batch: PublicBatch) -> list[dict[str, Any]]:
         }
         for r, geometry, generalised in zip(
             batch.rows,
-            geometry_members(batch.geometries),
+            batch_geometry_members(batch),
             batch.location_generalised,
             strict=True,
         )

@@ -117,7 +117,7 @@ def write_places_gpkg(
         if progress is not None:
             progress(n)
     if n == 0:  # still a valid, empty layer with the same columns
-        empty = batch_frame(PublicBatch([], np.array([], dtype=object), [], {}, {}))
+        empty = batch_frame(PublicBatch([], None, np.array([], dtype=object), {}, [], {}, {}))
         pyogrio.write_dataframe(
             empty, path, layer=LAYER, driver="GPKG", geometry_type="Unknown",
             layer_metadata=metadata, dataset_metadata=metadata,
