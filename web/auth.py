@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -33,6 +34,18 @@ from web.errors import problem
 from web.settings import Settings
 
 SESSION_COOKIE = "heritage_session"
+ACCOUNT_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="AccountToken",
+    description="A staff API token (heritage-atlas create-user prints one): "
+    "`Authorization: Bearer hat_...`",
+)
+SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="StaffSession",
+    description="The session cookie set by signing in at /login",
+)
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -138,7 +151,13 @@ class RoleGuard:
         kind = "page" if self.page else "api"
         return f"RoleGuard({', '.join(sorted(self.roles))}; {kind})"
 
-    async def __call__(self, request: Request) -> SignedIn:
+    async def __call__(
+        self,
+        request: Request,
+        # Declared for the OpenAPI document (the two ways to sign in); read by signed_in.
+        _token: HTTPAuthorizationCredentials | None = Depends(ACCOUNT_TOKEN),
+        _session: str | None = Depends(SESSION),
+    ) -> SignedIn:
         who = await signed_in(request)
         if who is None:
             if self.page:
