@@ -4,15 +4,9 @@ accepted, but flagged for the moderators, naming the other place."""
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import unicodedata
 
-import numpy as np
-import shapely
-from shapely.geometry.base import BaseGeometry
-
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Place, PlaceFlag, Status
 from geodata.store.base import PlaceFilter, PlaceStore
 
@@ -46,40 +40,23 @@ def titles_similar(a: str, b: str, threshold: float = DUPLICATE_SIMILARITY) -> b
     )
 
 
-def _metres(geometry: BaseGeometry, lat: float) -> BaseGeometry:
-    scale = M_PER_DEG_LON * math.cos(math.radians(lat))
-    return shapely.transform(geometry, lambda xy: xy * np.array([scale, M_PER_DEG_LAT]))
-
-
 def possible_duplicates(
     store: PlaceStore, place: Place, within_m: float = DUPLICATE_DISTANCE_M
 ) -> list[PlaceFlag]:
     """Flags naming each live place within ``within_m`` metres whose title is similar."""
-    minx, miny, maxx, maxy = place.geometry.bounds
-    lat = (miny + maxy) / 2
-    dlat = within_m / M_PER_DEG_LAT
-    dlon = within_m / (M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01))
-    nearby = store.list(
-        PlaceFilter(
-            bbox=(minx - dlon, miny - dlat, maxx + dlon, maxy + dlat),
-            status=[Status.PENDING, Status.PUBLISHED],
-        ),
-        limit=200,
+    # The store measures (ST_DWithin on PostGIS, the R*Tree and a local projection on
+    # SQLite); only the titles are compared here.
+    nearby = store.places_near(
+        place.geometry, within_m, PlaceFilter(status=[Status.PENDING, Status.PUBLISHED])
     )
-    here = _metres(place.geometry, lat)
-    flags = []
-    for other in nearby:
-        if other.id == place.id or not titles_similar(place.title, other.title):
-            continue
-        distance = here.distance(_metres(other.geometry, lat))
-        if distance <= within_m:
-            flags.append(
-                PlaceFlag(
-                    place.id,
-                    "possible_duplicate",
-                    other.id,
-                    f"may be the same place as {other.title!r} ({other.id}), {distance:.0f} m away",
-                    place.created_at,
-                )
-            )
-    return flags
+    return [
+        PlaceFlag(
+            place.id,
+            "possible_duplicate",
+            other.id,
+            f"may be the same place as {other.title!r} ({other.id}), {distance:.0f} m away",
+            place.created_at,
+        )
+        for other, distance in nearby
+        if other.id != place.id and titles_similar(place.title, other.title)
+    ]

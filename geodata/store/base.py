@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -93,6 +94,19 @@ class PlaceSummary:
     last_updated: datetime | None
 
 
+# The sphere PostGIS measures on with ``use_spheroid => false``: the mean Earth radius.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def near_box(geometry: BaseGeometry, radius_m: float) -> tuple[float, float, float, float]:
+    """A lon/lat box holding every point within ``radius_m`` metres of ``geometry``."""
+    minx, miny, maxx, maxy = geometry.bounds
+    deg = radius_m / (EARTH_RADIUS_M * math.pi / 180) * 1.01  # 1 % to spare
+    widest = min(max(abs(miny), abs(maxy)) + deg, 89.9)  # where a degree of longitude is least
+    dlon = deg / math.cos(math.radians(widest))
+    return (minx - dlon, max(miny - deg, -90.0), maxx + dlon, min(maxy + deg, 90.0))
+
+
 @dataclass(frozen=True)
 class GridCell:
     """The matching places whose bounding-box centre falls in one cell of a lon/lat grid."""
@@ -161,6 +175,39 @@ class PlaceStore(abc.ABC):
         (``floor(x / cell_deg)``, ``floor(y / cell_deg)``); ``flt.bbox`` selects places by
         the spatial index as ``list`` does. Cells without places are left out; any order.
         """
+
+    def places_near(
+        self,
+        geometry: BaseGeometry,
+        radius_m: float,
+        flt: PlaceFilter | None = None,
+        *,
+        limit: int = 200,
+    ) -> list[tuple[Place, float]]:
+        """Places within ``radius_m`` metres of ``geometry`` and their distance in metres,
+        nearest first (ties oldest first), at most ``limit``; ``flt`` narrows them further
+        (its ``bbox`` is ignored). Distances are between the nearest points of the two
+        geometries on a sphere of radius :data:`EARTH_RADIUS_M`.
+
+        This default selects candidates by bounding box (the spatial index) and measures in
+        a local projection around them; PostGIS measures with ``ST_DWithin`` in the database.
+        """
+        import dataclasses
+
+        box = near_box(geometry, radius_m)
+        candidates = self.list(dataclasses.replace(flt or PlaceFilter(), bbox=box))
+        m_per_deg = EARTH_RADIUS_M * math.pi / 180
+        lat = (geometry.bounds[1] + geometry.bounds[3]) / 2
+        scale = [m_per_deg * math.cos(math.radians(lat)), m_per_deg]
+
+        def metres(g: BaseGeometry) -> BaseGeometry:
+            return shapely.transform(g, lambda xy: xy * scale)
+
+        here = metres(geometry)
+        found = [(p, float(here.distance(metres(p.geometry)))) for p in candidates]
+        found = [(p, d) for p, d in found if d <= radius_m]
+        found.sort(key=lambda pair: pair[1])  # stable: oldest first among equal distances
+        return found[:limit]
 
     # -- exports (defaults built on ``list``; backends override them for speed) --------
     def export_rows(

@@ -17,6 +17,7 @@ together apply each once. Contributions, accounts and reports are mixins in the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import secrets
 import threading
@@ -35,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
 from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
-from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_reports import ReportsMixin
@@ -377,6 +378,29 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         query, params = self._list_query(flt, limit, offset)
         for rows in self._batches_of_rows(query, params, _BATCH, limit):
             yield from places_from_rows(rows)
+
+    def places_near(
+        self,
+        geometry: BaseGeometry,
+        radius_m: float,
+        flt: PlaceFilter | None = None,
+        *,
+        limit: int = 200,
+    ) -> list[tuple[Place, float]]:
+        where, params = place_where(dataclasses.replace(flt, bbox=None) if flt else None)
+        # The degree box lets the GiST index choose candidates (a geography cast cannot);
+        # ST_DWithin on the sphere, as the default implementation measures, decides.
+        rows = self._fetchall(
+            f"WITH q AS (SELECT ST_GeomFromWKB(%s, 4326) AS g) "
+            f"SELECT {PLACE_SELECT}, "
+            f"ST_Distance(p.geom::geography, q.g::geography, false) AS distance_m "
+            f"FROM places p, q WHERE p.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
+            f"AND ST_DWithin(p.geom::geography, q.g::geography, %s, false) AND {where} "
+            f"ORDER BY distance_m, p.rid LIMIT %s",
+            [shapely.to_wkb(geometry), *near_box(geometry, radius_m), radius_m, *params, limit],
+        )
+        places = places_from_rows([r[:-1] for r in rows])
+        return [(p, float(r[-1])) for p, r in zip(places, rows, strict=True)]
 
     def explain(
         self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
