@@ -462,6 +462,8 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     big, small = args.workdir / f"places-{args.n}.db", args.workdir / f"places-{args.small}.db"
+    # Every figure is measured in this run; a busy machine slows both sides alike.
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"building stores ({args.small:,} and {args.n:,} places)", flush=True)
     build_store(small, args.small)
     build_store(big, args.n)
@@ -539,6 +541,7 @@ def main() -> None:
             print(
                 f"  {name:<15} {q:<17} {m['req_s']:>7.1f} {m['p50_ms']:>8.1f} {m['p95_ms']:>8.1f}"
             )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if "pygeoapi" in results:
         for q in queries:
             ours, theirs = results["heritage-atlas"][q], results["pygeoapi"][q]
