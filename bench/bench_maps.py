@@ -191,6 +191,87 @@ def measure(
     return out
 
 
+PAN = """() => new Promise(resolve => {
+    const t0 = performance.now();
+    atlas.map.once("atlas:drawn",
+                   () => requestAnimationFrame(() => resolve(performance.now() - t0)));
+    atlas.map.panBy([320, 180], {animate: false});
+})"""
+ZOOM_IN = PAN.replace(
+    "atlas.map.panBy([320, 180], {animate: false})",
+    "atlas.map.setZoom(atlas.map.getZoom() + 1, {animate: false})",
+)
+
+
+def million_places(addresses: gpd.GeoDataFrame, n: int, hood_of: dict[str, int]):
+    """``n`` places on the INE points, reused in turn, each repeat moved by a few metres."""
+    rng = np.random.default_rng(7)
+    xs, ys = addresses.geometry.x.to_numpy(), addresses.geometry.y.to_numpy()
+    streets, towns = addresses["street"].to_numpy(), addresses["concelho"].to_numpy()
+    for start in range(0, n, 50_000):
+        number = np.arange(start, min(start + 50_000, n))
+        idx = number % len(addresses)
+        moved = (number >= len(addresses))[:, None]  # the first pass keeps the true points
+        jitter = rng.normal(0, 0.00005, (len(idx), 2)) * moved
+        points = shapely.points(xs[idx] + jitter[:, 0], ys[idx] + jitter[:, 1])
+        for k, (i, point) in enumerate(zip(idx, points, strict=True)):
+            yield Place(
+                geometry=point,
+                title=str(streets[i]) or "Endereço",
+                narratives=[Narrative(str(streets[i]), "pt")],
+                category=CATEGORIES[(start + k) % len(CATEGORIES)],
+                status=Status.PUBLISHED,
+                neighbourhood_id=hood_of[towns[i]],
+            )
+
+
+def measure_city(n: int, browser, workdir: Path) -> None:
+    """The city map with ``n`` places in the store: it opens, pans and zooms."""
+    addresses = gpd.read_file(ADDRESSES, columns=["street", "concelho"])
+    towns = sorted(addresses["concelho"].unique())
+    hulls = [
+        shapely.buffer(
+            shapely.convex_hull(
+                shapely.multipoints(addresses.geometry[addresses["concelho"] == t].values)
+            ),
+            0.002,
+        )
+        for t in towns
+    ]
+    store = open_store(f"sqlite:///{workdir / 'city.db'}")
+    store.replace_neighbourhoods([(t, h, None) for t, h in zip(towns, hulls, strict=True)])
+    t = time.perf_counter()
+    store.add_many(million_places(addresses, n, {t: i for i, t in enumerate(towns, 1)}))
+    print(f"stored {n:,} places in {time.perf_counter() - t:.0f} s")
+    settings = Settings(
+        database_url=f"sqlite:///{workdir / 'unused.db'}", tiles="none", _env_file=None
+    )  # type: ignore[call-arg]
+    with (
+        LiveServer(create_app(settings, store=store)) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        t = time.perf_counter()
+        page = http.get("/maps/city")
+        build = time.perf_counter() - t
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        tab = context.new_page()
+        tab.goto(server.url + "/maps/city", wait_until="commit")
+        tab.wait_for_selector("html[data-atlas-ready]", state="attached", timeout=60_000)
+        opened = float(tab.get_attribute("html", "data-atlas-ready-ms")) / 1000
+        stats = tab.evaluate("atlas.stats()")
+        pans = [tab.evaluate(PAN) / 1000 for _ in range(3)]
+        zoom = tab.evaluate(ZOOM_IN) / 1000
+        context.close()
+    store.close()
+    print(
+        f"city map with {n:,} places: page {fmt_bytes(len(page.content))} built in "
+        f"{build * 1000:.0f} ms; usable in the browser after {opened:.2f} s "
+        f"({stats['mode']}, {stats['domNodes']} DOM nodes); pans redrawn in "
+        + ", ".join(f"{p:.2f}" for p in pans)
+        + f" s; one zoom step in {zoom:.2f} s"
+    )
+
+
 def fmt_bytes(n: float) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
@@ -235,12 +316,20 @@ def report(rows: list[dict], naive_timeout: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 50_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 50_000])
     parser.add_argument(
         "--naive-timeout",
         type=float,
         default=90.0,
         help="seconds to wait for the naive map in the browser",
+    )
+    parser.add_argument(
+        "--city",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also open, pan and zoom the city map with N places stored (e.g. 1000000: "
+        "the INE points reused, each repeat moved a few metres)",
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -255,8 +344,11 @@ def main() -> None:
             t = time.perf_counter()
             rows.append(measure(size, addresses, browser, args.naive_timeout, Path(tmp)))
             print(f"  {size:,} places measured in {time.perf_counter() - t:.0f} s", flush=True)
+        if rows:
+            report(rows, args.naive_timeout)
+        if args.city:
+            measure_city(args.city, browser, Path(tmp))
         browser.close()
-    report(rows, args.naive_timeout)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ commit durable before it returns, so an acknowledged write survives a crash.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sqlite3
 import threading
@@ -383,6 +384,13 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         if not cell_deg > 0:
             raise ValueError("cell_deg must be positive")
         joins, where, params = self._where(flt)
+        if flt is not None and flt.bbox is not None and self._bbox_holds_many(flt.bbox):
+            # When most rows match, one R*Tree lookup per row costs more than reading the
+            # bounds columns of the rows the other filters select (1M places: 5 s vs 1 s).
+            joins, where, params = self._where(dataclasses.replace(flt, bbox=None))
+            minx, miny, maxx, maxy = flt.bbox
+            where += " AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?"
+            params = [*params, minx, maxx, miny, maxy]
         # floor() without relying on SQLite's optional math functions: CAST truncates
         # toward zero, so step one down for negative non-integers (west, south).
         cell = "CAST({v} AS INTEGER) - ({v} < CAST({v} AS INTEGER))"
@@ -394,6 +402,19 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         )
         rows = self.conn.execute(sql, [float(cell_deg)] * 6 + params).fetchall()
         return [GridCell(col=r[0], row=r[1], count=r[2], lon=r[3], lat=r[4]) for r in rows]
+
+    _MANY = 50_000
+
+    def _bbox_holds_many(self, bbox: tuple[float, float, float, float]) -> bool:
+        """Whether at least ``_MANY`` bounding boxes meet ``bbox`` (the R*Tree alone, which
+        is compact, answers this quickly and stops counting there)."""
+        minx, miny, maxx, maxy = bbox
+        n = self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM places_rtree WHERE maxx >= ? AND minx <= ? "
+            "AND maxy >= ? AND miny <= ? LIMIT ?)",
+            (minx, maxx, miny, maxy, self._MANY),
+        ).fetchone()[0]
+        return n >= self._MANY
 
     # -- exports --------------------------------------------------------------------
     def export_rows(

@@ -169,6 +169,7 @@
       this.showPopup(latLngOf(known.feature), this.pendingPopup, known.feature.properties);
     }
     this.pendingPopup = null;
+    this.map.fire("atlas:drawn", {mode: this.mode, features: features.length});
   };
 
   Atlas.prototype.setStatus = function (message) {

@@ -66,3 +66,16 @@ def test_sensitivity_and_title_filters(store):
     assert store.count(PlaceFilter(title_contains="_")) == 0
     assert store.count(PlaceFilter(sensitivity="hidden")) == 1
     assert store.count(PlaceFilter(sensitivity=["public", "generalised"])) == 2
+
+
+def test_sqlite_answers_the_same_when_the_view_holds_most_places(sqlite_store, monkeypatch):
+    """Past a threshold SQLite reads the bounds columns instead of probing the R*Tree."""
+    points = [(-9.14 + i * 0.003, 38.70 + (i % 7) * 0.004) for i in range(40)]
+    sqlite_store.add_many([make_place(p) for p in points] + [make_place((-8.0, 37.0))])
+    flt = PlaceFilter(bbox=(-9.15, 38.69, -9.0, 38.75))
+    by_index = sorted(sqlite_store.cluster_grid(flt, 0.01), key=lambda c: (c.col, c.row))
+    monkeypatch.setattr(type(sqlite_store), "_MANY", 5)
+    assert sqlite_store._bbox_holds_many(flt.bbox)
+    by_columns = sorted(sqlite_store.cluster_grid(flt, 0.01), key=lambda c: (c.col, c.row))
+    assert by_columns == by_index
+    assert sum(c.count for c in by_columns) == 40
