@@ -279,6 +279,35 @@ def public_batches(
         yield _slice(extra, skip, stop)
 
 
+def public_page(
+    store: PlaceStore,
+    flt: PlaceFilter | None,
+    *,
+    limit: int,
+    offset: int = 0,
+    grid_m: float = DEFAULT_GRID_M,
+) -> tuple[int, list[PublicBatch]]:
+    """How many places match ``flt`` and one page of them: :func:`count_public` and
+    :func:`public_batches` in one, sharing the search for generalised places in a bbox."""
+    flt = public_filter(flt, "open_data")
+    names = neighbourhood_names(store)
+    if flt.bbox is None:
+        page = public_batches(store, flt, limit=limit, offset=offset, names=names, grid_m=grid_m)
+        return store.count(flt), [b for b in page if len(b)]
+    exact = dataclasses.replace(flt, sensitivity="public")
+    public_n = store.count(exact)
+    extra = _generalised_in_bbox(store, flt, names, grid_m)
+    batches = []
+    if offset < public_n:
+        for rows in store.export_rows(exact, limit=limit, offset=offset):
+            batches.append(to_batch(rows, names, grid_m, store))
+    returned = sum(len(b) for b in batches)
+    if extra is not None and returned < limit:
+        skip = max(0, offset - public_n)
+        batches.append(_slice(extra, skip, skip + limit - returned))
+    return public_n + (len(extra) if extra else 0), [b for b in batches if len(b)]
+
+
 def count_public(
     store: PlaceStore, flt: PlaceFilter | None = None, grid_m: float = DEFAULT_GRID_M
 ) -> int:

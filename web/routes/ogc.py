@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from geodata.errors import NotFound
 from geodata.io import geojson
-from geodata.io.export import coarse_bbox, count_public, public_batches
+from geodata.io.export import coarse_bbox, public_batches, public_page
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
@@ -332,9 +332,8 @@ def items(
     flt = items_filter(request, store, vocabulary)
     url = Urls(request, settings)
     if cid == "places":
-        matched = count_public(store, flt, settings.privacy_grid_m)
-        batches = list(
-            public_batches(store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m)
+        matched, batches = public_page(
+            store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m
         )
         returned = sum(len(b) for b in batches)
         encoded = b",".join(geojson.encode_features(b) for b in batches if len(b))
