@@ -17,7 +17,7 @@ from conftest import SECRET_CONTACT, SECRET_DISPLAY, SECRET_NAME
 from shapely.geometry import shape
 
 from geodata.io.csv_export import licence_text, write_places_csv
-from geodata.io.export import DatasetInfo, count_public, public_batches
+from geodata.io.export import PROPERTIES, DatasetInfo, count_public, public_batches
 from geodata.io.geojson import write_places_geojson
 from geodata.io.gpkg import write_places_gpkg
 from geodata.privacy import public_filter, public_view
@@ -78,6 +78,7 @@ def test_every_feature_carries_licence_consent_and_protocol_labels(
     assert sum(licences.values()) == len(doc["features"])
     for f in doc["features"]:
         props = f["properties"]
+        assert tuple(props) == PROPERTIES  # every feature, the same members in one order
         assert props["licence"] and "open_data" in props["consent"]
         assert isinstance(props["protocol_labels"], list)
     area = next(f for f in doc["features"] if f["id"] == open_data_cases["area"])
