@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from geodata.audit import Actor, record_account_event
-from geodata.errors import Conflict, InvalidInput
+from geodata.errors import Conflict, InvalidInput, NotFound
 from geodata.models import Moderation, Status, Workshop, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.text import check_language, check_text
@@ -63,6 +63,8 @@ def check_plan(store: PlaceStore, plan: WorkshopPlan) -> WorkshopPlan:
     if plan.ends_at <= utcnow():
         raise InvalidInput("this time window is already over", code="in_the_past")
     if plan.neighbourhood_id is not None:
+        if not 0 < plan.neighbourhood_id < 2**31:  # not an id either database could hold
+            raise NotFound(f"there is no neighbourhood {plan.neighbourhood_id}")
         store.neighbourhood(plan.neighbourhood_id)  # NotFound names the wrong id
     try:
         moderation = Moderation(str(plan.moderation))

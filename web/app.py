@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.routes.media import UPLOAD_PATH
 
     install_middleware(app, settings.max_body_bytes, {UPLOAD_PATH: settings.max_upload_bytes})
+    from web.security import install_security
+
+    install_security(app, settings)  # outermost: even a refused body gets the headers
     # Routers are added here as each part of the service lands (see web/routes/).
     from web.routes import register_routes
 

@@ -61,6 +61,48 @@ def problem(
     )
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details, with a list of field errors",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Say in the OpenAPI document what every 4xx really is: problem+json (and, for the
+    HTML forms, also an HTML page), not FastAPI's default validation-error JSON."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem_content = {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            html = "text/html" in responses.get("200", {}).get("content", {})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = dict(problem_content)
+                    if html:
+                        response["content"]["text/html"] = {"schema": {"type": "string"}}
+    return schema
+
+
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -77,6 +119,9 @@ def _pydantic_message(err: dict[str, Any]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    documented = app.openapi
+    app.openapi = lambda: document_problems(documented())  # type: ignore[method-assign]
+
     @app.exception_handler(HeritageError)
     async def heritage_error(request: Request, exc: HeritageError) -> Response:
         return problem(

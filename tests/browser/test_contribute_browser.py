@@ -53,7 +53,7 @@ def test_fill_tap_submit_and_see_the_edit_link(phone, lisbon_store: PlaceStore):
     assert phone.locator("#copy-link").is_visible()
     phone.click("#copy-link")
     # The clipboard answers asynchronously.
-    phone.wait_for_function("document.getElementById('copy-status').textContent === 'Copied'")
+    phone.wait_for_function("() => document.getElementById('copy-status').textContent === 'Copied'")
     assert lisbon_store.count() == before + 1
     place_id = re.search(r"/edit/(pl_[\w-]+)", link).group(1)
     place = lisbon_store.get(place_id)

@@ -67,7 +67,11 @@ def backup_chunks(store: PlaceStore, vocabulary: Vocabulary) -> Iterator[bytes]:
     yield b"]}"
 
 
-@router.get("/api/admin/backup", summary="Everything, personal data included (admins only)")
+@router.get(
+    "/api/admin/backup",
+    summary="Everything, personal data included (admins only)",
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 def backup(
     who: SignedIn = Depends(ADMIN),
     store: PlaceStore = Depends(get_store),

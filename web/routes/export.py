@@ -39,6 +39,11 @@ EXPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
 FORMAT_VERSION = "1"  # bump when the layout of a download changes: new ETags for everyone
 
 
+def _answers(media_type: str) -> dict:
+    """Route options documenting the download's real media type in the OpenAPI document."""
+    return {"response_class": Response, "responses": {200: {"content": {media_type: {}}}}}
+
+
 def export_query(
     neighbourhood: str | None = Query(None, description="Neighbourhood id, name or code."),
     category: str | None = Query(None, description="Category key(s), comma-separated."),
@@ -134,7 +139,11 @@ def _licence_link(request: Request) -> str:
     return f'<{url}{"?" + query if query else ""}>; rel="license"'
 
 
-@router.get("/places.geojson", summary="Places as RFC 7946 GeoJSON (streamed)")
+@router.get(
+    "/places.geojson",
+    summary="Places as RFC 7946 GeoJSON (streamed)",
+    **_answers(geojson.MEDIA_TYPE),
+)
 def places_geojson(
     request: Request,
     query: ExportQuery = Depends(export_query),
@@ -156,7 +165,11 @@ def places_geojson(
     )
 
 
-@router.get("/places.csv", summary="Places as CSV (lon/lat for points, WKT for all)")
+@router.get(
+    "/places.csv",
+    summary="Places as CSV (lon/lat for points, WKT for all)",
+    **_answers(csv_export.MEDIA_TYPE),
+)
 def places_csv(
     request: Request,
     query: ExportQuery = Depends(export_query),
@@ -180,6 +193,7 @@ def places_csv(
     "/places.licence.txt",
     name="places_licence",
     summary="The licence sidecar of a CSV download (same filters)",
+    **_answers("text/plain; charset=utf-8"),
 )
 def places_licence(
     request: Request,
@@ -201,7 +215,7 @@ def places_licence(
     )  # fmt: skip
 
 
-@router.get("/places.gpkg", summary="Places as a GeoPackage")
+@router.get("/places.gpkg", summary="Places as a GeoPackage", **_answers(gpkg.MEDIA_TYPE))
 async def places_gpkg(
     request: Request,
     query: ExportQuery = Depends(export_query),
@@ -241,6 +255,7 @@ async def places_gpkg(
 @router.get(
     "/neighbourhoods.geojson",
     summary="Neighbourhoods as GeoJSON with their number of places, in all and by category",
+    **_answers(geojson.MEDIA_TYPE),
 )
 def neighbourhoods_geojson(
     request: Request,

@@ -100,7 +100,7 @@ def places(
     bbox: str = Query(description="min lon, min lat, max lon, max lat (WGS84)"),
     zoom: int = Query(12, ge=0, le=MAX_ZOOM),
     categories: str | None = Query(None, description="comma-separated category keys"),
-    neighbourhood: int | None = Query(None, ge=1),
+    neighbourhood: int | None = Query(None, ge=1, le=2**31 - 1),
     workshop: str | None = Query(None, min_length=1, max_length=40),
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
@@ -151,7 +151,7 @@ def place_popup(
 @router.get("/search", summary="Neighbourhoods and public places matching a text")
 def search(
     q: str = Query(max_length=200),
-    neighbourhood: int | None = Query(None, ge=1),
+    neighbourhood: int | None = Query(None, ge=1, le=2**31 - 1),
     workshop: str | None = Query(None, min_length=1, max_length=40),
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),

@@ -3,8 +3,7 @@ projection. Each page is a folium map whose places are loaded from ``/api/map``.
 
 from __future__ import annotations
 
-import secrets
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import folium
 from fastapi import APIRouter, Depends, Path, Request
@@ -23,6 +22,7 @@ from mapping.options import MapOptions
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import request_language
+from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 
 router = APIRouter(tags=["maps"])
@@ -46,43 +46,18 @@ def neighbourhood_url(neighbourhood_id: int) -> str:
     return f"/maps/neighbourhoods/{neighbourhood_id}"
 
 
-def _tile_origin(settings: Settings) -> str:
-    if not settings.tiles_enabled:
-        return ""
-    parts = urlsplit(settings.tiles.replace("{s}", "subdomain"))
-    if parts.scheme not in ("http", "https") or "{" in parts.netloc or not parts.netloc:
-        return ""
-    host = parts.netloc.replace("subdomain", "*")
-    return f" {parts.scheme}://{host}"
-
-
-def content_security_policy(nonce: str, settings: Settings) -> str:
-    """Scripts only from us (inline ones need the page's nonce): even a title that escaped
-    escaping could not run. Leaflet sets inline styles, so those are allowed."""
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: blob:{_tile_origin(settings)}; "
-        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'self'"
+def map_page(m: folium.Map, request: Request) -> HTMLResponse:
+    """A rendered map as an HTML response under the service's strict content policy."""
+    nonce = csp_nonce(request)
+    settings: Settings = request.app.state.settings
+    # Every <script>/<style> element of the page is ours or folium's; text people typed is
+    # escaped (no "<" survives in it), so this marks exactly the elements we wrote.
+    html = add_nonce(m.get_root().render(), nonce)
+    policy = content_security_policy(
+        nonce, img_origins=tile_origins(settings), style_attributes=True
     )
-
-
-def map_page(m: folium.Map, settings: Settings) -> HTMLResponse:
-    """A rendered map as an HTML response with a strict content security policy."""
-    nonce = secrets.token_urlsafe(18)
-    # Every <script> element of the page is ours or folium's; text people typed is escaped
-    # (no "<" survives in it), so this marks exactly the scripts we wrote.
-    html = m.get_root().render().replace("<script>", f'<script nonce="{nonce}">')
     return HTMLResponse(
-        html,
-        headers={
-            "Content-Security-Policy": content_security_policy(nonce, settings),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "Cache-Control": "no-cache",
-        },
+        html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
     )
 
 
@@ -98,7 +73,7 @@ def city_page(
     options = map_options(settings, request_language(request))
     counts = store.counts_by_neighbourhood(public_filter(PlaceFilter(), "map"))
     m = city_map(store.neighbourhoods(), counts, vocabulary, options, neighbourhood_url)
-    return map_page(m, settings)
+    return map_page(m, request)
 
 
 @router.get(
@@ -108,7 +83,7 @@ def city_page(
 )
 def neighbourhood_page(
     request: Request,
-    neighbourhood_id: int = Path(ge=1),
+    neighbourhood_id: int = Path(ge=1, le=2**31 - 1),
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
@@ -116,7 +91,7 @@ def neighbourhood_page(
     neighbourhood = store.neighbourhood(neighbourhood_id)
     options = map_options(settings, request_language(request))
     count = store.count(public_filter(PlaceFilter(neighbourhood_id=neighbourhood_id), "map"))
-    return map_page(neighbourhood_map(neighbourhood, count, vocabulary, options), settings)
+    return map_page(neighbourhood_map(neighbourhood, count, vocabulary, options), request)
 
 
 def join_url(request: Request, settings: Settings, code: str) -> str:
@@ -156,4 +131,4 @@ def workshop_page(
         cursor=iso(utcnow()),
         live_url=f"{API_BASE}/workshops/{quote(workshop.code)}/updates",
     )
-    return map_page(m, settings)
+    return map_page(m, request)

@@ -57,7 +57,7 @@ def queue_page(
     status: str = Query("pending", max_length=20),
     workshop: str | None = Query(None, max_length=40),
     neighbourhood: str | None = Query(None, max_length=10),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
     done: str | None = Query(None, max_length=300),
     error: str | None = Query(None, max_length=300),
     who: SignedIn = Depends(FACILITATOR_PAGE),
@@ -65,7 +65,7 @@ def queue_page(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> HTMLResponse:
-    hood = int(neighbourhood) if neighbourhood and neighbourhood.isdigit() else None
+    hood = int(neighbourhood) if neighbourhood and neighbourhood.isdecimal() else None
     problem = None
     try:
         items, total = moderation.queue(

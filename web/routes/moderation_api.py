@@ -109,7 +109,7 @@ def _if_match(value: str | None) -> int | None:
     if not value:
         return None
     digits = value.strip().strip('"').rsplit("-v", 1)[-1]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
         raise InvalidInput('If-Match must be an ETag like "pl_...-v3"', code="bad_if_match")
     return int(digits)
 
@@ -125,9 +125,9 @@ api = APIRouter(prefix="/api/moderation", tags=["moderation"])
 def api_queue(
     status: str = Query("pending", description="pending, published, rejected or withdrawn"),
     workshop: str | None = Query(None, max_length=40),
-    neighbourhood: int | None = Query(None, ge=1),
+    neighbourhood: int | None = Query(None, ge=1, le=2**31 - 1),
     limit: int = Query(PAGE_SIZE, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),

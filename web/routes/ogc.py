@@ -8,7 +8,6 @@ or the Accept header. Bad parameters get a 400 problem+json, as the standard ask
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +31,7 @@ from web.routes.ogc_params import (
     items_filter,
     wants_html,
 )
+from web.security import csp_nonce
 from web.settings import Settings
 from web.templating import templates
 
@@ -57,6 +57,9 @@ COLLECTIONS = {
         "holds, in all and per category (datetime does not apply).",
     ),
 }
+# What each route answers, for the app's OpenAPI document (JSON or HTML by f= or Accept).
+_JSON_OR_HTML = {"responses": {200: {"content": {JSON: {}, HTML: {}}}}}
+_GEOJSON_OR_HTML = {"responses": {200: {"content": {GEOJSON: {}, HTML: {}}}}}
 ITEM_PARAMS = {
     "places": {"f", "bbox", "datetime", "limit", "offset", "category", "neighbourhood"},
     "neighbourhoods": {"f", "bbox", "datetime", "limit", "offset", "neighbourhood"},
@@ -97,7 +100,7 @@ def _json(body: Any, media_type: str = JSON, headers: dict[str, str] | None = No
 
 
 def _html(request: Request, name: str, context: dict[str, Any]) -> Response:
-    nonce = secrets.token_urlsafe(12)
+    nonce = csp_nonce(request)
     response = templates.TemplateResponse(request, name, {**context, "nonce": nonce})
     response.headers["Content-Security-Policy"] = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; base-uri 'none'; "
@@ -116,7 +119,7 @@ def _swap_self(links: list[dict]) -> list[dict]:
     return out
 
 
-@router.get("", summary="Landing page")
+@router.get("", summary="Landing page", **_JSON_OR_HTML)
 @router.get("/", include_in_schema=False)
 def landing(request: Request, settings: Settings = Depends(get_settings)) -> Response:
     check_params(request, {"f"})
@@ -158,7 +161,7 @@ def landing(request: Request, settings: Settings = Depends(get_settings)) -> Res
     return _json(body)
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", **_JSON_OR_HTML)
 def conformance(request: Request, settings: Settings = Depends(get_settings)) -> Response:
     check_params(request, {"f"})
     url = Urls(request, settings)
@@ -168,7 +171,11 @@ def conformance(request: Request, settings: Settings = Depends(get_settings)) ->
     return _json(body)
 
 
-@router.get("/api", summary="The API definition (OpenAPI 3.0)")
+@router.get(
+    "/api",
+    summary="The API definition (OpenAPI 3.0)",
+    responses={200: {"content": {OPENAPI_MEDIA_TYPE: {}, HTML: {}}}},
+)
 def api(
     request: Request,
     settings: Settings = Depends(get_settings),
@@ -247,7 +254,7 @@ def _collection_id(cid: str) -> str:
     return cid
 
 
-@router.get("/collections", summary="The feature collections")
+@router.get("/collections", summary="The feature collections", **_JSON_OR_HTML)
 def collections(
     request: Request,
     store: PlaceStore = Depends(get_store),
@@ -264,7 +271,7 @@ def collections(
     return _json(body)
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get("/collections/{collection_id}", summary="One collection", **_JSON_OR_HTML)
 def collection(
     collection_id: str,
     request: Request,
@@ -316,7 +323,9 @@ def _page_links(
     return links
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+@router.get(
+    "/collections/{collection_id}/items", summary="Features of a collection", **_GEOJSON_OR_HTML
+)
 def items(
     collection_id: str,
     request: Request,
@@ -365,7 +374,9 @@ def items(
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}", summary="One feature", **_GEOJSON_OR_HTML
+)
 def item(
     collection_id: str,
     feature_id: str,

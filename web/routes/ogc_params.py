@@ -70,6 +70,8 @@ def int_param(request: Request, name: str, default: int, minimum: int) -> int:
         raise BadParameter(f"{name} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise BadParameter(f"{name} must be at least {minimum}")
+    if value > 2**31 - 1:  # beyond what either database takes as an offset
+        raise BadParameter(f"{name} must be at most {2**31 - 1}")
     return value
 
 

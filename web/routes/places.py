@@ -31,7 +31,7 @@ from geodata.models import Media, Place, utcnow
 from geodata.schemas import PlacePatch, PlaceSubmission, Problem, validation_problems
 from geodata.store.base import IdempotentResponse, PlaceStore
 from geodata.vocabulary import Vocabulary
-from web.errors import PROBLEM_TYPE
+from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
 from web.i18n import localised_problem, request_language
 from web.settings import Settings
 
@@ -454,7 +454,15 @@ _OWNER = {
 }
 
 
-@router.get("/{place_id}", summary="See your place (with its edit token)", **_OWNER)
+_FEATURE = {"content": {"application/geo+json": {}}}
+
+
+@router.get(
+    "/{place_id}",
+    summary="See your place (with its edit token)",
+    openapi_extra=_OWNER["openapi_extra"],
+    responses={200: _FEATURE, **_OWNER["responses"]},
+)
 async def read_place(request: Request, place_id: str) -> Response:
     """The place as stored, personal data included, with an ``ETag`` for safe edits."""
     return await _guarded(request, _read, place_id)
@@ -472,7 +480,7 @@ async def read_place(request: Request, place_id: str) -> Response:
             },
         },
     },
-    responses={**_OWNER["responses"], 409: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM},
+    responses={200: _FEATURE, **_OWNER["responses"], 409: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM},
 )
 async def correct_place(
     request: Request, place_id: str, if_match: str | None = Header(None, alias="If-Match")
@@ -515,28 +523,3 @@ def install(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "description": "RFC 9457 problem details, with a list of field errors",
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "field": {"type": "string"},
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                },
-            },
-        },
-    },
-}

@@ -75,7 +75,7 @@ def qr_code(url: str) -> segno.QRCode:
 
 class WorkshopIn(BaseModel):
     title: str = Field(max_length=1000)
-    neighbourhood_id: int | None = Field(None, ge=1)
+    neighbourhood_id: int | None = Field(None, ge=1, le=2**31 - 1)
     starts_at: AwareDatetime | None = Field(None, description="default: now")
     ends_at: AwareDatetime | None = Field(None, description="default: three hours later")
     moderation: Moderation = Field(
@@ -161,7 +161,11 @@ def api_close(
 # ---------------------------------------------------------------------------
 
 
-@router.get("/workshops/{code}/qr.svg", summary="The QR code of a workshop's contribute link")
+@router.get(
+    "/workshops/{code}/qr.svg",
+    summary="The QR code of a workshop's contribute link",
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
 def qr_svg(
     request: Request,
     code: str,
@@ -188,6 +192,7 @@ def qr_svg(
 @router.get(
     "/workshops/{code}/outcome.geojson",
     summary="The workshop's published places as GeoJSON (facilitators)",
+    responses={200: {"content": {"application/geo+json": {}}}},
 )
 def outcome_geojson(
     code: str,
@@ -289,7 +294,7 @@ def create_from_form(
             title=title,
             starts_at=starts,
             ends_at=_parse_local(ends_at, zone, "end") or starts + DEFAULT_LENGTH,
-            neighbourhood_id=int(neighbourhood_id) if neighbourhood_id.isdigit() else None,
+            neighbourhood_id=int(neighbourhood_id) if neighbourhood_id.isdecimal() else None,
             moderation=moderation,
             languages=[t for t in languages.replace(",", " ").split() if t],
         )
