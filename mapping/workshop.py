@@ -47,6 +47,8 @@ def panel_html(workshop: Workshop, join_url: str, summary: dict[str, Any]) -> st
         "<h2>Latest</h2>"
         f'<ol class="atlas-latest" id="atlas-latest" data-ids="{e(ids)}">{latest}</ol>'
         '<p class="atlas-live-status" id="atlas-live-status" role="status" hidden></p>'
+        '<button type="button" class="atlas-fullscreen" id="atlas-fullscreen" hidden>'
+        "Full screen</button>"
         "</aside>"
     )
 

@@ -568,6 +568,14 @@
       setTimeout(function () { atlas.load(); }, 0);
     }
     if (config.live) atlas.startLive();
+    var fullscreen = document.getElementById("atlas-fullscreen");
+    if (fullscreen && document.fullscreenEnabled) {
+      fullscreen.hidden = false;
+      fullscreen.addEventListener("click", function () {
+        if (document.fullscreenElement) document.exitFullscreen();
+        else document.documentElement.requestFullscreen();
+      });
+    }
     return atlas;
   }
 
