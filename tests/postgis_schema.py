@@ -8,7 +8,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from conftest import _unavailable
+import pytest
+
+
+def _unavailable(what: str) -> None:
+    # As tests/conftest.py does (imported by name, "conftest" may be another folder's).
+    if os.environ.get("HERITAGE_REQUIRE_POSTGIS", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{what} is required here (HERITAGE_REQUIRE_POSTGIS=1) but not available")
+    pytest.skip(f"{what} not available (set HERITAGE_REQUIRE_POSTGIS=1 to make this a failure)")
 
 
 @contextmanager
@@ -17,11 +24,11 @@ def fresh_schema_url(prefix: str) -> Iterator[str]:
     under ``HERITAGE_REQUIRE_POSTGIS=1``) without a PostGIS server."""
     base = os.environ.get("HERITAGE_TEST_POSTGIS_URL")
     if not base:
-        _unavailable("PostGIS (HERITAGE_TEST_POSTGIS_URL)", "HERITAGE_REQUIRE_POSTGIS")
+        _unavailable("PostGIS (HERITAGE_TEST_POSTGIS_URL)")
     try:
         import psycopg
     except ImportError:
-        _unavailable("psycopg", "HERITAGE_REQUIRE_POSTGIS")
+        _unavailable("psycopg")
     from geodata.store.postgis import parse_url
 
     schema = f"{prefix}_{secrets.token_hex(4)}"

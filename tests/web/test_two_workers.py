@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
 
 from geodata.accounts import create_account
 from geodata.demo import load_demo
@@ -35,6 +35,12 @@ WORKSHOP = "TWOHOSTS"
 PASSWORD = "two workers, one database"
 START_S = 60.0  # each server's time to answer /healthz
 LIVE_S = 10.0  # how long the live map may take to show a new place
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Worker:
