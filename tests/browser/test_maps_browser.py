@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from geodata.models import Narrative, Status, Workshop, utcnow
+from geodata.models import Moderation, Narrative, Status, Workshop, utcnow
 from geodata.vocabulary import Vocabulary
 from mapping.options import MapOptions
 from mapping.standalone import standalone_neighbourhood_html
@@ -192,6 +192,44 @@ def test_a_place_published_in_the_workshop_appears_live_within_5_seconds(
     assert time.monotonic() - started < 5
     assert watched.locator(".atlas-pulse").count() == 1  # a short highlight on arrival
     assert watched.locator("#atlas-count").inner_text() == "1 place"
+    assert watched.locator("#atlas-latest li").first.inner_text() == "Tasca do Chico"
+    assert_clean(watched)
+
+
+def test_a_place_submitted_through_the_api_to_an_unmoderated_workshop_appears_live(
+    live_server, watched, lisbon_store
+):
+    import httpx
+
+    now = utcnow()
+    lisbon_store.add_workshop(
+        Workshop(
+            code="OPEN1",
+            title="Open mapping evening",
+            starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(hours=2),
+            neighbourhood_id=6,
+            moderation=Moderation.POST,
+        )
+    )
+    open_map(watched, live_server.url + "/workshops/OPEN1/live")
+    body = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [-9.1340, 38.7120]},
+        "properties": {
+            "title": "Tasca do Chico",
+            "category": "memory",
+            "narratives": [{"text": "Fado vadio às segundas.", "language": "pt"}],
+            "consent": {"publish": True},
+            "workshop": "OPEN1",
+        },
+    }
+    started = time.monotonic()
+    answer = httpx.post(live_server.url + "/api/places", json=body)
+    assert answer.status_code == 201, answer.text
+    place_id = answer.json()["id"]
+    watched.wait_for_function(f"() => atlas.index.has('{place_id}')", timeout=5_000)
+    assert time.monotonic() - started < 5
     assert watched.locator("#atlas-latest li").first.inner_text() == "Tasca do Chico"
     assert_clean(watched)
 
