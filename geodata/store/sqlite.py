@@ -253,6 +253,10 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         # from driving the query by the status or category index instead (which scans
         # every published place and is some 30 times slower for a small box).
         plain = "+" if flt.bbox is not None else ""
+        # The sensitivity index finds the few generalised or hidden places; "public" is
+        # nearly every place, which the R*Tree or a plain scan reach far sooner.
+        wanted = [flt.sensitivity] if isinstance(flt.sensitivity, str) else flt.sensitivity or []
+        common = "+" if "public" in [str(v) for v in wanted] else ""
         for column, value in (
             (plain + "p.category", flt.category),
             (plain + "p.status", flt.status),
