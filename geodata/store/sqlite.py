@@ -260,7 +260,7 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         for column, value in (
             (plain + "p.category", flt.category),
             (plain + "p.status", flt.status),
-            ("p.sensitivity", flt.sensitivity),
+            (common + "p.sensitivity", flt.sensitivity),
         ):
             if value is None:
                 continue
