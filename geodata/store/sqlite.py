@@ -257,6 +257,8 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         # nearly every place, which the R*Tree or a plain scan reach far sooner.
         wanted = [flt.sensitivity] if isinstance(flt.sensitivity, str) else flt.sensitivity or []
         common = "+" if "public" in [str(v) for v in wanted] else ""
+        if wanted and not common and flt.bbox is not None and self._box_holds_fewer(flt):
+            common = "+"  # a small box: its R*Tree entries are fewer than those places
         for column, value in (
             (plain + "p.category", flt.category),
             (plain + "p.status", flt.status),
@@ -311,6 +313,25 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
             clauses.append("p.title LIKE ? ESCAPE '\\'")
             params.append("%" + escaped.replace("_", "\\_") + "%")
         return joins, " AND ".join(clauses) or "1=1", params
+
+    def _box_holds_fewer(self, flt: PlaceFilter) -> bool:
+        """Whether ``flt.bbox`` holds fewer places than have ``flt.sensitivity``: then the
+        R*Tree, not the sensitivity index, should drive the query. Both counts stop early."""
+        assert flt.bbox is not None and flt.sensitivity is not None
+        values = [flt.sensitivity] if isinstance(flt.sensitivity, str) else list(flt.sensitivity)
+        marks = ", ".join("?" for _ in values)
+        rare = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM places WHERE sensitivity IN ({marks}) "
+            "LIMIT 100000)",
+            [str(v) for v in values],
+        ).fetchone()[0]
+        minx, miny, maxx, maxy = flt.bbox
+        in_box = self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM places_rtree WHERE maxx >= ? AND minx <= ? "
+            "AND maxy >= ? AND miny <= ? LIMIT ?)",
+            (minx, maxx, miny, maxy, rare + 1),
+        ).fetchone()[0]
+        return in_box <= rare
 
     def _exact_bbox(self, places: list[Place], flt: PlaceFilter | None) -> list[Place]:
         # Bounding boxes overlap is exact for points; routes and areas get a real test.
