@@ -49,6 +49,8 @@ class PublicPlace:
     # Local Contexts TK/BC labels a facilitator attached (``store.protocol_labels``):
     # popups and downloads show them with the place.
     protocol_labels: tuple[ProtocolLabel, ...] = ()
+    # The name the contributor chose to show publicly (never their real name or contact).
+    display_name: str | None = None
 
 
 def public_filter(flt: PlaceFilter | None = None, audience: Audience = "map") -> PlaceFilter:
@@ -100,4 +102,5 @@ def public_view(
         updated_at=place.updated_at,
         version=place.version,
         protocol_labels=tuple(protocol_labels),
+        display_name=place.display_name,
     )

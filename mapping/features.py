@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.models import Narrative, Neighbourhood, Provenance
 from geodata.privacy import PublicPlace
+from geodata.protocols import label_json
 from geodata.vocabulary import Vocabulary
 from mapping.style import count_label, short_count
 
@@ -177,7 +178,9 @@ def place_details(
         "licence": place.licence,
         "attribution": place.attribution,
         # Only a name the contributor chose to publish (never their real name or contact).
-        "display_name": getattr(place, "display_name", None),
+        "display_name": place.display_name,
+        # Local Contexts TK/BC labels: the community's own words about how to treat this.
+        "protocol_labels": [label_json(label) for label in place.protocol_labels],
         "location_generalised": place.location_generalised,
         "photo": (
             {

@@ -12,7 +12,6 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -181,22 +180,14 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         return place
 
     def add_many(self, places: Iterable[Place]) -> int:
-        # SQLite releases the GIL while it writes, so one helper thread runs each batch's
-        # INSERTs while this thread turns the next batch into rows: the two overlap.
         conn = self.conn
         n = 0
-        pending: Future[Any] | None = None
         try:
-            with self.transaction(), ThreadPoolExecutor(1) as writer:
+            with self.transaction():
                 last_rid = conn.execute("SELECT coalesce(max(rid), 0) FROM places").fetchone()[0]
                 for batch in _batches(places, _BATCH):
-                    rows = place_rows(batch)
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(conn.executemany, _INSERT, rows)
-                    n += len(rows)
-                if pending is not None:
-                    pending.result()
+                    conn.executemany(_INSERT, place_rows(batch))
+                    n += len(batch)
                 conn.execute(_INDEX_NEW, (last_rid,))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"one of the places has an id that already exists ({exc})") from exc

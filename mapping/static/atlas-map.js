@@ -331,6 +331,12 @@
     if (d.period) body.appendChild(el("p", "atlas-popup-period", t.period + ": " + d.period));
     if (d.location_generalised) body.appendChild(el("p", "atlas-popup-note", t.generalised));
     if (d.display_name) body.appendChild(el("p", "atlas-popup-by", t.by + ": " + d.display_name));
+    (d.protocol_labels || []).forEach(function (label) {
+      var box = el("p", "atlas-popup-label");
+      box.appendChild(el("strong", null, label.name + " (" + label.id + ")"));
+      if (label.text) box.appendChild(el("span", null, " " + label.text));
+      body.appendChild(box);
+    });
     var credit = [t.licence + ": " + d.licence];
     if (d.attribution) credit.push(d.attribution);
     body.appendChild(el("p", "atlas-popup-licence", credit.join(" · ")));

@@ -155,6 +155,19 @@ def test_popup_of_a_place_that_is_not_public_is_404(client, lisbon_store, fields
     problem(client.get(f"/api/map/places/{place.id}"), 404)
 
 
+def test_popup_shows_protocol_labels_and_the_chosen_display_name(client, lisbon_store):
+    from geodata.models import ProtocolLabel
+
+    place = lisbon_store.add(make_place(workshop=None, display_name="Tia Rosa"))
+    label = ProtocolLabel("tk_a", "TK Attribution", "Cite the Mouraria elders.")
+    lisbon_store.set_protocol_labels(place.id, [label])
+    body = client.get(f"/api/map/places/{place.id}").json()
+    assert body["protocol_labels"] == [
+        {"id": "tk_a", "name": "TK Attribution", "text": "Cite the Mouraria elders.", "url": None}
+    ]
+    assert body["display_name"] == "Tia Rosa"
+
+
 def test_popup_of_a_generalised_place_says_so(client, lisbon_store):
     place = lisbon_store.add(make_place(sensitivity=Sensitivity.GENERALISED))
     assert client.get(f"/api/map/places/{place.id}").json()["location_generalised"] is True

@@ -143,7 +143,8 @@ def place_popup(
     found = list(store.list(public_filter(PlaceFilter(ids=[place_id]), "map"), limit=1))
     if not found:
         raise NotFound(f"there is no public place {place_id}")
-    shown = public_view(found[0], settings.privacy_grid_m)
+    labels = store.protocol_labels([place_id]).get(place_id, ())
+    shown = public_view(found[0], settings.privacy_grid_m, protocol_labels=labels)
     language = (lang or settings.default_language).strip() or settings.default_language
     return _json(place_details(shown, vocabulary, language, _photo(store, place_id)))
 
