@@ -49,6 +49,17 @@ def _unavailable(what: str, env: str) -> None:
     pytest.skip(f"{what} not available (set {env}=1 to make this a failure)")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say up front which optional suites run here and how to turn them on."""
+    postgis = os.environ.get("HERITAGE_TEST_POSTGIS_URL")
+    chromium = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+    return [
+        "PostGIS suite: " + ("on" if postgis else
+                             "skipped (set HERITAGE_TEST_POSTGIS_URL=postgresql://...)"),
+        "browser suite: " + ("on" if chromium else "skipped (install Debian's chromium)"),
+    ]
+
+
 BACKENDS = ["sqlite", "postgis"]
 
 
