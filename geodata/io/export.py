@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -59,6 +61,7 @@ CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
 # Most places carry no Local Contexts TK/BC label: they share this one empty list.
 NO_PROTOCOL_LABELS: list[str] = []
 COLUMN = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
+_LICENCE = itemgetter(COLUMN["licence"], COLUMN["attribution"])
 
 
 @dataclass(frozen=True)
@@ -128,17 +131,17 @@ class PublicBatch:
 
 # The fixed layout of a two-dimensional little-endian WKB point.
 _WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
-_WKB_POINT_HEAD = b"\x01\x01\x00\x00\x00"
 
 
 def _decode(rows: Sequence[tuple[Any, ...]]) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The rows' stored locations: an (n, 2) array read straight from the WKB bytes when all
     are points, shapely geometries otherwise."""
-    g = COLUMN["geom"]
-    wkbs = [r[g] for r in rows]
-    if all(len(w) == 21 and w.startswith(_WKB_POINT_HEAD) for w in wkbs):
+    wkbs = list(map(itemgetter(COLUMN["geom"]), rows))
+    # Every record 21 bytes long and headed "little-endian 2D point": all are points.
+    if wkbs and set(map(len, wkbs)) == {21}:
         xy = np.frombuffer(b"".join(wkbs), dtype=_WKB_POINT)
-        return np.column_stack([xy["x"], xy["y"]]), None
+        if (xy["order"] == 1).all() and (xy["kind"] == 1).all():
+            return np.column_stack([xy["x"], xy["y"]]), None
     return None, shapely.from_wkb(wkbs)
 
 
@@ -329,10 +332,8 @@ def licence_list(counts: dict[tuple[str, str | None], int]) -> list[dict[str, An
 
 def count_licences(batch: PublicBatch, counts: dict[tuple[str, str | None], int]) -> None:
     """Add a batch's (licence, attribution) pairs to ``counts``."""
-    a, b = COLUMN["licence"], COLUMN["attribution"]
-    for r in batch.rows:
-        key = (r[a], r[b])
-        counts[key] = counts.get(key, 0) + 1
+    for key, n in Counter(map(_LICENCE, batch.rows)).items():
+        counts[key] = counts.get(key, 0) + n
 
 
 def coarse_bbox(bbox: Iterable[float] | None, step: float = 0.01) -> list[float] | None:
