@@ -19,7 +19,7 @@ Data: the 135,986 INE address points of the southern Lisbon metropolitan area
 published place with a title from the street and house number, a Portuguese narrative
 naming its town, a category, a licence; every 100th is generalised, every 1,000th hidden.
 
-Run: ``python bench/bench_export.py [--n 1000000] [--small 100000] [--skip-pygeoapi]``
+Run: ``python bench/bench_export.py [--n 1000000] [--small 100000] [--repeat 2] [--skip-pygeoapi]``
 (the stores and the GeoPackage are kept in ``--workdir`` and reused by later runs).
 """
 
@@ -201,21 +201,41 @@ def our_server(db: Path, workdir: Path) -> Server:
     return Server(argv, env, "/ogc", workdir)
 
 
-def api_export(db: Path, n: int, workdir: Path) -> dict[str, float]:
+def download_seconds(url: str) -> tuple[float, int, bytes]:
+    """Seconds to download ``url`` (curl when present: a client in C takes the least CPU
+    from the server it measures), its size and its last 4 kB."""
+    t0 = time.perf_counter()
+    if shutil.which("curl"):
+        curl = subprocess.Popen(["curl", "-sS", "--fail", url], stdout=subprocess.PIPE)
+        size, tail = 0, b""
+        while chunk := curl.stdout.read(1 << 20):  # type: ignore[union-attr]
+            size += len(chunk)
+            tail = chunk[-4096:] if len(chunk) >= 4096 else (tail + chunk)[-4096:]
+        if curl.wait() != 0:
+            raise RuntimeError(f"curl failed on {url}")
+        return time.perf_counter() - t0, size, tail
+    size, tail = 0, b""
+    with httpx.stream("GET", url, timeout=600) as r:
+        for chunk in r.iter_raw():
+            size += len(chunk)
+            tail = (tail + chunk)[-4096:]
+    return time.perf_counter() - t0, size, tail
+
+
+def api_export(db: Path, workdir: Path, repeat: int) -> dict[str, float]:
+    """The best of ``repeat`` downloads from one server, and that server's peak RSS."""
     server = our_server(db, workdir)
     try:
-        t0 = time.perf_counter()
-        size, tail = 0, b""
-        with httpx.stream("GET", server.url + "/api/export/places.geojson", timeout=600) as r:
-            for chunk in r.iter_raw():
-                size += len(chunk)
-                tail = (tail + chunk)[-4096:]
-        seconds = time.perf_counter() - t0
-        returned = json.loads(b"{" + tail[tail.rindex(b'"numberReturned"') :])["numberReturned"]
-        assert returned == count_public_places(db), (returned, n)
+        best = float("inf")
+        expected = count_public_places(db)
+        for _ in range(repeat):
+            seconds, size, tail = download_seconds(server.url + "/api/export/places.geojson")
+            body = b"{" + tail[tail.rindex(b'"numberReturned"') :]
+            assert json.loads(body)["numberReturned"] == expected
+            best = min(best, seconds)
         return {
-            "seconds": seconds,
-            "features_s": returned / seconds,
+            "seconds": best,
+            "features_s": expected / best,
             "mb": size / 1e6,
             "peak_rss_mb": server.peak_rss_mb(),
         }
@@ -234,22 +254,26 @@ def count_public_places(db: Path) -> int:
         store.close()
 
 
-def cli_export(db: Path, out: Path, workdir: Path) -> dict[str, float]:
-    cli = shutil.which("heritage-atlas") or ""
-    argv = [cli] if cli else [sys.executable, "-m", "typer", "web.cli", "run"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [*argv, "export", str(out), "--database-url", f"sqlite:///{db}"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    if status != 0:
-        raise RuntimeError(proc.stderr.read().decode())  # type: ignore[union-attr]
+def cli_export(db: Path, out: Path, workdir: Path, repeat: int) -> dict[str, float]:
+    """The best of ``repeat`` runs of ``heritage-atlas export`` (process start included)."""
+    cli = shutil.which("heritage-atlas")
+    argv = [cli] if cli else [sys.executable, "-c", "from web.cli import app; app()"]
+    best, peak = float("inf"), 0.0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [*argv, "export", str(out), "--database-url", f"sqlite:///{db}"],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        best = min(best, time.perf_counter() - t0)
+        peak = max(peak, usage.ru_maxrss / 1024)
+        if status != 0:
+            raise RuntimeError(proc.stderr.read().decode())  # type: ignore[union-attr]
     n = count_public_places(db)
-    return {"seconds": seconds, "features_s": n / seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {"seconds": best, "features_s": n / best, "peak_rss_mb": peak}
 
 
 TO_JSON = """
@@ -268,7 +292,13 @@ print(json.dumps({"seconds": seconds, "features_s": len(gdf) / seconds,
 """
 
 
-def to_json_baseline(gpkg: Path) -> dict[str, float]:
+def to_json_baseline(gpkg: Path, repeat: int) -> dict[str, float]:
+    """The best of ``repeat`` runs, each in a fresh process (its added memory measured)."""
+    runs = [_to_json_once(gpkg) for _ in range(repeat)]
+    return min(runs, key=lambda m: m["seconds"])
+
+
+def _to_json_once(gpkg: Path) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-c", TO_JSON, str(gpkg)], capture_output=True, text=True, check=True
     )
@@ -459,6 +489,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip-pygeoapi", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="runs of each export measurement; the fastest counts (shared machines are noisy)",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     big, small = args.workdir / f"places-{args.n}.db", args.workdir / f"places-{args.small}.db"
@@ -470,12 +506,14 @@ def main() -> None:
     gpkg = args.workdir / f"places-{args.n}.gpkg"
     write_gpkg(big, gpkg)
 
-    print("\nGeoJSON export", flush=True)
+    print(f"\nGeoJSON export (best of {args.repeat} runs each)", flush=True)
     rows = {}
     for label, db in ((f"{args.small:,}", small), (f"{args.n:,}", big)):
-        rows[("API", label)] = api_export(db, args.n, args.workdir)
-        rows[("CLI", label)] = cli_export(db, args.workdir / "cli.geojson", args.workdir)
-    rows[("to_json()", f"{args.n:,}")] = to_json_baseline(gpkg)
+        rows[("API", label)] = api_export(db, args.workdir, args.repeat)
+        rows[("CLI", label)] = cli_export(
+            db, args.workdir / "cli.geojson", args.workdir, args.repeat
+        )
+    rows[("to_json()", f"{args.n:,}")] = to_json_baseline(gpkg, args.repeat)
     print(f"  {'path':<10} {'places':>10} {'seconds':>8} {'features/s':>11} {'peak RSS MB':>12}")
     for (path, label), m in rows.items():
         print(
