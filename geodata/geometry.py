@@ -120,6 +120,11 @@ def _position(pos: Any, where: str) -> tuple[float, float]:
                 "coordinates_not_numbers",
                 f"{where}: coordinates must be numbers, not {kind} ({v!r:.20})",
             )
+        if isinstance(v, int) and v.bit_length() > 1000:  # 10**1000: beyond any float
+            digits = int(v.bit_length() * math.log10(2)) + 1
+            raise _Reject(
+                "non_finite", f"{where}: coordinates must be finite numbers, got {digits} digits"
+            )
         if not math.isfinite(v):
             raise _Reject("non_finite", f"{where}: coordinates must be finite numbers, got {v}")
     x, y = float(x), float(y)

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -36,6 +37,14 @@ DEFAULT_MAX_PIXELS = 40_000_000  # a 40-megapixel camera; more is a bomb, not a 
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 # Between once and twice the limit Pillow only warns; make that a refusal too.
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+# Web page code hidden in an image file (a "polyglot": a valid JPEG that a browser told
+# the wrong type would run as a page). Real photos carry none; XMP metadata is XML but
+# uses none of these tags.
+_MARKUP = re.compile(
+    rb"<\s*(?:script|html|body|iframe|svg|object|embed|meta)[\s>/]|javascript:", re.IGNORECASE
+)
 
 
 class PhotoError(InvalidInput):
@@ -87,6 +96,12 @@ def _open(data: bytes, limits: PhotoLimits) -> tuple[Image.Image, str]:
             "this file is not a JPEG, PNG or WebP photo (whatever its name says); choose a photo",
             code="not_a_photo",
         ) from None
+    if _MARKUP.search(data):
+        raise PhotoError(
+            "this file hides web page code (HTML or script) besides the picture; send the "
+            "photo as the camera or phone saved it",
+            code="photo_with_markup",
+        )
     width, height = image.size
     if width * height > limits.max_pixels:
         raise PhotoError(

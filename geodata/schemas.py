@@ -155,7 +155,13 @@ def validation_problems(exc: ValidationError) -> list[Problem]:
         kind = err.get("type", "invalid")
         where = ".".join(str(p) for p in err.get("loc", ())) or "body"
         ctx = err.get("ctx") or {}
-        if kind in ("enum", "literal_error"):
+        reason = str(ctx.get("error", ""))  # e.g. "number out of range at line 1 column 9"
+        if kind == "json_invalid" and "recursion limit" in reason:
+            kind = "json_too_deep"  # a bracket bomb, not a typo: say so
+            message, params = "the body is nested too deeply to be a place; send plain GeoJSON", {}
+        elif kind == "json_invalid" and reason:
+            message, params = f"{_TYPE_MESSAGES[kind]} ({reason})", {}
+        elif kind in ("enum", "literal_error"):
             expected = str(ctx.get("expected", "")).replace("'", "")
             message = f"choose one of: {expected}"
             params: dict[str, Any] = {"choices": expected}

@@ -12,8 +12,12 @@ from geodata.errors import InvalidInput
 
 # Bidirectional overrides and isolates can make text display in an order other than
 # the one stored (the "Trojan Source" trick); legitimate right-to-left text needs none.
-# Control characters (Unicode category Cc) other than tab and line breaks are refused too.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters (Unicode category Cc) other than tab and line breaks are refused too,
+# and so are U+2028/U+2029, line breaks nothing types that end a script string in old
+# JavaScript.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def check_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:

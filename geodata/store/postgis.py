@@ -147,6 +147,15 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
             raise DatabaseUnavailable(self._why_unavailable()) from None
         try:
             yield conn
+        except psycopg.DataError as exc:
+            # PostgreSQL text cannot hold U+0000 (SQLite can): a lookup or a write with one
+            # is bad input, on whichever path it came in (a URL, a JSON string...).
+            if "NUL" not in str(exc):
+                raise
+            raise InvalidInput(
+                "the text contains the invisible NUL character (U+0000); remove it",
+                code="control_character",
+            ) from None
         finally:
             self.pool.putconn(conn)  # the pool rolls back anything left open
 

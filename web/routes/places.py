@@ -9,6 +9,7 @@ state in the database, so any number of workers can serve one store.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -103,13 +104,31 @@ def require_json(request: Request) -> None:
         )
 
 
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise InvalidInput(
+                f"{name!r} appears twice in one object; send each member once",
+                code="duplicate_member",
+                problems=[Problem(name, "duplicate_member", "this member appears twice")],
+            )
+        seen.add(name)
+    return dict(pairs)
+
+
 def parse_json(model: type[BaseModel], body: bytes) -> Any:
-    """Validate ``body`` into ``model``; malformed JSON is a 400, wrong fields a 422."""
+    """Validate ``body`` into ``model``; malformed JSON is a 400, wrong fields a 422.
+
+    A member named twice in one object is refused: parsers disagree on which one counts
+    (the first or the last), so what a client meant is not known."""
     try:
-        return model.model_validate_json(body)
+        parsed = model.model_validate_json(body)
+        json.loads(body, object_pairs_hook=_unique_members)  # after: the body is valid JSON
+        return parsed
     except ValidationError as exc:
         problems = validation_problems(exc)
-        broken = any(p.code in ("json_invalid", "json_type") for p in problems)
+        broken = any(p.code in ("json_invalid", "json_type", "json_too_deep") for p in problems)
         error = InvalidInput(
             problems[0].message
             if broken
