@@ -318,6 +318,13 @@ def serve(
         bool, typer.Option(help="Load the bundled Lisbon demo into an empty database first.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(help="Connections and requests at once per worker; more get a 503."),
+    ] = 1000,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(help="Seconds an idle connection stays open.")
+    ] = 5,
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the maps, the contribution form and the API."""
@@ -341,7 +348,20 @@ def serve(
     if database_url:
         os.environ["HERITAGE_DATABASE_URL"] = database_url
     console.print(f"Heritage Atlas on http://{host}:{port}/")
-    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # h11 (not httptools) because it caps the request line and headers: 64 KB is
+        # generous for any browser, and a megabyte of headers is refused with a 400.
+        http="h11",
+        h11_max_incomplete_event_size=64 * 1024,
+        limit_concurrency=limit_concurrency,
+        timeout_keep_alive=timeout_keep_alive,
+        timeout_graceful_shutdown=30,
+    )
 
 
 @app.command("create-user")

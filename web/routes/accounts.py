@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, Depends, Form, Request
@@ -36,6 +35,7 @@ from web.auth import (
 )
 from web.dependencies import get_store
 from web.middleware import csrf_token_valid, issue_csrf_token
+from web.security import content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 from web.templating import templates
 
@@ -50,27 +50,14 @@ LOGIN_WINDOW_S = 600
 # ---------------------------------------------------------------------------
 
 
-def _tile_origin(settings: Settings) -> str:
-    if not settings.tiles_enabled:
-        return ""
-    parts = urlsplit(settings.tiles.replace("{s}", "a"))
-    if parts.scheme not in ("http", "https") or not parts.netloc or "{" in parts.netloc:
-        return ""
-    return f" {parts.scheme}://*.{parts.netloc.split('.', 1)[-1]} {parts.scheme}://{parts.netloc}"
-
-
-def staff_headers(settings: Settings) -> dict[str, str]:
-    """Staff pages show personal data: never cached, never framed, our scripts only."""
-    return {
-        "Content-Security-Policy": (
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: blob:{_tile_origin(settings)}; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-        ),
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-    }
+def staff_headers(request: Request) -> dict[str, str]:
+    """Staff pages show personal data: never cached, never framed, our scripts and styles
+    only (the service-wide policy, with this request's nonce)."""
+    settings: Settings = request.app.state.settings
+    policy = content_security_policy(
+        csp_nonce(request), img_origins=tile_origins(settings), frame_ancestors="'none'"
+    )
+    return {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
 
 
 def staff_page(
@@ -80,13 +67,12 @@ def staff_page(
     who: SignedIn | None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    settings: Settings = request.app.state.settings
     response = templates.TemplateResponse(
         request,
         template,
         {"who": who, "csrf": csrf_token(request, who), **context},
         status_code=status_code,
-        headers=staff_headers(settings),
+        headers=staff_headers(request),
     )
     return response
 
