@@ -14,6 +14,7 @@ tests/web/test_fuzz_api.py -p no:cacheprovider``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from collections import Counter
@@ -34,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from geodata.accounts import create_account
 from geodata.demo import load_demo
 from geodata.store import open_store
+from tests.postgis_schema import fresh_schema_url
 from web.app import create_app
 from web.settings import Settings
 
@@ -68,11 +70,12 @@ REQUESTS: Counter[str] = Counter()
 class FuzzTarget:
     """The app under test, its store and the credentials the fuzzer signs in with."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, database_url: str | None = None) -> None:
         settings_ = Settings(
-            database_url=f"sqlite:///{tmp / 'fuzz.db'}",
+            database_url=database_url or f"sqlite:///{tmp / 'fuzz.db'}",
             tiles="none",
             submission_rate_limit=0,
+            media_dir=str(tmp / "media"),
             _env_file=None,  # type: ignore[call-arg]
         )
         self.store = open_store(settings_.database_url)
@@ -89,12 +92,23 @@ class FuzzTarget:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
-    t = FuzzTarget(tmp_path_factory.mktemp("fuzz"))
-    yield t
-    print(f"\nfuzzed requests: {sum(REQUESTS.values())} ({dict(REQUESTS)})")
-    t.store.close()
+@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+def target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FuzzTarget]:
+    """The app on each backend: PostgreSQL refuses what SQLite lets through (NUL in text,
+    integers past 64 bits), so each finds its own 5xx."""
+    tmp = tmp_path_factory.mktemp("fuzz")
+    with contextlib.ExitStack() as stack:
+        url = None
+        if request.param == "postgis":
+            request.applymarker(pytest.mark.postgis)
+            url = stack.enter_context(fresh_schema_url("fuzz"))
+        t = FuzzTarget(tmp, url)
+        stack.callback(t.store.close)
+        REQUESTS.clear()
+        yield t
+        print(f"\n{request.param}: fuzzed requests: {sum(REQUESTS.values())} ({dict(REQUESTS)})")
 
 
 def operation_id(doc: dict[str, Any], method: str, path: str) -> str:
