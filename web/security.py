@@ -1,9 +1,10 @@
 """Security headers on every response, the per-request CSP nonce, and a body read timeout.
 
 Every answer gets ``X-Content-Type-Options``, ``Referrer-Policy``, ``X-Frame-Options``,
-``Permissions-Policy`` and a Content-Security-Policy that lets only our own scripts and
-styles run: files served by us, and inline ``<script>``/``<style>`` elements carrying
-this request's nonce (:func:`add_nonce` marks the ones a page wrote itself, e.g. folium's).
+``Permissions-Policy``, ``Cross-Origin-Opener-Policy`` (and HSTS over https) and a
+Content-Security-Policy that lets only our own scripts and styles run: files served by
+us, and inline ``<script>``/``<style>`` elements carrying this request's nonce
+(:func:`add_nonce` marks the ones a page wrote itself, e.g. folium's).
 A route that needs a different policy (a photo, the staff pages) sets its own header;
 the middleware only fills in what is missing.
 
@@ -119,7 +120,10 @@ class SecurityHeaders:
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "SAMEORIGIN",
             "Permissions-Policy": PERMISSIONS_POLICY,
+            "Cross-Origin-Opener-Policy": "same-origin",
         }
+        if scope.get("scheme") == "https":  # behind a TLS proxy: browsers keep to https
+            defaults["Strict-Transport-Security"] = "max-age=31536000"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -60,6 +60,14 @@ def test_every_answer_carries_the_security_headers(client, path: str):
     assert_security_headers(client.get(path))
 
 
+def test_https_answers_tell_browsers_to_stay_on_https(client):
+    plain = client.get("/healthz")
+    assert "strict-transport-security" not in plain.headers
+    secure = client.get("https://127.0.0.1/healthz")
+    assert secure.headers["strict-transport-security"].startswith("max-age=")
+    assert secure.headers["cross-origin-opener-policy"] == "same-origin"
+
+
 def test_a_refused_body_carries_them_too(client):
     response = client.post(
         "/api/places", content=b"{}", headers={"Content-Length": str(50 * 1024 * 1024)}
