@@ -146,7 +146,12 @@ async def login(
     return response
 
 
-@router.post("/logout", summary="Sign out (ends the session everywhere)")
+@router.post(
+    "/logout",
+    summary="Sign out (ends the session everywhere)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def logout(
     request: Request, who: SignedIn = Depends(STAFF_PAGE), store: PlaceStore = Depends(get_store)
 ) -> Response:
@@ -291,7 +296,12 @@ def admin_create_account(
     return staff_page(request, "admin_accounts.html", context, who, 201)
 
 
-@router.post("/admin/tokens/{credential_id}/revoke", summary="Revoke a token or session (form)")
+@router.post(
+    "/admin/tokens/{credential_id}/revoke",
+    summary="Revoke a token or session (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def admin_revoke(
     credential_id: str,
     who: SignedIn = Depends(ADMIN_PAGE),

@@ -131,7 +131,12 @@ def place_page(
     return staff_page(request, "moderation_place.html", context, who)
 
 
-@router.post("/moderation/places/{place_id}/publish", summary="Publish a place (form)")
+@router.post(
+    "/moderation/places/{place_id}/publish",
+    summary="Publish a place (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def form_publish(
     place_id: str,
     next: str | None = Form(None, max_length=2000),
@@ -145,7 +150,12 @@ def form_publish(
     return _done(next, f"Published “{place.title}”.")
 
 
-@router.post("/moderation/places/{place_id}/reject", summary="Reject or hide a place (form)")
+@router.post(
+    "/moderation/places/{place_id}/reject",
+    summary="Reject or hide a place (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def form_reject(
     place_id: str,
     reason: str = Form("", max_length=2000),
@@ -160,7 +170,12 @@ def form_reject(
     return _done(next, f"Took “{place.title}” off the public map; the contributor sees why.")
 
 
-@router.post("/moderation/publish", summary="Publish the chosen places (form)")
+@router.post(
+    "/moderation/publish",
+    summary="Publish the chosen places (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def form_bulk_publish(
     ids: list[str] = Form(default_factory=list, max_length=moderation.MAX_BULK),
     next: str | None = Form(None, max_length=2000),
@@ -174,7 +189,12 @@ def form_bulk_publish(
     return _done(next, f"Published {len(published)} place(s).")
 
 
-@router.post("/moderation/places/{place_id}/edit", summary="Correct a place (form)")
+@router.post(
+    "/moderation/places/{place_id}/edit",
+    summary="Correct a place (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def form_edit(
     place_id: str,
     title: str = Form(max_length=1000),
@@ -203,7 +223,12 @@ def form_edit(
     return _done(here, "Saved; the earlier version is kept in the history.")
 
 
-@router.post("/moderation/places/{place_id}/labels", summary="Set protocol labels (form)")
+@router.post(
+    "/moderation/places/{place_id}/labels",
+    summary="Set protocol labels (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 async def form_labels(
     request: Request,
     place_id: str,

@@ -342,7 +342,12 @@ def dashboard(
     return staff_page(request, "workshop_dashboard.html", context, who)
 
 
-@router.post("/workshops/{code}/close", summary="End a workshop now (form)")
+@router.post(
+    "/workshops/{code}/close",
+    summary="End a workshop now (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+)
 def close_from_form(
     code: str,
     who: SignedIn = Depends(FACILITATOR_PAGE),
