@@ -54,8 +54,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     postgis = os.environ.get("HERITAGE_TEST_POSTGIS_URL")
     chromium = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
     return [
-        "PostGIS suite: " + ("on" if postgis else
-                             "skipped (set HERITAGE_TEST_POSTGIS_URL=postgresql://...)"),
+        "PostGIS suite: "
+        + ("on" if postgis else "skipped (set HERITAGE_TEST_POSTGIS_URL=postgresql://...)"),
         "browser suite: " + ("on" if chromium else "skipped (install Debian's chromium)"),
     ]
 

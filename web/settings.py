@@ -35,16 +35,22 @@ class Settings(BaseSettings):
     default_language: str = "en"
     # -- maps and what the public may see on them --
     privacy_grid_m: float = Field(
-        250.0, gt=0, description="places with a generalised location are shown on a grid of "
-        "this size, in metres, never at their true point"
+        250.0,
+        gt=0,
+        description="places with a generalised location are shown on a grid of "
+        "this size, in metres, never at their true point",
     )
     privacy_k: int = Field(
-        3, ge=1, description="counts of fewer than this many places (per neighbourhood or "
-        "cluster) are shown as 'fewer than k'"
+        3,
+        ge=1,
+        description="counts of fewer than this many places (per neighbourhood or "
+        "cluster) are shown as 'fewer than k'",
     )
     map_max_features: int = Field(
-        2000, ge=10, le=20000, description="above this many places in view, maps show "
-        "clusters computed by the database"
+        2000,
+        ge=10,
+        le=20000,
+        description="above this many places in view, maps show clusters computed by the database",
     )
     # -- contributions (residents' submissions and photos) --
     media_dir: str | None = Field(
@@ -77,8 +83,9 @@ class Settings(BaseSettings):
     # -- open data: downloads and OGC API – Features --
     open_data_title: str = Field("Heritage Atlas places", description="names the downloads")
     open_data_licence: str = Field(
-        "CC-BY-4.0", description="the licence downloads are published under (SPDX id); each "
-        "place also carries its own"
+        "CC-BY-4.0",
+        description="the licence downloads are published under (SPDX id); each "
+        "place also carries its own",
     )
     open_data_attribution: str = Field(
         "Heritage Atlas contributors", description="whom every download credits"
