@@ -44,7 +44,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from bench_submissions import LAT, LON, Run, drive, submission  # noqa: E402
+from bench_submissions import LAT, LON, Run, cpu_seconds, drive, submission  # noqa: E402
 from shapely.geometry import Point  # noqa: E402
 
 from geodata.demo import load_demo  # noqa: E402
@@ -135,15 +135,26 @@ async def http_workloads(base: str, args: argparse.Namespace, pid: int) -> dict[
             "content": submission(rng, -i - 1), "headers": json_headers}),
             args.concurrency, 1.0, 200)  # fmt: skip
         baseline = Run("GET /healthz")
+        cpu = server_cpu(pid)
         await drive(client, baseline, lambda i: ("GET", "/healthz", {}), args.concurrency,
-                    args.seconds, args.max_requests, pid)  # fmt: skip
+                    args.seconds, args.max_requests)  # fmt: skip
+        baseline.server_cpu = server_cpu(pid) - cpu
         bodies = [submission(rng, i) for i in range(min(args.max_requests, 50_000))]
         submissions = Run("POST /api/places")
+        cpu = server_cpu(pid)
         await drive(client, submissions, lambda i: ("POST", "/api/places", {
             "content": bodies[i % len(bodies)],
             "headers": {**json_headers, "idempotency-key": str(uuid.uuid4())}}),
-            args.concurrency, args.seconds, args.max_requests, pid)  # fmt: skip
+            args.concurrency, args.seconds, args.max_requests)  # fmt: skip
+        submissions.server_cpu = server_cpu(pid) - cpu
     return {"baseline": baseline, "submissions": submissions}
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds of the server and its worker processes (uvicorn --workers N)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return cpu_seconds(pid) + sum(cpu_seconds(int(k)) for k in kids)
 
 
 def export_once(base: str) -> tuple[float, int, bytes]:
@@ -257,8 +268,8 @@ def report(results: list[Figures], args) -> None:
         f"{sqlite.exported:,}, {sqlite.export_bytes / 1e6:.0f} MB, {ea:.2f} s",
         f"{pg.exported:,}, {pg.export_bytes / 1e6:.0f} MB, {eb:.2f} s", "")  # fmt: skip
     print("ratios: PostGIS over SQLite; for rates above 1 means PostGIS is faster, for "
-          "latencies and CPU that it is slower. Server CPU is the uvicorn process alone: "
-          "SQLite's work is in it, PostgreSQL's is in its own processes.")  # fmt: skip
+          "latencies and CPU that it is slower. Server CPU is uvicorn's processes alone: "
+          "SQLite's work is in them, PostgreSQL's is in its own processes.")  # fmt: skip
 
 
 def main() -> None:
