@@ -35,7 +35,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
-from geodata.models import Moderation, Neighbourhood, Place, Workshop, utcnow
+from geodata.models import Neighbourhood, Place, Workshop, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
@@ -48,7 +48,14 @@ from geodata.store.postgis_sql import (
     place_where,
     stored_row,
 )
-from geodata.store.records import iso, place_row, places_from_rows
+from geodata.store.records import (
+    WORKSHOP_COLUMNS,
+    iso,
+    neighbourhoods_from_rows,
+    place_row,
+    places_from_rows,
+    workshop_from_row,
+)
 
 URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgis://", "postgres://")
 _OUR_OPTIONS = ("schema", "pool_size")
@@ -505,23 +512,14 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         rows = self._fetchall(
             "SELECT id, name, code, ST_AsBinary(geom) FROM neighbourhoods ORDER BY id"
         )
-        geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else []
-        return [
-            Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
-            for r, g in zip(rows, geoms, strict=True)
-        ]
+        return neighbourhoods_from_rows(rows)
 
     # -- workshops -------------------------------------------------------------------
-    _WORKSHOP_COLUMNS = (
-        "code, title, neighbourhood_id, starts_at, ends_at, moderation, "
-        "languages, created_by, created_at"
-    )
-
     def add_workshop(self, workshop: Workshop) -> Workshop:
         workshop.code = workshop.code.upper()
         with self._write() as conn:
             cur = conn.execute(
-                f"INSERT INTO workshops ({self._WORKSHOP_COLUMNS}) "
+                f"INSERT INTO workshops ({WORKSHOP_COLUMNS}) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT (code) DO NOTHING",
                 (
                     workshop.code,
@@ -539,21 +537,7 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                 raise Conflict(f"the join code {workshop.code} is already taken")
         return workshop
 
-    _WORKSHOP_SELECT = _WORKSHOP_COLUMNS.replace("languages", "languages::text")
-
-    @staticmethod
-    def _workshop(row: tuple) -> Workshop:
-        return Workshop(
-            code=row[0],
-            title=row[1],
-            neighbourhood_id=row[2],
-            starts_at=row[3],
-            ends_at=row[4],
-            moderation=Moderation(row[5]),
-            languages=orjson.loads(row[6]),
-            created_by=row[7],
-            created_at=row[8],
-        )
+    _WORKSHOP_SELECT = WORKSHOP_COLUMNS.replace("languages", "languages::text")
 
     def get_workshop(self, code: str) -> Workshop:
         row = self._fetchone(
@@ -562,10 +546,10 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         )
         if row is None:
             raise NotFound(f"there is no workshop with the code {code!r}")
-        return self._workshop(row)
+        return workshop_from_row(row)
 
     def workshops(self) -> list[Workshop]:
         rows = self._fetchall(
             f"SELECT {self._WORKSHOP_SELECT} FROM workshops ORDER BY created_at DESC"
         )
-        return [self._workshop(r) for r in rows]
+        return [workshop_from_row(r) for r in rows]

@@ -10,7 +10,17 @@ from typing import Any
 import orjson
 import shapely
 
-from geodata.models import Consent, Narrative, Place, Provenance, Sensitivity, Status
+from geodata.models import (
+    Consent,
+    Moderation,
+    Narrative,
+    Neighbourhood,
+    Place,
+    Provenance,
+    Sensitivity,
+    Status,
+    Workshop,
+)
 
 # Column order used by every backend's INSERT and SELECT.
 COLUMNS = (
@@ -171,3 +181,34 @@ def places_from_rows(rows: Sequence[Sequence[Any]]) -> list[Place]:
             )
         )
     return out
+
+
+# Column order of the workshops table, used by every backend's INSERT and SELECT.
+WORKSHOP_COLUMNS = (
+    "code, title, neighbourhood_id, starts_at, ends_at, moderation, "
+    "languages, created_by, created_at"
+)
+
+
+def workshop_from_row(row: Sequence[Any]) -> Workshop:
+    """A row in :data:`WORKSHOP_COLUMNS` order (``languages`` as JSON text) as a workshop."""
+    return Workshop(
+        code=row[0],
+        title=row[1],
+        neighbourhood_id=row[2],
+        starts_at=_ts(row[3]),
+        ends_at=_ts(row[4]),
+        moderation=Moderation(row[5]),
+        languages=orjson.loads(row[6]),
+        created_by=row[7],
+        created_at=_ts(row[8]),
+    )
+
+
+def neighbourhoods_from_rows(rows: Sequence[Sequence[Any]]) -> list[Neighbourhood]:
+    """(id, name, code, WKB) rows as neighbourhoods, geometries decoded as one array."""
+    geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else []
+    return [
+        Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
+        for r, g in zip(rows, geoms, strict=True)
+    ]

@@ -26,7 +26,6 @@ from shapely.geometry.base import BaseGeometry
 from geodata.errors import Conflict, NotFound
 from geodata.models import (
     Media,
-    Moderation,
     Neighbourhood,
     Place,
     PlaceFlag,
@@ -43,11 +42,14 @@ from geodata.store.base import (
 )
 from geodata.store.records import (
     COLUMNS,
+    WORKSHOP_COLUMNS,
     iso,
+    neighbourhoods_from_rows,
     parse_iso,
     place_row,
     place_rows,
     places_from_rows,
+    workshop_from_row,
 )
 from geodata.store.sqlite_accounts import AccountsAuditMixin
 
@@ -550,24 +552,15 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         rows = self.conn.execute(
             "SELECT id, name, code, geom FROM neighbourhoods ORDER BY id"
         ).fetchall()
-        geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
-        return [
-            Neighbourhood(id=r[0], name=r[1], code=r[2], geometry=g)
-            for r, g in zip(rows, geoms, strict=True)
-        ]
+        return neighbourhoods_from_rows(rows)
 
     # -- workshops -------------------------------------------------------------------
-    _WORKSHOP_COLUMNS = (
-        "code, title, neighbourhood_id, starts_at, ends_at, moderation, "
-        "languages, created_by, created_at"
-    )
-
     def add_workshop(self, workshop: Workshop) -> Workshop:
         workshop.code = workshop.code.upper()
         try:
             with self.transaction():
                 self.conn.execute(
-                    f"INSERT INTO workshops ({self._WORKSHOP_COLUMNS}) "
+                    f"INSERT INTO workshops ({WORKSHOP_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         workshop.code,
@@ -585,34 +578,20 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
             raise Conflict(f"the join code {workshop.code} is already taken") from exc
         return workshop
 
-    @staticmethod
-    def _workshop(row: tuple) -> Workshop:
-        return Workshop(
-            code=row[0],
-            title=row[1],
-            neighbourhood_id=row[2],
-            starts_at=parse_iso(row[3]),
-            ends_at=parse_iso(row[4]),
-            moderation=Moderation(row[5]),
-            languages=orjson.loads(row[6]),
-            created_by=row[7],
-            created_at=parse_iso(row[8]),
-        )
-
     def get_workshop(self, code: str) -> Workshop:
         row = self.conn.execute(
-            f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops WHERE code = ?",
+            f"SELECT {WORKSHOP_COLUMNS} FROM workshops WHERE code = ?",
             (code.strip().upper(),),
         ).fetchone()
         if row is None:
             raise NotFound(f"there is no workshop with the code {code!r}")
-        return self._workshop(row)
+        return workshop_from_row(row)
 
     def workshops(self) -> list[Workshop]:
         rows = self.conn.execute(
-            f"SELECT {self._WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
+            f"SELECT {WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
         ).fetchall()
-        return [self._workshop(r) for r in rows]
+        return [workshop_from_row(r) for r in rows]
 
     # -- contributions: edit tokens, flags, photos --------------------------------------
     def set_edit_token_hash(self, place_id: str, token_hash: str) -> None:
