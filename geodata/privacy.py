@@ -8,12 +8,13 @@ rule changed here changes everywhere at once.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
@@ -61,13 +62,43 @@ def public_filter(flt: PlaceFilter | None = None, audience: Audience = "map") ->
 def generalise(geometry: BaseGeometry, grid_m: float = DEFAULT_GRID_M) -> Point:
     """The centre of the ``grid_m`` grid cell holding the geometry's representative point."""
     p = geometry if geometry.geom_type == "Point" else geometry.representative_point()
+    lon, lat = grid_centres(np.array([[p.x, p.y]]), grid_m)[0].tolist()
+    return Point(lon, lat)
+
+
+def grid_centres(xy: np.ndarray, grid_m: float = DEFAULT_GRID_M) -> np.ndarray:
+    """For an (n, 2) lon/lat array, the centres of the ``grid_m`` cells holding each point
+    (rounded to 6 decimals): :func:`generalise` for many points at once."""
     lat_step = grid_m / M_PER_DEG_LAT
-    row = math.floor(p.y / lat_step)
-    lat = (row + 0.5) * lat_step
+    lat = (np.floor(xy[:, 1] / lat_step) + 0.5) * lat_step
     # Cells keep their width in metres: the longitude step depends on the row's latitude.
-    lon_step = grid_m / (M_PER_DEG_LON * max(math.cos(math.radians(lat)), 1e-6))
-    lon = (math.floor(p.x / lon_step) + 0.5) * lon_step
-    return Point(round(lon, 6), round(lat, 6))
+    lon_step = grid_m / (M_PER_DEG_LON * np.maximum(np.cos(np.radians(lat)), 1e-6))
+    lon = (np.floor(xy[:, 0] / lon_step) + 0.5) * lon_step
+    return np.round(np.column_stack([lon, lat]), 6)
+
+
+def public_locations(
+    sensitivities: Sequence[str], geometries: np.ndarray, grid_m: float = DEFAULT_GRID_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the public may see many places (:func:`public_view`'s rule, vectorised): their
+    public geometries (None where hidden) and whether each location is generalised."""
+    sensitivity = np.asarray([str(s) for s in sensitivities], dtype=object)
+    hidden = sensitivity == Sensitivity.HIDDEN.value
+    coarse = sensitivity == Sensitivity.GENERALISED.value
+    shown = np.array(geometries, dtype=object)
+    shown[hidden] = None
+    if coarse.any():
+        anchors = shown[coarse]
+        others = shapely.get_type_id(anchors) != 0
+        anchors[others] = shapely.point_on_surface(anchors[others])
+        shown[coarse] = shapely.points(grid_centres(shapely.get_coordinates(anchors), grid_m))
+    return shown, hidden | coarse
+
+
+def shows_exact_location(sensitivity: Sensitivity | str) -> bool:
+    """Whether the public sees a place with this sensitivity where it is stored (neither
+    generalised nor hidden): such places may be shown from their stored record as is."""
+    return sensitivity == Sensitivity.PUBLIC
 
 
 def public_view(
@@ -77,12 +108,13 @@ def public_view(
 ) -> PublicPlace:
     """What of ``place`` may be shown publicly (call only on places ``public_filter`` let in);
     pass its ``store.protocol_labels`` to carry them along."""
-    if place.sensitivity == Sensitivity.HIDDEN:
-        geometry, generalised = None, True
-    elif place.sensitivity == Sensitivity.GENERALISED:
-        geometry, generalised = generalise(place.geometry, grid_m), True
-    else:
+    if shows_exact_location(place.sensitivity):
         geometry, generalised = place.geometry, False
+    else:
+        shown, coarse = public_locations(
+            [place.sensitivity], np.array([place.geometry], dtype=object), grid_m
+        )
+        geometry, generalised = shown[0], bool(coarse[0])
     return PublicPlace(
         id=place.id,
         geometry=geometry,

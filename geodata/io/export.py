@@ -19,45 +19,19 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from geodata.features import CONSENT_SCOPES
 from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
-from geodata.models import Consent, Place, Sensitivity
-from geodata.privacy import DEFAULT_GRID_M, public_filter, public_view
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
-from geodata.store.records import parse_iso
-
-# The properties every exported feature carries, in this order.
-PROPERTIES = (
-    "title",
-    "narratives",
-    "category",
-    "period",
-    "year_from",
-    "year_to",
-    "tags",
-    "licence",
-    "attribution",
-    "consent",
-    "protocol_labels",
-    "neighbourhood_id",
-    "neighbourhood",
-    "workshop",
-    "location_generalised",
-    "created_at",
-    "updated_at",
-    "version",
+from geodata.privacy import (
+    DEFAULT_GRID_M,
+    public_filter,
+    public_locations,
+    shows_exact_location,
 )
-# What the contributor agreed to, as the list each feature carries (one shared list per
-# combination of the three consent flags, so a batch allocates none).
-_SCOPE_NAMES = ("publish", "open_data", "research")
-CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
-    (a, b, c): [n for n, flag in zip(_SCOPE_NAMES, (a, b, c), strict=True) if flag]
-    for a in (0, 1)
-    for b in (0, 1)
-    for c in (0, 1)
-}
+from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
+
 # Most places carry no Local Contexts TK/BC label: they share this one empty list.
 NO_PROTOCOL_LABELS: list[str] = []
 COLUMN = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
@@ -151,36 +125,19 @@ def _public_locations(
     stored: np.ndarray | None,
     grid_m: float,
 ) -> tuple[dict[int, BaseGeometry | None], list[bool]]:
-    """Send every place that is not plainly public through ``public_view``: the locations
-    it gives them, and every place's ``location_generalised`` flag."""
-    overrides: dict[int, BaseGeometry | None] = {}
-    generalised = [False] * len(rows)
+    """Where the public may see the places not shown where they are
+    (:func:`geodata.privacy.public_locations`, ``public_view``'s rule), and every place's
+    ``location_generalised`` flag."""
     s = COLUMN["sensitivity"]
-    for i, row in enumerate(rows):
-        if row[s] == "public":
-            continue  # public_view keeps a public location as it is (tested against it)
-        geometry = stored[i] if stored is not None else Point(*xy[i])  # type: ignore[index]
-        view = public_view(_place(row, geometry), grid_m)
-        overrides[i] = view.geometry
-        generalised[i] = view.location_generalised
-    return overrides, generalised
-
-
-def _place(row: tuple[Any, ...], geometry: Any) -> Place:
-    """Enough of a place for ``public_view`` to decide where it may be shown."""
-    c = COLUMN
-    return Place(
-        geometry=geometry,
-        title=row[c["title"]],
-        narratives=[],
-        category=row[c["category"]],
-        id=row[c["id"]],
-        sensitivity=Sensitivity(row[c["sensitivity"]]),
-        licence=row[c["licence"]],
-        consent=Consent(bool(row[c["consent_publish"]]), bool(row[c["consent_open_data"]])),
-        created_at=parse_iso(row[c["created_at"]]),
-        updated_at=parse_iso(row[c["updated_at"]]),
-    )
+    moved = [i for i, row in enumerate(rows) if not shows_exact_location(row[s])]
+    generalised = [False] * len(rows)
+    if not moved:
+        return {}, generalised
+    geometries = shapely.points(xy[moved]) if stored is None else stored[moved]  # type: ignore[index]
+    shown, coarse = public_locations([rows[i][s] for i in moved], geometries, grid_m)
+    for i, flag in zip(moved, coarse.tolist(), strict=True):
+        generalised[i] = flag
+    return dict(zip(moved, shown.tolist(), strict=True)), generalised
 
 
 def to_batch(

@@ -20,52 +20,29 @@ import numpy as np
 import orjson
 import shapely
 
+from geodata import features
+from geodata.features import CONSENT_SCOPES, geometry_members
 from geodata.io.export import (
-    CONSENT_SCOPES,
     NO_PROTOCOL_LABELS,
     DatasetInfo,
     PublicBatch,
     count_licences,
     licence_list,
+    neighbourhood_names,
     public_batches,
+    to_batch,
 )
 from geodata.privacy import DEFAULT_GRID_M, public_filter
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
+from geodata.store.base import EXPORT_COLUMNS, PENDING, FeatureBatch, PlaceFilter, PlaceStore
 
 MEDIA_TYPE = "application/geo+json"
-PRECISION = 6
-
-
-def _round(coords: np.ndarray) -> np.ndarray:
-    return np.round(coords, PRECISION)
-
-
-def geometry_members(geometries: np.ndarray) -> list[Any]:
-    """Each geometry as an RFC 7946 ``geometry`` member (None stays None).
-
-    Points become small dicts from one vectorised coordinate array; routes and areas are
-    oriented (right-hand rule), rounded and written by GEOS, then embedded as fragments.
-    """
-    out: list[Any] = [None] * len(geometries)
-    type_ids = shapely.get_type_id(geometries)
-    points = np.flatnonzero(type_ids == 0)
-    if len(points):
-        coords = _round(shapely.get_coordinates(geometries[points])).tolist()
-        for i, xy in zip(points.tolist(), coords, strict=True):
-            out[i] = {"type": "Point", "coordinates": xy}
-    others = np.flatnonzero(type_ids > 0)
-    if len(others):
-        shapes = shapely.transform(shapely.orient_polygons(geometries[others]), _round)
-        for i, text in zip(others.tolist(), shapely.to_geojson(shapes).tolist(), strict=True):
-            out[i] = orjson.Fragment(text)
-    return out
 
 
 def batch_geometry_members(batch: PublicBatch) -> list[Any]:
     """The batch's ``geometry`` members; a batch of plain points straight from its array."""
     if batch.xy is None:
         return geometry_members(batch.geometries)
-    out: list[Any] = [{"type": "Point", "coordinates": xy} for xy in _round(batch.xy).tolist()]
+    out: list[Any] = features.point_members(batch.xy)
     if batch.overrides:
         where = list(batch.overrides)
         shapes = np.array([batch.overrides[i] for i in where], dtype=object)
@@ -74,46 +51,31 @@ def batch_geometry_members(batch: PublicBatch) -> list[Any]:
     return out
 
 
-def feature_dicts(batch: PublicBatch) -> list[dict[str, Any]]:
-    """The batch's features, ready for orjson (stored JSON embedded as fragments)."""
-    frag, scopes, names = orjson.Fragment, CONSENT_SCOPES, batch.names
+def feature_tails(names: dict[int, str]) -> dict[int | None, bytes]:
+    """The tail (:func:`geodata.features.tail`) of a place without protocol labels, by
+    neighbourhood id (None: in no neighbourhood)."""
+    tails: dict[int | None, bytes] = {nid: features.tail(nid, name) for nid, name in names.items()}
+    tails[None] = features.tail(None, None)
+    return tails
+
+
+def encoded_features(batch: PublicBatch) -> list[bytes]:
+    """The batch's features, each encoded (:mod:`geodata.features` layout)."""
+    head, tail, scopes, names = features.head, features.tail, CONSENT_SCOPES, batch.names
     labels = batch.labels.get
     return [
-        {
-            "type": "Feature",
-            "id": r[0],
-            "geometry": geometry,
-            "properties": {
-                "title": r[4],
-                "narratives": frag(r[5]),
-                "category": r[6],
-                "period": r[7],
-                "year_from": r[8],
-                "year_to": r[9],
-                "tags": frag(r[10]),
-                "licence": r[11],
-                "attribution": r[12],
-                "consent": scopes[r[13], r[14], r[15]],
-                "protocol_labels": labels(r[0], NO_PROTOCOL_LABELS),
-                "neighbourhood_id": r[16],
-                "neighbourhood": names.get(r[16]),
-                "workshop": r[17],
-                "location_generalised": generalised,
-                "created_at": r[18],
-                "updated_at": r[19],
-                "version": r[20],
-            },
-        }
-        for r, geometry, generalised in zip(
-            batch.rows,
-            batch_geometry_members(batch),
-            batch.location_generalised,
-            strict=True,
+        head(
+            r[0], geometry, r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+            scopes[r[13], r[14], r[15]], r[17], generalised, r[18], r[19], r[20],
         )
-    ]
+        + tail(r[16], names.get(r[16]), labels(r[0], NO_PROTOCOL_LABELS))
+        for r, geometry, generalised in zip(
+            batch.rows, batch_geometry_members(batch), batch.location_generalised, strict=True
+        )
+    ]  # fmt: skip
 
 
-# feature_dicts reads rows by position for speed: refuse to run if the layout moves.
+# encoded_features reads rows by position for speed: refuse to run if the layout moves.
 _LAYOUT = (
     "id", "geom", "geom_type", "sensitivity", "title", "narratives", "category", "period",
     "year_from", "year_to", "tags", "licence", "attribution", "consent_publish",
@@ -121,17 +83,63 @@ _LAYOUT = (
     "updated_at", "version",
 )  # fmt: skip
 if EXPORT_COLUMNS != _LAYOUT:  # pragma: no cover - a programming error
-    raise ImportError("geodata.io.geojson: EXPORT_COLUMNS changed; update feature_dicts")
+    raise ImportError("geodata.io.geojson: EXPORT_COLUMNS changed; update encoded_features")
 
 
 def encode_features(batch: PublicBatch) -> bytes:
     """The batch's features as JSON, comma-separated, without enclosing brackets."""
-    return orjson.dumps(feature_dicts(batch))[1:-1]
+    return b",".join(encoded_features(batch))
 
 
 def encode_feature(batch: PublicBatch) -> bytes:
     """The first (only) feature of a batch as a JSON document."""
-    return orjson.dumps(feature_dicts(batch)[0])
+    return encoded_features(batch)[0]
+
+
+def _completed(
+    batch: FeatureBatch, store: PlaceStore, names: dict[int, str], grid_m: float
+) -> bytes:
+    """A store's feature batch with its pending features built here, through
+    ``public_view`` (generalised and hidden places) and with their protocol labels."""
+    if not batch.pending:
+        return batch.body
+    built = encoded_features(to_batch(batch.pending, names, grid_m, store))
+    body, out, start = batch.body, [], 0
+    for feature in built:
+        mark = body.index(PENDING, start)  # bytes.find/index use memchr; split does not
+        out += (body[start:mark], feature)
+        start = mark + 1
+    if body.find(PENDING, start) != -1:  # pragma: no cover - a store bug
+        raise RuntimeError("a feature batch has more pending marks than rows")
+    out.append(body[start:])
+    return b"".join(out)
+
+
+def public_feature_chunks(
+    store: PlaceStore,
+    flt: PlaceFilter | None,
+    grid_m: float = DEFAULT_GRID_M,
+    *,
+    batch_size: int = 5000,
+) -> Iterator[tuple[bytes, int, dict[tuple[str, str | None], int]]]:
+    """The open-data places matching ``flt`` (as :func:`public_batches` picks them) as
+    encoded, comma-separated features: one chunk per batch with its number of features
+    and its (licence, attribution) counts.
+
+    Without a bbox, features are copied from the heads the store keeps; places the public
+    does not see where they are, and places with protocol labels, are built here.
+    """
+    flt = public_filter(flt, "open_data")
+    names = neighbourhood_names(store)
+    if flt.bbox is not None:
+        for batch in public_batches(store, flt, names=names, grid_m=grid_m, batch_size=batch_size):
+            if len(batch):
+                licences: dict[tuple[str, str | None], int] = {}
+                count_licences(batch, licences)
+                yield encode_features(batch), len(batch), licences
+        return
+    for stored in store.export_features(flt, feature_tails(names), batch_size=batch_size):
+        yield _completed(stored, store, names, grid_m), stored.count, stored.licences
 
 
 @contextmanager
@@ -146,13 +154,14 @@ def frozen_heap() -> Iterator[None]:
 
 
 def collection_chunks(
-    batches: Iterable[PublicBatch],
+    chunks: Iterable[tuple[bytes, int, dict[tuple[str, str | None], int]]],
     info: DatasetInfo,
     *,
     members: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
-    """A FeatureCollection as byte chunks: the head, one chunk per batch, the tail.
+    """A FeatureCollection as byte chunks: the head, the features' chunks (from
+    :func:`public_feature_chunks`), the tail.
 
     The head names the dataset's licence and attribution; the tail adds the number of
     features and the licences of the sources they come from (counted while streaming).
@@ -171,13 +180,13 @@ def collection_chunks(
     n = 0
     licences: dict[tuple[str, str | None], int] = {}
     with frozen_heap():
-        for batch in batches:
-            if not len(batch):
+        for chunk, count, counts in chunks:
+            if not count:
                 continue
-            chunk = encode_features(batch)
             yield chunk if n == 0 else b"," + chunk
-            n += len(batch)
-            count_licences(batch, licences)
+            n += count
+            for key, k in counts.items():
+                licences[key] = licences.get(key, 0) + k
             if progress is not None:
                 progress(n)
     tail = {"numberReturned": n, "licences": licence_list(licences)}
@@ -203,7 +212,7 @@ def write_places_geojson(
             progress(k)
 
     for chunk in collection_chunks(
-        public_batches(store, flt, grid_m=grid_m), info or DatasetInfo(), progress=counted
+        public_feature_chunks(store, flt, grid_m), info or DatasetInfo(), progress=counted
     ):
         fh.write(chunk)
     return written

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -116,6 +118,46 @@ class GridCell:
     count: int
     lon: float  # mean of the places' bounding-box centres
     lat: float
+
+
+# Marks, in a FeatureBatch's body, a feature the store could not copy (see below).
+PENDING = b"\x00"  # a JSON text never holds a raw NUL, so the mark cannot be mistaken
+
+
+@dataclass(frozen=True)
+class FeatureBatch:
+    """Consecutive exported places as GeoJSON features joined by commas, with
+    :data:`PENDING` in place of each feature the caller must build itself (``pending``
+    holds their export rows, in :data:`EXPORT_COLUMNS` order, in the same order), and the
+    batch's (licence, attribution) counts."""
+
+    body: bytes
+    pending: list[tuple[Any, ...]]
+    count: int
+    licences: dict[tuple[str, str | None], int]
+
+
+def assemble_features(
+    rows: Iterable[tuple[str, bytes | None, int | None, str, str | None, bool]],
+    tails: Mapping[int | None, bytes],
+    fetch: Callable[[list[str]], list[tuple[Any, ...]]],
+) -> FeatureBatch:
+    """A :class:`FeatureBatch` from ``(id, stored head, neighbourhood id, licence,
+    attribution, has protocol labels)`` rows; ``fetch`` reads the export rows of the
+    pending ones (by id, in the same order, from the same snapshot)."""
+    parts: list[bytes] = []
+    pending: list[str] = []
+    licences: dict[tuple[str, str | None], int] = {}
+    for pid, head, nid, licence, attribution, labelled in rows:
+        tail = tails.get(nid)
+        if head is None or labelled or tail is None:
+            parts.append(PENDING)
+            pending.append(pid)
+        else:
+            parts.append(head + tail)
+        key = (licence, attribution)
+        licences[key] = licences.get(key, 0) + 1
+    return FeatureBatch(b",".join(parts), fetch(pending) if pending else [], len(parts), licences)
 
 
 class PlaceStore(abc.ABC):
@@ -259,6 +301,28 @@ class PlaceStore(abc.ABC):
         if batch:
             yield batch
 
+    def export_features(
+        self,
+        flt: PlaceFilter | None,
+        tails: Mapping[int | None, bytes],
+        *,
+        batch_size: int = 5000,
+    ) -> Iterator[FeatureBatch]:
+        """The places matching ``flt`` (which has no ``bbox``) in :meth:`export_rows`' order,
+        as GeoJSON features copied from their stored heads (``public_feature``, see
+        :mod:`geodata.features`), each closed by ``tails[neighbourhood_id]``.
+
+        A place is left :data:`PENDING` for the caller to build from :meth:`export_rows`
+        when it has no stored head, carries protocol labels or lies in a neighbourhood
+        ``tails`` does not know. This base version leaves every place pending.
+        """
+        if flt is not None and flt.bbox is not None:
+            raise ValueError("export_features takes no bbox: use export_rows")
+        counted = itemgetter(EXPORT_COLUMNS.index("licence"), EXPORT_COLUMNS.index("attribution"))
+        for rows in self.export_rows(flt, batch_size=batch_size):
+            licences = Counter(map(counted, rows))
+            yield FeatureBatch(b",".join([PENDING] * len(rows)), rows, len(rows), dict(licences))
+
     def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
         """Count, bounding box, first/last ``created_at`` and last ``updated_at`` of matches."""
         n, bounds, created, updated = 0, None, [], []
@@ -319,6 +383,13 @@ class PlaceStore(abc.ABC):
             if n.id == neighbourhood_id:
                 return n
         raise NotFound(f"there is no neighbourhood {neighbourhood_id}")
+
+    def places_version(self) -> tuple[str, datetime | None]:
+        """A value that changes whenever a place is added, changed or removed or protocol
+        labels change (downloads' ETags), and about when that last happened. Backends
+        override this with a counter; this default reads every place."""
+        s = self.summary()
+        return f"{s.count}:{s.last_updated}", s.last_updated
 
     def neighbourhoods_version(self) -> str:
         """A value that changes whenever the neighbourhoods change, for caches of what is

@@ -23,6 +23,7 @@ import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -53,10 +54,12 @@ from geodata.store.records import (
     iso,
     neighbourhoods_from_rows,
     place_row,
+    place_rows,
     places_from_rows,
     workshop_from_row,
 )
 
+_HEADS_MIGRATION = 6  # 0006_export: places gained public_feature
 URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgis://", "postgres://")
 _OUR_OPTIONS = ("schema", "pool_size")
 _BATCH = 2000
@@ -243,6 +246,25 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                         (version, name),
                     )
+            if done and _HEADS_MIGRATION not in done:
+                self._store_missing_heads(conn)
+
+    @staticmethod
+    def _store_missing_heads(conn: psycopg.Connection) -> None:
+        """Encode the feature heads of places written before migration 0006."""
+        last = 0
+        while rows := conn.execute(
+            f"SELECT p.rid, {PLACE_SELECT} FROM places p WHERE p.rid > %s AND "
+            "p.public_feature IS NULL AND p.sensitivity = 'public' ORDER BY p.rid LIMIT 2000",
+            (last,),
+        ).fetchall():
+            heads = [r[-1] for r in place_rows(places_from_rows([r[1:] for r in rows]))]
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "UPDATE places SET public_feature = %s WHERE rid = %s",
+                    [(head, r[0]) for head, r in zip(heads, rows, strict=True)],
+                )
+            last = rows[-1][0]
 
     def schema_version(self) -> int:
         row = self._fetchone("SELECT coalesce(max(version), 0) FROM schema_migrations")
@@ -312,10 +334,9 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         """COPY a batch in (EWKB hex carries the SRID the geometry column demands)."""
         geoms = shapely.set_srid([p.geometry for p in places], 4326)
         hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        no_bounds = (0.0, 0.0, 0.0, 0.0)  # not stored: PostGIS derives them
         with conn.cursor().copy(COPY) as copy:
-            for p, hexed in zip(places, hexes, strict=True):
-                copy.write_row(stored_row(place_row(p, hexed, no_bounds)))
+            for row in place_rows(places, hexes):
+                copy.write_row(stored_row(row))
 
     def get(self, place_id: str) -> Place:
         row = self._fetchone(f"SELECT {PLACE_SELECT} FROM places p WHERE p.id = %s", (place_id,))
@@ -500,6 +521,12 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                     ],
                 )
         return self.neighbourhoods()
+
+    def places_version(self) -> tuple[str, datetime | None]:
+        row = self._fetchone("SELECT version, changed_at FROM store_versions WHERE name = 'places'")
+        if row is None:  # emptied by hand: fall back to reading every place
+            return super().places_version()
+        return row[0], row[1]
 
     def neighbourhoods_version(self) -> str:
         row = self._fetchone("SELECT version FROM store_versions WHERE name = 'neighbourhoods'")

@@ -7,10 +7,17 @@ exact, since ``ST_Intersects`` tests the shapes themselves).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from geodata.store.base import GridCell, PlaceFilter, PlaceSummary
+from geodata.store.base import (
+    FeatureBatch,
+    GridCell,
+    PlaceFilter,
+    PlaceSummary,
+    assemble_features,
+)
 from geodata.store.postgis_sql import EXPORT_SELECT, place_where
 
 
@@ -21,6 +28,9 @@ class ReportsMixin:
     _fetchall: Callable[..., list[tuple[Any, ...]]]
     _list_query: Callable[..., tuple[str, list[Any]]]
     _batches_of_rows: Callable[..., Iterator[list[tuple[Any, ...]]]]
+    _stream: Callable[..., Iterator[list[tuple[Any, ...]]]]
+    _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
+    _held: Any
 
     def count(self, flt: PlaceFilter | None = None) -> int:
         where, params = place_where(flt)
@@ -82,3 +92,36 @@ class ReportsMixin:
         # The bbox test is exact in SQL, so LIMIT and OFFSET count real matches as they are.
         query, params = self._list_query(flt, limit, offset, EXPORT_SELECT)
         yield from self._batches_of_rows(query, params, batch_size, limit)
+
+    def export_features(
+        self,
+        flt: PlaceFilter | None,
+        tails: Mapping[int | None, bytes],
+        *,
+        batch_size: int = 5000,
+    ) -> Iterator[FeatureBatch]:
+        if flt is not None and flt.bbox is not None:
+            raise ValueError("export_features takes no bbox: use export_rows")
+        columns = (
+            "p.id, p.public_feature, p.neighbourhood_id, p.licence, p.attribution, "
+            "EXISTS (SELECT 1 FROM place_protocol_labels l WHERE l.place_id = p.id)"
+        )
+        query, params = self._list_query(flt, None, 0, columns)
+        held = self._held
+        with contextlib.ExitStack() as stack:
+            if held is None:
+                conn = stack.enter_context(self._borrow())
+                stack.enter_context(conn.transaction())
+                # One snapshot for the features and the rows read again for the pending.
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            else:
+                conn = held
+
+            def fetch(ids: list[str]) -> list[tuple[Any, ...]]:
+                return conn.execute(
+                    f"SELECT {EXPORT_SELECT} FROM places p WHERE p.id = ANY(%s) ORDER BY p.rid",
+                    (ids,),
+                ).fetchall()
+
+            for rows in self._stream(conn, query, params, batch_size):
+                yield assemble_features(rows, tails, fetch)

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from geodata.store.base import EXPORT_COLUMNS, PlaceFilter
-from geodata.store.records import COLUMNS, iso
+from geodata.store.records import COLUMNS, ROW_COLUMNS, iso
 
 _BOUNDS = ("minx", "miny", "maxx", "maxy")
-# Stored columns: the shared order less the bounds, which PostGIS derives from the geometry.
-STORED = tuple(c for c in COLUMNS if c not in _BOUNDS)
+# Stored columns: the shared write order less the bounds, which PostGIS derives from the
+# geometry.
+STORED = tuple(c for c in ROW_COLUMNS if c not in _BOUNDS)
 _SELECT_EXPR = {
     "geom": "ST_AsBinary(p.geom)",
     "minx": "ST_XMin(p.geom)",
@@ -53,7 +54,7 @@ INSERT = (
 _SETS = ", ".join(f"{c} = {_PLACEHOLDER.get(c, '%s')}" for c in STORED[1:])
 UPDATE = f"UPDATE places SET {_SETS} WHERE id = %s"
 COPY = f"COPY places ({', '.join(STORED)}) FROM STDIN"
-_KEEP = tuple(i for i, c in enumerate(COLUMNS) if c not in _BOUNDS)
+_KEEP = tuple(i for i, c in enumerate(ROW_COLUMNS) if c not in _BOUNDS)
 # records.place_row gives consents as 0/1; these columns are boolean here.
 _BOOLEAN = tuple(
     i for i, c in enumerate(STORED) if c.startswith("consent_") and c != "consent_given_at"

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import shapely
 
+from geodata import features
 from geodata.models import (
     Consent,
     Moderation,
@@ -21,6 +23,7 @@ from geodata.models import (
     Status,
     Workshop,
 )
+from geodata.privacy import shows_exact_location
 
 # Column order used by every backend's INSERT and SELECT.
 COLUMNS = (
@@ -55,6 +58,10 @@ COLUMNS = (
     "version",
     "display_name",
 )
+# What a write stores: the columns above and the place's encoded GeoJSON head
+# (``features.head``; NULL unless the public sees the place where it is). Reads of places
+# never need it; only open-data exports read it.
+ROW_COLUMNS = (*COLUMNS, "public_feature")
 
 
 @functools.lru_cache(maxsize=4096)  # bulk imports stamp thousands of rows with one time
@@ -87,52 +94,72 @@ def place_row(
     wkb: bytes | None = None,
     bounds: Sequence[float] | None = None,
     geom_type: str | None = None,
+    geometry_member: Any = None,
 ) -> tuple[Any, ...]:
-    """One place as a row in :data:`COLUMNS` order (WKB, bounds, type may be precomputed)."""
+    """One place as a row in :data:`ROW_COLUMNS` order (WKB, bounds, type and GeoJSON
+    geometry member may be precomputed)."""
     if wkb is None:
         wkb = shapely.to_wkb(p.geometry)
     if bounds is None:
         bounds = p.geometry.bounds
+    narratives = narratives_json(p.narratives)
+    tags = orjson.dumps(list(p.tags)).decode() if p.tags else _NO_TAGS
+    created_at, updated_at = iso(p.created_at), iso(p.updated_at)
+    consent = (int(p.consent.publish), int(p.consent.open_data), int(p.consent.research))
+    head = None
+    if shows_exact_location(p.sensitivity):
+        if geometry_member is None:
+            geometry_member = features.geometry_members(np.array([p.geometry]))[0]
+        head = features.head(
+            p.id, geometry_member, p.title, narratives, p.category, p.period, p.year_from,
+            p.year_to, tags, p.licence, p.attribution, features.CONSENT_SCOPES[consent],
+            p.workshop, False, created_at, updated_at, p.version,
+        )  # fmt: skip
     return (
         p.id,
         wkb,
         geom_type or p.geometry.geom_type,
         *bounds,
         p.title,
-        narratives_json(p.narratives),
+        narratives,
         p.category,
         str(p.status),
         p.period,
         p.year_from,
         p.year_to,
-        orjson.dumps(list(p.tags)).decode() if p.tags else _NO_TAGS,
+        tags,
         str(p.sensitivity),
         p.licence,
         p.attribution,
-        int(p.consent.publish),
-        int(p.consent.open_data),
-        int(p.consent.research),
+        *consent,
         iso(p.consent.given_at) if p.consent.given_at else None,
         p.contributor_name,
         p.contributor_contact,
         p.neighbourhood_id,
         p.workshop,
-        iso(p.created_at),
-        iso(p.updated_at),
+        created_at,
+        updated_at,
         p.version,
         p.display_name,
+        head,
     )
 
 
-def place_rows(places: Sequence[Place]) -> list[tuple[Any, ...]]:
-    """Rows for many places, with WKB and bounds computed as arrays."""
+def place_rows(places: Sequence[Place], wkbs: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    """Rows for many places, with WKB (unless given), bounds and GeoJSON geometry members
+    computed as arrays."""
     if not places:
         return []
-    geoms = [p.geometry for p in places]
-    wkbs = shapely.to_wkb(geoms)
+    geoms = np.array([p.geometry for p in places], dtype=object)
+    if wkbs is None:
+        wkbs = shapely.to_wkb(geoms)
     bounds = shapely.bounds(geoms).tolist()
     types = [_TYPE_NAMES.get(t) for t in shapely.get_type_id(geoms).tolist()]
-    return [place_row(p, w, b, t) for p, w, b, t in zip(places, wkbs, bounds, types, strict=True)]
+    members = features.geometry_members(geoms)
+    return [
+        place_row(p, w, b, t, m)
+        for p, w, b, t, m in zip(places, wkbs, bounds, types, members, strict=True)
+    ]
 
 
 def _ts(value: str | datetime) -> datetime:

@@ -33,7 +33,6 @@ from geodata.models import (
     utcnow,
 )
 from geodata.store.base import (
-    EXPORT_COLUMNS,
     GridCell,
     IdempotentResponse,
     PlaceFilter,
@@ -42,6 +41,7 @@ from geodata.store.base import (
 )
 from geodata.store.records import (
     COLUMNS,
+    ROW_COLUMNS,
     WORKSHOP_COLUMNS,
     iso,
     neighbourhoods_from_rows,
@@ -52,14 +52,18 @@ from geodata.store.records import (
     workshop_from_row,
 )
 from geodata.store.sqlite_accounts import AccountsAuditMixin
+from geodata.store.sqlite_export import ExportMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
-_INSERT = f"INSERT INTO places ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+_INSERT = (
+    f"INSERT INTO places ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
+)
 _INDEX_NEW = (
     "INSERT INTO places_rtree (rid, minx, maxx, miny, maxy) "
     "SELECT rid, minx, maxx, miny, maxy FROM places WHERE rid > ?"
 )
 _BATCH = 2000
+_HEADS_MIGRATION = 6  # 0006_export: places gained public_feature
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -72,7 +76,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class SQLiteStore(AccountsAuditMixin, PlaceStore):
+class SQLiteStore(ExportMixin, AccountsAuditMixin, PlaceStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -86,18 +90,23 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         self._writer = threading.Lock()
 
     # -- connections and transactions -----------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """A new connection, set up like every other (autocommit; WAL; FULL sync)."""
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bulk imports touch many pages
+        return conn
+
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bulk imports touch many pages
+            conn = self._connect()
             self._local.conn = conn
             self._local.depth = 0
             with self._lock:
@@ -137,6 +146,23 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
                     for statement in _split_sql(sql):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {int(version)}")
+            if current and current < _HEADS_MIGRATION:
+                self._store_missing_heads()
+
+    def _store_missing_heads(self) -> None:
+        """Encode the feature heads of places written before migration 0006."""
+        last = 0
+        while rows := self.conn.execute(
+            f"SELECT p.rid, {_SELECT} FROM places p WHERE p.rid > ? AND "
+            "p.public_feature IS NULL AND p.sensitivity = 'public' ORDER BY p.rid LIMIT 2000",
+            (last,),
+        ).fetchall():
+            heads = [r[-1] for r in place_rows(places_from_rows([r[1:] for r in rows]))]
+            self.conn.executemany(
+                "UPDATE places SET public_feature = ? WHERE rid = ?",
+                [(head, r[0]) for head, r in zip(heads, rows, strict=True)],
+            )
+            last = rows[-1][0]
 
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -218,7 +244,7 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
             place.version = row[0] + 1
             place.updated_at = utcnow()
             values = place_row(place)
-            sets = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
+            sets = ", ".join(f"{c} = ?" for c in ROW_COLUMNS[1:])
             self.conn.execute(f"UPDATE places SET {sets} WHERE id = ?", (*values[1:], place.id))
         return place
 
@@ -435,58 +461,6 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
         return n >= self._MANY
 
     # -- exports --------------------------------------------------------------------
-    def export_rows(
-        self,
-        flt: PlaceFilter | None = None,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-        batch_size: int = 1000,
-    ) -> Iterator[list[tuple[Any, ...]]]:
-        joins, where, params = self._where(flt)
-        # Without a narrowing filter, read the table in rid order: rows stream out as they
-        # are read, where an index (status) would first sort every match.
-        source = "places p NOT INDEXED" if _unselective(flt) else "places p"
-        sql = f"SELECT {_EXPORT_SELECT} FROM {source}{joins} WHERE {where} ORDER BY p.rid"
-        # With a bbox, routes and areas need an exact test, so limit and offset are counted
-        # here; a first page stops early anyway, deeper ones first ask if any such exists.
-        exact = (
-            flt is not None
-            and flt.bbox is not None
-            and (
-                not offset
-                or self.conn.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM places p{joins} WHERE {where} "
-                    "AND p.geom_type != 'Point')",
-                    params,
-                ).fetchone()[0]
-            )
-        )
-        if not exact:
-            if limit is not None or offset:
-                sql += " LIMIT ? OFFSET ?"
-                params = [*params, -1 if limit is None else limit, offset]
-            cur = self.conn.execute(sql, params)
-            while rows := cur.fetchmany(batch_size):
-                yield rows
-            return
-        # The R*Tree has narrowed the candidates; limit and offset count real matches.
-        assert flt is not None and flt.bbox is not None
-        area, skip, left = box(*flt.bbox), offset, limit
-        cur = self.conn.execute(sql, params)
-        while (left is None or left > 0) and (rows := cur.fetchmany(batch_size)):
-            others = [i for i, r in enumerate(rows) if r[2] != "Point"]
-            if others:
-                hits = shapely.intersects(area, shapely.from_wkb([rows[i][1] for i in others]))
-                misses = {i for i, hit in zip(others, hits.tolist(), strict=True) if not hit}
-                rows = [r for i, r in enumerate(rows) if i not in misses]
-            if skip:
-                rows, skip = rows[skip:], max(0, skip - len(rows))
-            if left is not None:
-                rows, left = rows[:left], left - min(left, len(rows))
-            if rows:
-                yield rows
-
     def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
         joins, where, params = self._where(flt)
         row = self.conn.execute(
@@ -539,6 +513,20 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
                 ],
             )
         return self.neighbourhoods()
+
+    def places_version(self) -> tuple[str, datetime | None]:
+        # Updates and deletions bump the counter (triggers); inserts raise max(rid).
+        row = self.conn.execute(
+            "SELECT (SELECT max(rid) FROM places), version, changed_at FROM store_versions "
+            "WHERE name = 'places'"
+        ).fetchone()
+        if row is None:  # pragma: no cover - emptied by hand
+            return super().places_version()
+        newest = self.conn.execute(
+            "SELECT updated_at FROM places ORDER BY rid DESC LIMIT 1"
+        ).fetchone()
+        times = [parse_iso(t) for t in (row[2], newest and newest[0]) if t]
+        return f"{row[0]}:{row[1]}", max(times) if times else None
 
     def neighbourhoods_version(self) -> str:
         row = self.conn.execute(
@@ -785,26 +773,6 @@ class SQLiteStore(AccountsAuditMixin, PlaceStore):
                     "SELECT value FROM service_secrets WHERE name = ?", (name,)
                 ).fetchone()[0]
             )
-
-
-_EXPORT_SELECT = ", ".join(f"p.{c}" for c in EXPORT_COLUMNS)
-
-
-def _unselective(flt: PlaceFilter | None) -> bool:
-    """True when no indexed filter narrows ``flt`` down (status and consent alone do not)."""
-    if flt is None:
-        return True
-    narrowing = (
-        flt.bbox,
-        flt.neighbourhood_id,
-        flt.category,
-        flt.workshop,
-        flt.since,
-        flt.until,
-        flt.updated_since,
-        flt.ids,
-    )
-    return all(v is None for v in narrowing)
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -15,8 +15,9 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from geodata.features import PROPERTIES
 from geodata.io.csv_export import licence_text, write_places_csv
-from geodata.io.export import PROPERTIES, DatasetInfo, count_public, public_batches
+from geodata.io.export import DatasetInfo, count_public, public_batches
 from geodata.io.geojson import write_places_geojson
 from geodata.io.gpkg import write_places_gpkg
 from geodata.privacy import public_filter, public_view

@@ -8,6 +8,7 @@ encodes batch after batch, so memory stays flat and the event loop stays free.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/api/export", tags=["open data"])
 # One thread runs every export: a SQLite cursor stays on the thread (and connection) that
 # opened it, and heavy downloads queue instead of starving the request threads.
 EXPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
-FORMAT_VERSION = "1"  # bump when the layout of a download changes: new ETags for everyone
+FORMAT_VERSION = "2"  # bump when the layout of a download changes: new ETags for everyone
 
 
 def _answers(media_type: str) -> dict:
@@ -94,15 +95,16 @@ class Download:
         self.store = store
         self.query = query
         self.flt: PlaceFilter = build_filter(query, store.neighbourhoods(), vocabulary)
-        summary = store.summary(public_filter(self.flt, "open_data"))
+        # Any change to any place or label gives every download a new ETag: asking which
+        # places a filter picks would mean reading them all before the first byte.
+        version, changed_at = store.places_version()
         names = [(n.id, n.name) for n in store.neighbourhoods()]
         key = orjson.dumps(
-            [FORMAT_VERSION, kind, sorted(describe(query).items()), summary.count,
-             summary.last_updated.isoformat() if summary.last_updated else None, names],
+            [FORMAT_VERSION, kind, sorted(describe(query).items()), version, names],
             default=str,
-        )  # fmt: skip
+        )
         self.etag = 'W/"' + hashlib.sha256(key).hexdigest()[:32] + '"'
-        self.last_modified = summary.last_updated
+        self.last_modified = changed_at
 
     def not_modified(self, request: Request) -> Response | None:
         """A 304 when the client already holds this version (If-None-Match)."""
@@ -124,12 +126,21 @@ class Download:
 
 
 async def threaded(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Run a chunk generator on the export thread, handing each chunk to the event loop."""
+    """Run a chunk generator on the export thread, handing each chunk to the event loop.
+
+    The next chunk is read while the event loop sends this one (SQLite and the socket
+    both release the GIL), one chunk ahead only: other downloads still take turns on the
+    export thread, and a slow client holds no more than two chunks in memory.
+    """
     loop = asyncio.get_running_loop()
+    ahead = loop.run_in_executor(EXPORT_THREAD, next, chunks, None)
     try:
-        while (chunk := await loop.run_in_executor(EXPORT_THREAD, next, chunks, None)) is not None:
+        while (chunk := await ahead) is not None:
+            ahead = loop.run_in_executor(EXPORT_THREAD, next, chunks, None)
             yield chunk
     finally:
+        with contextlib.suppress(BaseException):
+            await ahead  # the generator must be idle before it is closed
         await loop.run_in_executor(EXPORT_THREAD, chunks.close)  # type: ignore[attr-defined]
 
 
@@ -154,9 +165,10 @@ def places_geojson(
     download = Download(store, query, vocabulary, "places.geojson")
     if (cached := download.not_modified(request)) is not None:
         return cached
-    batches = public_batches(store, download.flt, grid_m=settings.privacy_grid_m)
     chunks = geojson.collection_chunks(
-        batches, dataset_info(settings), members={"filters": describe(query)}
+        geojson.public_feature_chunks(store, download.flt, settings.privacy_grid_m),
+        dataset_info(settings),
+        members={"filters": describe(query)},
     )
     return StreamingResponse(
         threaded(chunks),
