@@ -246,6 +246,7 @@ def export(
     """Export the open-data places (published, with consent, no personal data) as GeoJSON,
     GeoPackage or CSV (with a licence sidecar), filtered like the download API."""
     import os
+    import threading
 
     from geodata.io import csv_export, geojson
     from geodata.io.export import DatasetInfo, count_public
@@ -272,7 +273,12 @@ def export(
     # Written beside PATH, then moved into place: an interrupted export leaves no half file.
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     with progress_bar() as bar:
-        task = bar.add_task(f"writing {path.name}", total=count_public(store, flt, grid_m))
+        task = bar.add_task(f"writing {path.name}", total=None)
+        # Counting reads every place too: on a thread of its own, while the export runs.
+        counting = threading.Thread(
+            target=lambda: bar.update(task, total=count_public(store, flt, grid_m)), daemon=True
+        )
+        counting.start()
 
         def step(k: int) -> None:
             bar.update(task, completed=k)
@@ -296,6 +302,7 @@ def export(
                             store, flt, fh, grid_m=grid_m, progress=step
                         )
                         n = sum(licences.values())
+            counting.join()
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)

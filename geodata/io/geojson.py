@@ -32,6 +32,7 @@ from geodata.io.export import (
     public_batches,
     to_batch,
 )
+from geodata.io.pipeline import read_ahead
 from geodata.privacy import DEFAULT_GRID_M, public_filter
 from geodata.store.base import EXPORT_COLUMNS, PENDING, FeatureBatch, PlaceFilter, PlaceStore
 
@@ -211,9 +212,9 @@ def write_places_geojson(
         if progress is not None:
             progress(k)
 
-    for chunk in collection_chunks(
-        public_feature_chunks(store, flt, grid_m), info or DatasetInfo(), progress=counted
-    ):
+    # Read on one thread while writing on this one (both mostly outside the GIL).
+    chunks = read_ahead(public_feature_chunks(store, flt, grid_m))
+    for chunk in collection_chunks(chunks, info or DatasetInfo(), progress=counted):
         fh.write(chunk)
     return written
 
