@@ -401,10 +401,17 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
             yield from self._stream(conn, query, params, batch_size)
 
     def _stream(
-        self, conn: psycopg.Connection, query: str, params: list[Any], batch_size: int
+        self,
+        conn: psycopg.Connection,
+        query: str,
+        params: list[Any],
+        batch_size: int,
+        binary: bool = False,
     ) -> Iterator[list[tuple[Any, ...]]]:
-        """Rows from a server-side cursor, a batch at a time: constant memory for exports."""
-        with conn.cursor(name=f"{self.cursor_prefix}{next(_cursor_names)}") as cur:
+        """Rows from a server-side cursor, a batch at a time: constant memory for exports
+        (``binary``: bytea arrives as it is, not as hex text to decode)."""
+        name = f"{self.cursor_prefix}{next(_cursor_names)}"
+        with conn.cursor(name=name, binary=binary) as cur:
             cur.execute(query, params)
             while rows := cur.fetchmany(batch_size):
                 yield rows

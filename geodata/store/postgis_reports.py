@@ -123,5 +123,5 @@ class ReportsMixin:
                     (ids,),
                 ).fetchall()
 
-            for rows in self._stream(conn, query, params, batch_size):
+            for rows in self._stream(conn, query, params, batch_size, binary=True):
                 yield assemble_features(rows, tails, fetch)
