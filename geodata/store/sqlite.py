@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +215,7 @@ class SQLiteStore(ExportMixin, AccountsAuditMixin, PlaceStore):
             with self.transaction():
                 last_rid = conn.execute("SELECT coalesce(max(rid), 0) FROM places").fetchone()[0]
                 for batch in _batches(places, _BATCH):
-                    conn.executemany(_INSERT, place_rows(batch))
+                    conn.executemany(*_shared_values_inlined(conn, place_rows(batch)))
                     n += len(batch)
                 conn.execute(_INDEX_NEW, (last_rid,))
         except sqlite3.IntegrityError as exc:
@@ -773,6 +774,36 @@ class SQLiteStore(ExportMixin, AccountsAuditMixin, PlaceStore):
                     "SELECT value FROM service_secrets WHERE name = ?", (name,)
                 ).fetchone()[0]
             )
+
+
+def _shared_values_inlined(
+    conn: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The INSERT for a batch of rows, with every value the whole batch shares written into
+    the statement, and the rows reduced to the values that differ.
+
+    A bulk import stamps the same status, licence, consent and times on every place:
+    binding those once per statement instead of once per row takes about a fifth off the
+    time SQLite spends inserting. Floats are always bound (SQL text would round them).
+    """
+    first = rows[0]
+    shared: dict[int, str] = {}
+    for j, value in enumerate(first):
+        if isinstance(value, float) or len(rows) < 2:
+            continue
+        if isinstance(value, str) and "\x00" in value:
+            continue  # quote() would end the text at the NUL
+        kind = type(value)
+        if all(type(r[j]) is kind and r[j] == value for r in rows):
+            shared[j] = conn.execute("SELECT quote(?)", (value,)).fetchone()[0]
+    if not shared:
+        return _INSERT, rows
+    values = ", ".join(shared.get(j, "?") for j in range(len(first)))
+    varying = [j for j in range(len(first)) if j not in shared]
+    pick = itemgetter(*varying)
+    # itemgetter of one index gives the value itself, not a 1-tuple.
+    narrowed = [pick(r) for r in rows] if len(varying) > 1 else [(pick(r),) for r in rows]
+    return f"INSERT INTO places ({', '.join(ROW_COLUMNS)}) VALUES ({values})", narrowed
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -252,6 +252,35 @@ def test_add_many_is_all_or_nothing(store):
     assert store.count() == 1
 
 
+@pytest.mark.parametrize("n", [1, 2, 5000])
+def test_add_many_stores_every_field_whether_shared_by_the_batch_or_not(store, n):
+    # Values every place shares (written into the statement by SQLite's add_many) next to
+    # values that differ in one place only, of every kind a column holds.
+    given = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+    shared = dict(
+        title="O'Neil's \"quoted\" house; DROP TABLE places; --",
+        period="1920s",
+        tags=["dance", "música"],
+        licence="CC-BY-SA-4.0",
+        attribution=None,
+        consent=Consent(True, True, False, given),
+        year_from=1920,
+        workshop="LX-2018",
+    )
+    places = [make_place(-9.14 + i * 1e-6, 38.71, **shared) for i in range(n)]
+    odd = places[-1]
+    odd.year_from, odd.attribution, odd.tags = None, "Ana", []
+    odd.geometry = LineString([(-9.14, 38.71), (-9.1401, 38.7101)])
+    assert store.add_many(places) == n
+    for p in (places[0], odd):
+        got = store.get(p.id)
+        assert got.geometry.equals_exact(p.geometry, 0)
+        for field in ("title", "narratives", "period", "year_from", "tags", "licence",
+                      "attribution", "consent", "workshop", "status", "category"):  # fmt: skip
+            assert getattr(got, field) == getattr(p, field), field
+    assert store.count(PlaceFilter(bbox=(-9.15, 38.70, -9.13, 38.72))) == n
+
+
 def test_concurrent_writers_lose_nothing(store):
     errors: list[BaseException] = []
 
