@@ -140,6 +140,29 @@ def test_heads_follow_every_change_to_places_labels_and_neighbourhoods(
     assert added.id in features and open_data_cases["generalised"] not in features
 
 
+def test_an_edit_that_leaves_the_head_as_it_was_drops_it(
+    lisbon_store: PlaceStore, open_data_cases: dict[str, str]
+) -> None:
+    # What a worker of the previous version does during a rolling upgrade: the row
+    # changes, public_feature is not in its UPDATE.
+    store = lisbon_store
+    place = next(store.list(public_filter(PlaceFilter(sensitivity="public"), "open_data")))
+    mark = "?" if hasattr(store, "conn") else "%s"
+    sql = (
+        f"UPDATE places SET title = 'Edited by an older worker', version = version + 1, "
+        f"updated_at = updated_at WHERE id = {mark}"
+    )
+    if hasattr(store, "conn"):
+        store.conn.execute(sql, (place.id,))  # type: ignore[attr-defined]
+    else:
+        with store._write() as conn:  # type: ignore[attr-defined]
+            conn.execute(sql, (place.id,))
+    assert place.id in pending_ids(store)
+    text = copied(store)
+    assert same(store, text, built(store))
+    assert b"Edited by an older worker" in text
+
+
 def test_no_head_is_stored_for_a_place_not_shown_where_it_is(
     lisbon_store: PlaceStore, open_data_cases: dict[str, str]
 ) -> None:
@@ -201,8 +224,8 @@ def test_migrating_an_older_database_stores_the_missing_heads(
     conn = lisbon_store.conn  # type: ignore[attr-defined]
     # Back to the schema before 0006: no heads, no places version.
     for (trigger,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%version%' "
-        "AND name NOT LIKE 'neighbourhoods%'"
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name = "
+        "'places_stale_head' OR name LIKE '%version%' AND name NOT LIKE 'neighbourhoods%')"
     ).fetchall():
         conn.execute(f"DROP TRIGGER {trigger}")
     conn.execute("ALTER TABLE places DROP COLUMN public_feature")

@@ -4,6 +4,21 @@
 -- again. NULL for generalised and hidden places (their features come from public_view at
 -- export time) and for rows written before this column (filled in by migrate).
 ALTER TABLE places ADD COLUMN IF NOT EXISTS public_feature bytea;
+-- A writer that changes a place but not its head (a worker of an older version during a
+-- rolling upgrade, say) leaves the head out of date: drop it, and downloads build the
+-- feature from the row. Every edit bumps version and updated_at, and they are in the head.
+CREATE FUNCTION drop_stale_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.public_feature IS NOT DISTINCT FROM OLD.public_feature
+       AND (NEW.version IS DISTINCT FROM OLD.version
+            OR NEW.updated_at IS DISTINCT FROM OLD.updated_at) THEN
+        NEW.public_feature := NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER places_stale_head BEFORE UPDATE ON places
+    FOR EACH ROW EXECUTE FUNCTION drop_stale_head();
 
 -- A download's ETag and Last-Modified without reading every place: a fresh value and
 -- the time of every statement that changes places or protocol labels.

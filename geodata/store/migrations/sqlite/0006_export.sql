@@ -5,6 +5,15 @@
 -- features the export builds from public_view, and for rows written before this column
 -- (filled in by SQLiteStore.migrate).
 ALTER TABLE places ADD COLUMN public_feature BLOB;
+-- A writer that changes a place but not its head (a worker of an older version during a
+-- rolling upgrade, say) leaves the head out of date: drop it, and downloads build the
+-- feature from the row. Every edit bumps version and updated_at, and they are in the head.
+CREATE TRIGGER places_stale_head AFTER UPDATE OF version, updated_at ON places
+WHEN new.public_feature IS NOT NULL AND new.public_feature IS old.public_feature
+    AND (new.version IS NOT old.version OR new.updated_at IS NOT old.updated_at)
+BEGIN
+    UPDATE places SET public_feature = NULL WHERE rid = new.rid;
+END;
 
 -- A download's ETag and Last-Modified, without reading every place: a counter and a time
 -- bumped by every update or deletion of a place and every change to protocol labels.
