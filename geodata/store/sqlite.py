@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -25,19 +25,15 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import (
-    Media,
     Neighbourhood,
     Place,
-    PlaceFlag,
     Workshop,
     utcnow,
 )
 from geodata.store.base import (
     GridCell,
-    IdempotentResponse,
     PlaceFilter,
     PlaceStore,
-    PlaceSummary,
 )
 from geodata.store.records import (
     COLUMNS,
@@ -52,6 +48,7 @@ from geodata.store.records import (
     workshop_from_row,
 )
 from geodata.store.sqlite_accounts import AccountsAuditMixin
+from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
@@ -76,7 +73,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class SQLiteStore(ExportMixin, AccountsAuditMixin, PlaceStore):
+class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -460,37 +457,6 @@ class SQLiteStore(ExportMixin, AccountsAuditMixin, PlaceStore):
         ).fetchone()[0]
         return n >= self._MANY
 
-    # -- exports --------------------------------------------------------------------
-    def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
-        joins, where, params = self._where(flt)
-        row = self.conn.execute(
-            "SELECT count(*), min(p.minx), min(p.miny), max(p.maxx), max(p.maxy), "
-            f"min(p.created_at), max(p.created_at), max(p.updated_at) FROM places p{joins} "
-            f"WHERE {where}",
-            params,
-        ).fetchone()
-        bbox = None if row[1] is None else (row[1], row[2], row[3], row[4])
-        stamps = [parse_iso(v) if v else None for v in row[5:]]
-        return PlaceSummary(row[0], bbox, *stamps)
-
-    def category_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[int | None, str], int]:
-        joins, where, params = self._where(flt)
-        rows = self.conn.execute(
-            f"SELECT p.neighbourhood_id, p.category, count(*) FROM places p{joins} "
-            f"WHERE {where} GROUP BY p.neighbourhood_id, p.category",
-            params,
-        ).fetchall()
-        return {(nid, category): n for nid, category, n in rows}
-
-    def licence_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[str, str | None], int]:
-        joins, where, params = self._where(flt)
-        rows = self.conn.execute(
-            f"SELECT p.licence, p.attribution, count(*) FROM places p{joins} WHERE {where} "
-            "GROUP BY p.licence, p.attribution",
-            params,
-        ).fetchall()
-        return {(licence, attribution): n for licence, attribution, n in rows}
-
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         with self.transaction():
             self.conn.executemany(
@@ -580,199 +546,6 @@ class SQLiteStore(ExportMixin, AccountsAuditMixin, PlaceStore):
             f"SELECT {WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
         ).fetchall()
         return [workshop_from_row(r) for r in rows]
-
-    # -- contributions: edit tokens, flags, photos --------------------------------------
-    def set_edit_token_hash(self, place_id: str, token_hash: str) -> None:
-        try:
-            with self.transaction():
-                self.conn.execute(
-                    "INSERT INTO place_edit_tokens (place_id, token_hash, created_at) "
-                    "VALUES (?, ?, ?) ON CONFLICT (place_id) DO UPDATE SET "
-                    "token_hash = excluded.token_hash, created_at = excluded.created_at",
-                    (place_id, token_hash, iso(utcnow())),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise NotFound(f"there is no place {place_id}") from exc
-
-    def edit_token_hash(self, place_id: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT token_hash FROM place_edit_tokens WHERE place_id = ?", (place_id,)
-        ).fetchone()
-        return row[0] if row else None
-
-    def add_flags(self, flags: Sequence[PlaceFlag]) -> None:
-        with self.transaction():
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO place_flags "
-                "(place_id, kind, other_place_id, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (f.place_id, f.kind, f.other_place_id, f.detail, iso(f.created_at))
-                    for f in flags
-                ],
-            )
-
-    def flags(self, place_id: str | None = None, kind: str | None = None) -> list[PlaceFlag]:
-        rows = self.conn.execute(
-            "SELECT place_id, kind, other_place_id, detail, created_at FROM place_flags "
-            "WHERE (?1 IS NULL OR place_id = ?1) AND (?2 IS NULL OR kind = ?2) "
-            "ORDER BY created_at, rowid",
-            (place_id, kind),
-        ).fetchall()
-        return [PlaceFlag(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
-
-    _MEDIA_COLUMNS = (
-        "id, place_id, position, mime_type, width, height, bytes, path, thumb_path, "
-        "thumb_width, thumb_height, sha256, caption, created_at"
-    )
-
-    @staticmethod
-    def _media(r: Sequence[Any]) -> Media:
-        return Media(
-            id=r[0],
-            place_id=r[1],
-            position=r[2],
-            mime_type=r[3],
-            width=r[4],
-            height=r[5],
-            bytes=r[6],
-            path=r[7],
-            thumb_path=r[8],
-            thumb_width=r[9],
-            thumb_height=r[10],
-            sha256=r[11],
-            caption=r[12],
-            created_at=parse_iso(r[13]),
-        )
-
-    def add_media(self, media: Media) -> Media:
-        with self.transaction():
-            if (
-                self.conn.execute("SELECT 1 FROM places WHERE id = ?", (media.place_id,)).fetchone()
-                is None
-            ):
-                raise NotFound(f"there is no place {media.place_id}")
-            media.position = self.conn.execute(
-                "SELECT coalesce(max(position), 0) + 1 FROM media WHERE place_id = ?",
-                (media.place_id,),
-            ).fetchone()[0]
-            self.conn.execute(
-                f"INSERT INTO media ({self._MEDIA_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    media.id,
-                    media.place_id,
-                    media.position,
-                    media.mime_type,
-                    media.width,
-                    media.height,
-                    media.bytes,
-                    media.path,
-                    media.thumb_path,
-                    media.thumb_width,
-                    media.thumb_height,
-                    media.sha256,
-                    media.caption,
-                    iso(media.created_at),
-                ),
-            )
-        return media
-
-    def media(self, place_id: str) -> list[Media]:
-        return self.media_for_places([place_id]).get(place_id, [])
-
-    def media_for_places(self, place_ids: Sequence[str]) -> dict[str, list[Media]]:
-        out: dict[str, list[Media]] = {}
-        ids = list(dict.fromkeys(place_ids))
-        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[start : start + 500]
-            rows = self.conn.execute(
-                f"SELECT {self._MEDIA_COLUMNS} FROM media WHERE place_id IN "
-                f"({', '.join('?' for _ in chunk)}) ORDER BY place_id, position",
-                chunk,
-            ).fetchall()
-            for r in rows:
-                out.setdefault(r[1], []).append(self._media(r))
-        return out
-
-    def get_media(self, media_id: str) -> Media:
-        row = self.conn.execute(
-            f"SELECT {self._MEDIA_COLUMNS} FROM media WHERE id = ?", (media_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"there is no photo {media_id}")
-        return self._media(row)
-
-    def delete_media(self, media_id: str) -> None:
-        with self.transaction():
-            if self.conn.execute("DELETE FROM media WHERE id = ?", (media_id,)).rowcount == 0:
-                raise NotFound(f"there is no photo {media_id}")
-
-    # -- request bookkeeping shared by every worker ---------------------------------------
-    def idempotent_response(self, key_hash: str) -> IdempotentResponse | None:
-        row = self.conn.execute(
-            "SELECT request_hash, status, response, created_at FROM idempotency_keys "
-            "WHERE key_hash = ?",
-            (key_hash,),
-        ).fetchone()
-        if row is None:
-            return None
-        return IdempotentResponse(row[0], row[1], bytes(row[2]), parse_iso(row[3]))
-
-    def save_idempotent_response(self, key_hash: str, response: IdempotentResponse) -> None:
-        try:
-            with self.transaction():
-                self.conn.execute(
-                    "INSERT INTO idempotency_keys "
-                    "(key_hash, request_hash, status, response, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        key_hash,
-                        response.request_hash,
-                        response.status,
-                        response.body,
-                        iso(response.created_at),
-                    ),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise Conflict("this Idempotency-Key has already been used") from exc
-
-    def purge_idempotent_responses(self, before: datetime) -> int:
-        with self.transaction():
-            return self.conn.execute(
-                "DELETE FROM idempotency_keys WHERE created_at < ?", (iso(before),)
-            ).rowcount
-
-    def count_hit(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
-        now = (at or utcnow()).timestamp()
-        window = int(now // window_s) * window_s
-        with self.transaction():
-            self.conn.execute(
-                "DELETE FROM rate_limits WHERE bucket = ? AND window_start < ?", (bucket, window)
-            )
-            return self.conn.execute(
-                "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (?, ?, 1) "
-                "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + 1 "
-                "RETURNING hits",
-                (bucket, window),
-            ).fetchone()[0]
-
-    def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
-        row = self.conn.execute(
-            "SELECT value FROM service_secrets WHERE name = ?", (name,)
-        ).fetchone()
-        if row is not None:
-            return bytes(row[0])
-        with self.transaction():
-            # INSERT OR IGNORE then read back: a concurrent first caller's value wins.
-            self.conn.execute(
-                "INSERT OR IGNORE INTO service_secrets (name, value, created_at) VALUES (?, ?, ?)",
-                (name, create(), iso(utcnow())),
-            )
-            return bytes(
-                self.conn.execute(
-                    "SELECT value FROM service_secrets WHERE name = ?", (name,)
-                ).fetchone()[0]
-            )
 
 
 def _shared_values_inlined(

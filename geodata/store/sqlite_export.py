@@ -1,6 +1,6 @@
 """SQLite side of open-data exports, mixed into :class:`~geodata.store.sqlite.SQLiteStore`:
-export rows and the stored GeoJSON features (semantics on
-:class:`~geodata.store.base.PlaceStore`).
+export rows, the stored GeoJSON features, and the summaries and counts downloads carry
+(semantics on :class:`~geodata.store.base.PlaceStore`).
 
 A download of every place reads the table in windows of consecutive rids, and SQLite
 itself joins each window's stored feature heads and neighbourhood tails into one string
@@ -22,8 +22,10 @@ from geodata.store.base import (
     EXPORT_COLUMNS,
     FeatureBatch,
     PlaceFilter,
+    PlaceSummary,
     assemble_features,
 )
+from geodata.store.records import parse_iso
 
 _LABELLED = "p.id IN (SELECT place_id FROM place_protocol_labels)"
 
@@ -86,6 +88,36 @@ class ExportMixin:
                 rows, left = rows[:left], left - min(left, len(rows))
             if rows:
                 yield rows
+
+    def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
+        joins, where, params = self._where(flt)
+        row = self.conn.execute(
+            "SELECT count(*), min(p.minx), min(p.miny), max(p.maxx), max(p.maxy), "
+            f"min(p.created_at), max(p.created_at), max(p.updated_at) FROM places p{joins} "
+            f"WHERE {where}",
+            params,
+        ).fetchone()
+        bbox = None if row[1] is None else (row[1], row[2], row[3], row[4])
+        stamps = [parse_iso(v) if v else None for v in row[5:]]
+        return PlaceSummary(row[0], bbox, *stamps)
+
+    def category_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[int | None, str], int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            f"SELECT p.neighbourhood_id, p.category, count(*) FROM places p{joins} "
+            f"WHERE {where} GROUP BY p.neighbourhood_id, p.category",
+            params,
+        ).fetchall()
+        return {(nid, category): n for nid, category, n in rows}
+
+    def licence_counts(self, flt: PlaceFilter | None = None) -> dict[tuple[str, str | None], int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            f"SELECT p.licence, p.attribution, count(*) FROM places p{joins} WHERE {where} "
+            "GROUP BY p.licence, p.attribution",
+            params,
+        ).fetchall()
+        return {(licence, attribution): n for licence, attribution, n in rows}
 
     def export_features(
         self,
