@@ -180,7 +180,33 @@ def test_the_download_is_sent_in_several_chunks(client, lisbon_store: PlaceStore
               narratives=[Narrative("x", "en")], category="other", status=Status.PUBLISHED)
         for i in range(2500)
     )  # fmt: skip
-    with client.stream("GET", "/api/export/places.geojson") as r:
+    identity = {"Accept-Encoding": "identity"}
+    with client.stream("GET", "/api/export/places.geojson", headers=identity) as r:
         chunks = list(r.iter_raw())
     assert len(chunks) >= 3
     assert len(orjson.loads(b"".join(chunks))["features"]) == 368 + 2500
+
+
+@pytest.mark.parametrize("path", ["/api/export/places.geojson", "/api/export/places.csv"])
+def test_downloads_are_gzipped_for_clients_that_take_it(
+    client, lisbon_store: PlaceStore, path: str
+) -> None:
+    import gzip
+
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"
+    with client.stream("GET", path, headers={"Accept-Encoding": "br, gzip;q=0.8"}) as r:
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.headers["vary"] == "Accept-Encoding"
+        packed = b"".join(r.iter_raw())
+    body = gzip.decompress(packed)
+    assert len(packed) * 4 < len(body)
+    if path.endswith(".csv"):
+        assert body == plain.content
+    else:  # the same document but for the time it was written
+        doc, same = orjson.loads(body), plain.json()
+        assert doc.pop("timeStamp") and same.pop("timeStamp")
+        assert doc == same
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers
