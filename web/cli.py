@@ -274,14 +274,29 @@ def export(
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     with progress_bar() as bar:
         task = bar.add_task(f"writing {path.name}", total=None)
-        # Counting reads every place too: on a thread of its own, while the export runs.
-        counting = threading.Thread(
-            target=lambda: bar.update(task, total=count_public(store, flt, grid_m)), daemon=True
-        )
-        counting.start()
+        counting: list[threading.Thread] = []
 
-        def step(k: int) -> None:
-            bar.update(task, completed=k)
+        def count_beside() -> None:
+            # Counting reads every matching place too: on a thread of its own while the
+            # export runs, and only when the export cannot tell how far it has got.
+            if not counting:
+                counting.append(
+                    threading.Thread(
+                        target=lambda: bar.update(task, total=count_public(store, flt, grid_m)),
+                        daemon=True,
+                    )
+                )
+                counting[0].start()
+
+        def step(k: int, scanned: float | None = None) -> None:
+            if scanned:  # places so far over the share of the store read: the total
+                bar.update(task, completed=k, total=max(k, round(k / scanned)))
+            else:
+                count_beside()
+                bar.update(task, completed=k)
+
+        if kind != "geojson":
+            count_beside()
 
         try:
             if kind == "gpkg":
@@ -302,7 +317,9 @@ def export(
                             store, flt, fh, grid_m=grid_m, progress=step
                         )
                         n = sum(licences.values())
-            counting.join()
+            for thread in counting:
+                thread.join()
+            bar.update(task, total=n, completed=n)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)

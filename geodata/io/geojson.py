@@ -14,7 +14,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -116,16 +116,26 @@ def _completed(
     return b"".join(out)
 
 
+class FeatureChunk(NamedTuple):
+    """Encoded, comma-separated features of consecutive places, how many, their
+    (licence, attribution) counts, and how far through its scan the store is (a fraction,
+    None when the store cannot tell)."""
+
+    body: bytes
+    count: int
+    licences: dict[tuple[str, str | None], int]
+    scanned: float | None = None
+
+
 def public_feature_chunks(
     store: PlaceStore,
     flt: PlaceFilter | None,
     grid_m: float = DEFAULT_GRID_M,
     *,
     batch_size: int = 5000,
-) -> Iterator[tuple[bytes, int, dict[tuple[str, str | None], int]]]:
+) -> Iterator[FeatureChunk]:
     """The open-data places matching ``flt`` (as :func:`public_batches` picks them) as
-    encoded, comma-separated features: one chunk per batch with its number of features
-    and its (licence, attribution) counts.
+    encoded features, a chunk per batch.
 
     Without a bbox, features are copied from the heads the store keeps; places the public
     does not see where they are, and places with protocol labels, are built here.
@@ -137,10 +147,11 @@ def public_feature_chunks(
             if len(batch):
                 licences: dict[tuple[str, str | None], int] = {}
                 count_licences(batch, licences)
-                yield encode_features(batch), len(batch), licences
+                yield FeatureChunk(encode_features(batch), len(batch), licences)
         return
     for stored in store.export_features(flt, feature_tails(names), batch_size=batch_size):
-        yield _completed(stored, store, names, grid_m), stored.count, stored.licences
+        body = _completed(stored, store, names, grid_m)
+        yield FeatureChunk(body, stored.count, stored.licences, stored.scanned)
 
 
 @contextmanager
@@ -155,17 +166,18 @@ def frozen_heap() -> Iterator[None]:
 
 
 def collection_chunks(
-    chunks: Iterable[tuple[bytes, int, dict[tuple[str, str | None], int]]],
+    chunks: Iterable[FeatureChunk],
     info: DatasetInfo,
     *,
     members: dict[str, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, float | None], None] | None = None,
 ) -> Iterator[bytes]:
     """A FeatureCollection as byte chunks: the head, the features' chunks (from
     :func:`public_feature_chunks`), the tail.
 
     The head names the dataset's licence and attribution; the tail adds the number of
     features and the licences of the sources they come from (counted while streaming).
+    ``progress`` hears the number of features so far and the chunk's ``scanned``.
     """
     head = {
         "type": "FeatureCollection",
@@ -181,15 +193,15 @@ def collection_chunks(
     n = 0
     licences: dict[tuple[str, str | None], int] = {}
     with frozen_heap():
-        for chunk, count, counts in chunks:
-            if not count:
+        for chunk in chunks:
+            if not chunk.count:
                 continue
-            yield chunk if n == 0 else b"," + chunk
-            n += count
-            for key, k in counts.items():
+            yield chunk.body if n == 0 else b"," + chunk.body
+            n += chunk.count
+            for key, k in chunk.licences.items():
                 licences[key] = licences.get(key, 0) + k
             if progress is not None:
-                progress(n)
+                progress(n, chunk.scanned)
     tail = {"numberReturned": n, "licences": licence_list(licences)}
     yield b"]," + orjson.dumps(tail)[1:]
 
@@ -201,16 +213,18 @@ def write_places_geojson(
     *,
     info: DatasetInfo | None = None,
     grid_m: float = DEFAULT_GRID_M,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, float | None], None] | None = None,
 ) -> int:
-    """Write the open-data places matching ``flt`` to ``fh``; return how many."""
+    """Write the open-data places matching ``flt`` to ``fh``; return how many.
+    ``progress`` hears the number written so far and how far through its scan the store
+    is (None when it cannot tell)."""
     written = 0
 
-    def counted(k: int) -> None:
+    def counted(k: int, scanned: float | None) -> None:
         nonlocal written
         written = k
         if progress is not None:
-            progress(k)
+            progress(k, scanned)
 
     # Read on one thread while writing on this one (both mostly outside the GIL).
     chunks = read_ahead(public_feature_chunks(store, flt, grid_m))

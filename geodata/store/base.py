@@ -135,6 +135,7 @@ class FeatureBatch:
     pending: list[tuple[Any, ...]]
     count: int
     licences: dict[tuple[str, str | None], int]
+    scanned: float | None = None  # how far through its scan the store is, if it can tell
 
 
 def assemble_features(

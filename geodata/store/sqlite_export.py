@@ -185,7 +185,8 @@ class ExportMixin:
                 rows = conn.execute(licences, args).fetchall()
                 counts = {(lic, att): k for lic, att, k in rows}
             ids = orjson.loads(pending)
-            yield FeatureBatch(body, _rows_by_id(conn, ids) if ids else [], n, counts)
+            rows = _rows_by_id(conn, ids) if ids else []
+            yield FeatureBatch(body, rows, n, counts, min(1.0, (low + window) / top))
 
     def _export_feature_rows(
         self, flt: PlaceFilter | None, tails: Mapping[int | None, bytes], batch_size: int

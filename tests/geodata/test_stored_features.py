@@ -30,7 +30,7 @@ def built(store: PlaceStore, flt: PlaceFilter | None = None) -> bytes:
 def copied(store: PlaceStore, flt: PlaceFilter | None = None, batch_size: int = 5000) -> bytes:
     """The features as a download writes them (stored heads where there are some)."""
     chunks = public_feature_chunks(store, flt, batch_size=batch_size)
-    return b",".join(chunk for chunk, n, _ in chunks if n)
+    return b",".join(chunk.body for chunk in chunks if chunk.count)
 
 
 def same(store: PlaceStore, copies: bytes, originals: bytes) -> bool:
