@@ -196,7 +196,9 @@ def collection_chunks(
         for chunk in chunks:
             if not chunk.count:
                 continue
-            yield chunk.body if n == 0 else b"," + chunk.body
+            if n:
+                yield b","  # on its own: prefixing it would copy the whole chunk
+            yield chunk.body
             n += chunk.count
             for key, k in chunk.licences.items():
                 licences[key] = licences.get(key, 0) + k

@@ -153,14 +153,20 @@ class ExportMixin:
         window: int,
     ) -> Iterator[FeatureBatch]:
         joins, where, params = self._where(flt)
+        # Usually no place carries a protocol label: then no place need be looked up.
+        labelled = (
+            _LABELLED
+            if conn.execute("SELECT EXISTS (SELECT 1 FROM place_protocol_labels)").fetchone()[0]
+            else "0"
+        )
         # A place without a stored head, with protocol labels or in a neighbourhood with
         # no tail is marked PENDING and its id listed. One pass over the window, in rid
         # order (a rowid range scan), also finds whether all its places share a licence.
         feature = "p.public_feature || CASE WHEN p.neighbourhood_id IS NULL THEN ?1 ELSE t.tail END"
         features = (
-            f"SELECT count(*), CAST(group_concat(CASE WHEN {_LABELLED} THEN x'00' ELSE "
+            f"SELECT count(*), CAST(group_concat(CASE WHEN {labelled} THEN x'00' ELSE "
             f"coalesce({feature}, x'00') END, ',') AS BLOB), json_group_array(p.id) FILTER "
-            f"(WHERE p.public_feature IS NULL OR {_LABELLED} OR (p.neighbourhood_id IS NOT "
+            f"(WHERE p.public_feature IS NULL OR {labelled} OR (p.neighbourhood_id IS NOT "
             "NULL AND t.tail IS NULL)), min(p.licence), max(p.licence), min(p.attribution), "
             "max(p.attribution), count(p.attribution) "
             f"FROM places p{joins} LEFT JOIN temp.tails t ON t.nid = p.neighbourhood_id "

@@ -65,6 +65,13 @@ def test_copied_features_are_the_built_ones_byte_for_byte(
     assert pending_ids(lisbon_store) == expected
 
 
+def test_without_any_protocol_label_every_public_place_is_copied(
+    lisbon_store: PlaceStore,
+) -> None:
+    assert same(lisbon_store, copied(lisbon_store), built(lisbon_store))
+    assert pending_ids(lisbon_store) == set()
+
+
 @pytest.mark.parametrize("batch_size", [1, 7, 100])
 def test_any_batch_size_gives_the_same_features(
     lisbon_store: PlaceStore, open_data_cases: dict[str, str], batch_size: int
