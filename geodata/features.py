@@ -10,10 +10,11 @@ Local Contexts labels a facilitator attached) and closes it::
     ,"neighbourhood_id":7,"neighbourhood":"Alfama","protocol_labels":[]}}
 
 The store keeps each place's head, encoded when the place is written (see
-:func:`stored_head`), so a download of a million places copies bytes instead of building a
-million dictionaries. Only places shown where they are get one: a generalised or hidden
-place's public location comes from :func:`geodata.privacy.public_view` at export time, and
-the same encoder runs there on its public view.
+:func:`geodata.store.records.place_row`), so a download of a million places copies bytes
+instead of building a million dictionaries. Only places shown where they are get one: a
+generalised or hidden place's public location comes from
+:func:`geodata.privacy.public_view` at export time, and the same encoder runs there on its
+public view.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
     for b in (0, 1)
     for c in (0, 1)
 }
-# The properties of every feature, in order: the head's, then the tail's.
-HEAD_PROPERTIES = (
+# The properties of every feature, in order: the head's, then (from "neighbourhood_id")
+# the tail's.
+PROPERTIES = (
     "title",
     "narratives",
     "category",
@@ -53,9 +55,10 @@ HEAD_PROPERTIES = (
     "created_at",
     "updated_at",
     "version",
+    "neighbourhood_id",
+    "neighbourhood",
+    "protocol_labels",
 )
-TAIL_PROPERTIES = ("neighbourhood_id", "neighbourhood", "protocol_labels")
-PROPERTIES = HEAD_PROPERTIES + TAIL_PROPERTIES
 
 
 def _round(coords: np.ndarray) -> np.ndarray:

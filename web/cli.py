@@ -274,30 +274,22 @@ def export(
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     with progress_bar() as bar:
         task = bar.add_task(f"writing {path.name}", total=None)
-        counting: list[threading.Thread] = []
-
-        def count_beside() -> None:
-            # Counting reads every matching place too: on a thread of its own while the
-            # export runs, and only when the export cannot tell how far it has got.
-            if not counting:
-                counting.append(
-                    threading.Thread(
-                        target=lambda: bar.update(task, total=count_public(store, flt, grid_m)),
-                        daemon=True,
-                    )
-                )
-                counting[0].start()
+        # Counting reads every matching place too: on a thread of its own while the export
+        # runs, and only when the export cannot tell how far it has got.
+        counting = threading.Thread(
+            target=lambda: bar.update(task, total=count_public(store, flt, grid_m)), daemon=True
+        )
 
         def step(k: int, scanned: float | None = None) -> None:
             if scanned:  # places so far over the share of the store read: the total
                 bar.update(task, completed=k, total=max(k, round(k / scanned)))
-            else:
-                count_beside()
-                bar.update(task, completed=k)
+                return
+            if counting.ident is None:  # not started yet
+                counting.start()
+            bar.update(task, completed=k)
 
         if kind != "geojson":
-            count_beside()
-
+            counting.start()
         try:
             if kind == "gpkg":
                 from geodata.io import gpkg  # geopandas: imported only when needed
@@ -317,8 +309,8 @@ def export(
                             store, flt, fh, grid_m=grid_m, progress=step
                         )
                         n = sum(licences.values())
-            for thread in counting:
-                thread.join()
+            if counting.ident is not None:
+                counting.join()
             bar.update(task, total=n, completed=n)
             os.replace(partial, path)
         finally:

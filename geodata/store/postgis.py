@@ -56,6 +56,7 @@ from geodata.store.records import (
     place_row,
     place_rows,
     places_from_rows,
+    stored_heads,
     workshop_from_row,
 )
 
@@ -258,7 +259,7 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
             "p.public_feature IS NULL AND p.sensitivity = 'public' ORDER BY p.rid LIMIT 2000",
             (last,),
         ).fetchall():
-            heads = [r[-1] for r in place_rows(places_from_rows([r[1:] for r in rows]))]
+            heads = stored_heads([r[1:] for r in rows])
             with conn.cursor() as cur:
                 cur.executemany(
                     "UPDATE places SET public_feature = %s WHERE rid = %s",

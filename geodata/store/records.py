@@ -162,6 +162,12 @@ def place_rows(places: Sequence[Place], wkbs: Sequence[Any] | None = None) -> li
     ]
 
 
+def stored_heads(rows: Sequence[Sequence[Any]]) -> list[bytes | None]:
+    """The GeoJSON heads (``public_feature``) of places read back in :data:`COLUMNS` order:
+    what a migration stores for places written before there was such a column."""
+    return [row[-1] for row in place_rows(places_from_rows(rows))]
+
+
 def _ts(value: str | datetime) -> datetime:
     return parse_iso(value) if isinstance(value, str) else value
 

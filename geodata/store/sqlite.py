@@ -45,6 +45,7 @@ from geodata.store.records import (
     place_row,
     place_rows,
     places_from_rows,
+    stored_heads,
     workshop_from_row,
 )
 from geodata.store.sqlite_accounts import AccountsAuditMixin
@@ -154,7 +155,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             "p.public_feature IS NULL AND p.sensitivity = 'public' ORDER BY p.rid LIMIT 2000",
             (last,),
         ).fetchall():
-            heads = [r[-1] for r in place_rows(places_from_rows([r[1:] for r in rows]))]
+            heads = stored_heads([r[1:] for r in rows])
             self.conn.executemany(
                 "UPDATE places SET public_feature = ? WHERE rid = ?",
                 [(head, r[0]) for head, r in zip(heads, rows, strict=True)],
