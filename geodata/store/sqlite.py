@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import shapely
 from shapely.geometry import box
@@ -30,6 +31,7 @@ from geodata.models import (
     Workshop,
     utcnow,
 )
+from geodata.store import sqlite_rtree
 from geodata.store.base import (
     GridCell,
     PlaceFilter,
@@ -211,13 +213,43 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
         try:
             with self.transaction():
                 last_rid = conn.execute("SELECT coalesce(max(rid), 0) FROM places").fetchone()[0]
+                boxes: list[tuple[float, ...]] = []
                 for batch in _batches(places, _BATCH):
-                    conn.executemany(*_shared_values_inlined(conn, place_rows(batch)))
+                    rows = place_rows(batch)
+                    conn.executemany(*_shared_values_inlined(conn, rows))
+                    boxes.extend(r[3:7] for r in rows)  # minx, miny, maxx, maxy
                     n += len(batch)
-                conn.execute(_INDEX_NEW, (last_rid,))
+                self._index_new(last_rid, boxes)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"one of the places has an id that already exists ({exc})") from exc
         return n
+
+    def _index_new(self, last_rid: int, boxes: list[tuple[float, ...]]) -> None:
+        """Put the places added after ``last_rid`` (their bounds in ``boxes``) into the
+        R*Tree: by repacking the whole tree when they are many next to those indexed
+        already, else with the rtree module's own inserts."""
+        conn, n = self.conn, len(boxes)
+        indexed = conn.execute("SELECT count(*) FROM places_rtree_rowid").fetchone()[0]
+        # SQLite gives each new row max(rowid) + 1, so the new rids follow ``last_rid``.
+        last = conn.execute("SELECT max(rid) FROM places").fetchone()[0]
+        if n and n * sqlite_rtree.REPACK_RATIO >= indexed and last == last_rid + n:
+            conn.execute("SAVEPOINT repack")
+            try:
+                sqlite_rtree.add_packed(
+                    conn,
+                    "places_rtree",
+                    np.arange(last_rid + 1, last + 1),
+                    np.array(boxes, dtype=np.float64)[:, [0, 2, 1, 3]],
+                )
+            except sqlite3.DatabaseError:
+                # A build of SQLite that keeps shadow tables read-only (SQLITE_DBCONFIG_
+                # DEFENSIVE) refuses the direct writes: index the usual way instead.
+                conn.execute("ROLLBACK TO repack")
+            else:
+                conn.execute("RELEASE repack")
+                return
+            conn.execute("RELEASE repack")
+        conn.execute(_INDEX_NEW, (last_rid,))
 
     def get(self, place_id: str) -> Place:
         row = self.conn.execute(
