@@ -112,19 +112,39 @@ def head(
 ) -> bytes:
     """A feature's head (``narratives`` and ``tags`` as stored JSON text, times as ISO 8601
     UTC text): the feature up to its last own property, left open for :func:`tail`."""
-    frag = orjson.Fragment
-    feature = {
-        "type": "Feature",
-        "id": place_id,
-        "geometry": geometry,
-        "properties": {
-            "title": title,
-            "narratives": frag(narratives),
-            "category": category,
-            "period": period,
-            "year_from": year_from,
-            "year_to": year_to,
-            "tags": frag(tags),
+    (encoded,) = heads(
+        [place_id], [geometry], [title], [narratives], [category], [period], [year_from],
+        [year_to], [tags], licence=licence, attribution=attribution, consent=consent,
+        workshop=workshop, location_generalised=location_generalised,
+        created_at=created_at, updated_at=updated_at, version=version,
+    )  # fmt: skip
+    return encoded
+
+
+def heads(
+    place_ids: Sequence[str],
+    geometries: Sequence[Any],
+    titles: Sequence[str],
+    narratives: Sequence[str],
+    categories: Sequence[str],
+    periods: Sequence[str | None],
+    years_from: Sequence[int | None],
+    years_to: Sequence[int | None],
+    tags: Sequence[str],
+    *,
+    licence: str,
+    attribution: str | None,
+    consent: list[str],
+    workshop: str | None,
+    location_generalised: bool,
+    created_at: str,
+    updated_at: str,
+    version: int,
+) -> list[bytes]:
+    """The heads of places that share their last properties (from ``licence`` on), as a
+    bulk import's do: those are encoded once and appended to each place's own part."""
+    shared = orjson.dumps(
+        {
             "licence": licence,
             "attribution": attribution,
             "consent": consent,
@@ -133,9 +153,34 @@ def head(
             "created_at": created_at,
             "updated_at": updated_at,
             "version": version,
-        },
-    }
-    return orjson.dumps(feature)[:-2]  # without the closing "}}"
+        }
+    )
+    rest = b"," + shared[1:-1]
+    frag = orjson.Fragment
+    own = zip(
+        place_ids, geometries, titles, narratives, categories, periods, years_from, years_to,
+        tags, strict=True,
+    )  # fmt: skip
+    return [
+        orjson.dumps(
+            {
+                "type": "Feature",
+                "id": place_id,
+                "geometry": geometry,
+                "properties": {
+                    "title": title,
+                    "narratives": frag(narrative),
+                    "category": category,
+                    "period": period,
+                    "year_from": year_from,
+                    "year_to": year_to,
+                    "tags": frag(tag),
+                },
+            }
+        )[:-2]  # without the closing "}}"
+        + rest
+        for place_id, geometry, title, narrative, category, period, year_from, year_to, tag in own
+    ]
 
 
 def tail(neighbourhood_id: int | None, name: str | None, labels: Sequence[str] = ()) -> bytes:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geodata.errors import InvalidInput, Rejection
 from geodata.geometry import GeometryRules, ProjectArea, validate_place_geometries
 from geodata.io.sources import SourceFeatures, read_features
-from geodata.models import Consent, Narrative, Place, Status, new_place_ids, utcnow
+from geodata.models import Consent, Narrative, NewPlaces, Status, new_place_ids, utcnow
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store.base import PlaceStore
 from geodata.text import check_language, check_text
@@ -73,6 +75,18 @@ def properties_to_fields(
     props: dict[str, Any], vocabulary: Vocabulary, options: ImportOptions
 ) -> dict[str, Any]:
     """Map one feature's properties to place fields; raise InvalidInput naming what is wrong."""
+    return dict(zip(_FIELD_COLUMNS, property_values(props, vocabulary, options), strict=True))
+
+
+# The fields a feature's properties give, in the order of NewPlaces' columns.
+_FIELD_COLUMNS = ("title", "narratives", "category", "period", "year_from", "year_to", "tags")
+
+
+def property_values(
+    props: dict[str, Any], vocabulary: Vocabulary, options: ImportOptions
+) -> tuple[Any, ...]:
+    """One feature's place fields in :data:`_FIELD_COLUMNS` order (what
+    :func:`properties_to_fields` gives, without a dict per feature)."""
     title = _first(props, TITLE_FIELDS)
     title = check_text(str(title) if title is not None else "", "title", max_length=200)
     narratives: list[Narrative] = []
@@ -109,15 +123,15 @@ def properties_to_fields(
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
     period = props.get("period")
-    return {
-        "title": title,
-        "narratives": narratives,
-        "category": str(category),
-        "period": str(period) if period not in (None, "") else None,
-        "year_from": year_from,
-        "year_to": year_to,
-        "tags": [str(t) for t in tags],
-    }
+    return (
+        title,
+        narratives,
+        str(category),
+        str(period) if period not in (None, "") else None,
+        year_from,
+        year_to,
+        [str(t) for t in tags] if tags else [],
+    )
 
 
 def import_features(
@@ -135,47 +149,49 @@ def import_features(
     verdicts = validate_place_geometries(features.geometries, GeometryRules(area=area))
     step("validated", len(features))
     result = ImportResult(read=len(features), imported=0, repaired=0)
-    good: list[tuple[int, dict[str, Any]]] = []
+    good: list[int] = []
+    rows: list[tuple[Any, ...]] = []
+    properties = features.properties
     for i, (code, message) in enumerate(zip(verdicts.codes, verdicts.messages, strict=True)):
-        fid = features.ids[i]
         if code is not None:
-            result.rejected.append(Rejection(i, fid, code, message or code))
+            result.rejected.append(Rejection(i, features.ids[i], code, message or code))
             continue
         try:
-            fields = properties_to_fields(features.properties[i], vocabulary, options)
+            rows.append(property_values(properties[i], vocabulary, options))
         except InvalidInput as exc:
-            result.rejected.append(Rejection(i, fid, exc.code, exc.message))
+            result.rejected.append(Rejection(i, features.ids[i], exc.code, exc.message))
             continue
-        for w in verdicts.warnings[i]:
-            result.warnings.append((i, fid, w))
-        good.append((i, fields))
-    result.repaired = sum(1 for i, _ in good if verdicts.warnings[i])
+        good.append(i)
+    for i in good:
+        result.warnings.extend((i, features.ids[i], w) for w in verdicts.warnings[i])
+    result.repaired = sum(1 for i in good if verdicts.warnings[i])
     step("checked", len(features))
     if result.rejected and not options.skip_invalid:
         return result
-    geoms = verdicts.geometries[[i for i, _ in good]] if good else []
+    geoms = verdicts.geometries[good] if good else np.empty(0, dtype=object)
     nids = assign_neighbourhoods(geoms, neighbourhoods)
     step("assigned", len(good))
     now = utcnow()
-    consent = Consent(publish=True, open_data=True, research=False, given_at=now)
-    places = (  # a generator: the store builds rows while it writes earlier ones
-        Place(
-            id=pid,
-            geometry=g,
-            neighbourhood_id=nid,
-            status=options.status,
-            licence=options.licence,
-            attribution=options.attribution,
-            consent=consent,
-            created_at=now,
-            updated_at=now,
-            **fields,
-        )
-        for pid, g, nid, (_, fields) in zip(
-            new_place_ids(len(good)), geoms, nids, good, strict=True
-        )
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in _FIELD_COLUMNS]
+    titles, narratives, categories, periods, years_from, years_to, tags = columns
+    batch = NewPlaces(
+        ids=new_place_ids(len(good)),
+        geometries=geoms,
+        titles=titles,
+        narratives=narratives,
+        categories=categories,
+        periods=periods,
+        years_from=years_from,
+        years_to=years_to,
+        tags=tags,
+        neighbourhood_ids=nids,
+        status=options.status,
+        licence=options.licence,
+        attribution=options.attribution,
+        consent=Consent(publish=True, open_data=True, research=False, given_at=now),
+        created_at=now,
     )
-    result.imported = store.add_many(places)
+    result.imported = store.add_new(batch)
     step("stored", result.imported)
     return result
 

@@ -22,6 +22,7 @@ from geodata.models import (
     Credential,
     Media,
     Neighbourhood,
+    NewPlaces,
     Place,
     PlaceFlag,
     ProtocolLabel,
@@ -180,6 +181,11 @@ class PlaceStore(abc.ABC):
     @abc.abstractmethod
     def add_many(self, places: Iterable[Place]) -> int:
         """Store many new places in one transaction; return how many."""
+
+    def add_new(self, batch: NewPlaces) -> int:
+        """Store a bulk import's new places (given as columns) in one transaction; return
+        how many. Backends with a columnar write path override this."""
+        return self.add_many(batch.places())
 
     @abc.abstractmethod
     def get(self, place_id: str) -> Place:

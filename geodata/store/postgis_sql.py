@@ -92,6 +92,11 @@ def place_where(flt: PlaceFilter | None) -> tuple[str, list[Any]]:
         else:
             clauses.append(f"{column} = ANY(%s)")
             params.append([str(v) for v in value])
+    wanted = [flt.sensitivity] if isinstance(flt.sensitivity, str) else flt.sensitivity or []
+    if wanted and "public" not in [str(v) for v in wanted]:
+        # Written out, so that even a generic plan (of a prepared statement, where the
+        # wanted values are parameters) may use the partial index of non-public places.
+        clauses.append("p.sensitivity <> 'public'")
     if flt.neighbourhood_id is not None:
         clauses.append("p.neighbourhood_id = %s")
         params.append(flt.neighbourhood_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from geodata.models import (
     Moderation,
     Narrative,
     Neighbourhood,
+    NewPlaces,
     Place,
     Provenance,
     Sensitivity,
@@ -85,7 +87,16 @@ def narratives_json(narratives: Sequence[Narrative]) -> str:
     ).decode()
 
 
-_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 6: "MultiPolygon"}
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 _NO_TAGS = "[]"
 
 
@@ -159,6 +170,67 @@ def place_rows(places: Sequence[Place], wkbs: Sequence[Any] | None = None) -> li
     return [
         place_row(p, w, b, t, m)
         for p, w, b, t, m in zip(places, wkbs, bounds, types, members, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One value for every row of a batch: a column a bulk import fills alike."""
+
+    value: Any
+
+
+def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> list[Any]:
+    """The rows of new places as columns in :data:`ROW_COLUMNS` order: a list for each
+    column whose values differ from place to place, a :class:`Shared` for the others.
+
+    Built column by column (WKB, bounds and GeoJSON geometry as arrays, the feature heads
+    from one encoded common part), so no :class:`Place` and no row is made per place.
+    """
+    geoms = np.asarray(batch.geometries, dtype=object)
+    if wkbs is None:
+        wkbs = shapely.to_wkb(geoms).tolist()
+    bounds = shapely.bounds(geoms).T.tolist() if len(geoms) else [[], [], [], []]
+    types = [_TYPE_NAMES.get(t) for t in shapely.get_type_id(geoms).tolist()]
+    narratives = [narratives_json(n) if n else _NO_TAGS for n in batch.narratives]
+    tags = [orjson.dumps(list(t)).decode() if t else _NO_TAGS for t in batch.tags]
+    created_at = iso(batch.created_at)
+    c = batch.consent
+    consent = (int(c.publish), int(c.open_data), int(c.research))
+    heads = features.heads(
+        batch.ids, features.geometry_members(geoms), batch.titles, narratives,
+        batch.categories, batch.periods, batch.years_from, batch.years_to, tags,
+        licence=batch.licence, attribution=batch.attribution,
+        consent=features.CONSENT_SCOPES[consent], workshop=None, location_generalised=False,
+        created_at=created_at, updated_at=created_at, version=1,
+    )  # fmt: skip
+    return [
+        list(batch.ids),
+        wkbs,
+        types,
+        *bounds,
+        list(batch.titles),
+        narratives,
+        list(batch.categories),
+        Shared(str(batch.status)),
+        list(batch.periods),
+        list(batch.years_from),
+        list(batch.years_to),
+        tags,
+        Shared(str(Sensitivity.PUBLIC)),  # new places are shown where they are
+        Shared(batch.licence),
+        Shared(batch.attribution),
+        *(Shared(flag) for flag in consent),
+        Shared(iso(c.given_at) if c.given_at else None),
+        Shared(None),  # contributor_name
+        Shared(None),  # contributor_contact
+        list(batch.neighbourhood_ids),
+        Shared(None),  # workshop
+        Shared(created_at),
+        Shared(created_at),  # updated_at
+        Shared(1),  # version
+        Shared(None),  # display_name
+        heads,
     ]
 
 

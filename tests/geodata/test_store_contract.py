@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from shapely.geometry import LineString, Point, Polygon
 
@@ -278,6 +279,51 @@ def test_add_many_stores_every_field_whether_shared_by_the_batch_or_not(store, n
         for field in ("title", "narratives", "period", "year_from", "tags", "licence",
                       "attribution", "consent", "workshop", "status", "category"):  # fmt: skip
             assert getattr(got, field) == getattr(p, field), field
+    assert store.count(PlaceFilter(bbox=(-9.15, 38.70, -9.13, 38.72))) == n
+
+
+@pytest.mark.parametrize("n", [1, 2, 5000])
+def test_add_new_stores_a_bulk_import_as_add_many_would(store, n):
+    """Places given as columns (NewPlaces) read back as the same places given one by one;
+    values every place shares and values that differ, of every kind a column holds."""
+    from geodata.models import NewPlaces
+
+    nbs = store.replace_neighbourhoods(
+        [("Alfama", Polygon([(-9.2, 38.6), (-9.0, 38.6), (-9.0, 38.8), (-9.2, 38.8)]), None)]
+    )
+    given = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+    geoms = [Point(-9.14, 38.71)] * (n - 1) + [  # identical points: shared floats, bound
+        LineString([(-9.14, 38.71), (-9.1401, 38.7101)])
+    ]
+    odd = n - 1
+    batch = NewPlaces(
+        ids=[f"pl_bulk{i:06d}" for i in range(n)],
+        geometries=np.array(geoms, dtype=object),
+        titles=["O'Neil's \"quoted\" house; --"] * odd + ["another, ünicode \u062f\u0627\u0631"],
+        narratives=[[Narrative("Onde se dançava.", "pt")]] * odd + [[]],
+        categories=["building"] * odd + ["music"],
+        periods=["1920s"] * odd + [None],
+        years_from=[1920] * odd + [None],
+        years_to=[None] * odd + [1999],
+        tags=[["dance", "música"]] * odd + [[]],
+        neighbourhood_ids=[nbs[0].id] * odd + [None],
+        status=Status.PUBLISHED,
+        licence="CC-BY-SA-4.0",
+        attribution="Arquivo Municipal",
+        consent=Consent(True, True, False, given),
+        created_at=given,
+    )
+    assert store.add_new(batch) == n
+    expected = {p.id: p for p in batch.places()}
+    got = {p.id: p for p in store.list()}
+    assert got.keys() == expected.keys()
+    for pid in (batch.ids[0], batch.ids[odd]):
+        a, b = got[pid], expected[pid]
+        assert a.geometry.equals_exact(b.geometry, 0)
+        for field in ("title", "narratives", "category", "period", "year_from", "year_to",
+                      "tags", "neighbourhood_id", "status", "licence", "attribution",
+                      "consent", "sensitivity", "created_at", "updated_at", "version"):  # fmt: skip
+            assert getattr(a, field) == getattr(b, field), field
     assert store.count(PlaceFilter(bbox=(-9.15, 38.70, -9.13, 38.72))) == n
 
 

@@ -147,6 +147,47 @@ def test_heads_follow_every_change_to_places_labels_and_neighbourhoods(
     assert added.id in features and open_data_cases["generalised"] not in features
 
 
+def test_places_added_as_columns_are_copied_as_built(lisbon_store: PlaceStore) -> None:
+    """A bulk import's heads, encoded column by column (records.new_place_columns), are
+    the features built from the rows: points, a route and an area, with and without
+    narratives, tags, years, neighbourhood and attribution."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+    from shapely.geometry import LineString, Polygon
+
+    from geodata.models import Consent, NewPlaces
+
+    store = lisbon_store
+    nid = store.neighbourhoods()[0].id
+    when = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    geoms = [
+        Point(-9.1401234567, 38.7101234567),
+        LineString([(-9.14, 38.71), (-9.141, 38.712)]),
+        Polygon([(-9.14, 38.71), (-9.139, 38.71), (-9.139, 38.711)]),  # clockwise
+    ]
+    batch = NewPlaces(
+        ids=["pl_cols_point", "pl_cols_route", "pl_cols_area"],
+        geometries=np.array(geoms, dtype=object),
+        titles=['Fonte "velha"', "Rota", "Largo"],
+        narratives=[[Narrative("Água fresca.", "pt")], [], [Narrative("<b>x</b>", "en")]],
+        categories=["monument", "route", "square"],
+        periods=[None, "1900s", None],
+        years_from=[1850, None, None],
+        years_to=[None, 1999, None],
+        tags=[["água"], [], ["a", "b"]],
+        neighbourhood_ids=[nid, None, nid],
+        status=Status.PUBLISHED,
+        licence="CC0-1.0",
+        attribution="Arquivo",
+        consent=Consent(True, True, False, when),
+        created_at=datetime.now(UTC),  # after the demo's places: downloads list by age
+    )
+    store.add_new(batch)
+    assert not pending_ids(store) & set(batch.ids)  # all three copied, none built
+    assert same(store, copied(store), built(store))
+
+
 def test_an_edit_that_leaves_the_head_as_it_was_drops_it(
     lisbon_store: PlaceStore, open_data_cases: dict[str, str]
 ) -> None:
