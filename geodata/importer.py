@@ -9,15 +9,18 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from geodata.errors import InvalidInput, Rejection
-from geodata.geometry import GeometryRules, ProjectArea, validate_place_geometries
+from geodata.geometry import (
+    BulkVerdicts,
+    GeometryRules,
+    ProjectArea,
+    validate_place_geometries,
+)
 from geodata.io.sources import SourceFeatures, read_features
 from geodata.models import Consent, Narrative, NewPlaces, Status, new_place_ids, utcnow
 from geodata.neighbourhoods import assign_neighbourhoods
@@ -141,7 +144,15 @@ def import_features(
     vocabulary: Vocabulary | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
-    """Validate, assign and store features as places (see the module docstring)."""
+    """Validate, assign and store features as places (see the module docstring).
+
+    Geometries are validated and assigned to neighbourhoods all at once (shapely and
+    geopandas array operations). Properties are then checked a batch at a time, and each
+    batch goes to the store as soon as it is built, so the store writes one batch while
+    the next is checked. When a feature is refused without ``skip_invalid``, the store's
+    transaction ends unwritten; every feature is still checked, so that the report names
+    them all.
+    """
     vocabulary = vocabulary or Vocabulary()
     step = progress or (lambda _label, _n: None)
     neighbourhoods = store.neighbourhoods()
@@ -149,51 +160,107 @@ def import_features(
     verdicts = validate_place_geometries(features.geometries, GeometryRules(area=area))
     step("validated", len(features))
     result = ImportResult(read=len(features), imported=0, repaired=0)
-    good: list[int] = []
-    rows: list[tuple[Any, ...]] = []
-    properties = features.properties
+    valid: list[int] = []
     for i, (code, message) in enumerate(zip(verdicts.codes, verdicts.messages, strict=True)):
-        if code is not None:
+        if code is None:
+            valid.append(i)
+        else:
             result.rejected.append(Rejection(i, features.ids[i], code, message or code))
-            continue
+    if result.rejected and not options.skip_invalid:
+        for start in range(0, len(valid), _BATCH):  # name the features refused for more
+            _checked(features, valid[start : start + _BATCH], vocabulary, options, result)
+    else:
+        nids = assign_neighbourhoods(verdicts.geometries[valid], neighbourhoods)
+        step("assigned", len(valid))
+        batches = _place_batches(features, verdicts, valid, nids, options, vocabulary, result)
         try:
-            rows.append(property_values(properties[i], vocabulary, options))
+            result.imported = store.add_new(_counted(batches, step))
+        except _Refused:
+            result.imported = 0
+    result.rejected.sort(key=lambda r: r.index)
+    return result
+
+
+_BATCH = 5000  # features checked, built and handed to the store at a time
+
+
+class _Refused(Exception):
+    """Raised from the batches handed to the store when a feature was refused and
+    ``skip_invalid`` is not set: the store rolls back what it had written."""
+
+
+def _checked(
+    features: SourceFeatures,
+    indices: Sequence[int],
+    vocabulary: Vocabulary,
+    options: ImportOptions,
+    result: ImportResult,
+) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """The features of ``indices`` whose properties are good, with their place fields;
+    the others are added to ``result.rejected``."""
+    good, rows = [], []
+    for i in indices:
+        try:
+            rows.append(property_values(features.properties[i], vocabulary, options))
         except InvalidInput as exc:
             result.rejected.append(Rejection(i, features.ids[i], exc.code, exc.message))
-            continue
-        good.append(i)
-    for i in good:
-        result.warnings.extend((i, features.ids[i], w) for w in verdicts.warnings[i])
-    result.repaired = sum(1 for i in good if verdicts.warnings[i])
-    step("checked", len(features))
-    if result.rejected and not options.skip_invalid:
-        return result
-    geoms = verdicts.geometries[good] if good else np.empty(0, dtype=object)
-    nids = assign_neighbourhoods(geoms, neighbourhoods)
-    step("assigned", len(good))
+        else:
+            good.append(i)
+    return good, rows
+
+
+def _place_batches(
+    features: SourceFeatures,
+    verdicts: BulkVerdicts,
+    valid: list[int],
+    nids: list[int | None],
+    options: ImportOptions,
+    vocabulary: Vocabulary,
+    result: ImportResult,
+) -> Iterator[NewPlaces]:
+    """The good features as batches of new places; raises :class:`_Refused` at the end
+    if any was refused and ``skip_invalid`` is not set (after checking every one)."""
     now = utcnow()
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in _FIELD_COLUMNS]
-    titles, narratives, categories, periods, years_from, years_to, tags = columns
-    batch = NewPlaces(
-        ids=new_place_ids(len(good)),
-        geometries=geoms,
-        titles=titles,
-        narratives=narratives,
-        categories=categories,
-        periods=periods,
-        years_from=years_from,
-        years_to=years_to,
-        tags=tags,
-        neighbourhood_ids=nids,
-        status=options.status,
-        licence=options.licence,
-        attribution=options.attribution,
-        consent=Consent(publish=True, open_data=True, research=False, given_at=now),
-        created_at=now,
-    )
-    result.imported = store.add_new(batch)
-    step("stored", result.imported)
-    return result
+    consent = Consent(publish=True, open_data=True, research=False, given_at=now)
+    nid_of = dict(zip(valid, nids, strict=True))
+    for start in range(0, len(valid), _BATCH):
+        good, rows = _checked(features, valid[start : start + _BATCH], vocabulary, options, result)
+        for i in good:
+            result.warnings.extend((i, features.ids[i], w) for w in verdicts.warnings[i])
+        result.repaired += sum(1 for i in good if verdicts.warnings[i])
+        if not good or (result.rejected and not options.skip_invalid):
+            continue  # nothing more will be stored, but every feature is still checked
+        titles, narratives, categories, periods, years_from, years_to, tags = (
+            list(column) for column in zip(*rows, strict=True)
+        )
+        yield NewPlaces(
+            ids=new_place_ids(len(good)),
+            geometries=verdicts.geometries[good],
+            titles=titles,
+            narratives=narratives,
+            categories=categories,
+            periods=periods,
+            years_from=years_from,
+            years_to=years_to,
+            tags=tags,
+            neighbourhood_ids=[nid_of[i] for i in good],
+            status=options.status,
+            licence=options.licence,
+            attribution=options.attribution,
+            consent=consent,
+            created_at=now,
+        )
+    if result.rejected and not options.skip_invalid:
+        raise _Refused
+
+
+def _counted(batches: Iterator[NewPlaces], step: Callable[[str, int], None]) -> Iterator[NewPlaces]:
+    """``batches``, reporting how many places were handed on after each one."""
+    handed = 0
+    for batch in batches:
+        yield batch
+        handed += len(batch)
+        step("stored", handed)
 
 
 def import_places(

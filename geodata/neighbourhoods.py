@@ -185,17 +185,20 @@ def assign_neighbourhoods(
     n = len(geoms)
     if n == 0 or not neighbourhoods:
         return [None] * n
-    left = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=4326))
-    right = gpd.GeoDataFrame(
+    places = gpd.GeoDataFrame({"idx": np.arange(n)}, geometry=gpd.GeoSeries(geoms, crs=4326))
+    hoods = gpd.GeoDataFrame(
         {"nid": [nb.id for nb in neighbourhoods]},
         geometry=[nb.geometry for nb in neighbourhoods],
         crs=4326,
     )
-    joined = gpd.sjoin(left, right, how="inner", predicate="intersects")
+    # The places on the indexed side, the few neighbourhoods as queries: each outline is
+    # prepared once and tested against the places its box holds. The other way round
+    # (a query per place) took twice as long for 100,000 points.
+    joined = gpd.sjoin(hoods, places, how="inner", predicate="intersects")
     out = np.full(n, -1, dtype=np.int64)
     if joined.empty:
         return [None] * n
-    idx = joined.index.to_numpy()
+    idx = joined["idx"].to_numpy()
     nid = joined["nid"].to_numpy()
     order = np.lexsort((nid, idx))
     idx, nid = idx[order], nid[order]
@@ -207,7 +210,7 @@ def assign_neighbourhoods(
     if multi.any():
         sel = multi[idx]
         m_idx, m_nid = idx[sel], nid[sel]
-        nb_geom = dict(zip(right["nid"], right.geometry.values, strict=True))
+        nb_geom = dict(zip(hoods["nid"], hoods.geometry.values, strict=True))
         overlap = _measure(
             shapely.intersection(geoms[m_idx], np.array([nb_geom[k] for k in m_nid]))
         )

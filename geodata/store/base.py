@@ -182,10 +182,12 @@ class PlaceStore(abc.ABC):
     def add_many(self, places: Iterable[Place]) -> int:
         """Store many new places in one transaction; return how many."""
 
-    def add_new(self, batch: NewPlaces) -> int:
-        """Store a bulk import's new places (given as columns) in one transaction; return
-        how many. Backends with a columnar write path override this."""
-        return self.add_many(batch.places())
+    def add_new(self, batches: Iterable[NewPlaces]) -> int:
+        """Store a bulk import's new places, given as batches of columns, in one
+        transaction; return how many. The batches may be built while earlier ones are
+        written; an exception from them rolls everything back. Backends with a columnar
+        write path override this."""
+        return self.add_many(place for batch in batches for place in batch.places())
 
     @abc.abstractmethod
     def get(self, place_id: str) -> Place:

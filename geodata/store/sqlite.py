@@ -18,7 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import shapely
 from shapely.geometry import box
@@ -32,7 +31,7 @@ from geodata.models import (
     Workshop,
     utcnow,
 )
-from geodata.store import sqlite_rtree
+from geodata.store import sqlite_bulk
 from geodata.store.base import (
     GridCell,
     PlaceFilter,
@@ -42,7 +41,6 @@ from geodata.store.records import (
     COLUMNS,
     ROW_COLUMNS,
     WORKSHOP_COLUMNS,
-    Shared,
     iso,
     neighbourhoods_from_rows,
     new_place_columns,
@@ -61,11 +59,8 @@ _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (
     f"INSERT INTO places ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
 )
-_INDEX_NEW = (
-    "INSERT INTO places_rtree (rid, minx, maxx, miny, maxy) "
-    "SELECT rid, minx, maxx, miny, maxy FROM places WHERE rid > ?"
-)
-_BATCH = 2000
+_BATCH = 5000  # rows per staged batch: fewer hand-overs, a small first batch to wait for
+_READ_BATCH = 2000  # places decoded at a time when listing
 _HEADS_MIGRATION = 6  # 0006_export: places gained public_feature
 
 
@@ -208,7 +203,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
         try:
             with self.transaction():
                 cur = self.conn.execute(_INSERT, place_row(place))
-                self.conn.execute(_INDEX_NEW, (cur.lastrowid - 1,))
+                self.conn.execute(sqlite_bulk.INDEX_NEW, (cur.lastrowid - 1,))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a place with id {place.id} already exists") from exc
         return place
@@ -218,56 +213,26 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             list(zip(*place_rows(batch), strict=True)) for batch in _batches(places, _BATCH)
         )
 
-    def add_new(self, batch: NewPlaces) -> int:
+    def add_new(self, batches: Iterable[NewPlaces]) -> int:
         return self._insert_places(
-            new_place_columns(batch[k : k + _BATCH]) for k in range(0, len(batch), _BATCH)
+            new_place_columns(batch[k : k + _BATCH])
+            for batch in batches
+            for k in range(0, len(batch), _BATCH)
         )
 
     def _insert_places(self, batches: Iterable[Sequence[Any]]) -> int:
-        """Insert batches of rows given as columns (:data:`ROW_COLUMNS` order; a column is
-        a sequence or a :class:`Shared` value) in one transaction, then index them."""
+        """Insert batches of rows given as columns in one transaction, then index them
+        (see :mod:`geodata.store.sqlite_bulk`)."""
         conn = self.conn
-        n = 0
         try:
             with self.transaction():
                 last_rid = conn.execute("SELECT coalesce(max(rid), 0) FROM places").fetchone()[0]
-                boxes = []
-                for columns in batches:
-                    conn.executemany(*_insert_statement(conn, columns))
-                    boxes.append(np.array(columns[3:7], dtype=np.float64).T)  # minx..maxy
-                    n += len(columns[0])
-                if n:
-                    self._index_new(last_rid, np.concatenate(boxes))
+                bounds = sqlite_bulk.insert_batches(conn, batches)
+                if len(bounds):
+                    sqlite_bulk.index_new(conn, last_rid, bounds)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"one of the places has an id that already exists ({exc})") from exc
-        return n
-
-    def _index_new(self, last_rid: int, boxes: np.ndarray) -> None:
-        """Put the places added after ``last_rid`` (their bounds, ``minx, miny, maxx,
-        maxy``, in ``boxes``) into the R*Tree: by repacking the whole tree when they are
-        many next to those indexed already, else with the rtree module's own inserts."""
-        conn, n = self.conn, len(boxes)
-        indexed = conn.execute("SELECT count(*) FROM places_rtree_rowid").fetchone()[0]
-        # SQLite gives each new row max(rowid) + 1, so the new rids follow ``last_rid``.
-        last = conn.execute("SELECT max(rid) FROM places").fetchone()[0]
-        if n and n * sqlite_rtree.REPACK_RATIO >= indexed and last == last_rid + n:
-            conn.execute("SAVEPOINT repack")
-            try:
-                sqlite_rtree.add_packed(
-                    conn,
-                    "places_rtree",
-                    np.arange(last_rid + 1, last + 1),
-                    boxes[:, [0, 2, 1, 3]],
-                )
-            except sqlite3.DatabaseError:
-                # A build of SQLite that keeps shadow tables read-only (SQLITE_DBCONFIG_
-                # DEFENSIVE) refuses the direct writes: index the usual way instead.
-                conn.execute("ROLLBACK TO repack")
-            else:
-                conn.execute("RELEASE repack")
-                return
-            conn.execute("RELEASE repack")
-        conn.execute(_INDEX_NEW, (last_rid,))
+        return len(bounds)
 
     def get(self, place_id: str) -> Place:
         row = self.conn.execute(
@@ -422,7 +387,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             sql += " LIMIT ? OFFSET ?"
             params = [*params, -1 if limit is None else limit, offset]
         cur = self.conn.execute(sql, params)
-        while rows := cur.fetchmany(_BATCH):
+        while rows := cur.fetchmany(_READ_BATCH):
             yield from self._exact_bbox(places_from_rows(rows), flt)
 
     def count(self, flt: PlaceFilter | None = None) -> int:
@@ -599,43 +564,6 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             f"SELECT {WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
         ).fetchall()
         return [workshop_from_row(r) for r in rows]
-
-
-def _insert_statement(
-    conn: sqlite3.Connection, columns: Sequence[Any]
-) -> tuple[str, Iterable[tuple[Any, ...]]]:
-    """The INSERT for a batch of rows given as columns, with every value the whole batch
-    shares written into the statement, and the rows of the values that differ.
-
-    A bulk import stamps the same status, licence, consent and times on every place:
-    binding those once per statement instead of once per row takes about a fifth off the
-    time SQLite spends inserting. A column is a sequence (found shared when all its values
-    are equal and of one type) or a :class:`Shared` value.
-    """
-    n = len(columns[0])
-    literals: dict[int, str] = {}
-    varying: list[Iterable[Any]] = []
-    for j, column in enumerate(columns):
-        if isinstance(column, Shared):
-            value, shared = column.value, True
-        else:
-            value = column[0] if n else None
-            shared = n > 1 and column.count(value) == n and len(set(map(type, column))) == 1
-        if shared and not (
-            isinstance(value, float) or (isinstance(value, str) and "\x00" in value)
-        ):  # quote() would round a float and end a text at a NUL
-            literals[j] = conn.execute("SELECT quote(?)", (value,)).fetchone()[0]
-        else:
-            varying.append(itertools.repeat(value, n) if shared else column)
-    if n < 2 or not varying:
-        literals, varying = {}, [_expanded(c, n) for c in columns]
-    values = ", ".join(literals.get(j, "?") for j in range(len(columns)))
-    sql = f"INSERT INTO places ({', '.join(ROW_COLUMNS)}) VALUES ({values})"
-    return sql, zip(*varying, strict=True)
-
-
-def _expanded(column: Any, n: int) -> Iterable[Any]:
-    return itertools.repeat(column.value, n) if isinstance(column, Shared) else column
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -16,6 +16,7 @@ from geodata.errors import SourceError
 from geodata.importer import ImportOptions, import_places, write_rejects_report
 from geodata.models import Neighbourhood
 from geodata.neighbourhoods import assign_neighbourhoods, read_neighbourhoods
+from geodata.store.base import PlaceFilter
 
 FREGUESIAS = demo_path(NEIGHBOURHOODS)
 AML = demo_path(PLACES[0][0])
@@ -209,6 +210,33 @@ def test_a_file_with_bad_features_imports_nothing_and_names_each_reason(
 
     result = import_places(store, path, ImportOptions(skip_invalid=True))
     assert result.imported == 1 and store.count() == 1
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_feature_refused_after_batches_were_written_still_leaves_nothing(
+    lisbon_neighbourhoods, tmp_path, skip_invalid
+):
+    """Batches go to the store while later features are still being checked; a bad
+    property at the very end must roll back the thousands already written (and with
+    --skip-invalid, those are kept and only the bad ones left out)."""
+    store = lisbon_neighbourhoods
+    good = [
+        feature({"type": "Point", "coordinates": [-9.14 + i * 1e-6, 38.71]}, title=f"n{i}",
+                category="building")
+        for i in range(12_000)
+    ]  # fmt: skip
+    bad = [
+        feature({"type": "Point", "coordinates": [-9.14, 38.71]}, title="x", category="ufo"),
+        feature({"type": "Point", "coordinates": [-9.14, 38.71]}, title="", category="museum"),
+    ]
+    path = write_geojson(tmp_path / "late.geojson", good[:6000] + bad[:1] + good[6000:] + bad[1:])
+    result = import_places(store, path, ImportOptions(skip_invalid=skip_invalid))
+    assert [(r.index, r.code) for r in result.rejected] == [
+        (6000, "invalid_input"),
+        (12_001, "empty_title"),
+    ]
+    assert result.imported == store.count() == (12_000 if skip_invalid else 0)
+    assert store.count(PlaceFilter(bbox=(-9.15, 38.70, -9.12, 38.72))) == store.count()
 
 
 def test_repairs_are_counted(lisbon_neighbourhoods, tmp_path):

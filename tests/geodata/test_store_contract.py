@@ -313,7 +313,7 @@ def test_add_new_stores_a_bulk_import_as_add_many_would(store, n):
         consent=Consent(True, True, False, given),
         created_at=given,
     )
-    assert store.add_new(batch) == n
+    assert store.add_new([batch]) == n
     expected = {p.id: p for p in batch.places()}
     got = {p.id: p for p in store.list()}
     assert got.keys() == expected.keys()

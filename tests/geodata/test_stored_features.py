@@ -183,7 +183,7 @@ def test_places_added_as_columns_are_copied_as_built(lisbon_store: PlaceStore) -
         consent=Consent(True, True, False, when),
         created_at=datetime.now(UTC),  # after the demo's places: downloads list by age
     )
-    store.add_new(batch)
+    store.add_new([batch])
     assert not pending_ids(store) & set(batch.ids)  # all three copied, none built
     assert same(store, copied(store), built(store))
 
