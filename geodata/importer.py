@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -85,15 +86,43 @@ def properties_to_fields(
 _FIELD_COLUMNS = ("title", "narratives", "category", "period", "year_from", "year_to", "tags")
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Which of the property names the importer reads a feature has, in reading order."""
+
+    title: tuple[str, ...]
+    narrative: tuple[str, ...]
+    category: tuple[str, ...]
+    present: frozenset[str]
+
+
+_OTHER_NAMES = ("narratives", "language", "lang", "year_from", "start_date", "year_to", "tags")
+
+
+@functools.lru_cache(maxsize=256)
+def _names(keys: tuple[str, ...]) -> _Names:
+    """The names to read from a feature with these ``keys``: features of one file share
+    their keys, so each of them asks for what is there instead of trying every name."""
+    have = set(keys)
+    return _Names(
+        title=tuple(n for n in TITLE_FIELDS if n in have),
+        narrative=tuple(n for n in NARRATIVE_FIELDS if n in have),
+        category=tuple(n for n in CATEGORY_FIELDS if n in have),
+        present=frozenset(n for n in (*_OTHER_NAMES, "period") if n in have),
+    )
+
+
 def property_values(
     props: dict[str, Any], vocabulary: Vocabulary, options: ImportOptions
 ) -> tuple[Any, ...]:
     """One feature's place fields in :data:`_FIELD_COLUMNS` order (what
     :func:`properties_to_fields` gives, without a dict per feature)."""
-    title = _first(props, TITLE_FIELDS)
+    names = _names(tuple(props))
+    present = names.present
+    title = _first(props, names.title)
     title = check_text(str(title) if title is not None else "", "title", max_length=200)
     narratives: list[Narrative] = []
-    given = props.get("narratives")
+    given = props["narratives"] if "narratives" in present else None
     if isinstance(given, list):
         for n in given:
             if not isinstance(n, dict):
@@ -104,8 +133,8 @@ def property_values(
                     check_language(str(n.get("language") or options.language)),
                 )
             )
-    else:
-        text = _first(props, NARRATIVE_FIELDS)
+    elif names.narrative:
+        text = _first(props, names.narrative)
         if text is not None:
             lang = props.get("language") or props.get("lang") or options.language
             narratives.append(
@@ -113,19 +142,24 @@ def property_values(
                     check_text(str(text), "narrative", max_length=20_000), check_language(str(lang))
                 )
             )
-    category = _first(props, CATEGORY_FIELDS) or options.category
+    category = _first(props, names.category) or options.category
     if category is None:
         raise InvalidInput("has no category; give one in a 'category' field or with --category")
     if category not in vocabulary:
         raise InvalidInput(
             f"unknown category {category!r}; use one of {', '.join(vocabulary.keys())}"
         )
-    year_from = _year(props.get("year_from") or props.get("start_date"))
-    year_to = _year(props.get("year_to"))
-    tags = props.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",") if t.strip()]
-    period = props.get("period")
+    year_from = year_to = period = None
+    tags: Any = None
+    if present:
+        year_from = _year(props.get("year_from") or props.get("start_date"))
+        year_to = _year(props.get("year_to"))
+        tags = props.get("tags")
+        if isinstance(tags, str):
+            tags = [t.strip() for t in tags.split(",") if t.strip()]
+        elif tags is not None and not isinstance(tags, list):
+            raise InvalidInput("tags must be a list of words or words separated by commas")
+        period = props.get("period")
     return (
         title,
         narratives,
@@ -223,11 +257,12 @@ def _place_batches(
     now = utcnow()
     consent = Consent(publish=True, open_data=True, research=False, given_at=now)
     nid_of = dict(zip(valid, nids, strict=True))
+    repaired = {i for i, warnings in enumerate(verdicts.warnings) if warnings}
     for start in range(0, len(valid), _BATCH):
         good, rows = _checked(features, valid[start : start + _BATCH], vocabulary, options, result)
-        for i in good:
+        for i in sorted(repaired.intersection(good)) if repaired else ():
             result.warnings.extend((i, features.ids[i], w) for w in verdicts.warnings[i])
-        result.repaired += sum(1 for i in good if verdicts.warnings[i])
+            result.repaired += 1
         if not good or (result.rejected and not options.skip_invalid):
             continue  # nothing more will be stored, but every feature is still checked
         titles, narratives, categories, periods, years_from, years_to, tags = (

@@ -192,6 +192,12 @@ def test_a_file_with_bad_features_imports_nothing_and_names_each_reason(
                 description="texto",
                 language="not a tag",
             ),
+            feature(
+                {"type": "Point", "coordinates": [-9.14, 38.71]},
+                title="Tags",
+                category="museum",
+                tags=5,
+            ),
         ],
     )
     result = import_places(store, path)
@@ -201,11 +207,12 @@ def test_a_file_with_bad_features_imports_nothing_and_names_each_reason(
         (2, "empty_title"),
         (3, "invalid_input"),
         (4, "bad_language"),
+        (5, "invalid_input"),
     ]
     report = tmp_path / "rejects.csv"
     write_rejects_report(result, report)
     lines = report.read_text().splitlines()
-    assert lines[0] == "feature,id,code,reason" and len(lines) == 5
+    assert lines[0] == "feature,id,code,reason" and len(lines) == 6
     assert "spaceport" in report.read_text()
 
     result = import_places(store, path, ImportOptions(skip_invalid=True))
