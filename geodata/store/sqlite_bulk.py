@@ -69,7 +69,7 @@ def _move(conn: sqlite3.Connection, move: str) -> None:
 def _statements(columns: Sequence[Any]) -> tuple[str, Iterable[tuple[Any, ...]], str]:
     """The staging INSERT, its rows, and the move into ``places`` for one batch."""
     n = len(columns[0])
-    literals: dict[int, str] = {}
+    picks: dict[int, str] = {}  # what the move takes for each column, where not itself
     staged: list[str] = []
     values: list[Iterable[Any]] = []
     for j, column in enumerate(columns):
@@ -80,13 +80,18 @@ def _statements(columns: Sequence[Any]) -> tuple[str, Iterable[tuple[Any, ...]],
             shared = n > 1 and column.count(value) == n and len(set(map(type, column))) == 1
         literal = sql_literal(value) if shared and n > 1 else None
         if literal is not None:
-            literals[j] = literal
+            picks[j] = literal
+            continue
+        # A column equal to one staged already (a point's maxx is its minx) is staged once.
+        twin = next((k for k, v in enumerate(values) if v is not column and v == column), None)
+        if twin is not None and not shared:
+            picks[j] = staged[twin]
             continue
         staged.append(ROW_COLUMNS[j])
         values.append(itertools.repeat(value, n) if shared else column)
     marks = ", ".join("?" for _ in staged)
     stage = f"INSERT INTO {_STAGING} ({', '.join(staged)}) VALUES ({marks})"
-    picked = ", ".join(literals.get(j, name) for j, name in enumerate(ROW_COLUMNS))
+    picked = ", ".join(picks.get(j, name) for j, name in enumerate(ROW_COLUMNS))
     move = (
         f"INSERT INTO places ({', '.join(ROW_COLUMNS)}) "
         f"SELECT {picked} FROM {_STAGING} ORDER BY rowid"
