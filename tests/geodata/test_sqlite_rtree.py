@@ -158,15 +158,26 @@ def _places(n: int, seed: int) -> list[Place]:
     return [Place(p, f"p{i}", [], "building", status=Status.PUBLISHED) for i, p in enumerate(pts)]
 
 
-def test_store_bulk_adds_pack_the_tree_and_small_ones_use_the_module(sqlite_store):
+def test_store_bulk_adds_pack_the_tree_and_small_ones_use_the_module(sqlite_store, monkeypatch):
     """A large import into a small store repacks; a small one into a large store goes
     through the module; either way the tree is valid and box queries are exact."""
+    from geodata.store import sqlite_rtree
+
+    repacked: list[int] = []
+    real = sqlite_rtree.add_packed
+
+    def spy(conn, table, rowids, boxes):
+        repacked.append(len(rowids))
+        real(conn, table, rowids, boxes)
+
+    monkeypatch.setattr(sqlite_rtree, "add_packed", spy)
     conn = sqlite_store.conn
     sqlite_store.add_many(_places(3000, 1))
     packed_nodes = conn.execute("SELECT count(*) FROM places_rtree_node").fetchone()[0]
     assert packed_nodes == 59 + 2 + 1  # 3000 entries in 59 full leaves, two nodes, the root
     sqlite_store.add_many(_places(100, 2))  # 100 next to 3000: the module's inserts
     sqlite_store.add_many(_places(2000, 3))  # 2000 next to 3100: repacked again
+    assert repacked == [3000, 2000]
     assert conn.execute("SELECT rtreecheck('places_rtree')").fetchone()[0] == "ok"
     assert sqlite_store.integrity_check() == "ok"
     every = list(sqlite_store.list())
