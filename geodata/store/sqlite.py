@@ -290,9 +290,10 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
         wanted = [flt.sensitivity] if isinstance(flt.sensitivity, str) else flt.sensitivity or []
         common = "+" if "public" in [str(v) for v in wanted] else ""
         if wanted and not common:
-            clauses.append("p.sensitivity <> 'public'")  # lets the partial index serve
             if flt.bbox is not None and self._box_holds_fewer(flt):
                 common = "+"  # a small box: its R*Tree entries are fewer than those places
+            else:  # the term that lets the partial sensitivity index serve
+                clauses.append("p.sensitivity <> 'public'")
         for column, value in (
             (plain + "p.category", flt.category),
             (plain + "p.status", flt.status),
