@@ -94,7 +94,8 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
         # 16 KiB pages for a new database (an existing one keeps its own): a bulk import
-        # writes fewer, fuller pages; 100,000 places were stored 15 % faster than with 4 KiB.
+        # writes fewer, fuller pages; 100,000 places were stored about 12 % faster than with
+        # 4 KiB (best of 3: 1.32 s against 1.51 s).
         conn.execute("PRAGMA page_size=16384")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
