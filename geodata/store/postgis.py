@@ -36,7 +36,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
-from geodata.models import Neighbourhood, Place, Workshop, utcnow
+from geodata.models import Neighbourhood, NewPlaces, Place, Workshop, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
@@ -51,8 +51,10 @@ from geodata.store.postgis_sql import (
 )
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
+    Shared,
     iso,
     neighbourhoods_from_rows,
+    new_place_columns,
     place_row,
     place_rows,
     places_from_rows,
@@ -316,12 +318,29 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         return place
 
     def add_many(self, places: Iterable[Place]) -> int:
+        return self._copy_batches(
+            place_rows(batch, _ewkb_hex([p.geometry for p in batch]))
+            for batch in _batches(places, _BATCH)
+        )
+
+    def add_new(self, batches: Iterable[NewPlaces]) -> int:
+        """A bulk import's places COPYed from their columns (no Place per row)."""
+        return self._copy_batches(
+            _column_rows(new_place_columns(part, _ewkb_hex(part.geometries)))
+            for batch in batches
+            for part in (batch[k : k + _BATCH] for k in range(0, len(batch), _BATCH))
+        )
+
+    def _copy_batches(self, batches: Iterable[Iterable[Sequence[Any]]]) -> int:
+        """COPY batches of rows (in ``records.ROW_COLUMNS`` order) in one transaction."""
         n = 0
         try:
             with self._write() as conn:
-                for batch in _batches(places, _BATCH):
-                    self._copy_places(conn, batch)
-                    n += len(batch)
+                for rows in batches:
+                    with conn.cursor().copy(COPY) as copy:
+                        for row in rows:
+                            copy.write_row(stored_row(row))
+                            n += 1
         except psycopg.errors.UniqueViolation as exc:
             raise Conflict(
                 "a place with one of these ids already exists; nothing was added"
@@ -329,15 +348,6 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         if n >= _ANALYZE_AFTER and self._held is None:
             self.analyze()  # a fresh bulk load has no statistics yet: plans would be blind
         return n
-
-    @staticmethod
-    def _copy_places(conn: psycopg.Connection, places: list[Place]) -> None:
-        """COPY a batch in (EWKB hex carries the SRID the geometry column demands)."""
-        geoms = shapely.set_srid([p.geometry for p in places], 4326)
-        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        with conn.cursor().copy(COPY) as copy:
-            for row in place_rows(places, hexes):
-                copy.write_row(stored_row(row))
 
     def get(self, place_id: str) -> Place:
         row = self._fetchone(f"SELECT {PLACE_SELECT} FROM places p WHERE p.id = %s", (place_id,))
@@ -588,3 +598,17 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
             f"SELECT {self._WORKSHOP_SELECT} FROM workshops ORDER BY created_at DESC"
         )
         return [workshop_from_row(r) for r in rows]
+
+
+def _ewkb_hex(geometries: Sequence[BaseGeometry]) -> list[str]:
+    """EWKB hex: it carries the SRID the geometry column demands."""
+    return shapely.to_wkb(shapely.set_srid(geometries, 4326), hex=True, include_srid=True).tolist()
+
+
+def _column_rows(columns: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows from columns (``records.new_place_columns``), shared values repeated."""
+    n = len(columns[0])
+    return zip(
+        *(itertools.repeat(c.value, n) if isinstance(c, Shared) else c for c in columns),
+        strict=True,
+    )
