@@ -93,10 +93,11 @@ class _Names:
     title: tuple[str, ...]
     narrative: tuple[str, ...]
     category: tuple[str, ...]
-    present: frozenset[str]
+    narratives: bool  # a "narratives" field (a list of text and language)
+    details: bool  # any of _DETAIL_NAMES
 
 
-_OTHER_NAMES = ("narratives", "language", "lang", "year_from", "start_date", "year_to", "tags")
+_DETAIL_NAMES = ("year_from", "start_date", "year_to", "tags", "period")
 
 
 @functools.lru_cache(maxsize=256)
@@ -108,7 +109,8 @@ def _names(keys: tuple[str, ...]) -> _Names:
         title=tuple(n for n in TITLE_FIELDS if n in have),
         narrative=tuple(n for n in NARRATIVE_FIELDS if n in have),
         category=tuple(n for n in CATEGORY_FIELDS if n in have),
-        present=frozenset(n for n in (*_OTHER_NAMES, "period") if n in have),
+        narratives="narratives" in have,
+        details=not have.isdisjoint(_DETAIL_NAMES),
     )
 
 
@@ -118,11 +120,10 @@ def property_values(
     """One feature's place fields in :data:`_FIELD_COLUMNS` order (what
     :func:`properties_to_fields` gives, without a dict per feature)."""
     names = _names(tuple(props))
-    present = names.present
     title = _first(props, names.title)
     title = check_text(str(title) if title is not None else "", "title", max_length=200)
     narratives: list[Narrative] = []
-    given = props["narratives"] if "narratives" in present else None
+    given = props["narratives"] if names.narratives else None
     if isinstance(given, list):
         for n in given:
             if not isinstance(n, dict):
@@ -151,7 +152,7 @@ def property_values(
         )
     year_from = year_to = period = None
     tags: Any = None
-    if present:
+    if names.details:
         year_from = _year(props.get("year_from") or props.get("start_date"))
         year_to = _year(props.get("year_to"))
         tags = props.get("tags")

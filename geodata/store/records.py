@@ -79,6 +79,8 @@ def parse_iso(text: str) -> datetime:
 
 
 def narratives_json(narratives: Sequence[Narrative]) -> str:
+    if not narratives:
+        return _EMPTY_LIST  # most imported places have none
     return orjson.dumps(
         [
             {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
@@ -87,6 +89,11 @@ def narratives_json(narratives: Sequence[Narrative]) -> str:
     ).decode()
 
 
+def tags_json(tags: Sequence[str]) -> str:
+    return orjson.dumps(list(tags)).decode() if tags else _EMPTY_LIST
+
+
+_EMPTY_LIST = "[]"
 _TYPE_NAMES = {
     0: "Point",
     1: "LineString",
@@ -97,7 +104,6 @@ _TYPE_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
-_NO_TAGS = "[]"
 
 
 def place_row(
@@ -114,7 +120,7 @@ def place_row(
     if bounds is None:
         bounds = p.geometry.bounds
     narratives = narratives_json(p.narratives)
-    tags = orjson.dumps(list(p.tags)).decode() if p.tags else _NO_TAGS
+    tags = tags_json(p.tags)
     created_at, updated_at = iso(p.created_at), iso(p.updated_at)
     consent = (int(p.consent.publish), int(p.consent.open_data), int(p.consent.research))
     head = None
@@ -192,8 +198,8 @@ def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> li
         wkbs = shapely.to_wkb(geoms).tolist()
     bounds = shapely.bounds(geoms).T.tolist() if len(geoms) else [[], [], [], []]
     types = [_TYPE_NAMES.get(t) for t in shapely.get_type_id(geoms).tolist()]
-    narratives = [narratives_json(n) if n else _NO_TAGS for n in batch.narratives]
-    tags = [orjson.dumps(list(t)).decode() if t else _NO_TAGS for t in batch.tags]
+    narratives = [narratives_json(n) for n in batch.narratives]
+    tags = [tags_json(t) for t in batch.tags]
     created_at = iso(batch.created_at)
     c = batch.consent
     consent = (int(c.publish), int(c.open_data), int(c.research))

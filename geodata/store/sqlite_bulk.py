@@ -43,7 +43,7 @@ def insert_batches(conn: sqlite3.Connection, batches: Iterable[Sequence[Any]]) -
     sequence or a :class:`Shared` value) within the caller's transaction; return the new
     rows' bounds (``minx, miny, maxx, maxy``), in the order the rows were inserted."""
     conn.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING.split('.')[1]} AS "
+        f"CREATE TABLE IF NOT EXISTS {_STAGING} AS "
         f"SELECT {', '.join(ROW_COLUMNS)} FROM places WHERE 0"
     )
     bounds: list[np.ndarray] = []
