@@ -7,7 +7,6 @@ is set, in which case the good features are stored and the bad ones reported.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +22,7 @@ from geodata.geometry import (
     validate_place_geometries,
 )
 from geodata.io.sources import SourceFeatures, read_features
+from geodata.io.spreadsheet import SpreadsheetWriter
 from geodata.models import Consent, Narrative, NewPlaces, Status, new_place_ids, utcnow
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store.base import PlaceStore
@@ -332,9 +332,12 @@ def _collector_paused() -> Iterator[None]:
 
 
 def write_rejects_report(result: ImportResult, path: str | Path) -> None:
-    """A CSV naming each rejected feature (1-based position and id) and why."""
+    """A CSV naming each rejected feature (1-based position and id) and why.
+
+    Ids and messages echo the imported file, so a cell a spreadsheet would run as a
+    formula gets a leading ``'``."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = SpreadsheetWriter(fh)
         w.writerow(["feature", "id", "code", "reason"])
         for r in result.rejected:
             w.writerow([r.index + 1, r.feature_id or "", r.code, r.message])

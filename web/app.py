@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.routes.media import UPLOAD_PATH
 
     install_middleware(app, settings.max_body_bytes, {UPLOAD_PATH: settings.max_upload_bytes})
+    from web.public_url import install_host_guard
+
+    install_host_guard(app, settings)  # before the body is read, inside the headers
     from web.security import install_security
 
     install_security(app, settings)  # outermost: even a refused body gets the headers

@@ -347,10 +347,14 @@ def serve(
     import os
 
     import uvicorn
+    from rich.markup import escape
 
     from geodata.demo import load_demo
+    from web.public_url import exposure_warning
 
-    _, store = settings_and_store(database_url)
+    settings, store = settings_and_store(database_url)
+    if warning := exposure_warning(host, port, settings):
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if demo:
         results = load_demo(store)
         if results is None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
@@ -30,7 +33,16 @@ class Settings(BaseSettings):
         1000.0, description="how far outside the neighbourhoods places may still be put, in metres"
     )
     public_url: str | None = Field(
-        None, description="the address people reach the service at, for join links and QR codes"
+        None,
+        description="the address people reach the service at, for every absolute link it "
+        "hands out (edit links, join links and QR codes, OGC API links, the downloads' Link "
+        "header)",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS),
+        description="host names (comma-separated; '*.example.org' for every subdomain) "
+        "the service answers to and, without public_url, builds links from; the address "
+        "a request arrived at and public_url's host are always allowed",
     )
     default_language: str = "en"
     # -- maps and what the public may see on them --
@@ -90,6 +102,21 @@ class Settings(BaseSettings):
     open_data_attribution: str = Field(
         "Heritage Atlas contributors", description="whom every download credits"
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        """``a.org, *.b.org`` or a JSON list; lower case, IPv6 without brackets."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list | tuple):
+            return value
+        hosts = [str(v).strip().lower().removeprefix("[").removesuffix("]") for v in value]
+        for host in hosts:
+            if "*" in host and host != "*" and not (host.startswith("*.") and "*" not in host[1:]):
+                raise ValueError(f"{host!r}: a wildcard is '*' alone or '*.example.org'")
+        return [h for h in hosts if h]
 
     @property
     def media_path(self) -> Path:

@@ -3,7 +3,6 @@ and a plain-text licence sidecar naming the dataset licence and every source lic
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
+from geodata.io.spreadsheet import SpreadsheetWriter
 from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
 
@@ -30,6 +30,12 @@ HEADER = (
     "protocol_labels", "neighbourhood_id", "neighbourhood", "workshop", "location_generalised",
     "created_at", "updated_at", "version",
 )  # fmt: skip
+# Columns that hold text people wrote or files brought in, checked for formulas; the
+# others are numbers, ids, dates, WKT, JSON arrays or fixed vocabularies.
+TEXT_COLUMNS = tuple(
+    HEADER.index(name)
+    for name in ("title", "category", "period", "tags", "licence", "attribution", "neighbourhood")
+)
 
 
 def _rows(batch: PublicBatch) -> Iterator[list[Any]]:
@@ -77,9 +83,11 @@ def csv_chunks(
     licences: dict[tuple[str, str | None], int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
-    """The CSV as UTF-8 byte chunks, one per batch (``licences`` is filled as it goes)."""
+    """The CSV as UTF-8 byte chunks, one per batch (``licences`` is filled as it goes).
+
+    Text cells that a spreadsheet would run as a formula get a leading ``'``."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SpreadsheetWriter(buf, TEXT_COLUMNS, lineterminator="\r\n")
     writer.writerow(HEADER)
     n = 0
     for batch in batches:

@@ -32,6 +32,7 @@ from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.public_url import public_url_for
 from web.settings import Settings
 
 router = APIRouter(prefix="/api/export", tags=["open data"])
@@ -186,8 +187,8 @@ def streamed(
     return StreamingResponse(threaded(chunks), media_type=media_type, headers=headers)
 
 
-def _licence_link(request: Request) -> str:
-    url = request.url_for("places_licence")
+def _licence_link(request: Request, settings: Settings) -> str:
+    url = public_url_for(request, settings, "places_licence")
     query = request.url.query
     return f'<{url}{"?" + query if query else ""}>; rel="license"'
 
@@ -234,7 +235,7 @@ def places_csv(
         return cached
     batches = public_batches(store, download.flt, grid_m=settings.privacy_grid_m)
     headers = download.headers(filename("places", query, "csv"))
-    headers["Link"] = _licence_link(request)
+    headers["Link"] = _licence_link(request, settings)
     return streamed(request, csv_export.csv_chunks(batches), csv_export.MEDIA_TYPE, headers)
 
 

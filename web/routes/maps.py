@@ -22,6 +22,7 @@ from mapping.options import MapOptions
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import request_language
+from web.public_url import public_base_url
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 
@@ -96,8 +97,7 @@ def neighbourhood_page(
 
 def join_url(request: Request, settings: Settings, code: str) -> str:
     """Where residents join: the contribution form with the workshop's code."""
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return f"{base}/contribute?workshop={quote(code)}"
+    return f"{public_base_url(request, settings)}/contribute?workshop={quote(code)}"
 
 
 @router.get(

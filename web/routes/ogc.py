@@ -23,6 +23,7 @@ from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.public_url import public_base_url
 from web.routes.export import dataset_info
 from web.routes.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, OPENAPI_MEDIA_TYPE, openapi_document
 from web.routes.ogc_params import (
@@ -70,8 +71,7 @@ class Urls:
     """Absolute links under ``/ogc`` (the public address if one is configured)."""
 
     def __init__(self, request: Request, settings: Settings) -> None:
-        base = settings.public_url or str(request.base_url)
-        self.root = base.rstrip("/") + "/ogc"
+        self.root = public_base_url(request, settings) + "/ogc"
 
     def __call__(self, path: str = "", **params: Any) -> str:
         query = urlencode({k: v for k, v in params.items() if v is not None})

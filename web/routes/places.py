@@ -34,6 +34,7 @@ from geodata.store.base import IdempotentResponse, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
 from web.i18n import localised_problem, request_language
+from web.public_url import public_base_url
 from web.settings import Settings
 
 router = APIRouter(prefix="/api/places", tags=["contributions"])
@@ -87,12 +88,8 @@ def edit_token_of(request: Request) -> str | None:
     return request.headers.get("x-edit-token") or None
 
 
-def base_url(request: Request, settings: Settings) -> str:
-    return (settings.public_url or str(request.base_url)).rstrip("/")
-
-
 def edit_url(request: Request, settings: Settings, place_id: str, token: str) -> str:
-    return f"{base_url(request, settings)}/contribute/edit/{place_id}?token={token}"
+    return f"{public_base_url(request, settings)}/contribute/edit/{place_id}?token={token}"
 
 
 def require_json(request: Request) -> None:
