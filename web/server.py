@@ -239,7 +239,8 @@ class GuardedH11Protocol(H11Protocol):
         now = time.monotonic()
         if now - book.refusals_logged_at >= REFUSALS_LOG_EVERY_S:
             log.warning(
-                "Closed %d connection(s) over the cap of %d per client address (last from %s).",
+                "Closed %d connection(s) over the cap of %d per client address since the "
+                "last such report (the last from %s); next report in a minute at the earliest.",
                 book.refused,
                 self.limits.max_connections_per_client,
                 host,
