@@ -336,21 +336,28 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     limit_concurrency: Annotated[
         int,
-        typer.Option(help="Connections and requests at once per worker; more get a 503."),
+        typer.Option(
+            help="Requests in progress at once per worker; more get a 503 (open "
+            "connections without a request in progress do not count)."
+        ),
     ] = 1000,
     timeout_keep_alive: Annotated[
-        int, typer.Option(help="Seconds an idle connection stays open.")
-    ] = 5,
+        float | None,
+        typer.Option(
+            help="Seconds an idle connection stays open (default: HERITAGE_KEEP_ALIVE_S).",
+            show_default=False,
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the maps, the contribution form and the API."""
     import os
 
-    import uvicorn
     from rich.markup import escape
 
     from geodata.demo import load_demo
     from web.public_url import exposure_warning
+    from web.server import is_loopback, raise_open_file_limit, run_server
 
     settings, store = settings_and_store(database_url)
     if warning := exposure_warning(host, port, settings):
@@ -367,20 +374,28 @@ def serve(
     store.close()
     if database_url:
         os.environ["HERITAGE_DATABASE_URL"] = database_url
+    open_files = raise_open_file_limit()  # one file per connection: make room for many
+    if open_files is not None and open_files < 4096:
+        err_console.print(
+            f"[yellow]warning:[/yellow] this process may open only {open_files} files, so "
+            "only about as many connections; raise the limit (ulimit -n, or LimitNOFILE= "
+            "in a systemd unit)",
+            highlight=False,
+        )
+    if not is_loopback(host):
+        err_console.print(
+            f"[yellow]warning:[/yellow] listening on {host}, beyond this machine: for public "
+            "exposure, put a reverse proxy (nginx, Caddy) in front; see docs/deployment.md",
+            highlight=False,
+        )
     console.print(f"Heritage Atlas on http://{host}:{port}/")
-    uvicorn.run(
-        "web.asgi:app",
+    run_server(
+        settings,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
-        # h11 (not httptools) because it caps the request line and headers: 64 KB is
-        # generous for any browser, and a megabyte of headers is refused with a 400.
-        http="h11",
-        h11_max_incomplete_event_size=64 * 1024,
-        limit_concurrency=limit_concurrency,
-        timeout_keep_alive=timeout_keep_alive,
-        timeout_graceful_shutdown=30,
+        max_requests=limit_concurrency,
+        keep_alive_s=timeout_keep_alive,
     )
 
 

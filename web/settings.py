@@ -83,6 +83,22 @@ class Settings(BaseSettings):
         None,
         description="signs form tokens; by default a random key kept in the database",
     )
+    # -- the HTTP server: slow and idle clients (see docs/deployment.md) --
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="a request's head (request line and headers) must arrive within this "
+        "many seconds, or the connection is closed",
+    )
+    keep_alive_s: float = Field(
+        5.0, gt=0, description="an idle connection is closed after this many seconds"
+    )
+    max_connections_per_client: int = Field(
+        256,
+        ge=0,
+        description="open connections one client address may hold, per worker (0: no "
+        "cap); trusted proxies are exempt",
+    )
     # -- staff sign-in --
     session_hours: float = Field(
         12.0, gt=0, le=24 * 30, description="how long a facilitator stays signed in, in hours"

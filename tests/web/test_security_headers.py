@@ -125,11 +125,13 @@ def test_a_body_that_stops_arriving_gets_a_408():
 
 
 def test_a_slow_but_steady_body_is_not_cut_off():
+    """13 bytes a second, above the minimum rate of 10: the body may take its time."""
+
     async def echo(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(len(await request.body())))
 
     app = FastAPI(routes=[Route("/", echo, methods=["POST"])])
-    app.add_middleware(SecurityHeaders, body_timeout_s=0.5)
+    app.add_middleware(SecurityHeaders, body_timeout_s=0.5, body_min_rate=10)
     with LiveServer(app) as server, socket.create_connection(("127.0.0.1", server.port)) as s:
         s.settimeout(10)
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -139,6 +141,35 @@ def test_a_slow_but_steady_body_is_not_cut_off():
         s.sendall(b"0\r\n\r\n")
         answer = s.recv(4096)
         assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"24"), answer
+
+
+def test_a_body_that_trickles_too_slowly_gets_a_408_in_the_clients_language():
+    """A byte every 0.25 s never leaves a 1 s gap, but 4 bytes a second is under the
+    minimum rate of 20: cut off soon after the first second, not when the body ends."""
+
+    async def echo(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(len(await request.body())))
+
+    app = FastAPI(routes=[Route("/", echo, methods=["POST"])])
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, body_timeout_s=1.0, body_min_rate=20)
+    with LiveServer(app) as server, socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(0.25)
+        s.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nAccept-Language: fr\r\nContent-Length: 1000\r\n\r\n"
+        )
+        started, answer = time.monotonic(), b""
+        while b"\r\n\r\n" not in answer and time.monotonic() - started < 30:
+            try:
+                answer += s.recv(4096)
+            except TimeoutError:
+                s.sendall(b"x")
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert b"content-language: fr" in answer.lower()
+        while not answer.endswith(b"}"):
+            answer += s.recv(4096)
+        assert "trop lentement (moins de 20 octets par seconde)" in answer.decode()
+        assert time.monotonic() - started < 15  # the whole body would have taken 250 s
 
 
 @pytest.fixture(scope="module")
