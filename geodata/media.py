@@ -162,9 +162,11 @@ def reencode(image: Image.Image, limits: PhotoLimits) -> ProcessedPhoto:
     """Decode a checked photo (``open_photo``) scaled down to ``limits.max_side``, upright,
     and write it again from its pixels alone, with a thumbnail made from the scaled one.
 
-    At most one full-size copy of the picture is in memory at a time: a JPEG is scaled
-    by 1/2, 1/4 or 1/8 while it is decoded, every other step works on the scaled image,
-    and each intermediate image is let go as soon as the next one exists."""
+    One full-size copy of the picture is in memory at most, and only while it is scaled
+    down: a large JPEG is already scaled by 1/2, 1/4 or 1/8 while it is decoded, every
+    later step (colour mode, turning upright, thumbnail) works on the scaled picture, and
+    each image is let go as soon as the next one exists. (Palette, 16-bit and CMYK
+    pictures are converted before scaling, so two copies exist for that moment.)"""
     fmt = _FORMAT_OF[image.format or ""]
     mime_type, extension = FORMATS[fmt]
     try:
