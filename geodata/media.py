@@ -1,10 +1,11 @@
 """Photos of places: recognised by content, limited in size, re-encoded without metadata.
 
-An upload is opened with Pillow (never trusting its name or declared type), refused
-if it is not a JPEG, PNG or WebP, too many bytes or too many pixels, then decoded and
-written again from its pixels alone, so no EXIF (GPS position, camera serial), XMP or
-comment survives. A thumbnail is made at the same time. Files live under a media
-directory, one folder per place; their description lives in the store.
+An upload is opened with Pillow (never trusting its name or declared type) and refused
+if it is not a JPEG, PNG or WebP, or has too many bytes or declares too many pixels -
+all before a pixel is decoded. Only then is it decoded (a large JPEG scaled down while it
+is read) and written again from its pixels alone, so no EXIF (GPS position, camera
+serial), XMP or comment survives. A thumbnail is made from the scaled picture. Files
+live under a media directory, one folder per place; their description lives in the store.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 from geodata.errors import InvalidInput
 from geodata.models import Media, new_media_id
+from geodata.schemas import Problem
 from geodata.store.base import PlaceStore
 
 # format (as Pillow names it) -> (MIME type, file extension)
@@ -31,12 +34,24 @@ FORMATS = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
-DEFAULT_MAX_PIXELS = 40_000_000  # a 40-megapixel camera; more is a bomb, not a photo
-# Pillow's own guard against decompression bombs, lowered to our limit for the whole
-# process: an image over twice this raises DecompressionBombError on open.
-Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
-# Between once and twice the limit Pillow only warns; make that a refusal too.
+# A 12-megapixel phone photo (4032 x 3024 = 12.2 MP) with a little room; decoded, that is
+# about 50 MB, and every upload is decoded once at most at that size.
+DEFAULT_MAX_PIXELS = 12_500_000
+# Pillow's own guard against decompression bombs (89 MP; twice that raises
+# DecompressionBombError on open) stays in place as a backstop for any use of Pillow in
+# the process; uploads are held to their own, lower limit below. Between once and twice
+# Pillow only warns: make that a refusal too.
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+# EXIF orientation -> the turn that puts the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 # Web page code hidden in an image file (a "polyglot": a valid JPEG that a browser told
@@ -51,6 +66,13 @@ class PhotoError(InvalidInput):
     """A file that cannot be accepted as a photo; the message says why."""
 
     code = "invalid_photo"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        # Named after the upload's form field; ``params`` fill the translated sentence.
+        self.problems = [Problem("file", self.code, message, params or {})]
 
 
 @dataclass(frozen=True)
@@ -72,9 +94,33 @@ class ProcessedPhoto:
     height: int
     thumb_width: int
     thumb_height: int
+    # The size the file was decoded at: smaller than declared for a large JPEG, which
+    # is scaled down while it is read.
+    decoded_size: tuple[int, int] = (0, 0)
 
 
-def _open(data: bytes, limits: PhotoLimits) -> tuple[Image.Image, str]:
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.1f}".removesuffix(".0")
+
+
+def _too_many_pixels(limits: PhotoLimits, size: tuple[int, int] | None = None) -> PhotoError:
+    limit = _megapixels(limits.max_pixels)
+    claim = (
+        f"the image is {size[0]} x {size[1]} pixels ({_megapixels(size[0] * size[1])} megapixels)"
+        if size
+        else "the image claims far too many pixels to be a photo"
+    )
+    return PhotoError(
+        f"{claim}; the limit is {limit} megapixels - send a smaller photo",
+        code="too_many_pixels",
+        params={"limit": limit},
+    )
+
+
+def open_photo(data: bytes, limits: PhotoLimits) -> Image.Image:
+    """Recognise and check an upload from its bytes and header alone: its type, its size
+    in bytes, hidden markup and the pixels it declares. Nothing is decoded yet (Pillow
+    reads lazily), so a bomb costs no more than its header."""
     if not data:
         raise PhotoError("the file is empty; choose a photo", code="empty_photo")
     if len(data) > limits.max_bytes:
@@ -86,9 +132,7 @@ def _open(data: bytes, limits: PhotoLimits) -> tuple[Image.Image, str]:
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(
-            "the image claims far too many pixels to be a photo", code="too_many_pixels"
-        ) from None
+        raise _too_many_pixels(limits) from None
     except (OSError, SyntaxError, ValueError):
         # Pillow raises UnidentifiedImageError (an OSError) for anything it cannot read
         # as one of the formats allowed above: text, PDF, GIF, a renamed file...
@@ -104,50 +148,109 @@ def _open(data: bytes, limits: PhotoLimits) -> tuple[Image.Image, str]:
         )
     width, height = image.size
     if width * height > limits.max_pixels:
-        raise PhotoError(
-            f"the image is {width} x {height} pixels; the limit is "
-            f"{limits.max_pixels / 1e6:.0f} megapixels",
-            code="too_many_pixels",
-        )
-    return image, image.format or ""
+        raise _too_many_pixels(limits, image.size)
+    return image
 
 
 def process_photo(data: bytes, limits: PhotoLimits | None = None) -> ProcessedPhoto:
     """Check and re-encode an uploaded photo; raise PhotoError with the reason."""
     limits = limits or PhotoLimits()
-    image, fmt = _open(data, limits)
+    return reencode(open_photo(data, limits), limits)
+
+
+def reencode(image: Image.Image, limits: PhotoLimits) -> ProcessedPhoto:
+    """Decode a checked photo (``open_photo``) scaled down to ``limits.max_side``, upright,
+    and write it again from its pixels alone, with a thumbnail made from the scaled one.
+
+    One full-size copy of the picture is in memory at most, and only while it is scaled
+    down: a large JPEG is already scaled by 1/2, 1/4 or 1/8 while it is decoded, every
+    later step (colour mode, turning upright, thumbnail) works on the scaled picture, and
+    each image is let go as soon as the next one exists. (Palette, 16-bit and CMYK
+    pictures are converted before scaling, so two copies exist for that moment.)"""
+    fmt = _FORMAT_OF[image.format or ""]
     mime_type, extension = FORMATS[fmt]
     try:
         image.seek(0)  # animated WebP/PNG: the first frame only
-        image = ImageOps.exif_transpose(image)  # keep it upright once the EXIF is gone
-        image.load()
+        picture, decoded_size = _scaled(image, fmt, limits.max_side)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(
-            "the image claims far too many pixels to be a photo", code="too_many_pixels"
-        ) from None
+        raise _too_many_pixels(limits) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise PhotoError(
             "the photo is damaged or cut short; send it again", code="broken_photo"
         ) from None
-    keep_alpha = fmt != "JPEG" and ("A" in image.getbands() or "transparency" in image.info)
-    mode = "RGBA" if keep_alpha else "RGB"
-    pixels = image.convert(mode)
-    # A new image from the pixels alone: nothing of the original's metadata comes along.
-    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
-    if max(clean.size) > limits.max_side:
-        clean.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
-    thumb = clean.copy()
-    thumb.thumbnail((limits.thumb_side, limits.thumb_side), Image.Resampling.LANCZOS)
-    return ProcessedPhoto(
-        _encode(clean, fmt),
+    finally:
+        image.close()
+    thumb = _fitted(picture, limits.thumb_side)
+    result = ProcessedPhoto(
+        _encode(picture, fmt),
         _encode(thumb, fmt),
         mime_type,
         extension,
-        clean.width,
-        clean.height,
+        picture.width,
+        picture.height,
         thumb.width,
         thumb.height,
+        decoded_size,
     )
+    picture.close()
+    thumb.close()
+    return result
+
+
+# Pillow reports a JPEG with a second picture (a depth map, a preview: MPO, as some
+# phones write) as MPO; its first picture is an ordinary JPEG.
+_FORMAT_OF = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
+# Modes Pillow resamples as they are; others (palette, 1-bit, 16-bit, CMYK) are converted
+# first.
+_RESAMPLED = ("RGB", "RGBA", "L", "LA")
+
+
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    width, height = size
+    if max(width, height) <= side:
+        return size
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _scaled(image: Image.Image, fmt: str, side: int) -> tuple[Image.Image, tuple[int, int]]:
+    """The picture decoded, at most ``side`` pixels across, upright, in RGB(A), without
+    any metadata; and the size it was decoded at."""
+    target = _fit(image.size, side)
+    box = None
+    if fmt == "JPEG" and target != image.size:
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, to no less than the target.
+        drafted = image.draft(None, target)
+        box = drafted[1] if drafted else None
+    image.load()
+    decoded_size = image.size
+    upright = _UPRIGHT.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+    keep_alpha = fmt != "JPEG" and ("A" in image.getbands() or "transparency" in image.info)
+    mode = "RGBA" if keep_alpha else "RGB"
+    picture = image
+    if picture.mode not in _RESAMPLED or "transparency" in picture.info:
+        picture = picture.convert(mode)
+    if picture.size != target:
+        picture = picture.resize(target, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+    if picture is not image:
+        image.close()  # the decoded full-size pixels, now scaled: let them go at once
+    if picture.mode != mode:
+        picture = picture.convert(mode)
+    if upright is not None:
+        picture = picture.transpose(upright)
+    if picture is image:
+        picture = image.copy()  # (small) nothing was done to it: a plain image, not the file
+    # Pixels only: no EXIF (GPS position, camera serial), XMP, ICC profile, text or comment
+    # is carried into the new file (Pillow writes what ``info`` holds).
+    picture.info = {}
+    return picture, decoded_size
+
+
+def _fitted(picture: Image.Image, side: int) -> Image.Image:
+    size = _fit(picture.size, side)
+    if size == picture.size:
+        return picture.copy()
+    return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:

@@ -209,9 +209,12 @@ TEMPLATES = {
     "empty_photo": N_("The file is empty; choose a photo."),
     "photo_too_large": N_("The photo is too large; send a smaller one."),
     "not_a_photo": N_("This file is not a JPEG, PNG or WebP photo; choose a photo."),
-    "too_many_pixels": N_("The image has far too many pixels to be a photo."),
+    "too_many_pixels": N_("The image has too many pixels; the limit is {limit} megapixels."),
     "broken_photo": N_("The photo is damaged or cut short; send it again."),
     "too_many_photos": N_("This place already has as many photos as it can have."),
+    "photos_busy": N_(
+        "The service is busy with other photos right now; send yours again in a few seconds."
+    ),
     # form security
     "form_expired": N_("The form expired or was sent from elsewhere; send it again."),
 }

@@ -74,7 +74,17 @@ class Settings(BaseSettings):
         9 * 1_048_576, description="largest photo upload request (multipart), in bytes"
     )
     max_photo_bytes: int = Field(8 * 1_048_576, description="largest photo file, in bytes")
-    max_photo_pixels: int = Field(40_000_000, description="largest photo, in pixels")
+    max_photo_pixels: int = Field(
+        12_500_000,
+        ge=1,
+        le=80_000_000,  # Pillow itself refuses more (its decompression-bomb guard)
+        description="largest photo, in pixels, as its file declares; checked before decoding",
+    )
+    photo_concurrency: int = Field(
+        2,
+        ge=1,
+        description="photos decoded at once per worker process; more get a 503 with Retry-After",
+    )
     submission_rate_limit: int = Field(
         120, description="submissions per client per window; 0 turns the limit off"
     )

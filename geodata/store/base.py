@@ -502,6 +502,11 @@ class PlaceStore(abc.ABC):
         return the window's hits so far (this one included); older windows are dropped."""
 
     @abc.abstractmethod
+    def current_hits(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
+        """The hits ``bucket``'s current window holds, counting none: a look before costly
+        work, while ``count_hit`` stays the one that enforces the limit."""
+
+    @abc.abstractmethod
     def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
         """A service-wide secret; the first caller's ``create()`` value wins for everyone."""
 

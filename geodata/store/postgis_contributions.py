@@ -177,6 +177,14 @@ class ContributionsMixin:
             ).fetchone()
             return row[0] if row else 1
 
+    def current_hits(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
+        now = (at or utcnow()).timestamp()
+        row = self._fetchone(
+            "SELECT hits FROM rate_limits WHERE bucket = %s AND window_start = %s",
+            (bucket, int(now // window_s) * window_s),
+        )
+        return row[0] if row else 0
+
     def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
         row = self._fetchone("SELECT value FROM service_secrets WHERE name = %s", (name,))
         if row is not None:

@@ -201,6 +201,14 @@ class ContributionsMixin:
                 (bucket, window),
             ).fetchone()[0]
 
+    def current_hits(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
+        now = (at or utcnow()).timestamp()
+        row = self.conn.execute(
+            "SELECT hits FROM rate_limits WHERE bucket = ? AND window_start = ?",
+            (bucket, int(now // window_s) * window_s),
+        ).fetchone()
+        return row[0] if row else 0
+
     def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
         row = self.conn.execute(
             "SELECT value FROM service_secrets WHERE name = ?", (name,)

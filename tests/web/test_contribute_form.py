@@ -13,6 +13,7 @@ from PIL import Image
 
 from geodata.models import Status
 from geodata.store.base import PlaceStore
+from tests.web.photo_helpers import all_photo_slots_taken
 from web.i18n import LANGUAGES, LOCALE_DIR, TEMPLATES, negotiate, parse_accept_language
 
 
@@ -161,6 +162,92 @@ def test_the_form_can_carry_a_photo_and_a_bad_one_stores_nothing(client, db):
     assert good.status_code == 201
     place_id = re.search(r"/contribute/edit/(pl_[\w-]+)", good.text).group(1)
     assert [m.caption for m in db.media(place_id)] == ["The bakery"]
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "purple").save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_photo_is_not_decoded_while_the_form_has_another_error(app, client, db):
+    page = client.get("/contribute").text
+    before = db.count()
+    # Every decoding slot taken: a photo that reached decoding would get a 503, and a
+    # file that is no photo at all would be named as such - neither happens.
+    with all_photo_slots_taken(app):
+        for photo in (b"not a photo", _jpeg()):
+            response = client.post(
+                "/contribute",
+                data=form_data(page, title=""),
+                files={"photo": ("me.jpg", photo, "image/jpeg")},
+            )
+            assert response.status_code == 422
+            assert "title is empty" in field_error(response.text, "title")
+            assert field_error(response.text, "photo") == ""
+    assert db.count() == before
+
+
+def test_a_photo_is_not_decoded_for_a_client_over_its_rate_limit(settings, db):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    app = create_app(settings.model_copy(update={"submission_rate_limit": 1}), store=db)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        page = c.get("/contribute").text
+        assert c.post("/contribute", data=form_data(page)).status_code == 201
+        before = db.count()
+        page = c.get("/contribute").text
+        with all_photo_slots_taken(app):
+            response = c.post(
+                "/contribute",
+                data=form_data(page, title="Another place"),
+                files={"photo": ("me.jpg", _jpeg(), "image/jpeg")},
+            )
+        assert response.status_code == 429 and "too many submissions" in response.text
+        assert db.count() == before
+
+
+def test_a_busy_worker_asks_for_the_photo_again_and_keeps_the_form(app, client, db):
+    page = client.get("/contribute").text
+    before = db.count()
+    with all_photo_slots_taken(app):
+        busy = client.post(
+            "/contribute",
+            data=form_data(page, title="Padaria do Largo"),
+            files={"photo": ("me.jpg", _jpeg(), "image/jpeg")},
+        )
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "3"
+    assert "again in a few seconds" in field_error(busy.text, "photo")
+    assert 'value="Padaria do Largo"' in busy.text  # what was typed stays in the form
+    assert db.count() == before
+    page = busy.text
+    sent = client.post(
+        "/contribute",
+        data=form_data(page, title="Padaria do Largo"),
+        files={"photo": ("me.jpg", _jpeg(), "image/jpeg")},
+    )
+    assert sent.status_code == 201
+    place_id = re.search(r"/contribute/edit/(pl_[\w-]+)", sent.text).group(1)
+    assert len(db.media(place_id)) == 1
+    # The edit page says the same, in the reader's language.
+    token = re.search(r"/contribute/edit/pl_[\w-]+\?token=([\w-]+)", html.unescape(sent.text))
+    edit = client.get(f"/contribute/edit/{place_id}", params={"token": token.group(1)})
+    with all_photo_slots_taken(app):
+        busy = client.post(
+            f"/contribute/edit/{place_id}",
+            data={
+                "csrf_token": hidden(edit.text, "csrf_token"),
+                "token": token.group(1),
+                "action": "photo",
+            },
+            files={"photo": ("me.jpg", _jpeg(), "image/jpeg")},
+            headers={"Accept-Language": "pt"},
+        )
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "3"
+    assert "alguns segundos" in field_error(busy.text, "photo")
+    assert len(db.media(place_id)) == 1
 
 
 def test_workshop_link_attaches_the_place(client, db):

@@ -1,8 +1,10 @@
-"""Photos through the API: recognised by content, stripped of EXIF, bombs refused, kept in
-order, private until the place is public, gone when the place is withdrawn."""
+"""Photos through the API: recognised by content, stripped of EXIF, bombs refused before
+they are decoded, large photos scaled while they are read, a bounded number decoded at
+once, kept in order, private until the place is public, gone when the place is withdrawn."""
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import struct
@@ -10,10 +12,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
+from geodata.media import PhotoLimits, process_photo
 from geodata.models import Status
 from geodata.store.base import PlaceStore
+from tests.web.photo_helpers import all_photo_slots_taken
 
 PROBLEM = "application/problem+json"
 
@@ -89,6 +93,41 @@ def png_bomb(width: int, height: int) -> bytes:
         + chunk(b"IDAT", idat)
         + chunk(b"IEND", b"")
     )
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@functools.cache
+def solid_png(width: int, height: int) -> bytes:
+    """A real, complete single-colour RGB PNG, compressed row by row (never whole in memory):
+    40 megapixels of it are about 125 kB."""
+    row = b"\x00" + bytes((46, 139, 87)) * width
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) claims ``width`` x ``height`` pixels."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(out, "JPEG")
+    data = bytearray(out.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def jpeg(size: tuple[int, int], colour="red", **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", quality=60, **save)
+    return out.getvalue()
 
 
 def upload(
@@ -283,3 +322,176 @@ def test_a_photo_over_the_size_limit_is_refused(settings, db):
         response = upload(c, place, out.getvalue(), "n.png", "image/png")
         assert response.status_code == 422
         assert response.json()["errors"][0]["code"] == "photo_too_large"
+
+
+# ---------------------------------------------------------------------------
+# Bounded work: refused before decoding, scaled while decoding, a few at a time
+# ---------------------------------------------------------------------------
+
+
+def test_a_40_megapixel_png_is_refused_before_it_is_decoded(app, client, db, place, media_dir):
+    data = solid_png(8000, 5000)
+    assert len(data) < 200_000  # what the attack costs: a small file
+    # With every decoding slot taken, a photo that got as far as decoding would get a
+    # 503: the 422 shows the refusal came from the header alone.
+    with all_photo_slots_taken(app):
+        response = upload(client, place, data, "flat.png", "image/png")
+        french = client.post(
+            f"/api/places/{place['id']}/media",
+            headers={"X-Edit-Token": place["edit_token"], "Accept-Language": "fr"},
+            files={"file": ("flat.png", data, "image/png")},
+        )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    error = response.json()["errors"][0]
+    assert (error["field"], error["code"]) == ("file", "too_many_pixels")
+    assert "8000 x 5000" in error["message"] and "12.5 megapixels" in error["message"]
+    assert "12.5 megapixels" in response.json()["detail"]
+    assert (
+        french.status_code == 422 and "la limite est de 12.5 mégapixels" in french.json()["detail"]
+    )
+    assert db.media(place["id"]) == [] and files_in(media_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(5000, 4000), (20000, 15000), (65000, 65000)],
+    ids=["20 MP (past our limit)", "300 MP (past Pillow's own guard)", "largest a JPEG can say"],
+)
+def test_a_jpeg_declaring_huge_dimensions_is_refused_before_it_is_decoded(
+    app, client, db, place, media_dir, width, height
+):
+    with all_photo_slots_taken(app):
+        response = upload(client, place, jpeg_claiming(width, height), "huge.jpg", "image/jpeg")
+    # Decoding it would have failed as a broken photo (its data is for 64 x 48 pixels).
+    assert response.status_code == 422, response.text
+    error = response.json()["errors"][0]
+    assert error["code"] == "too_many_pixels" and "12.5 megapixels" in error["message"]
+    assert db.media(place["id"]) == [] and files_in(media_dir) == []
+
+
+def test_the_pixel_limit_is_a_setting(settings, db):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    strict = settings.model_copy(update={"max_photo_pixels": 1_000_000})
+    with TestClient(create_app(strict, store=db), base_url="http://127.0.0.1") as c:
+        body = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-9.1402, 38.7101]},
+            "properties": {
+                "title": "T",
+                "narratives": [{"text": "N", "language": "en"}],
+                "category": "other",
+                "consent": {"publish": True},
+            },
+        }
+        place = c.post("/api/places", json=body).json()
+        refused = upload(c, place, jpeg((1200, 900)), "a.jpg", "image/jpeg")
+        assert refused.status_code == 422
+        assert "the limit is 1 megapixels" in refused.json()["errors"][0]["message"]
+        assert upload(c, place, jpeg((1000, 1000)), "b.jpg", "image/jpeg").status_code == 201
+
+
+def test_a_large_allowed_jpeg_is_scaled_down_while_it_is_decoded(client, place):
+    data = jpeg((8000, 1500))  # 12 MP, a panorama: allowed, and twice as wide as stored
+    photo = process_photo(data, PhotoLimits())
+    # libjpeg decoded it at half size (draft), never at 8000 x 1500.
+    assert photo.decoded_size == (4000, 750)
+    assert (photo.width, photo.height, photo.thumb_width, photo.thumb_height) == (
+        2560,
+        480,
+        400,
+        75,
+    )
+    # A photo under twice the stored size is decoded as it is, then scaled.
+    assert process_photo(jpeg((4032, 3024)), PhotoLimits()).decoded_size == (4032, 3024)
+    stored = upload(client, place, data, "wide.jpg", "image/jpeg")
+    assert stored.status_code == 201 and (stored.json()["width"], stored.json()["height"]) == (
+        2560,
+        480,
+    )
+    served = client.get(stored.json()["url"], headers={"X-Edit-Token": place["edit_token"]})
+    assert Image.open(io.BytesIO(served.content)).size == (2560, 480)
+
+
+def test_a_turned_phone_photo_is_stored_upright_after_scaling(client, place):
+    # Stored sideways with EXIF orientation 6, as phones do: its left (red) half is the top.
+    image = Image.new("RGB", (6000, 2000), "blue")
+    image.paste((255, 0, 0), (0, 0, 3000, 2000))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=80)
+    photo = upload(client, place, out.getvalue(), "turned.jpg", "image/jpeg").json()
+    assert (photo["width"], photo["height"]) == (853, 2560)
+    served = client.get(photo["url"], headers={"X-Edit-Token": place["edit_token"]})
+    upright = Image.open(io.BytesIO(served.content)).convert("RGB")
+    top, bottom = upright.getpixel((426, 100)), upright.getpixel((426, 2460))
+    assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]
+    thumb = client.get(photo["thumbnail_url"], headers={"X-Edit-Token": place["edit_token"]})
+    assert Image.open(io.BytesIO(thumb.content)).size == (133, 400)
+
+
+def test_png_text_exif_and_colour_profile_are_gone(client, place):
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at Rua dos Fanqueiros 7731")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), "orange").save(
+        out, "PNG", pnginfo=info, exif=exif, icc_profile=profile
+    )
+    photo = upload(client, place, out.getvalue(), "a.png", "image/png").json()
+    served = client.get(photo["url"], headers={"X-Edit-Token": place["edit_token"]})
+    assert b"7731" not in served.content and b"PhoneMaker" not in served.content
+    assert not {"icc_profile", "exif", "Comment"} & set(Image.open(io.BytesIO(served.content)).info)
+
+
+def test_an_mpo_photo_from_a_phone_is_stored_as_a_jpeg(client, place):
+    # Some phones save a JPEG followed by a second picture (MPO); Pillow names it MPO.
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "red").save(
+        out, "MPO", save_all=True, append_images=[Image.new("RGB", (640, 480), "blue")]
+    )
+    response = upload(client, place, out.getvalue(), "IMG_0002.jpg", "image/jpeg")
+    assert response.status_code == 201, response.text
+    assert response.json()["mime_type"] == "image/jpeg"
+
+
+def test_uploads_past_the_decoding_slots_get_503_with_retry_after(
+    app, client, db, place, media_dir
+):
+    assert app.state.photo_slots.count == 2  # the default: HERITAGE_PHOTO_CONCURRENCY
+    with all_photo_slots_taken(app):
+        busy = upload(client, place, jpeg_with_gps(), "a.jpg", "image/jpeg")
+        portuguese = client.post(
+            f"/api/places/{place['id']}/media",
+            headers={"X-Edit-Token": place["edit_token"], "Accept-Language": "pt"},
+            files={"file": ("a.jpg", jpeg_with_gps(), "image/jpeg")},
+        )
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["content-type"].startswith(PROBLEM)
+    assert busy.headers["retry-after"] == "3"
+    assert (
+        busy.json()["code"] == "photos_busy" and "again in a few seconds" in busy.json()["detail"]
+    )
+    assert portuguese.status_code == 503 and "alguns segundos" in portuguese.json()["detail"]
+    assert db.media(place["id"]) == [] and files_in(media_dir) == []
+    # The slots are free again once the uploads in progress are done.
+    again = upload(client, place, jpeg_with_gps(), "a.jpg", "image/jpeg")
+    assert again.status_code == 201 and len(db.media(place["id"])) == 1
+
+
+def test_a_full_place_is_refused_before_its_photo_is_decoded(app, client, db, place):
+    for i in range(10):
+        assert upload(
+            client, place, png_bytes((20 + i, 20), "RGB"), "p.png", "image/png"
+        ).is_success
+    with all_photo_slots_taken(app):
+        response = upload(client, place, jpeg_with_gps(), "b.jpg", "image/jpeg")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "too_many_photos"
+    assert len(db.media(place["id"])) == 10

@@ -41,7 +41,7 @@ MAX_REQUESTS = 20
 START_S = 60.0
 HONEST_BOUND_S = 5.0  # the task's budget is 2 s; the suite allows for a busy machine
 LATE_S = 10.0  # how much later than its limit a close may come on a busy machine
-PARTIAL_HEAD = b"GET /healthz HTTP/1.1\r\nHost: atlas\r\n"
+PARTIAL_HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 
 class Server:
@@ -263,7 +263,7 @@ def test_a_head_that_never_finishes_is_closed_after_the_header_timeout(server: S
 
 def test_an_idle_keep_alive_connection_is_closed_after_the_keep_alive_limit(server: Server):
     with connect(server.port, "127.0.0.6") as sock:
-        request = b"GET /healthz HTTP/1.1\r\nHost: atlas\r\n\r\n"
+        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         sock.sendall(request)
         assert read_response(sock)[0] == 200
         sock.sendall(request)  # the connection was kept: a second request on it
@@ -277,7 +277,9 @@ def test_a_body_nobody_reads_cannot_trickle_for_ever(server: Server):
     """The answer comes at once; the client then gets the header timeout to finish
     sending the body nobody reads (stock uvicorn would wait for it for ever)."""
     with connect(server.port, "127.0.0.7") as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: atlas\r\nContent-Length: 100000\r\n\r\nab")
+        sock.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\nab"
+        )
         assert read_response(sock)[0] == 200
         answered = time.monotonic()
         assert read_until_closed(sock, HEADER_TIMEOUT_S + LATE_S, trickle=b"X") == b""
@@ -362,7 +364,7 @@ def test_trusted_proxies_are_not_capped():
             assert closed == {"127.0.0.8": 0, "127.0.0.9": 0, "127.0.0.10": 5}
             for source in ("127.0.0.8", "127.0.0.10"):  # the kept ones are served
                 sock = next(s for s in opened[source] if not closed_by_server(s))
-                sock.sendall(b"GET / HTTP/1.1\r\nHost: atlas\r\n\r\n")
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 assert read_response(sock) == (200, b"hello")
         finally:
             for socks in opened.values():

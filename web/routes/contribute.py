@@ -24,8 +24,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from geodata import contributions
-from geodata.errors import FieldProblem, HeritageError, InvalidInput, NotFound
-from geodata.media import process_photo, store_photo
+from geodata.errors import FieldProblem, InvalidInput, NotFound
+from geodata.media import PhotoError, store_photo
 from geodata.models import utcnow
 from geodata.schemas import LICENCES, PlaceSubmission, Problem, validation_problems
 from geodata.store.base import PlaceStore
@@ -38,8 +38,9 @@ from web.i18n import (
     translate_problem,
 )
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
-from web.routes.media import photo_limits
-from web.routes.places import RateLimited, accept_submission
+from web.photo_slots import PhotosBusy
+from web.routes.media import processed_upload
+from web.routes.places import RateLimited, accept_submission, check_submission_rate
 from web.settings import Settings
 from web.templating import templates
 
@@ -425,7 +426,6 @@ def _handle_submission(
     problems: list[Problem] = []
     geometry = _geometry_from_form(values, problems)
     props = _properties_from_form(values, problems)
-    limits = photo_limits(settings)
     processed = []
 
     def prepare() -> contributions.PreparedPlace:
@@ -438,21 +438,22 @@ def _handle_submission(
                 "check the form", problems=[*problems, *validation_problems(exc)]
             ) from None
         index = contributions.project_index(store, settings.project_margin_m)
-        found = list(problems)
         try:
             prepared = contributions.prepare_submission(
                 store, submission, index, request.app.state.vocabulary
             )
         except InvalidInput as exc:
-            found = _merge(problems, exc)
-            prepared = None
+            raise InvalidInput("check the form", problems=_merge(problems, exc)) from None
+        if problems:
+            raise InvalidInput("check the form", problems=list(problems))
         if photo is not None:
+            # Decoding is the costly part: only for a form that is right otherwise, from
+            # a client within its limit (the place itself is counted when it is stored).
+            check_submission_rate(request, count=False)
             try:
-                processed.append(process_photo(photo, limits))
-            except HeritageError as exc:
-                found.append(Problem("file", exc.code, exc.message))
-        if found or prepared is None:
-            raise InvalidInput("check the form", problems=found)
+                processed.append(processed_upload(request, photo))
+            except PhotoError as exc:
+                raise InvalidInput("check the form", problems=list(exc.problems)) from None
         return prepared
 
     key = values.get("submission_id") or None
@@ -466,6 +467,16 @@ def _handle_submission(
     if processed and not accepted.replayed:
         store_photo(store, settings.media_path, receipt["id"], processed[0], caption)
     return receipt
+
+
+def busy_errors(exc: PhotosBusy, language: str) -> dict[str, list[str]]:
+    """'Busy, send it again' next to the photo field."""
+    return _errors([FieldProblem("file", exc.code, exc.message)], language)
+
+
+def busy_page(response: Response, exc: PhotosBusy) -> Response:
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _csrf_ok(request: Request, form: FormData) -> bool:
@@ -507,6 +518,11 @@ async def contribute_submit(request: Request) -> Response:
         errors = {"form": [exc.message]}
         context = await run_in_threadpool(_context, request, language, values, errors)
         return _render(request, "contribute.html", context, status=429)
+    except PhotosBusy as exc:
+        context = await run_in_threadpool(
+            _context, request, language, values, busy_errors(exc, language)
+        )
+        return busy_page(_render(request, "contribute.html", context, status=503), exc)
     except InvalidInput as exc:
         context = await run_in_threadpool(
             _context,

@@ -16,11 +16,12 @@ from starlette.responses import RedirectResponse, Response
 
 from geodata import audit, contributions
 from geodata.errors import FieldProblem, HeritageError, InvalidInput, NotFound
-from geodata.media import PhotoLimits, check_room, process_photo, remove_photo, store_photo
+from geodata.media import check_room, remove_photo, store_photo
 from geodata.models import Place, Status
 from geodata.schemas import PlacePatch, Problem, validation_problems
 from geodata.store.base import PlaceStore
 from web.i18n import gettext_for, request_language, translate_problem
+from web.photo_slots import PhotosBusy
 from web.routes.contribute import (
     _context,
     _csrf_ok,
@@ -32,8 +33,10 @@ from web.routes.contribute import (
     _properties_from_form,
     _render,
     _values,
+    busy_errors,
+    busy_page,
 )
-from web.routes.media import photo_limits
+from web.routes.media import photo_limits, processed_upload
 from web.routes.places import edit_url
 from web.settings import Settings
 
@@ -167,12 +170,8 @@ def _add_edit_photo(
         raise InvalidInput(
             "choose a photo", problems=[Problem("file", "required", "choose a photo to send")]
         )
-    limits: PhotoLimits = photo_limits(settings)
-    try:
-        check_room(store, place.id, limits)
-        processed = process_photo(photo, limits)
-    except HeritageError as exc:
-        raise InvalidInput(exc.message, problems=[Problem("file", exc.code, exc.message)]) from None
+    check_room(store, place.id, photo_limits(settings))  # PhotoError: next to the photo field
+    processed = processed_upload(request, photo)  # last: the costly part
     store_photo(store, settings.media_path, place.id, processed, caption)
 
 
@@ -236,6 +235,11 @@ async def edit_submit(request: Request, place_id: str) -> Response:
             _edit_context, request, language, place, token, values, errors
         )
         return _render(request, "contribute_edit.html", context, status=422)
+    except PhotosBusy as exc:
+        context = await run_in_threadpool(
+            _edit_context, request, language, place, token, None, busy_errors(exc, language)
+        )
+        return busy_page(_render(request, "contribute_edit.html", context, status=503), exc)
     except HeritageError as exc:
         errors = {
             "form": [

@@ -13,7 +13,16 @@ from starlette.responses import FileResponse, Response
 
 from geodata import contributions
 from geodata.errors import HeritageError, InvalidInput, NotFound
-from geodata.media import PhotoLimits, add_photo, media_file, remove_photo
+from geodata.media import (
+    PhotoLimits,
+    ProcessedPhoto,
+    check_room,
+    media_file,
+    open_photo,
+    reencode,
+    remove_photo,
+    store_photo,
+)
 from geodata.models import Status
 from geodata.schemas import Problem
 from geodata.store.base import PlaceStore
@@ -39,6 +48,19 @@ def photo_limits(settings: Settings) -> PhotoLimits:
     return PhotoLimits(max_bytes=settings.max_photo_bytes, max_pixels=settings.max_photo_pixels)
 
 
+def processed_upload(request: Request, data: bytes) -> ProcessedPhoto:
+    """Check an upload from its header (cheap, never refused for being busy), then decode
+    and re-encode it in one of this worker's photo slots: PhotosBusy if none is free.
+    Call it in a worker thread, after everything else about the request has been checked."""
+    limits = photo_limits(request.app.state.settings)
+    image = open_photo(data, limits)
+    try:
+        with request.app.state.photo_slots.slot():
+            return reencode(image, limits)
+    finally:
+        image.close()
+
+
 def _add(request: Request, place_id: str, data: bytes, caption: str | None) -> Response:
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
@@ -46,13 +68,9 @@ def _add(request: Request, place_id: str, data: bytes, caption: str | None) -> R
     place = store.get(place_id)
     if place.status == Status.WITHDRAWN:
         raise contributions.Withdrawn("this place was withdrawn; it cannot get new photos")
-    try:
-        item = add_photo(
-            store, settings.media_path, place_id, data, caption, photo_limits(settings)
-        )
-    except HeritageError as exc:
-        exc.problems = exc.problems or [Problem("file", exc.code, exc.message)]
-        raise
+    check_room(store, place_id, photo_limits(settings))
+    photo = processed_upload(request, data)
+    item = store_photo(store, settings.media_path, place_id, photo, caption)
     return Response(
         orjson.dumps(media_json(item)),
         status_code=201,
@@ -97,12 +115,15 @@ def _add(request: Request, place_id: str, data: bytes, caption: str | None) -> R
         413: _PROBLEM,
         415: _PROBLEM,
         422: _PROBLEM,
+        503: _PROBLEM,
     },
 )
 async def upload_photo(request: Request, place_id: str) -> Response:
-    """The type is recognised from the content, not the name. The photo is re-encoded
+    """The type is recognised from the content, not the name, and a file declaring more
+    pixels than the limit is refused before it is decoded. The photo is re-encoded
     without any EXIF (GPS position first of all) and a thumbnail is made; photos keep
-    the order they were added in."""
+    the order they were added in. When this worker is already decoding as many photos
+    as it may, the answer is 503 with ``Retry-After``."""
     language = request_language(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:

@@ -34,6 +34,7 @@ from geodata.store.base import IdempotentResponse, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
 from web.i18n import localised_problem, request_language
+from web.photo_slots import PhotosBusy
 from web.public_url import public_base_url
 from web.settings import Settings
 
@@ -216,6 +217,27 @@ def _check_key(key: str) -> None:
         )
 
 
+def check_submission_rate(request: Request, *, count: bool = True) -> None:
+    """Raise RateLimited if this client is over its submission limit. ``count=False`` only
+    looks (before costly work such as decoding a photo); the submission itself counts."""
+    store: PlaceStore = request.app.state.store
+    settings: Settings = request.app.state.settings
+    limit, window = settings.submission_rate_limit, settings.submission_rate_window_s
+    if limit <= 0:
+        return
+    bucket = f"submit:{request.client.host if request.client else 'unknown'}"
+    over = (
+        store.count_hit(bucket, window) > limit
+        if count
+        else store.current_hits(bucket, window) >= limit
+    )
+    if over:
+        raise RateLimited(
+            f"too many submissions from this connection ({limit} per {window // 60 or 1} "
+            "minutes); wait a little and send it again"
+        )
+
+
 def accept_submission(
     request: Request,
     key: str | None,
@@ -239,15 +261,7 @@ def accept_submission(
             prior = store.idempotent_response(key_hash)  # a twin request may have won
             if prior is not None:
                 return _replay(prior, key, request_hash)
-        if settings.submission_rate_limit > 0:
-            client = request.client.host if request.client else "unknown"
-            hits = store.count_hit(f"submit:{client}", settings.submission_rate_window_s)
-            if hits > settings.submission_rate_limit:
-                raise RateLimited(
-                    f"too many submissions from this connection ({settings.submission_rate_limit}"
-                    f" per {settings.submission_rate_window_s // 60 or 1} minutes); wait a "
-                    "little and send it again"
-                )
+        check_submission_rate(request)
         receipt = contributions.save_submission(store, prepared)
         place = receipt.place
         answer = orjson.dumps(
@@ -292,6 +306,10 @@ async def _guarded(request: Request, work, *args: Any) -> Response:
         window = request.app.state.settings.submission_rate_window_s
         return localised_problem(
             exc, language, request.url.path, headers={"Retry-After": str(window)}
+        )
+    except PhotosBusy as exc:
+        return localised_problem(
+            exc, language, request.url.path, headers={"Retry-After": str(exc.retry_after_s)}
         )
     except contributions.EditTokenRequired as exc:
         return localised_problem(

@@ -296,9 +296,10 @@
     done.focus();
   }
 
-  function sendPhoto(receipt) {
+  function sendPhoto(receipt, retries) {
     var file = form.elements.photo && form.elements.photo.files[0];
     if (!file) return Promise.resolve(null);
+    if (retries === undefined) retries = 2;
     var data = new FormData();
     data.append("file", file);
     if (value("caption")) data.append("caption", value("caption"));
@@ -306,6 +307,12 @@
       headers: { "X-Edit-Token": receipt.edit_token, "Accept-Language": form.getAttribute("data-lang") }
     }).then(function (r) {
       if (r.ok) return null;
+      if (r.status === 503 && retries > 0) {
+        // The server is busy with other photos: wait as long as it asks (a few seconds).
+        var wait = Math.min(parseInt(r.headers.get("Retry-After"), 10) || 3, 30);
+        return new Promise(function (resolve) { setTimeout(resolve, wait * 1000); })
+          .then(function () { return sendPhoto(receipt, retries - 1); });
+      }
       return r.json().then(function (p) { return (p.errors && p.errors[0] && p.errors[0].message) || p.detail; });
     }, function () { return say("offline"); });
   }
