@@ -80,7 +80,7 @@ def test_every_map_page_works_with_no_request_leaving_the_machine(
 
 def test_city_map_draws_every_place_the_choropleth_and_its_legend(live_server, watched):
     stats = open_map(watched, live_server.url + "/")
-    assert stats["mode"] == "places" and stats["features"] == 368
+    assert stats["mode"] == "places" and stats["features"] == 557
     assert watched.locator("canvas.leaflet-zoom-animated").count() == 1
     legend = watched.locator(".atlas-legend").inner_text()
     assert "Places per neighbourhood" in legend and "fewer than 3" in legend
@@ -265,7 +265,7 @@ def test_standalone_file_works_with_no_server_at_all(watched, lisbon_store):
     html = standalone_neighbourhood_html(lisbon_store, 6, Vocabulary(), MapOptions())
     watched.set_content(html)
     watched.wait_for_selector(READY, state="attached", timeout=10_000)
-    assert watched.evaluate("atlas.stats().features") == 88
+    assert watched.evaluate("atlas.stats().features") == 119
     for place_id in watched.evaluate("[...atlas.index.keys()]"):
         watched.evaluate(f"atlas.index.get('{place_id}').layer.fire('click')")
     assert_clean(watched)

@@ -42,7 +42,7 @@ def test_home_page_is_the_city_map(client):
 
 def test_neighbourhood_page_names_it_and_counts_its_places(client):
     page = client.get("/maps/neighbourhoods/6").text
-    assert "<title>Santa Maria Maior — 87 places</title>" in page
+    assert "<title>Santa Maria Maior — 118 places</title>" in page
 
 
 def test_unknown_neighbourhood_and_workshop_are_404(client):
@@ -91,7 +91,7 @@ def test_places_in_view_are_geojson_for_the_client(client):
     assert r.headers["content-type"] == "application/geo+json"
     body = r.json()
     assert body["type"] == "FeatureCollection" and body["mode"] == "places"
-    assert len(body["features"]) == 368
+    assert len(body["features"]) == 557
     feature = body["features"][0]
     assert set(feature["properties"]) == {"title", "category", "generalised", "version"}
 
@@ -100,7 +100,7 @@ def test_a_crowded_view_gets_clusters(app, client):
     app.state.settings = app.state.settings.model_copy(update={"map_max_features": 50})
     body = client.get(f"/api/map/places?bbox={LISBON}&zoom=11").json()
     assert body["mode"] == "clusters"
-    assert sum(f["properties"]["count"] or 0 for f in body["features"]) <= 368
+    assert sum(f["properties"]["count"] or 0 for f in body["features"]) <= 557
     assert all(f["properties"]["cluster"] for f in body["features"])
 
 
@@ -110,7 +110,7 @@ def test_places_can_be_narrowed_to_categories_and_a_neighbourhood(client):
     none = client.get(f"/api/map/places?bbox={LISBON}&categories=").json()
     assert none["features"] == []
     parish = client.get(f"/api/map/places?bbox={LISBON}&neighbourhood=6").json()
-    assert len(parish["features"]) == 87
+    assert len(parish["features"]) == 118
 
 
 @pytest.mark.parametrize(
