@@ -70,12 +70,18 @@ class Narrative:
     licence: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        """The narrative as stored and exported (``source`` and ``licence`` only when set)."""
-        out = {"text": self.text, "language": self.language, "provenance": str(self.provenance)}
+        """The narrative as stored and exported (``source`` and ``licence`` only when set).
+
+        Keys in PostgreSQL's jsonb order (shorter first, then bytewise), so the text a
+        PostGIS store gives back is the text an SQLite store keeps, byte for byte.
+        """
+        out = {"text": self.text}
         if self.source is not None:
             out["source"] = self.source
         if self.licence is not None:
             out["licence"] = self.licence
+        out["language"] = self.language
+        out["provenance"] = str(self.provenance)
         return out
 
     @classmethod

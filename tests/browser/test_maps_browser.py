@@ -130,6 +130,35 @@ def test_popup_shows_the_story_licence_and_attribution(live_server, watched, lis
     assert_clean(watched)
 
 
+def test_popup_credits_an_imported_story_and_asks_for_one_where_there_is_none(
+    live_server, watched, lisbon_store
+):
+    title = "Monastery of the Hieronymites and Tower of Belém in Lisbon"
+    (belem,) = [p for p in lisbon_store.list() if p.title == title]
+    hood = belem.neighbourhood_id
+    untold = lisbon_store.add(
+        make_place(belem.geometry.buffer(0.002).exterior.coords[0], title="Chafariz",
+                   narratives=[], neighbourhood_id=hood)
+    )  # fmt: skip
+    open_map(watched, live_server.url + f"/maps/neighbourhoods/{hood}?lang=pt")
+    watched.evaluate(f"atlas.index.get('{belem.id}').layer.fire('click')")
+    popup = watched.locator(".atlas-popup")
+    popup.locator(".atlas-popup-credit").wait_for()
+    text = popup.inner_text()
+    # No Portuguese text: the original (English) is shown, credited right below it.
+    assert "Standing at the entrance to Lisbon harbour" in text and "Bel&eacute;m" not in text
+    assert "História: CC BY-SA 3.0 IGO (© UNESCO World Heritage Centre)" in text
+    assert "short_description_en" not in text  # one tap away
+    popup.locator(".atlas-popup-source summary", has_text="Fonte").click()
+    assert "short_description_en" in popup.locator(".atlas-popup-source").inner_text()
+    watched.evaluate(f"atlas.index.get('{untold.id}').layer.fire('click')")
+    invite = watched.locator(".atlas-popup-invite")
+    invite.wait_for()
+    assert invite.inner_text() == "Conhece a história deste lugar? Conte-a"
+    assert invite.locator("a").get_attribute("href") == "/contribute"
+    assert_clean(watched)
+
+
 def test_search_box_finds_a_neighbourhood_and_links_to_its_map(live_server, watched):
     open_map(watched, live_server.url + "/")
     watched.locator(".atlas-search input").fill("santa maria")

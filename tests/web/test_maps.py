@@ -168,6 +168,42 @@ def test_popup_shows_protocol_labels_and_the_chosen_display_name(client, lisbon_
     assert body["display_name"] == "Tia Rosa"
 
 
+BELEM = "Monastery of the Hieronymites and Tower of Belém in Lisbon"
+
+
+def test_popup_of_a_demo_story_shows_it_with_its_source_and_licence(client, lisbon_store):
+    (belem,) = [p for p in lisbon_store.list() if p.title == BELEM]
+    body = client.get(f"/api/map/places/{belem.id}?lang=fr").json()
+    assert body["narrative"]["language"] == "fr"
+    assert body["narrative"]["text"].startswith("À l'entrée du port de Lisbonne")
+    assert body["narrative"]["licence"] == "CC BY-SA 3.0 IGO (© UNESCO World Heritage Centre)"
+    assert "short_description_fr" in body["narrative"]["source"]
+    assert (body["licence"], body["attribution"]) == (
+        "CC-BY-SA-3.0-IGO",
+        "© UNESCO World Heritage Centre",
+    )
+    assert client.get(f"/api/map/places/{belem.id}?lang=en").json()["narrative"]["language"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "invitation", "credit"),
+    [
+        ("en", "Do you know this place's story?", "Story: {licence}"),
+        ("pt", "Conhece a história deste lugar?", "História: {licence}"),
+        ("fr", "Connaissez-vous l'histoire de ce lieu ?", "Récit : {licence}"),
+        ("ar", "هل تعرف حكاية هذا المكان؟", "الحكاية: {licence}"),
+    ],
+)
+def test_map_pages_invite_a_story_in_the_viewers_language(client, language, invitation, credit):
+    import json
+
+    page = client.get("/maps/neighbourhoods/6", headers={"Accept-Language": language}).text
+    start = page.index("{", page.index("AtlasMap.start("))
+    config, _ = json.JSONDecoder().raw_decode(page, start)
+    assert config["text"]["no_story"] == invitation and config["text"]["story_licence"] == credit
+    assert config["contributeUrl"] == "/contribute"
+
+
 def test_popup_of_a_generalised_place_says_so(client, lisbon_store):
     place = lisbon_store.add(make_place(sensitivity=Sensitivity.GENERALISED))
     assert client.get(f"/api/map/places/{place.id}").json()["location_generalised"] is True
