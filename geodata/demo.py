@@ -15,10 +15,11 @@ STORIES = "lisbon_stories.geojson"
 # A story whose place the demo holds already goes to that place instead of a second point.
 # The file's ``matches_existing`` column names those places by exact name only, and a name
 # is not enough: "Imprensa Nacional - Casa da Moeda" there is a building 2.3 km from the
-# museum of that name. So a story joins a stored place with the same name (case and accents
-# aside) within 150 m: the 23 others of the 24 it names lie 0 to 123 m away (the outline
-# centroid of a large building against the entrance point of another file). Where the demo
-# holds one place twice (a museum in both files above), each of them gets the story.
+# museum of that name. So a story joins a stored place with the same name (case, accents
+# and punctuation aside) within 150 m: the 23 others of the 24 it names lie 0 to 123 m
+# away (the outline centroid of a large building against the entrance point of another
+# file). Where the demo holds one place twice (a museum in both files above), each of them
+# gets the story.
 STORY_MATCH_M = 150.0
 # (file, options): every place keeps the licence and attribution of its source.
 PLACES = (

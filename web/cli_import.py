@@ -167,11 +167,11 @@ def import_places_command(
         f"repaired {result.repaired:,}  rejected {len(result.rejected):,}"
     )
     if group_field and result.merged:
-        console.print(f"{result.merged:,} features joined the place of their {group_field}")
+        console.print(f"joined the place of an earlier feature ({group_field}): {result.merged:,}")
     if result.attached:
         console.print(
-            f"{result.attached:,} places were stored already: their stories were added to "
-            f"{result.updated:,} stored places"
+            f"stored already: {result.attached:,} (their stories added to "
+            f"{result.updated:,} stored places)"
         )
     store.close()
     if result.rejected:

@@ -170,7 +170,7 @@ def test_import_places_reads_a_file_of_stories_end_to_end(db, tmp_path):
     done = run("import-places", path, *STORY_ARGS, "--skip-invalid")
     assert done.exit_code == 0, done.output
     assert "read 3  imported 1" in done.output and "rejected 1" in done.output
-    assert "1 features joined the place of their place_key" in done.output
+    assert "joined the place of an earlier feature (place_key): 1" in done.output
     (place,) = open_store(db).list()
     assert place.title == "Sé" and [(n.language, n.text) for n in place.narratives] == [
         ("pt", "A catedral – 1147."),
@@ -182,9 +182,7 @@ def test_import_places_reads_a_file_of_stories_end_to_end(db, tmp_path):
     # The same stories again: the place is found, nothing is added twice.
     again = run("import-places", path, *STORY_ARGS, "--skip-invalid")
     assert "imported 0" in again.output
-    assert (
-        "1 places were stored already: their stories were added to 0 stored places" in again.output
-    )
+    assert "stored already: 1 (their stories added to 0 stored places)" in again.output
     assert open_store(db).count() == 1
 
     unknown = run("import-places", path, *STORY_ARGS[:-2], "--narrative-field", "storie")
