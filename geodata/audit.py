@@ -73,10 +73,7 @@ def snapshot(place: Place) -> dict[str, Any]:
     """A place's content as JSON-ready values, without personal data."""
     return {
         "title": place.title,
-        "narratives": [
-            {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
-            for n in place.narratives
-        ],
+        "narratives": [n.to_json() for n in place.narratives],
         "category": place.category,
         "period": place.period,
         "year_from": place.year_from,

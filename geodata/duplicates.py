@@ -20,6 +20,13 @@ def _normalise_title(title: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
+def same_title(a: str, b: str) -> bool:
+    """Whether two titles are the same words (case, accents and punctuation aside): a
+    stricter test than :func:`titles_similar`, for joining records without a person."""
+    na = _normalise_title(a)
+    return bool(na) and na == _normalise_title(b)
+
+
 def titles_similar(a: str, b: str, threshold: float = DUPLICATE_SIMILARITY) -> bool:
     """Whether two titles likely name the same place (case, accents, word order aside)."""
     na, nb = _normalise_title(a), _normalise_title(b)

@@ -19,6 +19,7 @@ public view.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -140,27 +141,44 @@ def heads(
     created_at: str,
     updated_at: str,
     version: int,
+    licences: Sequence[str] | None = None,
+    attributions: Sequence[str | None] | None = None,
 ) -> list[bytes]:
     """The heads of places that share their last properties (from ``licence`` on), as a
-    bulk import's do: those are encoded once and appended to each place's own part."""
-    shared = orjson.dumps(
-        {
-            "licence": licence,
-            "attribution": attribution,
-            "consent": consent,
-            "workshop": workshop,
-            "location_generalised": location_generalised,
-            "created_at": created_at,
-            "updated_at": updated_at,
-            "version": version,
-        }
-    )
-    rest = b"," + shared[1:-1]
+    bulk import's do: those are encoded once and appended to each place's own part.
+
+    ``licences`` and ``attributions``, when given, are each place's own (an import that
+    reads them from the file): the last part is then encoded once per distinct pair."""
+    ends: dict[tuple[str, str | None], bytes] = {}
+
+    def end(lic: str, by: str | None) -> bytes:
+        if (lic, by) not in ends:
+            shared = orjson.dumps(
+                {
+                    "licence": lic,
+                    "attribution": by,
+                    "consent": consent,
+                    "workshop": workshop,
+                    "location_generalised": location_generalised,
+                    "created_at": created_at,
+                    "updated_at": updated_at,
+                    "version": version,
+                }
+            )
+            ends[lic, by] = b"," + shared[1:-1]
+        return ends[lic, by]
+
     frag = orjson.Fragment
     own = zip(
         place_ids, geometries, titles, narratives, categories, periods, years_from, years_to,
         tags, strict=True,
     )  # fmt: skip
+    if licences is not None or attributions is not None:
+        n = len(place_ids)
+        pairs = zip(licences or [licence] * n, attributions or [attribution] * n, strict=True)
+        rests = [end(lic, by) for lic, by in pairs]
+    else:
+        rests = itertools.repeat(end(licence, attribution))
     return [
         orjson.dumps(
             {
@@ -179,7 +197,17 @@ def heads(
             }
         )[:-2]  # without the closing "}}"
         + rest
-        for place_id, geometry, title, narrative, category, period, year_from, year_to, tag in own
+        for (
+            place_id,
+            geometry,
+            title,
+            narrative,
+            category,
+            period,
+            year_from,
+            year_to,
+            tag,
+        ), rest in zip(own, rests, strict=False)  # rests may repeat one part without end
     ]
 
 

@@ -7,9 +7,8 @@ is set, in which case the good features are stored and the bad ones reported.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,28 +20,38 @@ from geodata.geometry import (
     ProjectArea,
     validate_place_geometries,
 )
+from geodata.import_fields import (
+    CATEGORY_FIELDS,
+    NARRATIVE_FIELDS,
+    TITLE_FIELDS,
+    ImportOptions,
+    check_options,
+    feature_narratives,
+    own_licence,
+    properties_to_fields,
+    property_values,
+)
+from geodata.import_merge import attach_to_stored, group_features
 from geodata.io.sources import SourceFeatures, read_features
 from geodata.io.spreadsheet import SpreadsheetWriter
-from geodata.models import Consent, Narrative, NewPlaces, Status, new_place_ids, utcnow
+from geodata.models import Consent, NewPlaces, new_place_ids, utcnow
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store.base import PlaceStore
-from geodata.text import check_language, check_text
 from geodata.vocabulary import Vocabulary
 
-TITLE_FIELDS = ("title", "name", "nome", "Name", "NAME", "titulo")
-NARRATIVE_FIELDS = ("narrative", "description", "descricao", "inscription", "story", "text")
-CATEGORY_FIELDS = ("category", "categoria")
-
-
-@dataclass
-class ImportOptions:
-    language: str = "und"  # BCP 47 tag of narratives that do not say (``und``: undetermined)
-    category: str | None = None  # for features with no category of their own
-    status: Status = Status.PUBLISHED
-    licence: str = "CC-BY-4.0"
-    attribution: str | None = None
-    skip_invalid: bool = False
-    margin_m: float = 1000.0
+# Re-exported: what an import reads from each feature lives in geodata.import_fields.
+__all__ = [
+    "CATEGORY_FIELDS",
+    "NARRATIVE_FIELDS",
+    "TITLE_FIELDS",
+    "ImportOptions",
+    "ImportResult",
+    "import_features",
+    "import_places",
+    "properties_to_fields",
+    "property_values",
+    "write_rejects_report",
+]
 
 
 @dataclass
@@ -52,124 +61,13 @@ class ImportResult:
     repaired: int
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[tuple[int, str | None, str]] = field(default_factory=list)
+    merged: int = 0  # features whose narratives joined another feature's place
+    attached: int = 0  # new places that were stored already: their stories added there
+    updated: int = 0  # stored places that gained stories
 
     @property
     def stored(self) -> bool:
         return self.imported > 0
-
-
-def _first(props: dict[str, Any], names: tuple[str, ...]) -> Any:
-    for n in names:
-        v = props.get(n)
-        if v not in (None, ""):
-            return v
-    return None
-
-
-def _year(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(str(value)[:4]) if not isinstance(value, int) else value
-    except ValueError:
-        raise InvalidInput(f"year {value!r} is not a year") from None
-
-
-def properties_to_fields(
-    props: dict[str, Any], vocabulary: Vocabulary, options: ImportOptions
-) -> dict[str, Any]:
-    """Map one feature's properties to place fields; raise InvalidInput naming what is wrong."""
-    return dict(zip(_FIELD_COLUMNS, property_values(props, vocabulary, options), strict=True))
-
-
-# The fields a feature's properties give, in the order of NewPlaces' columns.
-_FIELD_COLUMNS = ("title", "narratives", "category", "period", "year_from", "year_to", "tags")
-
-
-@dataclass(frozen=True)
-class _Names:
-    """Which of the property names the importer reads a feature has, in reading order."""
-
-    title: tuple[str, ...]
-    narrative: tuple[str, ...]
-    category: tuple[str, ...]
-    narratives: bool  # a "narratives" field (a list of text and language)
-    details: bool  # any of _DETAIL_NAMES
-
-
-_DETAIL_NAMES = ("year_from", "start_date", "year_to", "tags", "period")
-
-
-@functools.lru_cache(maxsize=256)
-def _names(keys: tuple[str, ...]) -> _Names:
-    """The names to read from a feature with these ``keys``: features of one file share
-    their keys, so each of them asks for what is there instead of trying every name."""
-    have = set(keys)
-    return _Names(
-        title=tuple(n for n in TITLE_FIELDS if n in have),
-        narrative=tuple(n for n in NARRATIVE_FIELDS if n in have),
-        category=tuple(n for n in CATEGORY_FIELDS if n in have),
-        narratives="narratives" in have,
-        details=not have.isdisjoint(_DETAIL_NAMES),
-    )
-
-
-def property_values(
-    props: dict[str, Any], vocabulary: Vocabulary, options: ImportOptions
-) -> tuple[Any, ...]:
-    """One feature's place fields in :data:`_FIELD_COLUMNS` order (what
-    :func:`properties_to_fields` gives, without a dict per feature)."""
-    names = _names(tuple(props))
-    title = _first(props, names.title)
-    title = check_text(str(title) if title is not None else "", "title", max_length=200)
-    narratives: list[Narrative] = []
-    given = props["narratives"] if names.narratives else None
-    if isinstance(given, list):
-        for n in given:
-            if not isinstance(n, dict):
-                raise InvalidInput("each narrative must be an object with text and language")
-            narratives.append(
-                Narrative(
-                    check_text(str(n.get("text", "")), "narrative", max_length=20_000),
-                    check_language(str(n.get("language") or options.language)),
-                )
-            )
-    elif names.narrative:
-        text = _first(props, names.narrative)
-        if text is not None:
-            lang = props.get("language") or props.get("lang") or options.language
-            narratives.append(
-                Narrative(
-                    check_text(str(text), "narrative", max_length=20_000), check_language(str(lang))
-                )
-            )
-    category = _first(props, names.category) or options.category
-    if category is None:
-        raise InvalidInput("has no category; give one in a 'category' field or with --category")
-    if category not in vocabulary:
-        raise InvalidInput(
-            f"unknown category {category!r}; use one of {', '.join(vocabulary.keys())}"
-        )
-    year_from = year_to = period = None
-    tags: Any = None
-    if names.details:
-        year_from = _year(props.get("year_from") or props.get("start_date"))
-        year_to = _year(props.get("year_to"))
-        tags = props.get("tags")
-        if isinstance(tags, str):
-            tags = [t.strip() for t in tags.split(",") if t.strip()]
-        elif tags is not None and not isinstance(tags, list):
-            raise InvalidInput("tags must be a list of words or words separated by commas")
-        period = props.get("period")
-    return (
-        title,
-        narratives,
-        str(category),
-        str(period) if period not in (None, "") else None,
-        year_from,
-        year_to,
-        [str(t) for t in tags] if tags else [],
-    )
 
 
 def import_features(
@@ -186,9 +84,12 @@ def import_features(
     batch goes to the store as soon as it is built, so the store writes one batch while
     the next is checked. When a feature is refused without ``skip_invalid``, the store's
     transaction ends unwritten; every feature is still checked, so that the report names
-    them all.
+    them all. With ``group_field``, the features of one group become one place; with
+    ``attach_within_m``, every feature is checked first, those naming a stored place add
+    their stories to it, and the others are stored, all in one transaction.
     """
     vocabulary = vocabulary or Vocabulary()
+    check_options(features, options)
     step = progress or (lambda _label, _n: None)
     neighbourhoods = store.neighbourhoods()
     area = ProjectArea.from_geometries([n.geometry for n in neighbourhoods], options.margin_m)
@@ -201,17 +102,55 @@ def import_features(
             valid.append(i)
         else:
             result.rejected.append(Rejection(i, features.ids[i], code, message or code))
+    members: dict[int, list[int]] = {}
+    if options.group_field:
+        valid, members = group_features(
+            features.properties,
+            features.ids,
+            verdicts.geometries,
+            valid,
+            options.group_field,
+            result.rejected,
+        )
+
+    def checked() -> Iterator[_Rows]:
+        for start in range(0, len(valid), _BATCH):
+            part = valid[start : start + _BATCH]
+            yield _checked(features, part, vocabulary, options, result, members)
+
     if result.rejected and not options.skip_invalid:
-        for start in range(0, len(valid), _BATCH):  # name the features refused for more
-            _checked(features, valid[start : start + _BATCH], vocabulary, options, result)
+        for _ in checked():  # name the features refused for more
+            pass
+    elif options.attach_within_m is not None:
+        rows = _Rows.joined(list(checked()))  # all checked before anything is written
+        if not result.rejected or options.skip_invalid:
+            with store.transaction():
+                titles, narratives = [v[0] for v in rows.values], [v[1] for v in rows.values]
+                found, result.updated = attach_to_stored(
+                    store,
+                    verdicts.geometries[rows.indices],
+                    titles,
+                    narratives,
+                    options.attach_within_m,
+                )
+                result.attached = sum(found)
+                rows = rows.without(found)
+                nids = assign_neighbourhoods(verdicts.geometries[rows.indices], neighbourhoods)
+                step("assigned", len(rows.indices))
+                nid_of = dict(zip(rows.indices, nids, strict=True))
+                batches = _place_batches(verdicts, [rows], nid_of, options, result, features.ids)
+                result.imported = store.add_new(_counted(batches, step))
     else:
         nids = assign_neighbourhoods(verdicts.geometries[valid], neighbourhoods)
         step("assigned", len(valid))
-        batches = _place_batches(features, verdicts, valid, nids, options, vocabulary, result)
+        nid_of = dict(zip(valid, nids, strict=True))
+        batches = _place_batches(verdicts, checked(), nid_of, options, result, features.ids)
         try:
             result.imported = store.add_new(_counted(batches, step))
         except _Refused:
             result.imported = 0
+    if not result.imported and not result.attached:
+        result.merged = 0
     result.rejected.sort(key=lambda r: r.index)
     return result
 
@@ -224,50 +163,99 @@ class _Refused(Exception):
     ``skip_invalid`` is not set: the store rolls back what it had written."""
 
 
+@dataclass
+class _Rows:
+    """Features whose properties are good: their positions and place fields (in
+    :data:`_FIELD_COLUMNS` order), and each one's licence and attribution where the
+    options read them from the file."""
+
+    indices: list[int] = field(default_factory=list)
+    values: list[tuple[Any, ...]] = field(default_factory=list)
+    licences: list[str] | None = None
+    attributions: list[str | None] | None = None
+
+    @classmethod
+    def joined(cls, parts: Sequence[_Rows]) -> _Rows:
+        out = _Rows()
+        for part in parts:
+            out.indices += part.indices
+            out.values += part.values
+            if part.licences is not None and part.attributions is not None:
+                out.licences = (out.licences or []) + part.licences
+                out.attributions = (out.attributions or []) + part.attributions
+        return out
+
+    def without(self, dropped: Sequence[bool]) -> _Rows:
+        keep = [k for k, drop in enumerate(dropped) if not drop]
+        return _Rows(
+            [self.indices[k] for k in keep],
+            [self.values[k] for k in keep],
+            [self.licences[k] for k in keep] if self.licences is not None else None,
+            [self.attributions[k] for k in keep] if self.attributions is not None else None,
+        )
+
+
 def _checked(
     features: SourceFeatures,
     indices: Sequence[int],
     vocabulary: Vocabulary,
     options: ImportOptions,
     result: ImportResult,
-) -> tuple[list[int], list[tuple[Any, ...]]]:
-    """The features of ``indices`` whose properties are good, with their place fields;
-    the others are added to ``result.rejected``."""
-    good, rows = [], []
+    members: dict[int, list[int]] | None = None,
+) -> _Rows:
+    """The features of ``indices`` whose properties are good, with their place fields
+    (and the narratives of the other features of their group, in ``members``); the others
+    are added to ``result.rejected``."""
+    rows = _Rows()
+    own = bool(options.licence_field or options.attribution_field)
+    if own:
+        rows.licences, rows.attributions = [], []
     for i in indices:
+        props = features.properties[i]
         try:
-            rows.append(property_values(features.properties[i], vocabulary, options))
+            values = property_values(props, vocabulary, options)
+            if own:
+                licence, attribution = own_licence(props, options)
         except InvalidInput as exc:
             result.rejected.append(Rejection(i, features.ids[i], exc.code, exc.message))
-        else:
-            good.append(i)
-    return good, rows
+            continue
+        for j in members.get(i, ()) if members else ():
+            try:
+                values[1].extend(feature_narratives(features.properties[j], options))
+            except InvalidInput as exc:
+                result.rejected.append(Rejection(j, features.ids[j], exc.code, exc.message))
+            else:
+                result.merged += 1
+        rows.indices.append(i)
+        rows.values.append(values)
+        if own:
+            rows.licences.append(licence)  # type: ignore[union-attr]
+            rows.attributions.append(attribution)  # type: ignore[union-attr]
+    return rows
 
 
 def _place_batches(
-    features: SourceFeatures,
     verdicts: BulkVerdicts,
-    valid: list[int],
-    nids: list[int | None],
+    chunks: Iterable[_Rows],
+    nid_of: dict[int, int | None],
     options: ImportOptions,
-    vocabulary: Vocabulary,
     result: ImportResult,
+    ids: Sequence[str | None],
 ) -> Iterator[NewPlaces]:
     """The good features as batches of new places; raises :class:`_Refused` at the end
     if any was refused and ``skip_invalid`` is not set (after checking every one)."""
     now = utcnow()
     consent = Consent(publish=True, open_data=True, research=False, given_at=now)
-    nid_of = dict(zip(valid, nids, strict=True))
     repaired = {i for i, warnings in enumerate(verdicts.warnings) if warnings}
-    for start in range(0, len(valid), _BATCH):
-        good, rows = _checked(features, valid[start : start + _BATCH], vocabulary, options, result)
+    for rows in chunks:
+        good = rows.indices
         for i in sorted(repaired.intersection(good)) if repaired else ():
-            result.warnings.extend((i, features.ids[i], w) for w in verdicts.warnings[i])
+            result.warnings.extend((i, ids[i], w) for w in verdicts.warnings[i])
             result.repaired += 1
         if not good or (result.rejected and not options.skip_invalid):
             continue  # nothing more will be stored, but every feature is still checked
         titles, narratives, categories, periods, years_from, years_to, tags = (
-            list(column) for column in zip(*rows, strict=True)
+            list(column) for column in zip(*rows.values, strict=True)
         )
         yield NewPlaces(
             ids=new_place_ids(len(good)),
@@ -285,6 +273,8 @@ def _place_batches(
             attribution=options.attribution,
             consent=consent,
             created_at=now,
+            licences=rows.licences,
+            attributions=rows.attributions,
         )
     if result.rejected and not options.skip_invalid:
         raise _Refused

@@ -55,11 +55,44 @@ def new_place_ids(n: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Narrative:
-    """A story told about a place, in one language (a BCP 47 tag such as ``pt`` or ``ar-MA``)."""
+    """A story told about a place, in one language (a BCP 47 tag such as ``pt`` or ``ar-MA``).
+
+    A story taken from elsewhere (an import) says where from and on what terms: ``source``
+    (e.g. "OpenStreetMap way/96628628 tag `description`") and ``licence`` with the credit
+    it asks for (e.g. "ODbL 1.0 (© OpenStreetMap contributors)"), shown next to the story.
+    Both None: the place's own licence and attribution cover it, as for residents' stories.
+    """
 
     text: str
     language: str
     provenance: Provenance = Provenance.ORIGINAL
+    source: str | None = None
+    licence: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """The narrative as stored and exported (``source`` and ``licence`` only when set).
+
+        Keys in PostgreSQL's jsonb order (shorter first, then bytewise), so the text a
+        PostGIS store gives back is the text an SQLite store keeps, byte for byte.
+        """
+        out = {"text": self.text}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.licence is not None:
+            out["licence"] = self.licence
+        out["language"] = self.language
+        out["provenance"] = str(self.provenance)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Narrative:
+        return cls(
+            data["text"],
+            data["language"],
+            Provenance(data["provenance"]),
+            data.get("source"),
+            data.get("licence"),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,18 +165,39 @@ class NewPlaces:
     attribution: str | None
     consent: Consent
     created_at: datetime  # also their updated_at; every one is at version 1
+    # Each place's own licence and attribution, where an import takes them from the file
+    # (None: ``licence`` and ``attribution`` above for every place).
+    licences: Sequence[str] | None = None
+    attributions: Sequence[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, part: slice) -> NewPlaces:
         """The places in ``part`` (a slice), sharing the same values."""
-        columns = {f.name: getattr(self, f.name)[part] for f in fields(self) if f.name in _COLUMNS}
+        columns = {
+            f.name: getattr(self, f.name)[part]
+            for f in fields(self)
+            if f.name in _COLUMNS or (f.name in _OWN_COLUMNS and getattr(self, f.name) is not None)
+        }
         return replace(self, **columns)
 
+    def place_licences(self) -> Sequence[str]:
+        """Each place's licence."""
+        return self.licences if self.licences is not None else [self.licence] * len(self)
+
+    def place_attributions(self) -> Sequence[str | None]:
+        """Each place's attribution."""
+        if self.attributions is not None:
+            return self.attributions
+        return [self.attribution] * len(self)
+
     def places(self) -> Iterator[Place]:
-        for pid, geom, title, narratives, category, period, y0, y1, tags, nid in zip(
-            *(getattr(self, name) for name in _COLUMNS), strict=True
+        for pid, geom, title, narratives, category, period, y0, y1, tags, nid, lic, by in zip(
+            *(getattr(self, name) for name in _COLUMNS),
+            self.place_licences(),
+            self.place_attributions(),
+            strict=True,
         ):
             yield Place(
                 geom,
@@ -156,8 +210,8 @@ class NewPlaces:
                 year_from=y0,
                 year_to=y1,
                 tags=list(tags),
-                licence=self.licence,
-                attribution=self.attribution,
+                licence=lic,
+                attribution=by,
                 consent=self.consent,
                 neighbourhood_id=nid,
                 created_at=self.created_at,
@@ -178,6 +232,8 @@ _COLUMNS = (
     "tags",
     "neighbourhood_ids",
 )
+# The fields of NewPlaces that hold one value per place when they are set.
+_OWN_COLUMNS = ("licences", "attributions")
 
 
 @dataclass

@@ -169,11 +169,24 @@ def edit(
     with store.transaction():
         before = _live(store, place_id)
         _version(before, expected_version)
+        if "narratives" in changes:
+            changes["narratives"] = _sources_kept(before.narratives, changes["narratives"])
         if all(getattr(before, k) == v for k, v in changes.items()):
             return before
         after = store.update(replace(before, **changes))
         audit.record(store, "edit", actor, before=before, after=after)
     return after
+
+
+def _sources_kept(before: Sequence[Narrative], after: list[Narrative]) -> list[Narrative]:
+    """A correction keeps where a story came from: the version in a language whose story
+    was imported with a source and licence keeps them (the form does not carry them)."""
+    taken = {n.language.lower(): n for n in before if n.source or n.licence}
+    out = []
+    for n in after:
+        old = taken.get(n.language.lower())
+        out.append(replace(n, source=old.source, licence=old.licence) if old else n)
+    return out
 
 
 def set_labels(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from html.parser import HTMLParser
 
 from geodata.errors import InvalidInput
 
@@ -54,3 +55,58 @@ def check_language(tag: str) -> str:
             code="bad_language",
         )
     return langcodes.standardize_tag(tag, macro=False)
+
+
+class _PlainText(HTMLParser):
+    """The text of an HTML fragment: tags dropped (a line break where a block ends),
+    entities decoded, comments, scripts and styles left out; the text itself untouched."""
+
+    _BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+    _SKIPPED = frozenset({"script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIPPED:
+            self._skipping += 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIPPED:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def html_to_text(value: str) -> str:
+    """Plain text from a piece of HTML, without rewording it: tags removed (paragraphs and
+    line breaks become line breaks), entities decoded, the outer blank space trimmed.
+
+    >>> html_to_text("<p>Tower of Bel&eacute;m &ndash; 1519</p>")
+    'Tower of Belém – 1519'
+
+    Text without markup comes back as it is (a bare ``&`` too), so this is safe to apply
+    to every text of a file in which only some are HTML.
+    """
+    if "<" not in value and "&" not in value:
+        return value
+    parser = _PlainText()
+    parser.feed(value)
+    parser.close()
+    text = _BLANK_LINES.sub("\n\n", "".join(parser.parts))
+    return text.strip() if text != value else value

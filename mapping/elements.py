@@ -261,12 +261,14 @@ def client_config(
         "categories": {
             s.key: {"label": s.label, "colour": s.colour, "icon": s.icon} for s in styles
         },
-        "text": {**DEFAULT_TEXT, **(text or {})},
+        "text": {**DEFAULT_TEXT, **options.text, **(text or {})},
+        "contributeUrl": options.contribute_url,
         **extra,
     }
 
 
-# Interface strings of the map client; English for now, one place to translate them.
+# Interface strings of the map client, in English; ``MapOptions.text`` gives them in the
+# viewer's language (the web layer translates those its catalogs hold).
 DEFAULT_TEXT = {
     "loading": "Loading…",
     "load_failed": "The map could not load its places; retrying.",
@@ -284,6 +286,10 @@ DEFAULT_TEXT = {
     "reconnecting": "Connection lost; trying again…",
     "neighbourhood": "Neighbourhood",
     "place": "Place",
+    "story_licence": "Story: {licence}",
+    "story_source": "Source",
+    "no_story": "Do you know this place's story?",
+    "tell_story": "Tell it",
 }
 
 

@@ -165,6 +165,10 @@ def place_details(
             "translated": narrative.provenance != Provenance.ORIGINAL,
             "provenance": str(narrative.provenance),
             "provenance_label": _PROVENANCE_LABELS.get(narrative.provenance, ""),
+            # A story taken from elsewhere: where from, and its licence with the credit it
+            # asks for (None: the place's own licence below covers it).
+            "source": narrative.source,
+            "licence": narrative.licence,
         }
     return {
         "id": place.id,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 DEFAULT_K = 3  # counts below this are shown as "fewer than k"
 DEFAULT_GRID_M = 250.0  # generalised places are drawn on a grid of this size
@@ -21,3 +22,9 @@ class MapOptions:
     static_base: str = "/static"  # where scripts and styles are served
     api_base: str = "/api/map"  # where the map's data endpoints are
     max_features: int = DEFAULT_MAX_FEATURES
+    # Where a popup invites a story for a place that has none (a path on this service);
+    # None: no invitation (a standalone file has no service to send it to).
+    contribute_url: str | None = "/contribute"
+    # Interface strings of the map client in the viewer's language, by key of
+    # ``mapping.elements.DEFAULT_TEXT``; those not given stay in English.
+    text: Mapping[str, str] = field(default_factory=dict)

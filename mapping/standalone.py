@@ -3,6 +3,7 @@ font and place inside one HTML file, places clustered in the browser."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def standalone_neighbourhood_html(
     store: PlaceStore, neighbourhood_id: int, vocabulary: Vocabulary, options: MapOptions
 ) -> str:
     """The neighbourhood's map as one HTML file: its public places and their popups inline."""
+    options = dataclasses.replace(options, contribute_url=None)  # no service to send stories to
     neighbourhood = store.neighbourhood(neighbourhood_id)
     features = []
     count = 0

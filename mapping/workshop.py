@@ -4,6 +4,7 @@ the count of contributions and the latest titles, readable from the back of a ro
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import folium
 import segno
@@ -88,6 +89,12 @@ def workshop_map(
             "params": {"workshop": workshop.code},
         },
         placeUrl=f"{options.api_base}/places/{{id}}",
+        # A story told from the projection's popup joins the workshop.
+        contributeUrl=(
+            f"{options.contribute_url}?workshop={quote(workshop.code)}"
+            if options.contribute_url
+            else None
+        ),
         pins=True,
         pinSize=40,
         dotRadius=10,

@@ -106,7 +106,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[PlaceStore]:
 
 @pytest.fixture
 def lisbon_store(store: PlaceStore) -> PlaceStore:
-    """A store holding the bundled Lisbon demo (24 parishes, 368 places)."""
+    """A store holding the bundled Lisbon demo (24 parishes, 557 places)."""
     load_demo(store)
     return store
 

@@ -20,7 +20,6 @@ from geodata.models import (
     Neighbourhood,
     NewPlaces,
     Place,
-    Provenance,
     Sensitivity,
     Status,
     Workshop,
@@ -81,12 +80,7 @@ def parse_iso(text: str) -> datetime:
 def narratives_json(narratives: Sequence[Narrative]) -> str:
     if not narratives:
         return _EMPTY_LIST  # most imported places have none
-    return orjson.dumps(
-        [
-            {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
-            for n in narratives
-        ]
-    ).decode()
+    return orjson.dumps([n.to_json() for n in narratives]).decode()
 
 
 def tags_json(tags: Sequence[str]) -> str:
@@ -209,6 +203,7 @@ def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> li
         licence=batch.licence, attribution=batch.attribution,
         consent=features.CONSENT_SCOPES[consent], workshop=None, location_generalised=False,
         created_at=created_at, updated_at=created_at, version=1,
+        licences=batch.licences, attributions=batch.attributions,
     )  # fmt: skip
     return [
         list(batch.ids),
@@ -224,8 +219,8 @@ def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> li
         list(batch.years_to),
         tags,
         Shared(str(Sensitivity.PUBLIC)),  # new places are shown where they are
-        Shared(batch.licence),
-        Shared(batch.attribution),
+        Shared(batch.licence) if batch.licences is None else list(batch.licences),
+        Shared(batch.attribution) if batch.attributions is None else list(batch.attributions),
         *(Shared(flag) for flag in consent),
         Shared(iso(c.given_at) if c.given_at else None),
         Shared(None),  # contributor_name
@@ -262,10 +257,7 @@ def places_from_rows(rows: Sequence[Sequence[Any]]) -> list[Place]:
                 id=r[0],
                 geometry=g,
                 title=r[7],
-                narratives=[
-                    Narrative(n["text"], n["language"], Provenance(n["provenance"]))
-                    for n in orjson.loads(r[8])
-                ],
+                narratives=[Narrative.from_json(n) for n in orjson.loads(r[8])],
                 category=r[9],
                 status=Status(r[10]),
                 period=r[11],

@@ -327,6 +327,14 @@
         ? fmt(t.translated, {provenance: d.narrative.provenance_label || ""})
         : (d.narrative.is_viewer_language ? null : fmt(t.in_language, {language: d.narrative.language_name}));
       if (note) body.appendChild(el("p", "atlas-popup-note", note));
+      this.storyCredit(body, d.narrative);
+    } else if (localUrl(this.config.contributeUrl)) {
+      // No story yet: ask for one.
+      var invite = el("p", "atlas-popup-invite", t.no_story + " ");
+      var tell = el("a", null, t.tell_story);
+      tell.href = localUrl(this.config.contributeUrl);
+      invite.appendChild(tell);
+      body.appendChild(invite);
     }
     if (d.period) body.appendChild(el("p", "atlas-popup-period", t.period + ": " + d.period));
     if (d.location_generalised) body.appendChild(el("p", "atlas-popup-note", t.generalised));
@@ -340,6 +348,21 @@
     var credit = [t.licence + ": " + d.licence];
     if (d.attribution) credit.push(d.attribution);
     body.appendChild(el("p", "atlas-popup-licence", credit.join(" · ")));
+  };
+
+  // A story taken from elsewhere keeps its credit next to it: its licence and, one tap
+  // away, where it was taken from.
+  Atlas.prototype.storyCredit = function (body, story) {
+    if (!story.licence && !story.source) return;
+    var credit = el("p", "atlas-popup-credit");
+    if (story.licence) credit.appendChild(el("span", null, fmt(this.text.story_licence, {licence: story.licence})));
+    if (story.source) {
+      var more = el("details", "atlas-popup-source");
+      more.appendChild(el("summary", null, this.text.story_source));
+      more.appendChild(el("span", null, story.source));
+      credit.appendChild(more);
+    }
+    body.appendChild(credit);
   };
 
   // -- search ---------------------------------------------------------------------------

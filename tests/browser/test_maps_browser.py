@@ -80,7 +80,7 @@ def test_every_map_page_works_with_no_request_leaving_the_machine(
 
 def test_city_map_draws_every_place_the_choropleth_and_its_legend(live_server, watched):
     stats = open_map(watched, live_server.url + "/")
-    assert stats["mode"] == "places" and stats["features"] == 368
+    assert stats["mode"] == "places" and stats["features"] == 557
     assert watched.locator("canvas.leaflet-zoom-animated").count() == 1
     legend = watched.locator(".atlas-legend").inner_text()
     assert "Places per neighbourhood" in legend and "fewer than 3" in legend
@@ -127,6 +127,35 @@ def test_popup_shows_the_story_licence_and_attribution(live_server, watched, lis
     assert "Casa da Mariquinhas" in text and "Uma história contada no bairro." in text
     assert "Written in Portuguese" in text and "Junta de Freguesia" in text
     assert "Maria Private" not in text
+    assert_clean(watched)
+
+
+def test_popup_credits_an_imported_story_and_asks_for_one_where_there_is_none(
+    live_server, watched, lisbon_store
+):
+    title = "Monastery of the Hieronymites and Tower of Belém in Lisbon"
+    (belem,) = [p for p in lisbon_store.list() if p.title == title]
+    hood = belem.neighbourhood_id
+    untold = lisbon_store.add(
+        make_place(belem.geometry.buffer(0.002).exterior.coords[0], title="Chafariz",
+                   narratives=[], neighbourhood_id=hood)
+    )  # fmt: skip
+    open_map(watched, live_server.url + f"/maps/neighbourhoods/{hood}?lang=pt")
+    watched.evaluate(f"atlas.index.get('{belem.id}').layer.fire('click')")
+    popup = watched.locator(".atlas-popup")
+    popup.locator(".atlas-popup-credit").wait_for()
+    text = popup.inner_text()
+    # No Portuguese text: the original (English) is shown, credited right below it.
+    assert "Standing at the entrance to Lisbon harbour" in text and "Bel&eacute;m" not in text
+    assert "História: CC BY-SA 3.0 IGO (© UNESCO World Heritage Centre)" in text
+    assert "short_description_en" not in text  # one tap away
+    popup.locator(".atlas-popup-source summary", has_text="Fonte").click()
+    assert "short_description_en" in popup.locator(".atlas-popup-source").inner_text()
+    watched.evaluate(f"atlas.index.get('{untold.id}').layer.fire('click')")
+    invite = watched.locator(".atlas-popup-invite")
+    invite.wait_for()
+    assert invite.inner_text() == "Conhece a história deste lugar? Conte-a"
+    assert invite.locator("a").get_attribute("href") == "/contribute"
     assert_clean(watched)
 
 
@@ -265,7 +294,7 @@ def test_standalone_file_works_with_no_server_at_all(watched, lisbon_store):
     html = standalone_neighbourhood_html(lisbon_store, 6, Vocabulary(), MapOptions())
     watched.set_content(html)
     watched.wait_for_selector(READY, state="attached", timeout=10_000)
-    assert watched.evaluate("atlas.stats().features") == 88
+    assert watched.evaluate("atlas.stats().features") == 119
     for place_id in watched.evaluate("[...atlas.index.keys()]"):
         watched.evaluate(f"atlas.index.get('{place_id}').layer.fire('click')")
     assert_clean(watched)

@@ -51,7 +51,7 @@ def test_geojson_holds_exactly_the_open_data_places_with_their_stable_ids(
     ids = [f["id"] for f in doc["features"]]
     assert len(ids) == len(set(ids)) == doc["numberReturned"]
     assert set(ids) == open_data_ids(lisbon_store)
-    assert len(ids) == 368 + 3  # the demo plus area, generalised, hidden
+    assert len(ids) == 557 + 3  # the demo plus area, generalised, hidden
     for role in LEFT_OUT:
         assert open_data_cases[role] not in ids
 

@@ -59,7 +59,7 @@ def test_copied_features_are_the_built_ones_byte_for_byte(
 ) -> None:
     assert same(lisbon_store, copied(lisbon_store), built(lisbon_store))
     doc = orjson.loads(b"[" + copied(lisbon_store) + b"]")
-    assert len(doc) == 368 + 3
+    assert len(doc) == 557 + 3
     # Only the generalised and hidden places and the one with a label were built here.
     expected = {open_data_cases[k] for k in ("area", "generalised", "hidden")}
     assert pending_ids(lisbon_store) == expected

@@ -70,6 +70,26 @@ def test_a_translation_says_it_is_one(vocabulary):
     assert details["narrative"]["provenance_label"] == "community translation"
 
 
+def test_a_story_taken_from_elsewhere_carries_its_source_and_licence(vocabulary):
+    told = Narrative(
+        "Um palácio do século XVIII.",
+        "pt",
+        source="OpenStreetMap way/96628628 tag `description`",
+        licence="ODbL 1.0 (© OpenStreetMap contributors)",
+    )
+    details = place_details(public_view(make_place(narratives=[told])), vocabulary, "en")
+    assert details["narrative"]["source"] == "OpenStreetMap way/96628628 tag `description`"
+    assert details["narrative"]["licence"] == "ODbL 1.0 (© OpenStreetMap contributors)"
+    own = place_details(public_view(make_place(narratives=STORIES[:1])), vocabulary, "en")
+    assert own["narrative"]["source"] is own["narrative"]["licence"] is None  # the place's own
+
+
+def test_a_place_without_a_story_has_none_to_show(vocabulary):
+    assert (
+        place_details(public_view(make_place(narratives=[])), vocabulary, "en")["narrative"] is None
+    )
+
+
 @pytest.fixture
 def workshop(store) -> Workshop:
     now = utcnow()

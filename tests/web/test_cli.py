@@ -124,3 +124,69 @@ def test_export_writes_rfc7946_geojson_of_published_places(db, tmp_path):
     assert len(doc["features"]) == 99
     lon, lat = doc["features"][0]["geometry"]["coordinates"]
     assert -9.3 < lon < -9.0 and 38.6 < lat < 38.9
+
+
+def story_feature(key, name, text, language, lon=-9.1335, **extra):
+    props = {"place_key": key, "name": name, "story": text, "language": language,
+             "source": f"record {key}", "licence": "ODbL 1.0 (© OpenStreetMap contributors)",
+             **extra}  # fmt: skip
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, 38.7115]},
+        "properties": props,
+    }
+
+
+STORY_ARGS = (
+    "--category", "building", "--title-field", "name", "--narrative-field", "story",
+    "--narrative-language-field", "language", "--narrative-source-field", "source",
+    "--narrative-licence-field", "licence", "--narrative-format", "html",
+    "--group-field", "place_key", "--attach-within", "150",
+)  # fmt: skip
+
+
+def test_import_places_reads_a_file_of_stories_end_to_end(db, tmp_path):
+    run("import-neighbourhoods", demo_path(NEIGHBOURHOODS), "--name-field", "NOME")
+    path = tmp_path / "stories.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    story_feature("a", "Sé", "<p>A catedral &ndash; 1147.</p>", "pt"),
+                    story_feature("a", "Sé", "<p>The cathedral &ndash; 1147.</p>", "en"),
+                    story_feature("b", "Casa", "Uma casa.", "klingon!", lon=-9.14),
+                ],
+            }
+        )
+    )
+    refused = run("import-places", path, *STORY_ARGS)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "imported 0" in refused.output
+    assert "feature 3: 'klingon!' is not a language tag" in refused.output
+    assert "nothing imported because some features are invalid" in refused.output
+    assert open_store(db).count() == 0
+
+    done = run("import-places", path, *STORY_ARGS, "--skip-invalid")
+    assert done.exit_code == 0, done.output
+    assert "read 3  imported 1" in done.output and "rejected 1" in done.output
+    assert "joined the place of an earlier feature (place_key): 1" in done.output
+    (place,) = open_store(db).list()
+    assert place.title == "Sé" and [(n.language, n.text) for n in place.narratives] == [
+        ("pt", "A catedral – 1147."),
+        ("en", "The cathedral – 1147."),
+    ]
+    assert {(n.source, n.licence) for n in place.narratives} == {
+        ("record a", "ODbL 1.0 (© OpenStreetMap contributors)")
+    }
+    # The same stories again: the place is found, nothing is added twice.
+    again = run("import-places", path, *STORY_ARGS, "--skip-invalid")
+    assert "imported 0" in again.output
+    assert "stored already: 1 (their stories added to 0 stored places)" in again.output
+    assert open_store(db).count() == 1
+
+    unknown = run("import-places", path, *STORY_ARGS[:-2], "--narrative-field", "storie")
+    assert unknown.exit_code == 1 and len(unknown.output.strip().splitlines()) == 1
+    assert (
+        "no feature has a field 'storie'; the fields are: language, licence, name" in unknown.output
+    )

@@ -184,7 +184,7 @@ def test_the_download_is_sent_in_several_chunks(client, lisbon_store: PlaceStore
     with client.stream("GET", "/api/export/places.geojson", headers=identity) as r:
         chunks = list(r.iter_raw())
     assert len(chunks) >= 3
-    assert len(orjson.loads(b"".join(chunks))["features"]) == 368 + 2500
+    assert len(orjson.loads(b"".join(chunks))["features"]) == 557 + 2500
 
 
 @pytest.mark.parametrize("path", ["/api/export/places.geojson", "/api/export/places.csv"])

@@ -42,7 +42,7 @@ def test_home_page_is_the_city_map(client):
 
 def test_neighbourhood_page_names_it_and_counts_its_places(client):
     page = client.get("/maps/neighbourhoods/6").text
-    assert "<title>Santa Maria Maior — 87 places</title>" in page
+    assert "<title>Santa Maria Maior — 118 places</title>" in page
 
 
 def test_unknown_neighbourhood_and_workshop_are_404(client):
@@ -91,7 +91,7 @@ def test_places_in_view_are_geojson_for_the_client(client):
     assert r.headers["content-type"] == "application/geo+json"
     body = r.json()
     assert body["type"] == "FeatureCollection" and body["mode"] == "places"
-    assert len(body["features"]) == 368
+    assert len(body["features"]) == 557
     feature = body["features"][0]
     assert set(feature["properties"]) == {"title", "category", "generalised", "version"}
 
@@ -100,7 +100,7 @@ def test_a_crowded_view_gets_clusters(app, client):
     app.state.settings = app.state.settings.model_copy(update={"map_max_features": 50})
     body = client.get(f"/api/map/places?bbox={LISBON}&zoom=11").json()
     assert body["mode"] == "clusters"
-    assert sum(f["properties"]["count"] or 0 for f in body["features"]) <= 368
+    assert sum(f["properties"]["count"] or 0 for f in body["features"]) <= 557
     assert all(f["properties"]["cluster"] for f in body["features"])
 
 
@@ -110,7 +110,7 @@ def test_places_can_be_narrowed_to_categories_and_a_neighbourhood(client):
     none = client.get(f"/api/map/places?bbox={LISBON}&categories=").json()
     assert none["features"] == []
     parish = client.get(f"/api/map/places?bbox={LISBON}&neighbourhood=6").json()
-    assert len(parish["features"]) == 87
+    assert len(parish["features"]) == 118
 
 
 @pytest.mark.parametrize(
@@ -166,6 +166,42 @@ def test_popup_shows_protocol_labels_and_the_chosen_display_name(client, lisbon_
         {"id": "tk_a", "name": "TK Attribution", "text": "Cite the Mouraria elders.", "url": None}
     ]
     assert body["display_name"] == "Tia Rosa"
+
+
+BELEM = "Monastery of the Hieronymites and Tower of Belém in Lisbon"
+
+
+def test_popup_of_a_demo_story_shows_it_with_its_source_and_licence(client, lisbon_store):
+    (belem,) = [p for p in lisbon_store.list() if p.title == BELEM]
+    body = client.get(f"/api/map/places/{belem.id}?lang=fr").json()
+    assert body["narrative"]["language"] == "fr"
+    assert body["narrative"]["text"].startswith("À l'entrée du port de Lisbonne")
+    assert body["narrative"]["licence"] == "CC BY-SA 3.0 IGO (© UNESCO World Heritage Centre)"
+    assert "short_description_fr" in body["narrative"]["source"]
+    assert (body["licence"], body["attribution"]) == (
+        "CC-BY-SA-3.0-IGO",
+        "© UNESCO World Heritage Centre",
+    )
+    assert client.get(f"/api/map/places/{belem.id}?lang=en").json()["narrative"]["language"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "invitation", "credit"),
+    [
+        ("en", "Do you know this place's story?", "Story: {licence}"),
+        ("pt", "Conhece a história deste lugar?", "História: {licence}"),
+        ("fr", "Connaissez-vous l'histoire de ce lieu ?", "Récit : {licence}"),
+        ("ar", "هل تعرف حكاية هذا المكان؟", "الحكاية: {licence}"),
+    ],
+)
+def test_map_pages_invite_a_story_in_the_viewers_language(client, language, invitation, credit):
+    import json
+
+    page = client.get("/maps/neighbourhoods/6", headers={"Accept-Language": language}).text
+    start = page.index("{", page.index("AtlasMap.start("))
+    config, _ = json.JSONDecoder().raw_decode(page, start)
+    assert config["text"]["no_story"] == invitation and config["text"]["story_licence"] == credit
+    assert config["contributeUrl"] == "/contribute"
 
 
 def test_popup_of_a_generalised_place_says_so(client, lisbon_store):

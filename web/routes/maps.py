@@ -21,13 +21,29 @@ from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import request_language
+from web.i18n import N_, gettext_for, request_language
 from web.public_url import public_base_url
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 
 router = APIRouter(tags=["maps"])
 API_BASE = "/api/map"
+
+
+# Strings of the map client (keys of ``mapping.elements.DEFAULT_TEXT``) that the catalogs
+# translate; the others are still shown in English.
+MAP_TEXT = {
+    "story_licence": N_("Story: {licence}"),
+    "story_source": N_("Source"),
+    "no_story": N_("Do you know this place's story?"),
+    "tell_story": N_("Tell it"),
+}
+
+
+def map_text(language: str) -> dict[str, str]:
+    """The map client's translated strings in ``language``."""
+    gettext = gettext_for(language)
+    return {key: gettext(message) for key, message in MAP_TEXT.items()}
 
 
 def map_options(settings: Settings, language: str = "en") -> MapOptions:
@@ -40,6 +56,7 @@ def map_options(settings: Settings, language: str = "en") -> MapOptions:
         language=language,
         api_base=API_BASE,
         max_features=settings.map_max_features,
+        text=map_text(language),
     )
 
 

@@ -54,10 +54,7 @@ def item_json(item: QueueItem, vocabulary: Vocabulary) -> dict[str, Any]:
         "geometry": mapping(p.geometry),
         "properties": {
             "title": p.title,
-            "narratives": [
-                {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
-                for n in p.narratives
-            ],
+            "narratives": [n.to_json() for n in p.narratives],
             "category": p.category,
             "category_label": vocabulary[p.category].label("en")
             if p.category in vocabulary

@@ -394,10 +394,7 @@ def owner_feature(
         "geometry": mapping(place.geometry),
         "properties": {
             "title": place.title,
-            "narratives": [
-                {"text": n.text, "language": n.language, "provenance": str(n.provenance)}
-                for n in place.narratives
-            ],
+            "narratives": [n.to_json() for n in place.narratives],
             "category": place.category,
             "category_label": category,
             "period": place.period,
