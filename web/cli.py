@@ -377,6 +377,10 @@ def serve(
         limit_concurrency=limit_concurrency,
         timeout_keep_alive=timeout_keep_alive,
         timeout_graceful_shutdown=30,
+        # The client behind a proxy comes from HERITAGE_TRUSTED_PROXIES alone
+        # (web.client_address); uvicorn would otherwise believe any X-Forwarded-For
+        # sent from 127.0.0.1.
+        proxy_headers=False,
     )
 
 

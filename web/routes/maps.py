@@ -22,6 +22,7 @@ from mapping.options import MapOptions
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import request_language
+from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 
@@ -112,7 +113,7 @@ def workshop_page(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> HTMLResponse:
-    workshop = store.get_workshop(code)
+    workshop = find_workshop(request, code)
     neighbourhood: Neighbourhood | None = None
     if workshop.neighbourhood_id is not None:
         try:

@@ -34,6 +34,7 @@ from geodata.store.base import IdempotentResponse, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
 from web.i18n import localised_problem, request_language
+from web.rate_limits import RateLimited, count_submission, with_join_code
 from web.settings import Settings
 
 router = APIRouter(prefix="/api/places", tags=["contributions"])
@@ -57,11 +58,6 @@ SECURITY_SCHEMES = {
     },
 }
 _PROBLEM = {"content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-
-
-class RateLimited(HeritageError):
-    code = "rate_limited"
-    status = 429
 
 
 class UnsupportedMediaType(HeritageError):
@@ -242,15 +238,8 @@ def accept_submission(
             prior = store.idempotent_response(key_hash)  # a twin request may have won
             if prior is not None:
                 return _replay(prior, key, request_hash)
-        if settings.submission_rate_limit > 0:
-            client = request.client.host if request.client else "unknown"
-            hits = store.count_hit(f"submit:{client}", settings.submission_rate_window_s)
-            if hits > settings.submission_rate_limit:
-                raise RateLimited(
-                    f"too many submissions from this connection ({settings.submission_rate_limit}"
-                    f" per {settings.submission_rate_window_s // 60 or 1} minutes); wait a "
-                    "little and send it again"
-                )
+        # The domain attached the place to its workshop only if the code is open now.
+        count_submission(request, prepared.place.workshop)
         receipt = contributions.save_submission(store, prepared)
         place = receipt.place
         answer = orjson.dumps(
@@ -279,8 +268,12 @@ def _submit(request: Request, body: bytes, key: str | None) -> Response:
     def prepare() -> contributions.PreparedPlace:
         submission = parse_json(PlaceSubmission, body)
         index = contributions.project_index(app.state.store, app.state.settings.project_margin_m)
-        return contributions.prepare_submission(
-            app.state.store, submission, index, app.state.vocabulary
+        return with_join_code(
+            request,
+            submission.properties.workshop,
+            lambda: contributions.prepare_submission(
+                app.state.store, submission, index, app.state.vocabulary
+            ),
         )
 
     return accept_submission(request, key, hashlib.sha256(body).hexdigest(), prepare).response()
@@ -292,9 +285,8 @@ async def _guarded(request: Request, work, *args: Any) -> Response:
     try:
         return await run_in_threadpool(work, request, *args)
     except RateLimited as exc:
-        window = request.app.state.settings.submission_rate_window_s
         return localised_problem(
-            exc, language, request.url.path, headers={"Retry-After": str(window)}
+            exc, language, request.url.path, headers={"Retry-After": str(exc.retry_after)}
         )
     except contributions.EditTokenRequired as exc:
         return localised_problem(
