@@ -32,6 +32,7 @@ ACTIONS = {
     "token_revoke": "revoked a token",
     "workshop_create": "created a workshop",
     "workshop_close": "closed a workshop",
+    "login_lock": "locked sign-in",
 }
 # Fields of a snapshot a person reads in a history entry (geometry compared as a whole).
 CONTENT_FIELDS = (

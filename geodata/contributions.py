@@ -38,6 +38,7 @@ from geodata.models import (
     PlaceFlag,
     Provenance,
     Status,
+    Workshop,
     utcnow,
 )
 from geodata.project_index import ProjectIndex, project_index  # noqa: F401
@@ -279,25 +280,17 @@ def _workshop_status(
     if code is None or not code.strip():
         return None, Status.PENDING
     try:
-        workshop = store.get_workshop(code)
+        workshop: Workshop | None = store.get_workshop(code)
     except NotFound:
+        workshop = None
+    # A wrong code and a shut (or not yet open) workshop get the same answer, so trying
+    # codes tells nobody which ones exist.
+    if workshop is None or not workshop.is_open(now):
         c.add(
             "properties.workshop",
-            "unknown_workshop",
-            f"there is no workshop with the code "
-            f"{code.strip()!r:.20}; check it with the facilitator, or leave it empty",
-            code=code.strip(),
-        )
-        return None, Status.PENDING
-    if not workshop.is_open(now):
-        c.add(
-            "properties.workshop",
-            "workshop_closed",
-            f"the workshop {workshop.code} is not "
-            f"open now (it runs from {workshop.starts_at:%Y-%m-%d %H:%M} to "
-            f"{workshop.ends_at:%Y-%m-%d %H:%M} UTC); leave the code empty to send your "
-            "place on its own",
-            code=workshop.code,
+            "workshop_not_open",
+            "this workshop code is not open for contributions right now; check it with the "
+            "facilitator, or leave it empty to send your place on its own",
         )
         return None, Status.PENDING
     status = Status.PUBLISHED if workshop.moderation == Moderation.POST else Status.PENDING

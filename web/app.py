@@ -35,7 +35,11 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     install_host_guard(app, settings)  # before the body is read, inside the headers
     from web.security import install_security
 
-    install_security(app, settings)  # outermost: even a refused body gets the headers
+    install_security(app, settings)  # even a refused body gets the headers
+    from web.client_address import ClientAddress
+
+    # Outermost: everything inside sees the client (and scheme) behind our own proxies.
+    app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
     # Routers are added here as each part of the service lands (see web/routes/).
     from web.routes import register_routes
 

@@ -125,8 +125,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HeritageError)
     async def heritage_error(request: Request, exc: HeritageError) -> Response:
+        retry_after = getattr(exc, "retry_after", None)  # rate limits and locks say when
         return problem(
-            exc.status, exc.message, code=exc.code, errors=exc.problems, instance=request.url.path
+            exc.status,
+            exc.message,
+            code=exc.code,
+            errors=exc.problems,
+            instance=request.url.path,
+            headers={"Retry-After": str(retry_after)} if retry_after else None,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -158,12 +158,16 @@ TEMPLATES = {
         "Tick the box to agree that your place and story are shown on the "
         "public map; without it we cannot accept it."
     ),
-    "unknown_workshop": N_(
-        "There is no workshop with the code {code}; check it with the "
-        "facilitator, or leave it empty."
+    "workshop_not_open": N_(
+        "This workshop code is not open for contributions right now; check it with the "
+        "facilitator, or leave it empty to send your place on its own."
     ),
-    "workshop_closed": N_(
-        "The workshop {code} is not open now; leave the code empty to send your place on its own."
+    "too_many_codes": N_(
+        "Too many workshop codes were tried from this connection; wait a few minutes and try again."
+    ),
+    "workshop_busy": N_(
+        "This workshop has received as many places as it can take for now; wait a few "
+        "minutes and send yours again."
     ),
     # types
     "string_type": N_("Write this as text."),

@@ -108,9 +108,7 @@ def is_exempt(host: str, exempt: tuple[IpNetwork, ...] | None) -> bool:
 def _book(server_state: ServerState, config: Config, limits: ClientLimits) -> ConnectionBook:
     book = _books.get(server_state)
     if book is None:
-        trusted = config.forwarded_allow_ips  # uvicorn's own trusted proxies
-        entries = [*limits.exempt, *(trusted.split(",") if isinstance(trusted, str) else trusted)]
-        book = _books[server_state] = ConnectionBook(parse_networks(entries))
+        book = _books[server_state] = ConnectionBook(parse_networks(limits.exempt))
     return book
 
 
@@ -299,8 +297,7 @@ def run_server(
         max_connections_per_client=settings.max_connections_per_client,
         max_requests=max_requests,
         # Every client arrives from a trusted proxy's address: the cap is not for them.
-        # (uvicorn's FORWARDED_ALLOW_IPS are exempt too.)
-        exempt=tuple(getattr(settings, "trusted_proxies", None) or ()),
+        exempt=tuple(settings.trusted_proxies),
     )
     uvicorn.run(
         "web.asgi:app",
@@ -315,4 +312,8 @@ def run_server(
         limit_concurrency=None,  # ours (max_requests) does not count idle connections
         timeout_keep_alive=keep_alive_s or settings.keep_alive_s,  # type: ignore[arg-type]
         timeout_graceful_shutdown=30,
+        # The client behind a proxy comes from HERITAGE_TRUSTED_PROXIES alone
+        # (web.client_address); uvicorn would otherwise believe any X-Forwarded-For
+        # sent from 127.0.0.1.
+        proxy_headers=False,
     )

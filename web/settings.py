@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _listed(value: Any) -> Any:
+    """A setting given as ``a, b`` or as a JSON array, as a list (other values as given)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return json.loads(text) if text.startswith("[") else text.split(",")
+    return value
 
 
 class Settings(BaseSettings):
@@ -89,6 +98,19 @@ class Settings(BaseSettings):
         120, description="submissions per client per window; 0 turns the limit off"
     )
     submission_rate_window_s: int = Field(600, description="rate-limit window, in seconds")
+    workshop_rate_limit: int = Field(
+        1000,
+        ge=0,
+        description="submissions per open workshop per window, whatever their address "
+        "(a room behind one NAT); they do not count against the per-client limit; "
+        "0 turns the limit off",
+    )
+    join_code_rate_limit: int = Field(
+        30,
+        ge=0,
+        description="workshop codes that are wrong or not open a client may try per window; "
+        "then every code it tries is refused for the rest of the window; 0 turns the limit off",
+    )
     secret_key: str | None = Field(
         None,
         description="signs form tokens; by default a random key kept in the database",
@@ -113,6 +135,13 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         12.0, gt=0, le=24 * 30, description="how long a facilitator stays signed in, in hours"
     )
+    login_lock_after: int = Field(
+        5, ge=1, description="failed sign-ins on one account name before it is locked"
+    )
+    login_lock_first_s: float = Field(
+        1.0, gt=0, description="the first lock, in seconds; each further failure doubles it"
+    )
+    login_lock_max_s: float = Field(900.0, gt=0, description="the longest lock, in seconds")
     secure_cookies: bool | None = Field(
         None,
         description="mark session cookies Secure; by default when the request (or public_url) "
@@ -133,9 +162,7 @@ class Settings(BaseSettings):
     @classmethod
     def _host_list(cls, value: Any) -> Any:
         """``a.org, *.b.org`` or a JSON list; lower case, IPv6 without brackets."""
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
+        value = _listed(value)
         if not isinstance(value, list | tuple):
             return value
         hosts = [str(v).strip().lower().removeprefix("[").removesuffix("]") for v in value]
@@ -143,6 +170,31 @@ class Settings(BaseSettings):
             if "*" in host and host != "*" and not (host.startswith("*.") and "*" not in host[1:]):
                 raise ValueError(f"{host!r}: a wildcard is '*' alone or '*.example.org'")
         return [h for h in hosts if h]
+
+    # -- behind reverse proxies --
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses and networks of your own reverse proxies, comma-separated "
+        "(10.0.0.5,10.1.0.0/16); only from these are X-Forwarded-For and Forwarded believed",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: object) -> object:
+        """A comma-separated list or a JSON array; every entry an address or a network."""
+        value = _listed(value)
+        if isinstance(value, list | tuple):
+            entries = [str(v).strip() for v in value if str(v).strip()]
+            for entry in entries:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{entry!r} is not an IP address or network (such as 10.0.0.5 or "
+                        "10.0.0.0/8)"
+                    ) from None
+            return entries
+        return value
 
     @property
     def media_path(self) -> Path:

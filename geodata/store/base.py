@@ -497,14 +497,12 @@ class PlaceStore(abc.ABC):
         """Forget answers stored before ``before``; return how many."""
 
     @abc.abstractmethod
-    def count_hit(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
-        """Count one hit in ``bucket``'s current fixed window of ``window_s`` seconds and
-        return the window's hits so far (this one included); older windows are dropped."""
-
-    @abc.abstractmethod
-    def current_hits(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
-        """The hits ``bucket``'s current window holds, counting none: a look before costly
-        work, while ``count_hit`` stays the one that enforces the limit."""
+    def count_hit(
+        self, bucket: str, window_s: int, at: datetime | None = None, cost: int = 1
+    ) -> int:
+        """Count ``cost`` hits (usually one) in ``bucket``'s current fixed window of
+        ``window_s`` seconds and return the window's hits so far (these included); older
+        windows are dropped. ``cost=0`` only reads the count."""
 
     @abc.abstractmethod
     def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
@@ -559,6 +557,24 @@ class PlaceStore(abc.ABC):
         """Forget sessions that expired before ``before``; return how many."""
         raise self._missing("credentials")
 
+    def login_throttle_for_update(self, key: str, at: datetime) -> LoginThrottle:
+        """The failed sign-ins kept under ``key`` (an empty record, last attempt ``at``, if
+        there is none), locked until the enclosing transaction ends: call it inside
+        :meth:`transaction`, so concurrent attempts on one key wait for each other."""
+        raise self._missing("sign-in throttling")
+
+    def save_login_throttle(self, key: str, state: LoginThrottle) -> None:
+        """Store the failed sign-ins under ``key``."""
+        raise self._missing("sign-in throttling")
+
+    def clear_login_throttle(self, key: str) -> None:
+        """Forget the failed sign-ins under ``key`` (after a successful one)."""
+        raise self._missing("sign-in throttling")
+
+    def purge_login_throttles(self, before: datetime) -> int:
+        """Forget records last tried before ``before`` and not locked after it."""
+        raise self._missing("sign-in throttling")
+
     def add_audit(self, event: AuditEvent) -> AuditEvent:
         """Append an event to the audit trail (sets ``event.id``, increasing)."""
         raise self._missing("an audit trail")
@@ -598,6 +614,15 @@ class PlaceStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to close
         """Release connections."""
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Failed sign-ins on one account name (see :mod:`geodata.login_throttle`)."""
+
+    failures: int
+    locked_until: datetime | None
+    last_attempt: datetime
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ ORDER = (
     "audit_log",
     "idempotency_keys",
     "rate_limits",
+    "login_throttle",
     "service_secrets",
 )
 BATCH = 5000

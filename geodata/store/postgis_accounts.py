@@ -16,6 +16,7 @@ import psycopg
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import Account, AuditEvent, Credential, ProtocolLabel, Role, Workshop
+from geodata.store.base import LoginThrottle
 
 _ACCOUNT = "id, name::text, role, password_hash, created_at, disabled_at"
 _CREDENTIAL = "id, account_id, kind, secret_hash, label, created_at, expires_at, revoked_at"
@@ -146,6 +147,46 @@ class AccountsAuditMixin:
         with self._write() as conn:
             return conn.execute(
                 "DELETE FROM credentials WHERE kind = 'session' AND expires_at < %s", (before,)
+            ).rowcount
+
+    # -- failed sign-ins ------------------------------------------------------------------
+    def login_throttle_for_update(self, key: str, at: datetime) -> LoginThrottle:
+        with self._write() as conn:
+            # Insert-if-absent, then lock the row: every worker's attempt on this key waits
+            # here until the transaction that holds it ends.
+            conn.execute(
+                "INSERT INTO login_throttle (key, failures, locked_until, last_attempt) "
+                "VALUES (%s, 0, NULL, %s) ON CONFLICT (key) DO NOTHING",
+                (key, at),
+            )
+            row = conn.execute(
+                "SELECT failures, locked_until, last_attempt FROM login_throttle "
+                "WHERE key = %s FOR UPDATE",
+                (key,),
+            ).fetchone()
+        assert row is not None  # inserted above, deleted only under the same lock
+        return LoginThrottle(row[0], row[1], row[2])
+
+    def save_login_throttle(self, key: str, state: LoginThrottle) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO login_throttle (key, failures, locked_until, last_attempt) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET "
+                "failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until, "
+                "last_attempt = EXCLUDED.last_attempt",
+                (key, state.failures, state.locked_until, state.last_attempt),
+            )
+
+    def clear_login_throttle(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM login_throttle WHERE key = %s", (key,))
+
+    def purge_login_throttles(self, before: datetime) -> int:
+        with self._write() as conn:
+            return conn.execute(
+                "DELETE FROM login_throttle WHERE last_attempt < %s "
+                "AND (locked_until IS NULL OR locked_until < %s)",
+                (before, before),
             ).rowcount
 
     # -- audit trail ----------------------------------------------------------------------

@@ -161,29 +161,29 @@ class ContributionsMixin:
                 "DELETE FROM idempotency_keys WHERE created_at < %s", (before,)
             ).rowcount
 
-    def count_hit(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
+    def count_hit(
+        self, bucket: str, window_s: int, at: datetime | None = None, cost: int = 1
+    ) -> int:
         now = (at or utcnow()).timestamp()
         window = int(now // window_s) * window_s
+        if cost == 0:
+            row = self._fetchone(
+                "SELECT hits FROM rate_limits WHERE bucket = %s AND window_start = %s",
+                (bucket, window),
+            )
+            return row[0] if row else 0
         with self._write() as conn:
             conn.execute(
                 "DELETE FROM rate_limits WHERE bucket = %s AND window_start < %s", (bucket, window)
             )
             # One atomic upsert: concurrent workers each get a distinct count.
             row = conn.execute(
-                "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (%s, %s, 1) "
-                "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 "
-                "RETURNING hits",
-                (bucket, window),
+                "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (%s, %s, %s) "
+                "ON CONFLICT (bucket, window_start) DO UPDATE SET "
+                "hits = rate_limits.hits + EXCLUDED.hits RETURNING hits",
+                (bucket, window, cost),
             ).fetchone()
-            return row[0] if row else 1
-
-    def current_hits(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
-        now = (at or utcnow()).timestamp()
-        row = self._fetchone(
-            "SELECT hits FROM rate_limits WHERE bucket = %s AND window_start = %s",
-            (bucket, int(now // window_s) * window_s),
-        )
-        return row[0] if row else 0
+            return row[0] if row else cost
 
     def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
         row = self._fetchone("SELECT value FROM service_secrets WHERE name = %s", (name,))

@@ -22,6 +22,7 @@ from geodata.models import (
     Role,
     Workshop,
 )
+from geodata.store.base import LoginThrottle
 from geodata.store.records import iso, parse_iso
 
 _ACCOUNT = "id, name, role, password_hash, created_at, disabled_at"
@@ -187,6 +188,43 @@ class AccountsAuditMixin:
         with self.transaction():
             return self.conn.execute(
                 "DELETE FROM credentials WHERE kind = 'session' AND expires_at < ?",
+                (iso(before),),
+            ).rowcount
+
+    # -- failed sign-ins ------------------------------------------------------------------
+    def login_throttle_for_update(self, key: str, at: datetime) -> LoginThrottle:
+        # Inside transaction() SQLite already holds the write lock (BEGIN IMMEDIATE).
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO login_throttle (key, failures, locked_until, "
+                "last_attempt) VALUES (?, 0, NULL, ?)",
+                (key, iso(at)),
+            )
+            row = self.conn.execute(
+                "SELECT failures, locked_until, last_attempt FROM login_throttle WHERE key = ?",
+                (key,),
+            ).fetchone()
+        return LoginThrottle(row[0], _ts(row[1]), parse_iso(row[2]))
+
+    def save_login_throttle(self, key: str, state: LoginThrottle) -> None:
+        locked = iso(state.locked_until) if state.locked_until else None
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO login_throttle (key, failures, locked_until, last_attempt) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET failures = ?2, "
+                "locked_until = ?3, last_attempt = ?4",
+                (key, state.failures, locked, iso(state.last_attempt)),
+            )
+
+    def clear_login_throttle(self, key: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM login_throttle WHERE key = ?", (key,))
+
+    def purge_login_throttles(self, before: datetime) -> int:
+        with self.transaction():
+            return self.conn.execute(
+                "DELETE FROM login_throttle WHERE last_attempt < ?1 "
+                "AND (locked_until IS NULL OR locked_until < ?1)",
                 (iso(before),),
             ).rowcount
 

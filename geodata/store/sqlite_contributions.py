@@ -187,27 +187,27 @@ class ContributionsMixin:
                 "DELETE FROM idempotency_keys WHERE created_at < ?", (iso(before),)
             ).rowcount
 
-    def count_hit(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
+    def count_hit(
+        self, bucket: str, window_s: int, at: datetime | None = None, cost: int = 1
+    ) -> int:
         now = (at or utcnow()).timestamp()
         window = int(now // window_s) * window_s
+        if cost == 0:
+            row = self.conn.execute(
+                "SELECT hits FROM rate_limits WHERE bucket = ? AND window_start = ?",
+                (bucket, window),
+            ).fetchone()
+            return row[0] if row else 0
         with self.transaction():
             self.conn.execute(
                 "DELETE FROM rate_limits WHERE bucket = ? AND window_start < ?", (bucket, window)
             )
             return self.conn.execute(
-                "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (?, ?, 1) "
-                "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + 1 "
+                "INSERT INTO rate_limits (bucket, window_start, hits) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + ?3 "
                 "RETURNING hits",
-                (bucket, window),
+                (bucket, window, cost),
             ).fetchone()[0]
-
-    def current_hits(self, bucket: str, window_s: int, at: datetime | None = None) -> int:
-        now = (at or utcnow()).timestamp()
-        row = self.conn.execute(
-            "SELECT hits FROM rate_limits WHERE bucket = ? AND window_start = ?",
-            (bucket, int(now // window_s) * window_s),
-        ).fetchone()
-        return row[0] if row else 0
 
     def secret(self, name: str, create: Callable[[], bytes]) -> bytes:
         row = self.conn.execute(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
+from geodata import login_throttle
 from geodata.accounts import authenticate, create_account, start_session
 from geodata.audit import Actor
 from geodata.edit_tokens import check_edit_token
@@ -89,6 +90,9 @@ class Filled:
                   320, 240, "ab" * 32, caption="The door")
         )  # fmt: skip
         store.secret("form-csrf", lambda: b"0123456789abcdef" * 2)
+        policy = login_throttle.LockPolicy(after=1)
+        login_throttle.admit(store, "ana", policy)  # a wrong password: a lock to copy
+        login_throttle.failed(store, "ana", policy, "192.0.2.1")
 
 
 def same_columns(rows: list[dict], others: list[dict]) -> bool:
@@ -133,7 +137,8 @@ def test_every_table_reaches_postgis_with_equal_counts_and_equal_rows(filled, pg
         assert table_counts(target) == before
         # Rows as each backend returns them, table by table, every column.
         for table in ("neighbourhoods", "accounts", "credentials", "audit_log", "media",
-                      "place_flags", "place_protocol_labels", "idempotency_keys"):  # fmt: skip
+                      "place_flags", "place_protocol_labels", "idempotency_keys",
+                      "login_throttle"):  # fmt: skip
             assert same_columns(table_rows(target, table), table_rows(src, table)), table
         # Places through the store: a random sample of the demo and every submission.
         ids = [p.id for p in src.list()]

@@ -75,6 +75,7 @@ class FuzzTarget:
             database_url=database_url or f"sqlite:///{tmp / 'fuzz.db'}",
             tiles="none",
             submission_rate_limit=0,
+            join_code_rate_limit=0,  # wrong codes by the hundred are what fuzzing sends
             media_dir=str(tmp / "media"),
             _env_file=None,  # type: ignore[call-arg]
         )

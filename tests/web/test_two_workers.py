@@ -108,6 +108,7 @@ def database_url() -> Iterator[str]:
                          utcnow() + timedelta(hours=3), moderation=Moderation.POST)
             )  # fmt: skip
             create_account(store, "facilitator-two", "facilitator", password=PASSWORD)
+            create_account(store, "planner-two", "planner", password=PASSWORD)
         finally:
             store.close()
         yield url
@@ -125,8 +126,9 @@ def server_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "HERITAGE_MEDIA_DIR": str(media),
         "HERITAGE_SUBMISSION_RATE_LIMIT": str(LIMIT),
         "HERITAGE_SUBMISSION_RATE_WINDOW_S": str(WINDOW_S),
-        # uvicorn trusts X-Forwarded-For from these addresses, as from a local nginx.
-        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        # X-Forwarded-For is believed from these addresses, as from a local nginx.
+        "HERITAGE_TRUSTED_PROXIES": "127.0.0.1",
+        "HERITAGE_LOGIN_LOCK_FIRST_S": "600",  # no lock runs out during a test
     }
 
 
@@ -231,6 +233,24 @@ def test_a_session_started_on_one_worker_works_on_the_other_and_ends_everywhere(
         out = browser.post(second.url + "/logout", headers={"X-CSRF-Token": csrf})
         assert out.status_code == 303
         assert browser.get(first.url + "/api/me").status_code == 401
+
+
+def test_an_account_locked_on_one_worker_is_locked_on_the_other(workers):
+    first, second = workers
+
+    def sign_in(worker: Worker, password: str, address: str) -> httpx.Response:
+        with httpx.Client(timeout=20, headers={"X-Forwarded-For": address}) as browser:
+            form = browser.get(worker.url + "/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+            return browser.post(worker.url + "/login", data={
+                "name": "planner-two", "password": password, "csrf_token": token,
+                "next": "/stats"})  # fmt: skip
+
+    wrong = [sign_in((first, second)[i % 2], "not it at all", f"198.51.100.{i}") for i in range(6)]
+    assert [r.status_code for r in wrong] == [401] * 5 + [429]
+    for worker in (first, second):
+        right = sign_in(worker, PASSWORD, "203.0.113.99")
+        assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
 
 
 def test_serve_with_two_workers_answers_from_two_processes(server_env, tmp_path):

@@ -102,7 +102,7 @@ def test_submissions_join_the_workshop_only_inside_its_window(client, facilitato
     end = soon + timedelta(hours=1)
     later = create(client, facilitator, starts_at=soon.isoformat(), ends_at=end.isoformat())
     r = client.post("/api/places", json=feature("Too early", later["code"]))
-    assert r.status_code == 422 and "not open now" in r.text
+    assert r.status_code == 422 and "not open for contributions right now" in r.text
     now = create(client, facilitator)
     r = client.post("/api/places", json=feature("Just in time", now["code"].lower()))
     assert r.status_code == 201
@@ -110,7 +110,7 @@ def test_submissions_join_the_workshop_only_inside_its_window(client, facilitato
     closed = client.post(f"/api/workshops/{now['code']}/close", headers=facilitator)
     assert closed.json()["state"] == "closed"
     r = client.post("/api/places", json=feature("Too late", now["code"]))
-    assert r.status_code == 422 and "not open now" in r.text
+    assert r.status_code == 422 and "not open for contributions right now" in r.text
 
 
 def test_qr_code_encodes_the_contribute_link(client, facilitator):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from geodata import accounts
+from geodata import accounts, login_throttle
 from geodata.errors import HeritageError
 from geodata.models import Account, Credential, Role
 from geodata.store.base import PlaceStore
@@ -35,6 +35,7 @@ from web.auth import (
 )
 from web.dependencies import get_store
 from web.middleware import csrf_token_valid, issue_csrf_token
+from web.rate_limits import RateLimited, client_host, client_key, retry_after
 from web.security import content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 from web.templating import templates
@@ -43,6 +44,9 @@ router = APIRouter(tags=["accounts"])
 LOGIN_CSRF_COOKIE = "heritage_login_csrf"
 LOGIN_ATTEMPTS = 20  # per client per window: slows down password guessing
 LOGIN_WINDOW_S = 600
+# Staff pages are English only (see admin_layout.html).
+TOO_MANY_SIGN_INS = "too many sign-in attempts; wait a few minutes and try again"
+TOO_MANY_SIGN_INS_PAGE = "Too many sign-in attempts. Wait a few minutes and try again."
 
 
 # ---------------------------------------------------------------------------
@@ -107,16 +111,27 @@ async def login_page(request: Request, next: str | None = None) -> Response:
     return _login_form(request, safe_next(next))
 
 
+def lock_policy(settings: Settings) -> login_throttle.LockPolicy:
+    return login_throttle.LockPolicy(
+        settings.login_lock_after, settings.login_lock_first_s, settings.login_lock_max_s
+    )
+
+
 def _sign_in(request: Request, name: str, password: str) -> str:
+    """A new session's value; RateLimited (this address) or AccountLocked (this name)
+    before the password is checked, NotSignedIn if it is wrong."""
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
-    client = request.client.host if request.client else "unknown"
-    if store.count_hit(f"login:{client}", LOGIN_WINDOW_S) > LOGIN_ATTEMPTS:
-        raise accounts.NotSignedIn(
-            "too many sign-in attempts from this connection; wait ten minutes",
-            code="rate_limited",
-        )
-    account = accounts.sign_in(store, name, password)
+    if store.count_hit(f"login:{client_key(request)}", LOGIN_WINDOW_S) > LOGIN_ATTEMPTS:
+        raise RateLimited(TOO_MANY_SIGN_INS, retry_after=retry_after(LOGIN_WINDOW_S))
+    policy = lock_policy(settings)
+    login_throttle.admit(store, name, policy)
+    try:
+        account = accounts.sign_in(store, name, password)
+    except accounts.NotSignedIn:
+        login_throttle.failed(store, name, policy, client_host(request))
+        raise
+    login_throttle.succeeded(store, name)
     value, _ = accounts.start_session(store, account, timedelta(hours=settings.session_hours))
     return value
 
@@ -136,10 +151,14 @@ async def login(
         return _login_form(request, target, "The form expired; please sign in again.", name, 400)
     try:
         value = await run_in_threadpool(_sign_in, request, name, password)
+    except (RateLimited, login_throttle.AccountLocked) as exc:
+        # One message for both: it does not say whether the address or the name is held.
+        response = _login_form(request, target, TOO_MANY_SIGN_INS_PAGE, name, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except HeritageError as exc:
         message = exc.message[0].upper() + exc.message[1:] + "."
-        status = 429 if exc.code == "rate_limited" else 401
-        return _login_form(request, target, message, name, status)
+        return _login_form(request, target, message, name, 401)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, value)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")

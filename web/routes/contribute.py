@@ -32,6 +32,8 @@ from geodata.store.base import PlaceStore
 from web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGES,
+    N_,
+    TEMPLATES,
     direction,
     gettext_for,
     request_language,
@@ -39,8 +41,9 @@ from web.i18n import (
 )
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.photo_slots import PhotosBusy
+from web.rate_limits import RateLimited, count_join_code, peek_submission, with_join_code
 from web.routes.media import processed_upload
-from web.routes.places import RateLimited, accept_submission, check_submission_rate
+from web.routes.places import accept_submission
 from web.settings import Settings
 from web.templating import templates
 
@@ -177,20 +180,29 @@ def _outlines(request: Request) -> bytes:
     return cached
 
 
+NOT_OPEN = N_(
+    "This workshop code is not open for contributions right now. Your place will be sent "
+    "on its own."
+)
+
+
 def _workshop_notice(request: Request, code: str | None, _: Any) -> tuple[str | None, str | None]:
-    """(code to attach, sentence to show) for ``?workshop=CODE``."""
+    """(code to attach, sentence to show) for ``?workshop=CODE``; RateLimited when this
+    client has tried too many codes that do not work.
+
+    A wrong code and a workshop that is shut or not open yet get the same sentence, after
+    the same lookup, so the page tells nobody which codes exist.
+    """
     if not code:
         return None, None
     try:
         workshop = request.app.state.store.get_workshop(code)
     except NotFound:
-        return None, _(
-            "There is no workshop with the code {code}. Your place will be sent on its own."
-        ).format(code=code[:20])
-    if not workshop.is_open(utcnow()):
-        return None, _(
-            "The workshop “{title}” is not open now. Your place will be sent on its own."
-        ).format(title=workshop.title)
+        workshop = None
+    open_now = workshop is not None and workshop.is_open(utcnow())
+    count_join_code(request, works=open_now)
+    if workshop is None or not open_now:
+        return None, _(NOT_OPEN)
     return workshop.code, _("You are adding to the workshop “{title}”.").format(
         title=workshop.title
     )
@@ -277,7 +289,12 @@ def _blank_values(language: str, workshop: str | None) -> dict[str, Any]:
 async def contribute_page(request: Request, workshop: str | None = None) -> Response:
     language = request_language(request)
     _ = gettext_for(language)
-    code, notice = await run_in_threadpool(_workshop_notice, request, workshop, _)
+    status, retry = 200, None
+    try:
+        code, notice = await run_in_threadpool(_workshop_notice, request, workshop, _)
+    except RateLimited as exc:
+        code, notice = None, _(TEMPLATES["too_many_codes"])
+        status, retry = 429, exc.retry_after
     context = await run_in_threadpool(
         _context,
         request,
@@ -287,7 +304,12 @@ async def contribute_page(request: Request, workshop: str | None = None) -> Resp
         workshop_notice=notice,
         workshop_code=code,
     )
-    return _render(request, "contribute.html", context, set_language="lang" in request.query_params)
+    response = _render(
+        request, "contribute.html", context, status, set_language="lang" in request.query_params
+    )
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 # ---------------------------------------------------------------------------
@@ -449,7 +471,7 @@ def _handle_submission(
         if photo is not None:
             # Decoding is the costly part: only for a form that is right otherwise, from
             # a client within its limit (the place itself is counted when it is stored).
-            check_submission_rate(request, count=False)
+            peek_submission(request, prepared.place.workshop)
             try:
                 processed.append(processed_upload(request, photo))
             except PhotoError as exc:
@@ -461,7 +483,10 @@ def _handle_submission(
         orjson.dumps({k: v for k, v in sorted(values.items()) if k != CSRF_FIELD}) + (photo or b"")
     ).hexdigest()
     accepted = accept_submission(
-        request, key if key and len(key) >= 8 else None, fingerprint, prepare
+        request,
+        key if key and len(key) >= 8 else None,
+        fingerprint,
+        lambda: with_join_code(request, values.get("workshop"), prepare),
     )
     receipt = accepted.receipt
     if processed and not accepted.replayed:
@@ -515,9 +540,11 @@ async def contribute_submit(request: Request) -> Response:
     try:
         receipt = await run_in_threadpool(_handle_submission, request, values, photo, caption)
     except RateLimited as exc:
-        errors = {"form": [exc.message]}
+        errors = _errors(exc.problems, language) if exc.problems else {"form": [exc.message]}
         context = await run_in_threadpool(_context, request, language, values, errors)
-        return _render(request, "contribute.html", context, status=429)
+        response = _render(request, "contribute.html", context, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except PhotosBusy as exc:
         context = await run_in_threadpool(
             _context, request, language, values, busy_errors(exc, language)

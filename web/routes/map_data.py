@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from geodata.errors import InvalidInput, NotFound
@@ -24,6 +24,7 @@ from mapping.live import workshop_updates
 from mapping.search import search_map
 from mapping.viewport import places_in_view
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.rate_limits import find_workshop
 from web.routes.maps import map_options, neighbourhood_url
 from web.settings import Settings
 
@@ -85,18 +86,22 @@ def parse_categories(text: str | None, vocabulary: Vocabulary) -> list[str] | No
     return keys
 
 
-def _scope(store: PlaceStore, neighbourhood: int | None, workshop: str | None) -> PlaceFilter:
-    """The filter for a map's scope; NotFound for a neighbourhood or workshop that is not."""
+def _scope(
+    request: Request, store: PlaceStore, neighbourhood: int | None, workshop: str | None
+) -> PlaceFilter:
+    """The filter for a map's scope; NotFound for a neighbourhood or workshop that is not
+    (a wrong workshop code counts against the client's budget of codes)."""
     code = None
     if neighbourhood is not None:
         store.neighbourhood(neighbourhood)
     if workshop is not None:
-        code = store.get_workshop(workshop).code
+        code = find_workshop(request, workshop).code
     return PlaceFilter(neighbourhood_id=neighbourhood, workshop=code)
 
 
 @router.get("/places", summary="Public places in a view, or their clusters when too many")
 def places(
+    request: Request,
     bbox: str = Query(description="min lon, min lat, max lon, max lat (WGS84)"),
     zoom: int = Query(12, ge=0, le=MAX_ZOOM),
     categories: str | None = Query(None, description="comma-separated category keys"),
@@ -108,7 +113,7 @@ def places(
 ) -> Response:
     """GeoJSON for the map client: ``mode`` says whether it holds places or clusters."""
     area = parse_bbox(bbox)
-    flt = _scope(store, neighbourhood, workshop)
+    flt = _scope(request, store, neighbourhood, workshop)
     keys = parse_categories(categories, vocabulary)
     if keys == []:  # every category switched off
         return _json(
@@ -151,13 +156,14 @@ def place_popup(
 
 @router.get("/search", summary="Neighbourhoods and public places matching a text")
 def search(
+    request: Request,
     q: str = Query(max_length=200),
     neighbourhood: int | None = Query(None, ge=1, le=2**31 - 1),
     workshop: str | None = Query(None, min_length=1, max_length=40),
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    flt = _scope(store, neighbourhood, workshop)
+    flt = _scope(request, store, neighbourhood, workshop)
     hoods = [] if neighbourhood is not None else store.neighbourhoods()
     return _json(search_map(store, q, hoods, map_options(settings), neighbourhood_url, flt=flt))
 
@@ -178,6 +184,7 @@ def parse_since(text: str | None) -> datetime | None:
 
 @router.get("/workshops/{code}/updates", summary="What changed on a workshop's live map")
 def workshop_live(
+    request: Request,
     code: str,
     since: str | None = Query(None, max_length=64, description="cursor of the previous answer"),
     store: PlaceStore = Depends(get_store),
@@ -185,7 +192,7 @@ def workshop_live(
 ) -> Response:
     """Places published (or changed) since the cursor, ids to remove, and the panel's
     numbers; poll it with the returned ``cursor``."""
-    workshop = store.get_workshop(code)
+    workshop = find_workshop(request, code)
     body = workshop_updates(store, workshop, parse_since(since), map_options(settings))
     response = _json(body)
     response.headers["Cache-Control"] = "no-store"

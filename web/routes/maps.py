@@ -23,6 +23,7 @@ from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import N_, gettext_for, request_language
 from web.public_url import public_base_url
+from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 
@@ -129,7 +130,7 @@ def workshop_page(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> HTMLResponse:
-    workshop = store.get_workshop(code)
+    workshop = find_workshop(request, code)
     neighbourhood: Neighbourhood | None = None
     if workshop.neighbourhood_id is not None:
         try:

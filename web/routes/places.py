@@ -36,6 +36,7 @@ from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
 from web.i18n import localised_problem, request_language
 from web.photo_slots import PhotosBusy
 from web.public_url import public_base_url
+from web.rate_limits import RateLimited, count_submission, with_join_code
 from web.settings import Settings
 
 router = APIRouter(prefix="/api/places", tags=["contributions"])
@@ -59,11 +60,6 @@ SECURITY_SCHEMES = {
     },
 }
 _PROBLEM = {"content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-
-
-class RateLimited(HeritageError):
-    code = "rate_limited"
-    status = 429
 
 
 class UnsupportedMediaType(HeritageError):
@@ -217,27 +213,6 @@ def _check_key(key: str) -> None:
         )
 
 
-def check_submission_rate(request: Request, *, count: bool = True) -> None:
-    """Raise RateLimited if this client is over its submission limit. ``count=False`` only
-    looks (before costly work such as decoding a photo); the submission itself counts."""
-    store: PlaceStore = request.app.state.store
-    settings: Settings = request.app.state.settings
-    limit, window = settings.submission_rate_limit, settings.submission_rate_window_s
-    if limit <= 0:
-        return
-    bucket = f"submit:{request.client.host if request.client else 'unknown'}"
-    over = (
-        store.count_hit(bucket, window) > limit
-        if count
-        else store.current_hits(bucket, window) >= limit
-    )
-    if over:
-        raise RateLimited(
-            f"too many submissions from this connection ({limit} per {window // 60 or 1} "
-            "minutes); wait a little and send it again"
-        )
-
-
 def accept_submission(
     request: Request,
     key: str | None,
@@ -261,7 +236,8 @@ def accept_submission(
             prior = store.idempotent_response(key_hash)  # a twin request may have won
             if prior is not None:
                 return _replay(prior, key, request_hash)
-        check_submission_rate(request)
+        # The domain attached the place to its workshop only if the code is open now.
+        count_submission(request, prepared.place.workshop)
         receipt = contributions.save_submission(store, prepared)
         place = receipt.place
         answer = orjson.dumps(
@@ -290,8 +266,12 @@ def _submit(request: Request, body: bytes, key: str | None) -> Response:
     def prepare() -> contributions.PreparedPlace:
         submission = parse_json(PlaceSubmission, body)
         index = contributions.project_index(app.state.store, app.state.settings.project_margin_m)
-        return contributions.prepare_submission(
-            app.state.store, submission, index, app.state.vocabulary
+        return with_join_code(
+            request,
+            submission.properties.workshop,
+            lambda: contributions.prepare_submission(
+                app.state.store, submission, index, app.state.vocabulary
+            ),
         )
 
     return accept_submission(request, key, hashlib.sha256(body).hexdigest(), prepare).response()
@@ -303,9 +283,8 @@ async def _guarded(request: Request, work, *args: Any) -> Response:
     try:
         return await run_in_threadpool(work, request, *args)
     except RateLimited as exc:
-        window = request.app.state.settings.submission_rate_window_s
         return localised_problem(
-            exc, language, request.url.path, headers={"Retry-After": str(window)}
+            exc, language, request.url.path, headers={"Retry-After": str(exc.retry_after)}
         )
     except PhotosBusy as exc:
         return localised_problem(
