@@ -38,6 +38,7 @@ class Tangle:
     """What :func:`scan_edges` found."""
 
     meetings: int  # pairs of edges that meet, counted up to limit + 1
+    crossings: int  # of which cross (each passes from one side of the other to the other)
     first: tuple[float, float] | None  # (x, y) of the first meeting, in the edges' order
     boxes: int  # pairs of edges with overlapping boxes looked at
     complete: bool  # False: stopped early (too many meetings, or the box budget ran out)
@@ -75,17 +76,17 @@ def _overlaps_1d(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.sort(lo), hi, "right") - np.searchsorted(np.sort(hi), lo, "left")
 
 
-def _meet(ax, ay, bx, by, cx, cy, dx, dy) -> np.ndarray:
-    """Whether segments a-b and c-d share a point (crossing, touching or overlapping).
-
-    The arguments are coordinate arrays, one entry per pair of segments."""
+def _meet(ax, ay, bx, by, cx, cy, dx, dy) -> tuple[np.ndarray, np.ndarray]:
+    """Whether segments a-b and c-d share a point (crossing, touching or overlapping),
+    and whether they cross. The arguments are coordinate arrays, one entry per pair."""
     ux, uy, vx, vy = bx - ax, by - ay, dx - cx, dy - cy
     d1 = vx * (ay - cy) - vy * (ax - cx)  # side of c-d that a lies on
     d2 = vx * (by - cy) - vy * (bx - cx)
     d3 = ux * (cy - ay) - uy * (cx - ax)  # side of a-b that c lies on
     d4 = ux * (dy - ay) - uy * (dx - ax)
-    meet = ((d1 > 0) != (d2 > 0)) & ((d1 < 0) != (d2 < 0))  # strictly on both sides
-    meet &= ((d3 > 0) != (d4 > 0)) & ((d3 < 0) != (d4 < 0))
+    cross = ((d1 > 0) != (d2 > 0)) & ((d1 < 0) != (d2 < 0))  # strictly on both sides
+    cross &= ((d3 > 0) != (d4 > 0)) & ((d3 < 0) != (d4 < 0))
+    meet = cross.copy()
     # An end on the other segment's line: it meets when it lies within that segment's
     # box (the pair's boxes overlap, so only those few pairs need the closer look).
     edge = np.flatnonzero((d1 == 0) | (d2 == 0) | (d3 == 0) | (d4 == 0))
@@ -106,7 +107,7 @@ def _meet(ax, ay, bx, by, cx, cy, dx, dy) -> np.ndarray:
             | ((d3[e] == 0) & on(cx[e], cy[e], ax[e], ay[e], bx[e], by[e]))
             | ((d4[e] == 0) & on(dx[e], dy[e], ax[e], ay[e], bx[e], by[e]))
         )
-    return meet
+    return meet, cross
 
 
 def _where(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple[float, float]:
@@ -135,7 +136,7 @@ def scan_edges(geom: BaseGeometry, limit: int, box_budget: int) -> Tangle:
     ax, ay, bx, by = (np.ascontiguousarray(c) for c in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
     segments = shapely.linestrings(np.stack([a, b], axis=1))
     tree = shapely.STRtree(segments)
-    meetings = boxes = 0
+    meetings = crossings = boxes = 0
     first: tuple[float, float] | None = None
     start, chunk = 0, FIRST_CHUNK_PAIRS  # small rounds first: a star stops in the first
     while start < n:
@@ -149,16 +150,17 @@ def scan_edges(geom: BaseGeometry, limit: int, box_budget: int) -> Tangle:
         boxes += len(i)
         apart = (j != joined[0, i]) & (j != joined[1, i])
         i, j = i[apart], j[apart]
-        hit = _meet(ax[i], ay[i], bx[i], by[i], ax[j], ay[j], bx[j], by[j])
+        hit, cross = _meet(ax[i], ay[i], bx[i], by[i], ax[j], ay[j], bx[j], by[j])
         found = int(np.count_nonzero(hit))
+        crossings += int(np.count_nonzero(cross))
         if found and first is None:
             hi_, hj = i[hit], j[hit]
             k = np.lexsort((hj, hi_))[0]
             first = _where(a[hi_[k]], b[hi_[k]], a[hj[k]], b[hj[k]])
         meetings += found
         if meetings > limit:
-            return Tangle(limit + 1, first, boxes, complete=False)
+            return Tangle(limit + 1, crossings, first, boxes, complete=False)
         if boxes > box_budget:
-            return Tangle(meetings, first, boxes, complete=False)
+            return Tangle(meetings, crossings, first, boxes, complete=False)
         start = stop
-    return Tangle(meetings, first, boxes, complete=True)
+    return Tangle(meetings, crossings, first, boxes, complete=True)
