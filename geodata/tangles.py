@@ -21,6 +21,9 @@ a ring or a route (sharing their joint) do not count.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +120,21 @@ def _where(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple[
     return (float(p[0, 0]), float(p[0, 1])) if len(p) else (float(a[0]), float(a[1]))
 
 
+@contextlib.contextmanager
+def _no_collector_passes() -> Iterator[None]:
+    """The scan makes one shapely object per edge (an STRtree indexes geometries), all
+    freed when it ends and none in a cycle: the garbage collector's passes they would
+    set off find nothing, yet each walks the whole heap (tens of milliseconds in a
+    server). Turned off meanwhile, and back on only if it was on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def scan_edges(geom: BaseGeometry, limit: int, box_budget: int) -> Tangle:
     """Count the pairs of edges of a LineString or Polygon that meet, up to ``limit`` + 1,
     looking at no more than ``box_budget`` pairs of edges whose boxes overlap.
@@ -125,6 +143,11 @@ def scan_edges(geom: BaseGeometry, limit: int, box_budget: int) -> Tangle:
     and memory in proportion to the pairs looked at (at most ``box_budget``, plus one
     round of at most ``CHUNK_PAIRS``).
     """
+    with _no_collector_passes():
+        return _scan(geom, limit, box_budget)
+
+
+def _scan(geom: BaseGeometry, limit: int, box_budget: int) -> Tangle:
     rings, closed = _rings(geom)
     a, b, joined = _edges(rings, closed)
     n = len(a)

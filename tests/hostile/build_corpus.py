@@ -283,6 +283,8 @@ def geometry_cases() -> dict[str, bytes]:
         "geometry_star_route_10000_step_4999.json": _line(star(10_000, 4999)),
         # spirals, coils, combs and zigzags
         "geometry_spiral_4999_closed_across_200_turns.json": _polygon(spiral(4999, 200)),
+        # 32 crossings: the most the scan lets through to GEOS (make_valid on it took 30 ms)
+        "geometry_spiral_4999_closed_across_33_turns.json": _polygon(spiral(4999, 33)),
         "geometry_coil_route_10000_points_1000_loops.json": _line(coil(10_000, 1000)),
         "geometry_comb_area_4999_slanted_teeth.json": _polygon(comb_area(4999)),
         "geometry_comb_route_10000_slanted_teeth.json": _line(comb(10_000)),

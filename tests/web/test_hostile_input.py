@@ -52,6 +52,7 @@ GEOMETRY_CODES = {
     "geometry_nested_bowties_100": "self_intersection",
     "geometry_route_retracing_itself_5000_times": "tangled_route",
     "geometry_spiral_4999_closed_across_200_turns": "self_intersection",
+    "geometry_spiral_4999_closed_across_33_turns": "self_intersection",
     "geometry_star_10000_step_4999": "too_many_vertices",
     "geometry_star_1000_step_3": "self_intersection",
     "geometry_star_1000_step_499": "self_intersection",
