@@ -173,7 +173,8 @@ def _ring(raw: Any, where: str, max_vertices: int) -> Any:
             "too_many_vertices",
             f"{where}: has {len(raw):,} points; the limit is {max_vertices:,} - simplify the shape",
         )
-    coords = _well_formed(raw) if raw else None
+    # A few positions are quicker one by one than through numpy.
+    coords = _well_formed(raw) if len(raw) > 32 else None
     return coords if coords is not None else [_position(p, where) for p in raw]
 
 

@@ -276,22 +276,24 @@ CORPUS = [
     ("route over the point limit", route(around(10_001, turns=0.9)), "too_many_vertices", 0),
     ("area with 100 holes", area(around(8), *little_squares(100)), None, 0),
     ("area with 101 holes", area(around(8), *([around(4, 0.0001)] * 101)), "too_many_holes", 0),
-    # positions in a route or ring: read at once when well formed, else one by one
-    ("route with text", route([[-9.14, 38.71], ["-9.13", 38.72]]), "coordinates_not_numbers", 0),
-    ("route with a boolean", route([[-9.14, 38.71], [True, 38.72]]), "coordinates_not_numbers", 0),
-    ("route with 10**400", route([[-9.14, 38.71], [10**400, 38.72]]), "non_finite", 0),
-    ("route with NaN", route([[-9.14, 38.71], [float("nan"), 38.72]]), "non_finite", 0),
-    ("route off the map", route([[-9.14, 38.71], [200.0, 38.72]]), "out_of_range", 0),
-    ("route with a 3-D point", route([[-9.14, 38.71], [-9.13, 38.72, 5.0]]), "not_2d", 0),
-    ("route all 3-D", route([[-9.14, 38.71, 1.0], [-9.13, 38.72, 5.0]]), "not_2d", 0),
-    ("route with a nested point", route([[-9.14, 38.71], [[-9.13, 38.72]]]), "bad_coordinates", 0),
-    ("route with integers", route([[-9, 38], [-9.13, 38.72]]), "outside_project_area", 0),
-    (
-        "area with an empty position",
-        area([[-9.14, 38.71], [], [-9.13, 38.72]]),
-        "bad_coordinates",
-        0,
+    # positions in a route or ring: read at once when well formed (over 32 of them),
+    # else one by one; the same verdicts either way
+    *(
+        (f"{name}, {n} points", route([*around(n - 1, turns=0.5), bad]), code, 0)
+        for n in (3, 40)
+        for name, bad, code in [
+            ("route with text", ["-9.13", 38.72], "coordinates_not_numbers"),
+            ("route with a boolean", [True, 38.72], "coordinates_not_numbers"),
+            ("route with 10**400", [10**400, 38.72], "non_finite"),
+            ("route with NaN", [float("nan"), 38.72], "non_finite"),
+            ("route off the map", [200.0, 38.72], "out_of_range"),
+            ("route with a 3-D point", [-9.13, 38.72, 5.0], "not_2d"),
+            ("route with a nested point", [[-9.13, 38.72]], "bad_coordinates"),
+            ("route with an empty position", [], "bad_coordinates"),
+            ("route with integers", [-9, 38], "outside_project_area"),
+        ]
     ),
+    ("route all 3-D", route([[x, y, 1.0] for x, y in around(40, turns=0.5)]), "not_2d", 0),
     # tangles: bounded cost, whatever the shape (geodata/validity.py)
     ("pentagram", area(around(5, step=2)), "self_intersection", 0),
     ("star of 100 points crossing 4,800 times", area(around(100, step=49)), "self_intersection", 0),
