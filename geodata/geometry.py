@@ -8,16 +8,16 @@ Two paths give the same verdicts (a test holds them against each other):
   functions and returns a verdict per input, for bulk imports.
 
 The checks run in one order in both: structure (types, nesting, numbers, 2-D,
-WGS84 range, enough points, closed rings, vertex limit), then repeated vertices
-(repaired), validity (safe repairs applied, the rest refused with the place it
-fails), ring orientation (repaired to RFC 7946's right-hand rule), location
-(inside the project area, swapped latitude/longitude recognised), size limits.
+WGS84 range, enough points, closed rings, limits on points and holes), then repeated
+vertices (repaired), tangles and validity at a bounded cost (``geodata/validity.py``:
+safe repairs applied, the rest refused with the place it fails), ring orientation
+(repaired to RFC 7946's right-hand rule), location (inside the project area, swapped
+latitude/longitude recognised), size limits.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,9 @@ from shapely.geometry import LineString, Point, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import GeometryError
+from geodata.tangles import Tangle
+from geodata.validity import TangleLimits, needs_scan, scan, settle_invalid
+from geodata.validity import fmt_position as _fmt
 
 PLACE_TYPES = ("Point", "LineString", "Polygon")
 KIND = {"Point": "point", "LineString": "route", "Polygon": "area"}
@@ -70,7 +73,10 @@ class GeometryRules:
     """Limits a place geometry must respect; ``area`` None means anywhere on Earth."""
 
     area: ProjectArea | None = None
-    max_vertices: int = 10_000
+    max_route_vertices: int = 10_000  # a GPS track of a long walk
+    max_area_vertices: int = 5_000  # all rings together; Lisbon's largest parish has 724
+    max_holes: int = 100
+    tangles: TangleLimits = field(default_factory=TangleLimits)
     max_area_m2: float = 25_000_000.0  # 25 km²: a neighbourhood-sized area at most
     max_length_m: float = 100_000.0  # a 100 km route
 
@@ -79,10 +85,6 @@ class GeometryRules:
 class ValidatedGeometry:
     geometry: BaseGeometry
     warnings: list[str] = field(default_factory=list)
-
-
-def _fmt(lat: float, lon: float) -> str:
-    return f"{lat:.4f}, {lon:.4f}"
 
 
 class _Reject(Exception):
@@ -143,7 +145,27 @@ def _position(pos: Any, where: str) -> tuple[float, float]:
     return x, y
 
 
-def _ring(raw: Any, where: str, max_vertices: int) -> list[tuple[float, float]]:
+def _well_formed(raw: list | tuple) -> np.ndarray | None:
+    """The positions as an (n, 2) array when every one is a pair of plain numbers in
+    range, else None. Same verdict as :func:`_position` on each, without a Python object
+    per position: 10,000 tuples would wake the garbage collector, whose passes over a
+    server's heap cost more than the whole check."""
+    try:
+        if not all(type(v) is float or type(v) is int for p in raw for v in p):
+            return None  # text, booleans, nesting: the slow path names the problem
+        coords = np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if coords.ndim != 2 or coords.shape[1] != 2 or not np.isfinite(coords).all():
+        return None
+    x, y = coords[:, 0], coords[:, 1]
+    if (np.abs(x) > 180.0).any() or (np.abs(y) > 90.0).any():
+        return None
+    return coords
+
+
+def _ring(raw: Any, where: str, max_vertices: int) -> Any:
+    """A ring's or a route's positions: an (n, 2) array, or a list of (x, y)."""
     if not isinstance(raw, list | tuple):
         raise _Reject("bad_coordinates", f"{where}: expected a list of positions")
     if len(raw) > max_vertices:
@@ -151,10 +173,12 @@ def _ring(raw: Any, where: str, max_vertices: int) -> list[tuple[float, float]]:
             "too_many_vertices",
             f"{where}: has {len(raw):,} points; the limit is {max_vertices:,} - simplify the shape",
         )
-    return [_position(p, where) for p in raw]
+    # A few positions are quicker one by one than through numpy.
+    coords = _well_formed(raw) if len(raw) > 32 else None
+    return coords if coords is not None else [_position(p, where) for p in raw]
 
 
-def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
+def parse_structure(obj: Any, rules: GeometryRules) -> tuple[str, Any]:
     """Check a GeoJSON geometry's structure; return its type and coordinates as floats."""
     if not isinstance(obj, Mapping):
         raise _Reject(
@@ -177,10 +201,16 @@ def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
     if gtype == "Point":
         return gtype, _position(coords, "the point")
     if gtype == "LineString":
-        line = _ring(coords, "the route", max_vertices)
+        line = _ring(coords, "the route", rules.max_route_vertices)
         if len(line) < 2:
             raise _Reject("too_few_points", "a route needs at least two points")
         return gtype, line
+    if isinstance(coords, list | tuple) and len(coords) - 1 > rules.max_holes:
+        raise _Reject(
+            "too_many_holes",
+            f"the area has {len(coords) - 1:,} holes; the limit is {rules.max_holes:,} - "
+            "leave out the small ones",
+        )
     if not isinstance(coords, list | tuple) or not all(isinstance(r, list | tuple) for r in coords):
         raise _Reject(
             "bad_coordinates",
@@ -188,6 +218,7 @@ def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
             "list of [longitude, latitude] positions",
         )
     total = sum(len(r) for r in coords)
+    max_vertices = rules.max_area_vertices
     if total > max_vertices:
         raise _Reject(
             "too_many_vertices",
@@ -199,7 +230,7 @@ def parse_structure(obj: Any, max_vertices: int) -> tuple[str, Any]:
         ring = _ring(raw, where, max_vertices)
         if len(ring) == 0:
             raise _Reject("empty", f"{where} has no points")
-        if ring[0] != ring[-1]:
+        if tuple(ring[0]) != tuple(ring[-1]):
             raise _Reject(
                 "unclosed_ring",
                 f"{where} is not closed: its last point must repeat "
@@ -223,33 +254,6 @@ def _build(gtype: str, coords: Any) -> BaseGeometry:
 # Geometry checks: scalar versions (single path) and array versions (bulk path)
 # ---------------------------------------------------------------------------
 
-_REASONS = {
-    "Self-intersection": ("self_intersection", "the area's outline crosses itself"),
-    "Ring Self-intersection": ("self_intersection", "the area's outline touches itself"),
-    "Hole lies outside shell": ("hole_outside", "a hole lies outside the area's outline"),
-    "Interior is disconnected": ("disconnected", "the area's holes split it into pieces"),
-    "Nested shells": ("nested_shells", "the area has an outline inside another"),
-    "Nested holes": ("nested_holes", "the area has a hole inside another hole"),
-    "Duplicate Rings": ("duplicate_rings", "the area repeats the same ring"),
-    "Too few points": ("too_few_points", "the shape has too few distinct points"),
-    "Too few points in geometry component": (
-        "too_few_points",
-        "the shape has too few distinct points",
-    ),
-    "Invalid Coordinate": ("bad_coordinates", "the shape has an invalid coordinate"),
-}
-_REASON_RE = re.compile(r"^([^\[]+?)\s*\[\s*([-+\deE.]+)\s+([-+\deE.]+)")
-
-
-def describe_invalidity(reason: str) -> tuple[str, str]:
-    """Turn GEOS's ``is_valid_reason`` into a code and a sentence a resident can act on."""
-    m = _REASON_RE.match(reason)
-    name = m.group(1) if m else reason
-    code, text = _REASONS.get(name, ("invalid_shape", f"the shape is not valid ({name})"))
-    if m:
-        text += f" near {_fmt(float(m.group(3)), float(m.group(2)))}"
-    return code, text + "; redraw it so its edges do not cross"
-
 
 def _metric(coords: np.ndarray) -> np.ndarray:
     # Local equirectangular projection per vertex: plenty for size limits.
@@ -268,7 +272,6 @@ def _repeated_warning(removed: int) -> str:
 
 
 ORIENT_WARNING = "turned the area's outline anticlockwise (GeoJSON's right-hand rule)"
-REPAIR_WARNING = "repaired: {}"
 
 
 def _size_message(kind: str, value: float, limit: float, unit: str) -> str:
@@ -317,16 +320,17 @@ def _check_single(geom: BaseGeometry, rules: GeometryRules) -> ValidatedGeometry
             raise _Reject(
                 "too_few_points", "the area's outline needs at least three different corners"
             )
-    if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        fixed = shapely.make_valid(geom)
-        if fixed.geom_type == "Polygon" and abs(fixed.area - geom.area) <= 1e-9 * max(
-            geom.area, 1e-12
-        ):
-            warnings.append(REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0]))
-            geom = shapely.orient_polygons(fixed)
-        else:
-            raise _Reject(*describe_invalidity(reason))
+        tangle = None
+        if needs_scan(np.array([geom]), rules.tangles)[0]:
+            tangle, problem = scan(geom, rules.tangles)
+            if problem is not None:
+                raise _Reject(*problem)
+        if not shapely.is_valid(geom):
+            settled = settle_invalid(geom, tangle, rules.tangles)
+            if settled.problem is not None:
+                raise _Reject(*settled.problem)
+            warnings.append(settled.warning)
+            geom = settled.geometry
     if geom.geom_type == "Polygon" and not shapely.is_ccw(geom.exterior):
         geom = shapely.orient_polygons(geom)
         warnings.append(ORIENT_WARNING)
@@ -358,7 +362,7 @@ def validate_place_geometry(
     if isinstance(obj, BaseGeometry):
         obj = mapping(obj)
     try:
-        gtype, coords = parse_structure(obj, rules.max_vertices)
+        gtype, coords = parse_structure(obj, rules)
         return _check_single(_build(gtype, coords), rules)
     except _Reject as exc:
         raise GeometryError(exc.message, code=exc.code) from None
@@ -416,7 +420,7 @@ def validate_place_geometries(
                 point_xy.append((c[0], c[1]))
                 continue
         try:
-            gtype, coords = parse_structure(obj, rules.max_vertices)
+            gtype, coords = parse_structure(obj, rules)
         except _Reject as exc:
             codes[i], messages[i] = exc.code, exc.message
             continue
@@ -463,28 +467,30 @@ def validate_place_geometries(
                 lambda i: "the area's outline needs at least three different corners",
             )
 
-    # Validity, with safe repair.
+    # Tangles and validity, each at a bounded cost (geodata/validity.py); the large
+    # shapes are scanned one by one, the small ones go to GEOS as one array.
+    live = np.array([g is not None for g in geoms], dtype=bool)
+    scanned: dict[int, Tangle] = {}
+    if live.any():
+        idx = np.flatnonzero(live)
+        for i in idx[needs_scan(geoms[idx], rules.tangles)]:
+            tangle, problem = scan(geoms[i], rules.tangles)
+            if problem is not None:
+                codes[i], messages[i] = problem
+                geoms[i] = None
+            else:
+                scanned[i] = tangle
     live = np.array([g is not None for g in geoms], dtype=bool)
     if live.any():
         idx = np.flatnonzero(live)
-        valid = shapely.is_valid(geoms[idx])
-        bad = idx[~valid]
-        if bad.size:
-            reasons = shapely.is_valid_reason(geoms[bad])
-            fixed = shapely.make_valid(geoms[bad])
-            old_area = shapely.area(geoms[bad])
-            ok = (shapely.get_type_id(fixed) == 3) & (
-                np.abs(shapely.area(fixed) - old_area) <= 1e-9 * np.maximum(old_area, 1e-12)
-            )
-            for i, reason, f, good in zip(bad, reasons, fixed, ok, strict=True):
-                if good:
-                    warnings[i].append(
-                        REPAIR_WARNING.format(describe_invalidity(reason)[1].split(";")[0])
-                    )
-                    geoms[i] = shapely.orient_polygons(f)
-                else:
-                    codes[i], messages[i] = describe_invalidity(reason)
-                    geoms[i] = None
+        for i in idx[~shapely.is_valid(geoms[idx])]:
+            settled = settle_invalid(geoms[i], scanned.get(i), rules.tangles)
+            if settled.problem is not None:
+                codes[i], messages[i] = settled.problem
+                geoms[i] = None
+            else:
+                warnings[i].append(settled.warning)
+                geoms[i] = settled.geometry
 
     # Orientation (RFC 7946 right-hand rule).
     live = np.array([g is not None for g in geoms], dtype=bool)

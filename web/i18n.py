@@ -204,6 +204,11 @@ TEMPLATES = {
         "The area's outline crosses itself; redraw it so its edges do not cross."
     ),
     "invalid_shape": N_("The shape is not valid; redraw it."),
+    "too_many_holes": N_("The area has too many holes; leave out the small ones."),
+    "tangled_route": N_(
+        "The route crosses or runs back over itself too many times; redraw it as a simpler line."
+    ),
+    "too_intricate": N_("The shape is too intricate to check; simplify it."),
     "outside_project_area": N_(
         "This place is outside the project area; put it within the mapped neighbourhoods."
     ),

@@ -33,6 +33,72 @@ def square(x: float, y: float, d: float, clockwise: bool = False) -> list[list[f
     return ring[::-1] if clockwise else ring
 
 
+def around(n: int, r: float = 0.003, step: int = 1, turns: float = 1.0) -> list[list[float]]:
+    """n points on a circle round Baixa, joined every ``step``-th: a star {n/step} for
+    ``step`` > 1 (it crosses itself n*(step-1) times)."""
+    return [
+        [
+            -9.14 + r * math.cos(2 * math.pi * turns * (i * step % n) / n),
+            38.71 + r * math.sin(2 * math.pi * turns * (i * step % n) / n),
+        ]
+        for i in range(n)
+    ]
+
+
+def area(*rings: list[list[float]]) -> dict:
+    return {"type": "Polygon", "coordinates": [[*r, r[0]] for r in rings]}
+
+
+def route(points: list[list[float]]) -> dict:
+    return {"type": "LineString", "coordinates": points}
+
+
+def pinched(n: int, touches: int) -> list[list[float]]:
+    """A round outline that, in ``touches`` places, goes in to a point, around a small
+    loop and back to that point: it touches itself there (an "inverted hole")."""
+    points = []
+    for k, (x, y) in enumerate(around(n)):
+        points.append([x, y])
+        if k % (n // touches) == 0 and k // (n // touches) < touches:
+            a = 2 * math.pi * k / n
+            q = [-9.14 + 0.0024 * math.cos(a), 38.71 + 0.0024 * math.sin(a)]
+            points += [
+                q,
+                [-9.14 + 0.0015 * math.cos(a - 0.02), 38.71 + 0.0015 * math.sin(a - 0.02)],
+                [-9.14 + 0.0015 * math.cos(a + 0.02), 38.71 + 0.0015 * math.sin(a + 0.02)],
+                q,
+            ]
+    return points
+
+
+def petals(count: int) -> list[list[float]]:
+    """Petals that all touch at the centre."""
+    points = []
+    for p in around(2 * count):
+        points += [[-9.14, 38.71], p]
+    return [q for i, q in enumerate(points) if i % 4 != 3]  # centre, tip, tip, centre...
+
+
+def little_squares(count: int) -> list[list[list[float]]]:
+    """``count`` holes of 10 m, clockwise, on a grid across the centre."""
+    side = math.ceil(math.sqrt(count))
+    return [
+        [[x, y], [x, y + 1e-4], [x + 1e-4, y + 1e-4], [x + 1e-4, y]]
+        for k in range(count)
+        for x, y in [(-9.1415 + 3e-4 * (k % side), 38.7085 + 3e-4 * (k // side))]
+    ]
+
+
+def slanted_comb(n: int) -> list[list[float]]:
+    """A simple line zigzagging between two slanted lines: every edge's box overlaps."""
+    return [[-9.141 + 0.002 * (i / n - i % 2), 38.709 + 0.002 * (i / n + i % 2)] for i in range(n)]
+
+
+def out_and_back(n: int) -> list[list[float]]:
+    there = [[-9.142 + 0.00002 * i, 38.71 + 0.00001 * math.sin(i / 5)] for i in range(n)]
+    return there + there[::-1][1:]
+
+
 def million_vertex_polygon() -> dict:
     n = 1_000_000
     ring = [
@@ -203,6 +269,49 @@ CORPUS = [
     ),
     ("too large", {"type": "Polygon", "coordinates": [square(-9.18, 38.72, 0.06)]}, "too_large", 0),
     ("million vertices", million_vertex_polygon(), "too_many_vertices", 0),
+    # limits per type: points and holes
+    ("area at the point limit", area(around(4999)), None, 0),
+    ("area over the point limit", area(around(5000)), "too_many_vertices", 0),
+    ("route at the point limit", route(around(10_000, turns=0.9)), None, 0),
+    ("route over the point limit", route(around(10_001, turns=0.9)), "too_many_vertices", 0),
+    ("area with 100 holes", area(around(8), *little_squares(100)), None, 0),
+    ("area with 101 holes", area(around(8), *([around(4, 0.0001)] * 101)), "too_many_holes", 0),
+    # positions in a route or ring: read at once when well formed (over 32 of them),
+    # else one by one; the same verdicts either way
+    *(
+        (f"{name}, {n} points", route([*around(n - 1, turns=0.5), bad]), code, 0)
+        for n in (3, 40)
+        for name, bad, code in [
+            ("route with text", ["-9.13", 38.72], "coordinates_not_numbers"),
+            ("route with a boolean", [True, 38.72], "coordinates_not_numbers"),
+            ("route with 10**400", [10**400, 38.72], "non_finite"),
+            ("route with NaN", [float("nan"), 38.72], "non_finite"),
+            ("route off the map", [200.0, 38.72], "out_of_range"),
+            ("route with a 3-D point", [-9.13, 38.72, 5.0], "not_2d"),
+            ("route with a nested point", [[-9.13, 38.72]], "bad_coordinates"),
+            ("route with an empty position", [], "bad_coordinates"),
+            ("route with integers", [-9, 38], "outside_project_area"),
+        ]
+    ),
+    ("route all 3-D", route([[x, y, 1.0] for x, y in around(40, turns=0.5)]), "not_2d", 0),
+    # tangles: bounded cost, whatever the shape (geodata/validity.py)
+    ("pentagram", area(around(5, step=2)), "self_intersection", 0),
+    ("star of 100 points crossing 4,800 times", area(around(100, step=49)), "self_intersection", 0),
+    ("star of 50 points crossing 100 times", area(around(50, step=3)), "self_intersection", 0),
+    ("star route", route(around(200, step=99)), "tangled_route", 0),
+    ("route retracing itself", route([[-9.14, 38.71], [-9.141, 38.711]] * 600), "tangled_route", 0),
+    ("route out and back along a street", route(out_and_back(300)), None, 0),
+    (
+        "figure-eight route",
+        route([[-9.14, 38.71], [-9.139, 38.711], [-9.139, 38.71], [-9.14, 38.711], [-9.14, 38.71]]),
+        None,
+        0,
+    ),
+    ("slanted comb route", route(slanted_comb(1000)), "too_intricate", 0),
+    ("slanted comb area", area(slanted_comb(1000)), "too_intricate", 0),
+    ("ring touching itself in 8 places", area(pinched(1000, 8)), None, 1),
+    ("ring touching itself in 9 places", area(pinched(1000, 9)), "self_intersection", 0),
+    ("petals touching at the centre", area(petals(60)), "self_intersection", 0),
 ]
 
 
@@ -264,6 +373,40 @@ def test_self_intersection_message_names_the_place_in_latitude_longitude_order(r
     with pytest.raises(GeometryError) as err:
         validate_place_geometry(bowtie, rules)
     assert err.value.message.startswith("the area's outline crosses itself near 38.7150, -9.1450")
+
+
+def test_many_crossings_are_counted_in_the_message(rules):
+    with pytest.raises(GeometryError) as err:
+        validate_place_geometry(area(around(50, step=3)), rules)
+    assert err.value.message.startswith(
+        "the area's outline crosses or touches itself 100 times, first near 38.71"
+    )
+    with pytest.raises(GeometryError) as err:
+        validate_place_geometry(area(around(100, step=49)), rules)
+    assert "crosses or touches itself more than 1,000 times, first near" in err.value.message
+    with pytest.raises(GeometryError) as err:
+        validate_place_geometry(route(around(200, step=99)), rules)
+    assert err.value.message.startswith(
+        "the route crosses or runs back over itself more than 1,000 times, first near 38.7"
+    )
+
+
+def test_a_few_crossings_keep_the_message_that_names_where(rules):
+    with pytest.raises(GeometryError) as err:
+        validate_place_geometry(area(around(5, step=2)), rules)
+    assert err.value.message.startswith("the area's outline crosses itself near 38.71")
+
+
+def test_the_limits_are_rules_a_project_may_change(rules):
+    strict = GeometryRules(area=rules.area, max_route_vertices=100, max_holes=0)
+    with pytest.raises(GeometryError) as err:
+        validate_place_geometry(route(around(101, turns=0.5)), strict)
+    assert err.value.code == "too_many_vertices" and "the limit is 100" in err.value.message
+    holed = area(around(8), around(4, 0.0001)[::-1])
+    assert validate_place_geometry(holed, rules).geometry.interiors
+    with pytest.raises(GeometryError) as err:
+        validate_place_geometry(holed, strict)
+    assert err.value.code == "too_many_holes"
 
 
 def test_swapped_coordinates_are_named_as_such(rules):

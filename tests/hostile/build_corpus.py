@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -150,6 +151,173 @@ def json_cases() -> dict[str, bytes]:
     }
 
 
+# ---------------------------------------------------------------------------
+# Pathological shapes: each one cheap to send (at most a few hundred kB, under the 1 MiB
+# body limit), and each once expensive to check or repair. All lie in central Lisbon,
+# inside the project area and the size limits, so the geometry rules are what refuse
+# them. Coordinates are rounded to 7 decimals (1 cm) unless the case is about closeness.
+# ---------------------------------------------------------------------------
+
+LON, LAT, R = -9.14, 38.71, 0.003  # about 260 m east-west and 330 m north-south
+
+
+def _xy(x: float, y: float, digits: int | None = 7) -> list[float]:
+    lon, lat = LON + R * x, LAT + R * y
+    return [round(lon, digits), round(lat, digits)] if digits else [lon, lat]
+
+
+def _closed(points: list[list[float]]) -> list[list[float]]:
+    return [*points, points[0]]
+
+
+def _polygon(*rings: list[list[float]]) -> dict:
+    return {"type": "Polygon", "coordinates": [_closed(r) for r in rings]}
+
+
+def _line(points: list[list[float]]) -> dict:
+    return {"type": "LineString", "coordinates": points}
+
+
+def star(n: int, step: int) -> list[list[float]]:
+    """n points on a circle joined every ``step``-th: {n/step}, whose points cross
+    n*(step-1) times (a pentagram is star(5, 2)); n and step have no common divisor."""
+    assert math.gcd(n, step) == 1
+    return [
+        _xy(math.cos(2 * math.pi * (i * step % n) / n), math.sin(2 * math.pi * (i * step % n) / n))
+        for i in range(n)
+    ]
+
+
+def spiral(n: int, turns: int) -> list[list[float]]:
+    """n points winding inwards ``turns`` times; closing it crosses every turn."""
+    return [
+        _xy(
+            (1 - 0.9 * i / n) * math.cos(2 * math.pi * turns * i / n),
+            (1 - 0.9 * i / n) * math.sin(2 * math.pi * turns * i / n),
+        )
+        for i in range(n)
+    ]
+
+
+def coil(n: int, loops: int) -> list[list[float]]:
+    """A stretched telephone cord: ``loops`` loops along a line, each crossing the next."""
+    return [
+        _xy(
+            -1 + 2 * i / n + 0.3 * math.cos(2 * math.pi * loops * i / n),
+            0.3 * math.sin(2 * math.pi * loops * i / n),
+        )
+        for i in range(n)
+    ]
+
+
+def _slanted(x: float, y: float) -> list[float]:
+    # turned 45 degrees: then every long edge's box overlaps every other's
+    return _xy(-0.7 + 0.7 * (x - y), -0.7 + 0.7 * (x + y))
+
+
+def comb(n: int, overlap: bool = False) -> list[list[float]]:
+    """n points zigzagging between two slanted lines (a valid, simple line); with
+    ``overlap`` each tooth leans over the next ones, so every edge crosses hundreds."""
+    lean = 0.5 if overlap else 0.0
+    return [_slanted(i / n + lean * (i % 2), i % 2) for i in range(n)]
+
+
+def comb_area(n: int) -> list[list[float]]:
+    """A valid comb: n - 2 teeth points, closed under a slanted base."""
+    return [*comb(n - 2), _slanted(1.0, -0.2), _slanted(0.0, -0.2)]
+
+
+def near_duplicates(n: int) -> list[list[float]]:
+    """A star whose every point is followed by a twin 1e-12 degrees away: distinct,
+    so never removed as a repeat, but as good as the same point."""
+    points = []
+    for x, y in star(n // 2, (n // 2 - 1) // 2):
+        points += [[x, y], [x + 1e-12, y - 1e-12]]
+    return points
+
+
+def tangle_in_a_pinhead(n: int) -> list[list[float]]:
+    """n points scattered within a millionth of a degree: a dense knot."""
+    return [
+        _xy(1e-4 * math.sin(i * 12.9898), 1e-4 * math.sin(i * 78.233), digits=None)
+        for i in range(n)
+    ]
+
+
+def squares(count: int, size: float, shift: float) -> list[list[list[float]]]:
+    """``count`` squares in a row across the centre, each moved by ``shift`` from the last."""
+    out = []
+    for k in range(count):
+        x, y = -0.8 + k * shift, -size / 2
+        out.append([_xy(x, y), _xy(x, y + size), _xy(x + size, y + size), _xy(x + size, y)])
+    return out
+
+
+def bowtie(scale: float) -> list[list[float]]:
+    return [_xy(-scale, -scale), _xy(scale, scale), _xy(scale, -scale), _xy(-scale, scale)]
+
+
+def flower(petals: int) -> list[list[float]]:
+    """Petals that all touch at the centre: the outline passes the centre every time."""
+    points = []
+    for k in range(petals):
+        a, w = 2 * math.pi * k / petals, math.pi / petals
+        points += [_xy(0, 0), _xy(math.cos(a), math.sin(a)), _xy(math.cos(a + w), math.sin(a + w))]
+    return points
+
+
+def geometry_cases() -> dict[str, bytes]:
+    a, b = _xy(-0.5, -0.5), _xy(0.5, 0.5)
+    triangle = [_xy(0, 1), _xy(-0.9, -0.5), _xy(0.9, -0.5)]
+    shell = [_xy(-1, -1), _xy(1, -1), _xy(1, 1), _xy(-1, 1)]
+    cases = {
+        # the star family, from the issue's 100 points to beyond the area limit
+        "geometry_star_50_step_3.json": _polygon(star(50, 3)),
+        "geometry_star_50_step_23.json": _polygon(star(50, 23)),
+        "geometry_star_100_step_49.json": _polygon(star(100, 49)),
+        "geometry_star_150_step_73.json": _polygon(star(150, 73)),
+        "geometry_star_1000_step_3.json": _polygon(star(1000, 3)),
+        "geometry_star_1000_step_499.json": _polygon(star(1000, 499)),
+        "geometry_star_4999_step_2499.json": _polygon(star(4999, 2499)),
+        "geometry_star_10000_step_4999.json": _polygon(star(10_000, 4999)),
+        "geometry_star_route_10000_step_4999.json": _line(star(10_000, 4999)),
+        # spirals, coils, combs and zigzags
+        "geometry_spiral_4999_closed_across_200_turns.json": _polygon(spiral(4999, 200)),
+        # 32 crossings: the most the scan lets through to GEOS (make_valid on it took 30 ms)
+        "geometry_spiral_4999_closed_across_33_turns.json": _polygon(spiral(4999, 33)),
+        "geometry_coil_route_10000_points_1000_loops.json": _line(coil(10_000, 1000)),
+        "geometry_comb_area_4999_slanted_teeth.json": _polygon(comb_area(4999)),
+        "geometry_comb_route_10000_slanted_teeth.json": _line(comb(10_000)),
+        "geometry_zigzag_route_10000_overlapping_teeth.json": _line(comb(10_000, overlap=True)),
+        # retracing: the same ground again and again
+        "geometry_route_retracing_itself_5000_times.json": _line([a, b] * 5000),
+        "geometry_area_retracing_a_triangle_1666_times.json": _polygon(triangle * 1666),
+        "geometry_flower_area_1666_petals_touching.json": _polygon(flower(1666)),
+        # closeness
+        "geometry_near_duplicate_vertices_4998.json": _polygon(near_duplicates(4998)),
+        "geometry_tangle_in_a_pinhead_5000.json": _line(tangle_in_a_pinhead(5000)),
+        # rings
+        "geometry_area_with_1249_holes.json": _polygon(shell, *squares(1249, 0.001, 0.0012)),
+        "geometry_area_with_100_overlapping_holes.json": _polygon(shell, *squares(100, 0.3, 0.012)),
+        "geometry_area_with_100_identical_holes.json": _polygon(shell, *squares(100, 0.3, 0.0)),
+        "geometry_area_with_100000_empty_holes.json": {
+            "type": "Polygon",
+            "coordinates": [_closed(shell)] + [[]] * 100_000,
+        },
+        "geometry_nested_bowties_100.json": _polygon(
+            bowtie(1.0), *(bowtie(0.99 - k * 0.0095) for k in range(99))
+        ),
+        "geometry_bowtie_chain_4999.json": _polygon(
+            [_xy(-1 + 2 * k / 2499, (-1) ** k * 0.5) for k in range(2500)]
+            + [_xy(1 - 2 * k / 2499, (-1) ** (k + 1) * 0.5) for k in range(2499)]
+        ),
+    }
+    return {
+        name: json.dumps(feature(geometry), separators=(",", ":")).encode()
+        for name, geometry in cases.items()
+    }
+
+
 def png(width: int, height: int, idat: bytes) -> bytes:
     """A PNG from its parts, so the header may claim what the data does not hold."""
 
@@ -203,7 +371,10 @@ def image_cases() -> dict[str, bytes]:
 
 
 def main() -> None:
-    for folder, cases in (("json", json_cases()), ("images", image_cases())):
+    for folder, cases in (
+        ("json", json_cases() | geometry_cases()),
+        ("images", image_cases()),
+    ):
         target = HERE / folder
         target.mkdir(exist_ok=True)
         for name, data in cases.items():

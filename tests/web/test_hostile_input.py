@@ -17,6 +17,7 @@ import pytest
 
 from geodata.store.base import PlaceStore
 from geodata.store.migrate import table_counts
+from web.i18n import TEMPLATES, translate_text
 
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
 JSON_CASES = sorted((HOSTILE / "json").glob("*.json"))
@@ -33,10 +34,42 @@ VALID = {
     },
 }
 MB = 1024 * 1024
+# The pathological shapes (geometry_*.json) and the rule that refuses each: once they
+# cost seconds to minutes of CPU (and gigabytes) in make_valid; now each is refused
+# within a bounded budget (tests/geodata/test_geometry_budget.py times them).
+GEOMETRY_CODES = {
+    "geometry_area_retracing_a_triangle_1666_times": "self_intersection",
+    "geometry_area_with_100000_empty_holes": "too_many_holes",
+    "geometry_area_with_100_identical_holes": "self_intersection",
+    "geometry_area_with_100_overlapping_holes": "self_intersection",
+    "geometry_area_with_1249_holes": "too_many_holes",
+    "geometry_bowtie_chain_4999": "self_intersection",
+    "geometry_coil_route_10000_points_1000_loops": "tangled_route",
+    "geometry_comb_area_4999_slanted_teeth": "too_intricate",
+    "geometry_comb_route_10000_slanted_teeth": "too_intricate",
+    "geometry_flower_area_1666_petals_touching": "self_intersection",
+    "geometry_near_duplicate_vertices_4998": "self_intersection",
+    "geometry_nested_bowties_100": "self_intersection",
+    "geometry_route_retracing_itself_5000_times": "tangled_route",
+    "geometry_spiral_4999_closed_across_200_turns": "self_intersection",
+    "geometry_spiral_4999_closed_across_33_turns": "self_intersection",
+    "geometry_star_10000_step_4999": "too_many_vertices",
+    "geometry_star_1000_step_3": "self_intersection",
+    "geometry_star_1000_step_499": "self_intersection",
+    "geometry_star_100_step_49": "self_intersection",
+    "geometry_star_150_step_73": "self_intersection",
+    "geometry_star_4999_step_2499": "self_intersection",
+    "geometry_star_50_step_23": "self_intersection",
+    "geometry_star_50_step_3": "self_intersection",
+    "geometry_star_route_10000_step_4999": "tangled_route",
+    "geometry_tangle_in_a_pinhead_5000": "tangled_route",
+    "geometry_zigzag_route_10000_overlapping_teeth": "too_intricate",
+}
 
 
 def test_the_corpus_is_there():
     assert len(JSON_CASES) >= 40 and len(IMAGE_CASES) >= 12
+    assert {p.stem for p in JSON_CASES if p.stem.startswith("geometry_")} == set(GEOMETRY_CODES)
 
 
 def assert_refused(response: httpx.Response, *statuses: int) -> dict:
@@ -170,6 +203,30 @@ def test_the_problem_says_what_is_wrong(client, unchanged, name: str, words: str
         )
     )
     assert words in body["detail"], body["detail"]
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRY_CODES), ids=lambda n: n.removeprefix("geometry_"))
+def test_a_pathological_shape_is_refused_for_its_geometry_in_every_language(
+    client, unchanged, name: str
+):
+    """Refused by the geometry rules (not by a size or parsing limit), with the problem
+    in the reader's language: the new problems are in every catalog."""
+    for language in ("en", "pt", "fr", "ar"):
+        body = assert_refused(
+            client.post(
+                "/api/places",
+                content=(HOSTILE / "json" / f"{name}.json").read_bytes(),
+                headers={"Content-Type": "application/json", "Accept-Language": language},
+            ),
+            422,
+        )
+        assert body["errors"][0]["field"] == "geometry"
+        assert body["errors"][0]["code"] == GEOMETRY_CODES[name]
+        template = TEMPLATES[GEOMETRY_CODES[name]]
+        if language == "en":  # the domain's own message, which says how to fix it
+            assert any(w in body["detail"] for w in ("redraw", "simplify", "leave out"))
+        else:
+            assert body["detail"] == translate_text(template, language) != template
 
 
 def test_a_body_declared_at_100_mb_is_refused_before_it_is_read(client, unchanged):
