@@ -146,6 +146,36 @@ def test_gdal_reads_places_in_portugal_tm06_where_pyproj_puts_them(
     assert [lon, lat] == served[open_data_cases["generalised"]]["coordinates"]
 
 
+def test_ogrinfo_reads_the_geopackage_download_without_a_warning(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path
+) -> None:
+    r = httpx.get(f"{live_server.url}/api/export/places.gpkg", timeout=60)
+    path = tmp_path / "download.gpkg"
+    path.write_bytes(r.content)
+    env = {**os.environ, "CPL_DEBUG": "OFF"}
+    done = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True,
+                          text=True, timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # no user_version warning
+    out = done.stdout
+    assert re.findall(r"Layer name: (\w+)", out) == ["places"]  # no extra licences layer
+    assert f"Feature Count: {len(open_data_ids(lisbon_store))}\n" in out
+    fields = dict(re.findall(r"^(\w+): (\S+) \(", out.split("Geometry Column = geom\n")[1], re.M))
+    assert fields["year_from"] == fields["year_to"] == "Integer"
+    assert fields["version"] == fields["neighbourhood_id"] == "Integer64"
+    assert fields["location_generalised"] == "Integer(Boolean)"
+    assert fields["created_at"] == fields["updated_at"] == "DateTime"
+    for name in ("narratives", "tags", "consent", "protocol_labels"):
+        assert fields[name] == "String(JSON)", name
+    assert all(kind.startswith(("String", "Integer", "DateTime")) for kind in fields.values())
+    # The licences: GDAL shows the metadata record the layer references.
+    item = re.search(r"^  GPKG_METADATA_ITEM_\d+=(.*)$", out, re.M)
+    assert item is not None
+    record = json.loads(item.group(1))
+    assert record["licence"] == "CC-BY-4.0"
+    assert sum(x["places"] for x in record["licences"]) == len(open_data_ids(lisbon_store))
+    assert "licence=CC-BY-4.0" in out and "attribution=Heritage Atlas contributors" in out
+
+
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])
 def test_each_download_reads_back_with_pyogrio(
     live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path,
