@@ -14,7 +14,7 @@ follows each CRS's definition: EPSG:4326 is latitude first, CRS84 longitude firs
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -22,16 +22,15 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geodata.errors import HeritageError
+from geodata.features import PRECISION, Projection
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_PREFIX = "http://www.opengis.net/def/crs/EPSG/0/"
 # Offered besides CRS84: WGS84 by its EPSG code (latitude first), web maps' Pseudo-Mercator
 # and Portugal's national grid (ETRS89 / PT-TM06), which Lisbon's planners work in.
 DEFAULT_EPSG = (4326, 3857, 3763)
-GEOGRAPHIC_DECIMALS = 6  # degrees: about 10 cm, as the CRS84 output
+GEOGRAPHIC_DECIMALS = PRECISION  # degrees: about 10 cm, as the CRS84 output
 PROJECTED_DECIMALS = 3  # metres (or feet): a millimetre
-
-Projection = Callable[[np.ndarray], np.ndarray]
 
 
 class OutsideCRS(HeritageError):
