@@ -20,7 +20,7 @@ public view.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,8 @@ import orjson
 import shapely
 
 PRECISION = 6  # decimals: about 10 cm
+# (n, 2) CRS84 coordinates to published ones in another CRS (geodata.crs.projection).
+Projection = Callable[[np.ndarray], np.ndarray]
 
 # What the contributor agreed to, as the list each feature carries (one shared list per
 # combination of the three consent flags).
@@ -66,30 +68,33 @@ def _round(coords: np.ndarray) -> np.ndarray:
     return np.round(coords, PRECISION)
 
 
-def geometry_members(geometries: np.ndarray) -> list[Any]:
+def geometry_members(geometries: np.ndarray, project: Projection | None = None) -> list[Any]:
     """Each geometry as an RFC 7946 ``geometry`` member (None stays None).
 
     Points become small dicts from one vectorised coordinate array; routes and areas are
     oriented (right-hand rule), rounded and written by GEOS, then embedded as fragments.
+    ``project`` (:func:`geodata.crs.projection`) gives the coordinates in another CRS,
+    after orienting, so rings keep their orientation on the ground whatever the axis order.
     """
     out: list[Any] = [None] * len(geometries)
     type_ids = shapely.get_type_id(geometries)
     points = np.flatnonzero(type_ids == 0)
     if len(points):
-        out_points = point_members(shapely.get_coordinates(geometries[points]))
+        out_points = point_members(shapely.get_coordinates(geometries[points]), project)
         for i, member in zip(points.tolist(), out_points, strict=True):
             out[i] = member
     others = np.flatnonzero(type_ids > 0)
     if len(others):
-        shapes = shapely.transform(shapely.orient_polygons(geometries[others]), _round)
+        shapes = shapely.transform(shapely.orient_polygons(geometries[others]), project or _round)
         for i, text in zip(others.tolist(), shapely.to_geojson(shapes).tolist(), strict=True):
             out[i] = orjson.Fragment(text)
     return out
 
 
-def point_members(xy: np.ndarray) -> list[dict[str, Any]]:
-    """``geometry`` members of points given as an (n, 2) lon/lat array."""
-    return [{"type": "Point", "coordinates": c} for c in _round(xy).tolist()]
+def point_members(xy: np.ndarray, project: Projection | None = None) -> list[dict[str, Any]]:
+    """``geometry`` members of points given as an (n, 2) lon/lat array (in another CRS
+    through ``project``)."""
+    return [{"type": "Point", "coordinates": c} for c in (project or _round)(xy).tolist()]
 
 
 def head(

@@ -157,6 +157,29 @@ class Settings(BaseSettings):
     open_data_attribution: str = Field(
         "Heritage Atlas contributors", description="whom every download credits"
     )
+    extra_crs: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="EPSG codes of further coordinate reference systems OGC API – Features "
+        "offers besides CRS84, EPSG:4326, 3857 and 3763, comma-separated (e.g. 25829,2180)",
+    )
+
+    @field_validator("extra_crs", mode="before")
+    @classmethod
+    def _epsg_codes(cls, value: object) -> object:
+        """``"25829, EPSG:2180"`` (the environment's text) as a list of codes."""
+        if isinstance(value, str):
+            parts = [p.strip().upper().removeprefix("EPSG:") for p in value.split(",")]
+            return [p for p in parts if p]
+        return value
+
+    @field_validator("extra_crs")
+    @classmethod
+    def _known_crs(cls, codes: list[int]) -> list[int]:
+        from geodata.crs import check_epsg  # pyproj: loaded only when codes are given
+
+        for code in codes:
+            check_epsg(code)
+        return codes
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

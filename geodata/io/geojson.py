@@ -21,7 +21,7 @@ import orjson
 import shapely
 
 from geodata import features
-from geodata.features import CONSENT_SCOPES, geometry_members
+from geodata.features import CONSENT_SCOPES, Projection, geometry_members
 from geodata.io.export import (
     NO_PROTOCOL_LABELS,
     DatasetInfo,
@@ -39,15 +39,16 @@ from geodata.store.base import EXPORT_COLUMNS, PENDING, FeatureBatch, PlaceFilte
 MEDIA_TYPE = "application/geo+json"
 
 
-def batch_geometry_members(batch: PublicBatch) -> list[Any]:
-    """The batch's ``geometry`` members; a batch of plain points straight from its array."""
+def batch_geometry_members(batch: PublicBatch, project: Projection | None = None) -> list[Any]:
+    """The batch's ``geometry`` members; a batch of plain points straight from its array.
+    ``project`` gives them in another CRS (:func:`geodata.crs.projection`)."""
     if batch.xy is None:
-        return geometry_members(batch.geometries)
-    out: list[Any] = features.point_members(batch.xy)
+        return geometry_members(batch.geometries, project)
+    out: list[Any] = features.point_members(batch.xy, project)
     if batch.overrides:
         where = list(batch.overrides)
         shapes = np.array([batch.overrides[i] for i in where], dtype=object)
-        for i, member in zip(where, geometry_members(shapes), strict=True):
+        for i, member in zip(where, geometry_members(shapes, project), strict=True):
             out[i] = member
     return out
 
@@ -60,8 +61,9 @@ def feature_tails(names: dict[int, str]) -> dict[int | None, bytes]:
     return tails
 
 
-def encoded_features(batch: PublicBatch) -> list[bytes]:
-    """The batch's features, each encoded (:mod:`geodata.features` layout)."""
+def encoded_features(batch: PublicBatch, project: Projection | None = None) -> list[bytes]:
+    """The batch's features, each encoded (:mod:`geodata.features` layout), their
+    geometries in CRS84 or, through ``project``, another CRS."""
     head, tail, scopes, names = features.head, features.tail, CONSENT_SCOPES, batch.names
     labels = batch.labels.get
     return [
@@ -71,7 +73,8 @@ def encoded_features(batch: PublicBatch) -> list[bytes]:
         )
         + tail(r[16], names.get(r[16]), labels(r[0], NO_PROTOCOL_LABELS))
         for r, geometry, generalised in zip(
-            batch.rows, batch_geometry_members(batch), batch.location_generalised, strict=True
+            batch.rows, batch_geometry_members(batch, project), batch.location_generalised,
+            strict=True,
         )
     ]  # fmt: skip
 
@@ -87,14 +90,14 @@ if EXPORT_COLUMNS != _LAYOUT:  # pragma: no cover - a programming error
     raise ImportError("geodata.io.geojson: EXPORT_COLUMNS changed; update encoded_features")
 
 
-def encode_features(batch: PublicBatch) -> bytes:
+def encode_features(batch: PublicBatch, project: Projection | None = None) -> bytes:
     """The batch's features as JSON, comma-separated, without enclosing brackets."""
-    return b",".join(encoded_features(batch))
+    return b",".join(encoded_features(batch, project))
 
 
-def encode_feature(batch: PublicBatch) -> bytes:
+def encode_feature(batch: PublicBatch, project: Projection | None = None) -> bytes:
     """The first (only) feature of a batch as a JSON document."""
-    return encoded_features(batch)[0]
+    return encoded_features(batch, project)[0]
 
 
 def _completed(
@@ -236,11 +239,15 @@ def write_places_geojson(
 
 
 def neighbourhood_features(
-    store: PlaceStore, flt: PlaceFilter, categories: Sequence[str]
+    store: PlaceStore,
+    flt: PlaceFilter,
+    categories: Sequence[str],
+    project: Projection | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Neighbourhoods (those ``flt``'s neighbourhood and bbox pick) as features with the
     number of open-data places matching the rest of ``flt``, in all and per category;
-    and the number of those places outside every neighbourhood."""
+    and the number of those places outside every neighbourhood. ``project`` gives their
+    geometries in another CRS."""
     # The bbox picks neighbourhoods; counts are of whole neighbourhoods, so a small bbox
     # can never be used to find out where a hidden place lies.
     counting = public_filter(
@@ -256,7 +263,7 @@ def neighbourhood_features(
         hoods = [n for n, hit in zip(hoods, hits, strict=True) if hit]
         shapes = np.array([n.geometry for n in hoods], dtype=object)
     features = []
-    for n, geometry in zip(hoods, geometry_members(shapes), strict=True):
+    for n, geometry in zip(hoods, geometry_members(shapes, project), strict=True):
         by_category = {f"places_{k}": counts.get((n.id, k), 0) for k in categories}
         properties = {"name": n.name, "code": n.code, "places": sum(by_category.values())}
         features.append(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
@@ -238,7 +240,7 @@ def test_csv_has_lon_lat_for_points_wkt_for_all_and_a_licence_sidecar(
     assert "Filters: category=memory" in sidecar
 
 
-def test_geopackage_reads_back_with_a_licences_table_and_metadata(
+def test_geopackage_reads_back_with_the_licences_in_its_metadata(
     lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path
 ) -> None:
     path = tmp_path / "places.gpkg"
@@ -248,14 +250,29 @@ def test_geopackage_reads_back_with_a_licences_table_and_metadata(
     assert places.crs.to_epsg() == 4326
     area = places.set_index("id").loc[open_data_cases["area"]]
     assert area.geometry.geom_type == "Polygon" and area["licence"] == "CC-BY-SA-4.0"
-    assert orjson.loads(area["consent"]) == ["publish", "open_data"]
-    assert orjson.loads(area["protocol_labels"]) == ["tk_a"]
+    # JSON fields carry GDAL's JSON subtype: readers get lists, not text.
+    assert area["consent"] == ["publish", "open_data"] and area["protocol_labels"] == ["tk_a"]
+    assert area["tags"] == ["market", "oral history"] and area["year_from"] == 1950
+    assert {n["language"] for n in area["narratives"]} == {"pt", "ar"}
     assert places.set_index("id").loc[open_data_cases["hidden"]].geometry is None
-    licences = pyogrio.read_dataframe(path, layer="licences")
-    assert licences["places"].sum() == n
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["places"]
     meta = pyogrio.read_info(path, layer="places")
     assert meta["layer_metadata"]["licence"] == "CC-BY-4.0"
     assert meta["dataset_metadata"]["attribution"] == "Heritage Atlas contributors"
+    with closing(sqlite3.connect(path)) as db:
+        (record,) = db.execute(
+            "SELECT m.metadata FROM gpkg_metadata m JOIN gpkg_metadata_reference r "
+            "ON r.md_file_id = m.id WHERE m.mime_type = 'application/json' "
+            "AND r.reference_scope = 'table' AND r.table_name = 'places'"
+        ).fetchone()
+        assert db.execute("PRAGMA user_version").fetchone() == (10300,)
+        assert db.execute("PRAGMA application_id").fetchone() == (0x47504B47,)
+    licences = orjson.loads(record)
+    assert licences["licence"] == "CC-BY-4.0"
+    assert sum(x["places"] for x in licences["licences"]) == n
+    assert {"licence": "CC-BY-SA-4.0", "attribution": "Mouraria residents", "places": 1} in (
+        licences["licences"]
+    )
 
 
 def test_empty_selection_still_writes_valid_files(lisbon_store: PlaceStore, tmp_path: Path) -> None:

@@ -4,17 +4,22 @@ pyogrio / geopandas, all checked against the store."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
 import httpx
+import numpy as np
 import pyogrio
 import pytest
 import shapely
+from pyproj import Transformer
+from shapely.geometry import shape
 
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
@@ -85,6 +90,90 @@ def test_ogrinfo_spatial_filter_goes_to_the_service(
         if p.geometry.intersects(shapely.box(-9.22, 38.69, -9.20, 38.70))
     }  # fmt: skip
     assert ids == expected and ids
+
+
+# GDAL reads OGC API – Features Part 2 (its CRS open option) from 3.7 on; Debian's ogr2ogr
+# may be older, so pyogrio's own GDAL copies the layer, in a child process: in this one it
+# would hold the interpreter lock the live server needs to answer it.
+OAPIF_COPY = """
+import json, sys, pyogrio
+url, out, crs, bbox = sys.argv[1:]
+frame = pyogrio.read_dataframe(url, layer="places", CRS=crs, PAGE_SIZE=100,
+                               bbox=tuple(json.loads(bbox)) if bbox else None)
+pyogrio.write_dataframe(frame, out, layer="places", driver="GPKG")
+"""
+TM06_BOX = (-90_000.0, -106_000.0, -86_000.0, -103_000.0)  # central Lisbon, in metres
+
+
+@pytest.mark.skipif(pyogrio.__gdal_version__ < (3, 7, 0), reason="GDAL 3.7 reads OAPIF Part 2")
+@pytest.mark.parametrize("bbox", [None, TM06_BOX], ids=["all", "bbox"])
+def test_gdal_reads_places_in_portugal_tm06_where_pyproj_puts_them(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path,
+    bbox: tuple[float, ...] | None,
+) -> None:  # fmt: skip
+    out = tmp_path / "places-3763.gpkg"
+    env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    done = subprocess.run(
+        [sys.executable, "-c", OAPIF_COPY, f"OAPIF:{live_server.url}/ogc", str(out),
+         "EPSG:3763", json.dumps(bbox) if bbox else ""],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    copy = gpd.read_file(out, layer="places").set_index("id")
+    assert copy.crs.to_epsg() == 3763
+    items = f"{live_server.url}/ogc/collections/places/items"
+    served = {f["id"]: f["geometry"] for f in httpx.get(f"{items}?limit=10000").json()["features"]}
+    t = Transformer.from_crs("OGC:CRS84", "EPSG:3763", always_xy=True)
+    expected = {
+        pid: g and shapely.transform(shape(g), lambda xy: np.column_stack(t.transform(*xy.T)))
+        for pid, g in served.items()
+    }  # fmt: skip
+    if bbox is None:
+        assert set(copy.index) == set(served) == open_data_ids(lisbon_store)
+    else:  # GDAL sent the box with bbox-crs, then kept what meets it
+        area = shapely.box(*bbox)
+        inside = {pid for pid, g in expected.items() if g is not None and g.intersects(area)}
+        assert set(copy.index) == inside and len(inside) > 20
+    for pid, geometry in copy.geometry.items():
+        if expected[pid] is None:
+            assert geometry is None
+        else:  # within a centimetre
+            assert geometry.equals_exact(expected[pid], 0.01), pid
+    # EPSG:4326 is latitude first on the wire (GDAL asks for CRS84 instead, so look here).
+    raw = httpx.get(f"{items}/{open_data_cases['generalised']}?crs=EPSG:4326")
+    lat, lon = raw.json()["geometry"]["coordinates"]
+    assert raw.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4326>"
+    assert [lon, lat] == served[open_data_cases["generalised"]]["coordinates"]
+
+
+def test_ogrinfo_reads_the_geopackage_download_without_a_warning(
+    live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path
+) -> None:
+    r = httpx.get(f"{live_server.url}/api/export/places.gpkg", timeout=60)
+    path = tmp_path / "download.gpkg"
+    path.write_bytes(r.content)
+    env = {**os.environ, "CPL_DEBUG": "OFF"}
+    done = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True,
+                          text=True, timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # no user_version warning
+    out = done.stdout
+    assert re.findall(r"Layer name: (\w+)", out) == ["places"]  # no extra licences layer
+    assert f"Feature Count: {len(open_data_ids(lisbon_store))}\n" in out
+    fields = dict(re.findall(r"^(\w+): (\S+) \(", out.split("Geometry Column = geom\n")[1], re.M))
+    assert fields["year_from"] == fields["year_to"] == "Integer"
+    assert fields["version"] == fields["neighbourhood_id"] == "Integer64"
+    assert fields["location_generalised"] == "Integer(Boolean)"
+    assert fields["created_at"] == fields["updated_at"] == "DateTime"
+    for name in ("narratives", "tags", "consent", "protocol_labels"):
+        assert fields[name] == "String(JSON)", name
+    assert all(kind.startswith(("String", "Integer", "DateTime")) for kind in fields.values())
+    # The licences: GDAL shows the metadata record the layer references.
+    item = re.search(r"^  GPKG_METADATA_ITEM_\d+=(.*)$", out, re.M)
+    assert item is not None
+    record = json.loads(item.group(1))
+    assert record["licence"] == "CC-BY-4.0"
+    assert sum(x["places"] for x in record["licences"]) == len(open_data_ids(lisbon_store))
+    assert "licence=CC-BY-4.0" in out and "attribution=Heritage Atlas contributors" in out
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])

@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from geodata.crs import CRS84, projection
 from geodata.errors import NotFound
 from geodata.io import geojson
 from geodata.io.export import coarse_bbox, public_batches, public_page
@@ -25,6 +26,7 @@ from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.public_url import public_base_url
 from web.routes.export import dataset_info
+from web.routes.ogc_crs import CONFORMANCE_CRS, content_crs, offered_crs, requested_crs
 from web.routes.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, OPENAPI_MEDIA_TYPE, openapi_document
 from web.routes.ogc_params import (
     check_params,
@@ -42,8 +44,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    CONFORMANCE_CRS,
 ]
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 COLLECTIONS = {
     "places": (
@@ -61,10 +63,8 @@ COLLECTIONS = {
 # What each route answers, for the app's OpenAPI document (JSON or HTML by f= or Accept).
 _JSON_OR_HTML = {"responses": {200: {"content": {JSON: {}, HTML: {}}}}}
 _GEOJSON_OR_HTML = {"responses": {200: {"content": {GEOJSON: {}, HTML: {}}}}}
-ITEM_PARAMS = {
-    "places": {"f", "bbox", "datetime", "limit", "offset", "category", "neighbourhood"},
-    "neighbourhoods": {"f", "bbox", "datetime", "limit", "offset", "neighbourhood"},
-}
+_COMMON = {"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "neighbourhood"}
+ITEM_PARAMS = {"places": _COMMON | {"category"}, "neighbourhoods": _COMMON}
 
 
 class Urls:
@@ -183,7 +183,7 @@ def api(
 ) -> Response:
     check_params(request, {"f"})
     url = Urls(request, settings)
-    doc = openapi_document(url(), vocabulary, request.app.version)
+    doc = openapi_document(url(), vocabulary, request.app.version, offered_crs(settings))
     if wants_html(request):
         return _html(request, "ogc_api.html", {"doc": doc, "root": url()})
     return _json(doc, OPENAPI_MEDIA_TYPE)
@@ -227,7 +227,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
         "attribution": info.attribution,
         "license": info.licence,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": offered_crs(settings),
         "storageCrs": CRS84,
         "extent": _extent(store, cid),
         "links": [
@@ -264,6 +264,7 @@ def collections(
     url = Urls(request, settings)
     body = {
         "links": url.pair("/collections", "Collections"),
+        "crs": offered_crs(settings),  # Part 2: every CRS some collection offers
         "collections": [_collection(store, url, cid, settings) for cid in COLLECTIONS],
     }
     if wants_html(request):
@@ -338,16 +339,19 @@ def items(
     html = wants_html(request)
     limit = min(int_param(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = int_param(request, "offset", 0, 0)
-    flt = items_filter(request, store, vocabulary)
+    offered = offered_crs(settings)
+    crs = requested_crs(request, "crs", offered)
+    flt = items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
+    project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
     if cid == "places":
         matched, batches = public_page(
             store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m
         )
         returned = sum(len(b) for b in batches)
-        encoded = b",".join(geojson.encode_features(b) for b in batches if len(b))
+        encoded = b",".join(geojson.encode_features(b, project) for b in batches if len(b))
     else:
-        features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys())
+        features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
         matched = len(features)
         page = features[offset : offset + limit]
         returned = len(page)
@@ -371,7 +375,7 @@ def items(
             "offset": offset,
         }
         return _html(request, "ogc_items.html", context)
-    return Response(body, media_type=GEOJSON)
+    return Response(body, media_type=GEOJSON, headers=content_crs(crs))
 
 
 @router.get(
@@ -386,7 +390,9 @@ def item(
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
     cid = _collection_id(collection_id)
-    check_params(request, {"f"})
+    check_params(request, {"f", "crs"})
+    crs = requested_crs(request, "crs", offered_crs(settings))
+    project = projection(crs)
     missing = NotFound(f"there is no feature {feature_id!r} in {cid}")
     if cid == "places":
         batches = [
@@ -398,9 +404,11 @@ def item(
         ]
         if not batches or batches[0].ids[0] != feature_id:
             raise missing
-        feature = orjson.loads(geojson.encode_feature(batches[0]))
+        feature = orjson.loads(geojson.encode_feature(batches[0], project))
     else:
-        features, _ = geojson.neighbourhood_features(store, PlaceFilter(), vocabulary.keys())
+        features, _ = geojson.neighbourhood_features(
+            store, PlaceFilter(), vocabulary.keys(), project
+        )
         found = [f for f in features if str(f["id"]) == feature_id]
         if not found:
             raise missing
@@ -424,4 +432,4 @@ def item(
             "root": url(),
         }
         return _html(request, "ogc_item.html", context)
-    return _json(feature, GEOJSON)
+    return _json(feature, GEOJSON, content_crs(crs))

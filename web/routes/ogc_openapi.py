@@ -34,7 +34,8 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "bbox": _param(
         "bbox",
         "Only features whose public location meets this box: min longitude, min latitude, "
-        "max longitude, max latitude (WGS84, CRS84).",
+        "max longitude, max latitude (WGS84, CRS84), or the lower and upper corner in the "
+        "CRS bbox-crs names.",
         {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
     ),
     "datetime": _param(
@@ -94,8 +95,29 @@ def _get(
     }
 
 
-def openapi_document(base: str, vocabulary: Vocabulary, version: str) -> dict[str, Any]:
-    """The definition of everything under ``base`` (the ``/ogc`` landing page's URL)."""
+def crs_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
+    """``crs`` and ``bbox-crs`` (OGC API – Features Part 2), naming the CRS on offer."""
+    schema = {"type": "string", "format": "uri", "enum": offered, "default": offered[0]}
+    return {
+        "crs": _param(
+            "crs",
+            "The CRS of the features' coordinates, in its own axis order (EPSG:4326 latitude "
+            "first, CRS84 longitude first); the answer's Content-Crs header names it.",
+            schema,
+        ),
+        "bbox-crs": _param(
+            "bbox-crs",
+            "The CRS the bbox is given in, in its own axis order (default CRS84).",
+            schema,
+        ),
+    }
+
+
+def openapi_document(
+    base: str, vocabulary: Vocabulary, version: str, offered: list[str]
+) -> dict[str, Any]:
+    """The definition of everything under ``base`` (the ``/ogc`` landing page's URL);
+    ``offered`` lists the CRS the features can be read in (CRS84 first)."""
     json_html = {"json": "application/json", "html": "text/html"}
     geo = {"json": "application/geo+json", "html": "text/html"}
     category = _param(
@@ -130,12 +152,12 @@ def openapi_document(base: str, vocabulary: Vocabulary, version: str) -> dict[st
         paths[f"/collections/{cid}/items"] = _get(
             f"{title}: features",
             f"get_{cid}_features",
-            ["f", "bbox", "datetime", "limit", "offset", *filters],
+            ["f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", *filters],
             geo,
             extra,
         )
         paths[f"/collections/{cid}/items/{{featureId}}"] = _get(
-            f"{title}: one feature", f"get_{cid}_feature", ["f"], geo, [feature_id]
+            f"{title}: one feature", f"get_{cid}_feature", ["f", "crs"], geo, [feature_id]
         )
     return {
         "openapi": "3.0.3",
@@ -148,5 +170,5 @@ def openapi_document(base: str, vocabulary: Vocabulary, version: str) -> dict[st
         },
         "servers": [{"url": base}],
         "paths": paths,
-        "components": {"parameters": PARAMETERS},
+        "components": {"parameters": {**PARAMETERS, **crs_parameters(offered)}},
     }

@@ -3,13 +3,15 @@ asks for when one is unknown or unusable."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
 
+from geodata.crs import CRS84, OutsideCRS, bbox_to_crs84
 from geodata.errors import HeritageError
-from geodata.io.export_filter import find_neighbourhood, parse_bbox, parse_timestamp
+from geodata.io.export_filter import BBox, find_neighbourhood, parse_bbox, parse_timestamp
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 
@@ -75,13 +77,41 @@ def int_param(request: Request, name: str, default: int, minimum: int) -> int:
     return value
 
 
-def items_filter(request: Request, store: PlaceStore, vocabulary: Vocabulary) -> PlaceFilter:
-    """The store filter for an items request's bbox, datetime and property filters."""
+def _bbox_in(text: str, bbox_crs: str) -> BBox:
+    """A bbox given in ``bbox_crs`` (in its axis order) as the CRS84 box enclosing it."""
+    if bbox_crs == CRS84:
+        return parse_bbox(text)
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        corners = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"{text[:200]!r} is not four numbers") from None
+    if len(corners) != 4 or not all(math.isfinite(v) for v in corners):
+        raise ValueError(
+            "give four finite numbers separated by commas: the lower corner, then the upper "
+            "one, each in the axis order of bbox-crs"
+        )
+    if corners[0] > corners[2] or corners[1] > corners[3]:
+        raise ValueError("the lower corner comes first, then the upper one")
+    try:
+        enclosing = bbox_to_crs84((corners[0], corners[1], corners[2], corners[3]), bbox_crs)
+        return parse_bbox(",".join(repr(float(v)) for v in enclosing))
+    except OutsideCRS as exc:
+        raise ValueError(exc.message) from None
+    except ValueError:
+        raise ValueError("the box lies outside the area bbox-crs is defined for") from None
+
+
+def items_filter(
+    request: Request, store: PlaceStore, vocabulary: Vocabulary, bbox_crs: str = CRS84
+) -> PlaceFilter:
+    """The store filter for an items request's bbox (given in ``bbox_crs``), datetime and
+    property filters."""
     q = request.query_params
     values: dict[str, Any] = {}
     if (bbox := q.get("bbox")) is not None:
         try:
-            values["bbox"] = parse_bbox(bbox)
+            values["bbox"] = _bbox_in(bbox, bbox_crs)
         except ValueError as exc:
             raise BadParameter(f"bbox: {exc}") from None
     if (when := q.get("datetime")) is not None:
