@@ -110,7 +110,11 @@ def test_csv_download_read_by_gdal_has_text_cells_and_numeric_coordinates(
 def _url(backend: str, tmp_path: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'atlas.db'}"  # the file conftest's store opened
-    return os.environ["HERITAGE_TEST_POSTGIS_URL"]
+    url = os.environ["HERITAGE_TEST_POSTGIS_URL"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "schema=" not in url:  # the schema conftest's store uses under pytest -n
+        url += f"{'&' if '?' in url else '?'}schema=test_{worker}"
+    return url
 
 
 def test_cli_csv_export_escapes_formulas(

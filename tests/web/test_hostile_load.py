@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_hostile.py"
@@ -36,7 +37,10 @@ def test_every_attack_fails_while_an_honest_client_is_served(capsys):
             "--pause", "0.1",
         ]
     )  # fmt: skip
-    report = bench.run(args)
+    # The bench runs its own event loops: on a thread of its own, since a browser test
+    # earlier in this worker may have left Playwright's loop running on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        report = pool.submit(bench.run, args).result()
     with capsys.disabled():
         print()
         bench.print_report(report, args)
