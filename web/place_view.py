@@ -102,7 +102,8 @@ def stories(
             credit = gettext(ORIGINAL)
         elif n.provenance == Provenance.COMMUNITY_TRANSLATION:
             if author:
-                credit = gettext(COMMUNITY_BY).format(name=author, date=date)
+                # Isolated, so a name in one script keeps its place in a sentence in another.
+                credit = gettext(COMMUNITY_BY).format(name=f"\u2068{author}\u2069", date=date)
             else:
                 credit = gettext(COMMUNITY).format(date=date)
         else:

@@ -118,18 +118,18 @@ def test_the_page_shows_the_place_its_stories_photos_and_licence(client, told):
     assert r.headers["content-language"] == "en" and r.headers["cache-control"] == "no-cache"
     page = r.text
     assert '<html lang="en" dir="ltr">' in page
-    assert '<h1 dir="auto">Chafariz d&#39;El-Rei</h1>' in page
+    assert "<h1><bdi>Chafariz d&#39;El-Rei</bdi></h1>" in page
     assert "Here water ran for the whole neighbourhood." in page
     # Each version credited: the original, the resident's community translation (with
     # the name they chose to show, and when), the machine translation.
     assert "Original version" in page
-    assert re.search(r"Community translation by Tia Zé, \w+ \d+, \d{4}", page)
+    assert re.search(r"Community translation by \u2068Tia Zé\u2069, \w+ \d+, \d{4}", page)
     assert re.search(r"Machine translation, \w+ \d+, \d{4}", page)
     # Photos: the thumbnail links to the photo, its caption is the alt text.
     media_id = re.search(r'href="/media/(md_[\w-]+)"', page).group(1)
     assert f'src="/media/{media_id}/thumbnail"' in page and 'alt="The fountain in 1962"' in page
     # Neighbourhood map, category, period, licence, consent scope, protocol labels.
-    assert '<a href="/maps/neighbourhoods/6">Santa Maria Maior</a>' in page
+    assert '<a href="/maps/neighbourhoods/6"><bdi>Santa Maria Maior</bdi></a>' in page
     assert "<dd>Memory or story</dd>" in page
     assert "século XVI (1500–1599)" in page
     assert (
@@ -146,7 +146,7 @@ def test_the_page_speaks_portuguese_and_puts_the_portuguese_story_first(client, 
     page = client.get(f"/places/{told}", headers={"Accept-Language": "pt-PT,pt;q=0.9"}).text
     assert '<html lang="pt" dir="ltr">' in page
     assert sections(page) == ["pt", "en", "fr"]
-    assert "Versão original" in page and "Tradução da comunidade por Tia Zé" in page
+    assert "Versão original" in page and "Tradução da comunidade por \u2068Tia Zé\u2069" in page
     assert "Tradução automática" in page and "Onde fica" in page
     assert '<a href="#story-en" hreflang="en">Inglês</a>' in page
     assert '<a href="#story-fr" hreflang="fr">Francês</a>' in page
@@ -158,7 +158,7 @@ def test_the_page_is_right_to_left_in_arabic(client, told):
     assert '<html lang="ar" dir="rtl">' in page
     # No Arabic version: the original comes first, then the others.
     assert sections(page) == ["pt", "en", "fr"]
-    assert "النسخة الأصلية" in page and "ترجمة مجتمعية بقلم Tia Zé" in page
+    assert "النسخة الأصلية" in page and "ترجمة مجتمعية بقلم \u2068Tia Zé\u2069" in page
     assert "البرتغالية" in page  # Portuguese, named in Arabic
     assert "عن هذا المكان" in page
 
