@@ -263,6 +263,7 @@ def client_config(
         },
         "text": {**DEFAULT_TEXT, **options.text, **(text or {})},
         "contributeUrl": options.contribute_url,
+        "placePageUrl": options.place_page_url,
         **extra,
     }
 
@@ -290,6 +291,7 @@ DEFAULT_TEXT = {
     "story_source": "Source",
     "no_story": "Do you know this place's story?",
     "tell_story": "Tell it",
+    "place_page": "Open this place's page",
 }
 
 

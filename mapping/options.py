@@ -25,6 +25,10 @@ class MapOptions:
     # Where a popup invites a story for a place that has none (a path on this service);
     # None: no invitation (a standalone file has no service to send it to).
     contribute_url: str | None = "/contribute"
+    # Where a popup links to the place's own page ("{id}" stands for the place's id): a
+    # path on this service, or an absolute address for a standalone file when the
+    # service's public address is known; None: no link.
+    place_page_url: str | None = "/places/{id}"
     # Interface strings of the map client in the viewer's language, by key of
     # ``mapping.elements.DEFAULT_TEXT``; those not given stay in English.
     text: Mapping[str, str] = field(default_factory=dict)

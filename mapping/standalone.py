@@ -20,7 +20,12 @@ def standalone_neighbourhood_html(
     store: PlaceStore, neighbourhood_id: int, vocabulary: Vocabulary, options: MapOptions
 ) -> str:
     """The neighbourhood's map as one HTML file: its public places and their popups inline."""
-    options = dataclasses.replace(options, contribute_url=None)  # no service to send stories to
+    # No service to send stories to; popups link to a place's page only where the file was
+    # given the service's public address (a path means nothing in a file opened alone).
+    page = options.place_page_url
+    if page is not None and not page.startswith(("http://", "https://")):
+        page = None
+    options = dataclasses.replace(options, contribute_url=None, place_page_url=page)
     neighbourhood = store.neighbourhood(neighbourhood_id)
     features = []
     count = 0

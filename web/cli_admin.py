@@ -122,6 +122,11 @@ def render_map(
 
     settings, store = settings_and_store(database_url)
     options = map_options(settings, settings.default_language)
+    # Popups link to each place's page on the service, if its public address is known.
+    from web.routes.place_pages import place_page_url
+
+    page = settings.public_url.rstrip("/") + place_page_url("{id}") if settings.public_url else None
+    options = dataclasses.replace(options, place_page_url=page)
     if not tiles:
         options = dataclasses.replace(options, tiles=None)
     html = standalone_neighbourhood_html(store, neighbourhood, Vocabulary(), options)

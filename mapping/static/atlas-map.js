@@ -348,6 +348,23 @@
     var credit = [t.licence + ": " + d.licence];
     if (d.attribution) credit.push(d.attribution);
     body.appendChild(el("p", "atlas-popup-licence", credit.join(" · ")));
+    var page = this.placePage(d.id);
+    if (page) {
+      var more = el("p", "atlas-popup-more");
+      var link = el("a", null, t.place_page);
+      link.href = page;
+      more.appendChild(link);
+      body.appendChild(more);
+    }
+  };
+
+  // The place's own page: a path on this service or, in a standalone file made where the
+  // service's public address is known, an absolute http(s) address on it.
+  Atlas.prototype.placePage = function (id) {
+    var template = this.config.placePageUrl;
+    if (typeof template !== "string" || id === undefined || id === null) return null;
+    var url = template.replace("{id}", encodeURIComponent(String(id)));
+    return localUrl(url) || (/^https?:\/\/[^\s\\\/?#]+\/[^\s\\]*$/.test(url) ? url : null);
   };
 
   // A story taken from elsewhere keeps its credit next to it: its licence and, one tap

@@ -226,3 +226,29 @@ def test_no_payload_runs_on_the_ogc_api_pages(live_server, watched, hostile):
         assert_clean(watched, path)
     # The payload is on the page, as text.
     assert place.title in watched.locator("body").inner_text()
+
+
+def test_no_payload_runs_on_the_place_pages(live_server, watched, hostile, lisbon_store):
+    from geodata.models import ProtocolLabel
+
+    base = live_server.url
+    published = hostile["published"]
+    lisbon_store.set_protocol_labels(
+        published[0].id, [ProtocolLabel("tk_a", "TK Attribution", ALL[3], None)]
+    )
+    own = httpx.get(base + f"/places/{hostile['own']['id']}")
+    assert own.status_code == 200  # published at once: the workshop moderates afterwards
+    pages = [(p.id, p.title) for p in published] + [(hostile["own"]["id"], ALL[1])]
+    for i, (place_id, title) in enumerate(pages):
+        path = f"/places/{place_id}?lang={('en', 'pt', 'ar')[i % 3]}&story=pt"
+        watched.goto(base + path)
+        # The page's own script drew its map under the policy, and its JSON-LD reads back.
+        watched.wait_for_selector("#place-map[data-ready]", state="attached", timeout=10_000)
+        described = watched.evaluate(
+            "JSON.parse(document.querySelector('script[type=\"application/ld+json\"]')"
+            ".textContent).name"
+        )
+        assert described == title, path
+        assert_clean(watched, path)
+    # The photo caption is the photo's alt text, as text.
+    assert watched.locator(".photos img").get_attribute("alt") == ALL[2]

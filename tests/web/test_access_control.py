@@ -35,6 +35,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/workshops/{code}/live"): "the projected map: published places only",
     ("GET", "/api/map/places"): "public map data",
     ("GET", "/api/map/places/{place_id}"): "public popup",
+    ("GET", "/places/{place_id}"): "a public place's page (404 for any other)",
     ("GET", "/api/map/search"): "public search",
     ("GET", "/api/map/workshops/{code}/updates"): "the projected map's updates",
     ("GET", "/api/export/places.geojson"): "open data",

@@ -58,6 +58,18 @@ def test_render_map_writes_one_self_contained_file(demo_db, tmp_path):
     assert not list(out.parent.glob(".*.tmp"))  # written whole, nothing left behind
 
 
+def test_render_map_links_popups_to_place_pages_only_with_a_public_address(
+    demo_db, tmp_path, monkeypatch
+):
+    out = tmp_path / "map.html"
+    assert run("render-map", "--neighbourhood", "6", "--out", out).exit_code == 0
+    assert '"placePageUrl":null' in out.read_text(encoding="utf-8")
+    monkeypatch.setenv("HERITAGE_PUBLIC_URL", "https://atlas.example.org/")
+    assert run("render-map", "--neighbourhood", "6", "--out", out).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert '"placePageUrl":"https://atlas.example.org/places/{id}"' in page
+
+
 def test_render_map_refuses_an_unknown_neighbourhood_in_one_line(demo_db, tmp_path):
     result = runner.invoke(
         app, ["render-map", "--neighbourhood", "999", "--out", str(tmp_path / "x.html")]

@@ -144,6 +144,7 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         "/api/map/places": ["bbox=-9.3,38.6,-9.0,38.8&zoom=18", "bbox=-9.3,38.6,-9.0,38.8&zoom=3"],
         "/api/map/search": [f"q={seeded.title[:20]}"],
         "/api/map/places/{place_id}": ["", f"lang=en&x={seeded.hidden_id}"],
+        "/places/{place_id}": ["", "lang=pt", "lang=ar&story=pt"],
         "/ogc/collections/{collection_id}/items": ["f=json", "f=html"],
         "/ogc/collections/{collection_id}/items/{feature_id}": ["f=json", "f=html"],
         "/ogc/collections/{collection_id}": ["f=json", "f=html"],
@@ -158,9 +159,10 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], route.path)
         for query in queries.get(route.path, [""]):
             urls.append(path + (f"?{query}" if query else ""))
-    # The hidden place's own popup and OGC item must not tell either.
+    # The hidden place's own popup, page and OGC item must not tell either.
     urls += [
         f"/api/map/places/{seeded.hidden_id}",
+        f"/places/{seeded.hidden_id}",
         f"/ogc/collections/places/items/{seeded.hidden_id}",
     ]
     return urls

@@ -128,6 +128,7 @@ def link_requests(client: TestClient, s: dict[str, str], host: str) -> list[http
         client.get("/", headers=html),
         client.get("/maps/neighbourhoods/1", headers=html),
         client.get("/contribute", headers=html),
+        client.get(f"/places/{s['published']}", headers=html),
     ]
 
 
@@ -207,6 +208,9 @@ def test_public_url_makes_every_link_whatever_the_host(make_client, setup) -> No
     assert csv_download.headers["link"] == (
         f'<{PUBLIC}/api/export/places.licence.txt?category=memory>; rel="license"'
     )
+    place_page = answers[-1].text
+    assert f'<meta property="og:url" content="{PUBLIC}/places/{setup["published"]}">' in place_page
+    assert f'"@id":"{PUBLIC}/places/{setup["published"]}"' in place_page
 
 
 def test_an_allowed_host_is_used_for_links(make_client, setup) -> None:
@@ -215,6 +219,7 @@ def test_an_allowed_host_is_used_for_links(make_client, setup) -> None:
     assert all(r.status_code in (200, 201) for r in answers)
     assert answers[0].json()["edit_url"].startswith("http://localhost:8000/contribute/edit/")
     assert answers[15].headers["link"].startswith("<http://localhost:8000/api/export/")
+    assert 'content="http://localhost:8000/places/' in answers[-1].text  # og:url
     wildcard = make_client(allowed_hosts=["*.example.org"])
     ok = wildcard.get("/ogc", headers={"Host": "maps.example.org"})
     assert ok.status_code == 200 and ok.json()["links"][0]["href"].startswith(

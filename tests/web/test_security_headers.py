@@ -40,6 +40,7 @@ OTHER = [
     "/static/vendor/leaflet/leaflet.js",
     "/no/such/page",
     "/api/places/nope",
+    "/places/pl_nothing",
 ]
 
 

@@ -13,10 +13,11 @@ def register_routes(app: FastAPI) -> None:
 
     app.include_router(export.router)
     app.include_router(ogc.router)
-    from web.routes import assets, map_data, maps
+    from web.routes import assets, map_data, maps, place_pages
 
     app.include_router(maps.router)
     app.include_router(map_data.router)
+    app.include_router(place_pages.router)
     assets.mount_static(app)  # /static/vendor/..., /static/atlas/..., /static/...
     from web.routes import contribute, media, places
 

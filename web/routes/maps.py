@@ -38,6 +38,13 @@ MAP_TEXT = {
     "story_source": N_("Source"),
     "no_story": N_("Do you know this place's story?"),
     "tell_story": N_("Tell it"),
+    "place_page": N_("Open this place's page"),
+    "period": N_("Period"),
+    "licence": N_("Licence"),
+    "by": N_("Shared by"),
+    "generalised": N_("Location shown approximately, to protect it."),
+    "neighbourhood": N_("Neighbourhood"),
+    "place": N_("Place"),
 }
 
 
