@@ -35,8 +35,11 @@ def test_every_attack_fails_while_an_honest_client_is_served(capsys):
             "--star-sizes", "100", "150", "1000", "10000",
             "--join-guesses", "80",
             "--pause", "0.1",
+            "--rate-limit", "20",
         ]
     )  # fmt: skip
+    # A smaller submission limit, so that forged addresses meet it within the short run.
+    args.env = {"HERITAGE_SUBMISSION_RATE_LIMIT": "20"}
     # The bench runs its own event loops: on a thread of its own, since a browser test
     # earlier in this worker may have left Playwright's loop running on this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -53,6 +56,7 @@ def test_every_attack_fails_while_an_honest_client_is_served(capsys):
         assert attack.sent > 0, attack.name
     assert report.attacks["join-code guessing"].statuses.get(429, 0) > 0
     assert report.attacks["password guessing"].statuses.get(429, 0) > 0
+    assert report.attacks["forged X-Forwarded-For"].statuses.get(429, 0) > 0
     assert report.under_attack.errors == []
     assert len(report.under_attack.latencies) > 10
     assert report.rss_peak_mb < 1024
