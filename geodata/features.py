@@ -19,7 +19,7 @@ public view.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
 PROPERTIES = (
     "title",
     "narratives",
+    "languages",
     "category",
     "period",
     "year_from",
@@ -96,6 +97,7 @@ def head(
     geometry: Any,
     title: str,
     narratives: str,
+    languages: list[str],
     category: str,
     period: str | None,
     year_from: int | None,
@@ -110,11 +112,12 @@ def head(
     updated_at: str,
     version: int,
 ) -> bytes:
-    """A feature's head (``narratives`` and ``tags`` as stored JSON text, times as ISO 8601
-    UTC text): the feature up to its last own property, left open for :func:`tail`."""
+    """A feature's head (``narratives`` and ``tags`` as stored JSON text, ``languages`` the
+    narratives' languages (:func:`narrative_languages`), times as ISO 8601 UTC text): the
+    feature up to its last own property, left open for :func:`tail`."""
     (encoded,) = heads(
-        [place_id], [geometry], [title], [narratives], [category], [period], [year_from],
-        [year_to], [tags], licence=licence, attribution=attribution, consent=consent,
+        [place_id], [geometry], [title], [narratives], [languages], [category], [period],
+        [year_from], [year_to], [tags], licence=licence, attribution=attribution, consent=consent,
         workshop=workshop, location_generalised=location_generalised,
         created_at=created_at, updated_at=updated_at, version=version,
     )  # fmt: skip
@@ -126,6 +129,7 @@ def heads(
     geometries: Sequence[Any],
     titles: Sequence[str],
     narratives: Sequence[str],
+    languages: Sequence[list[str]],
     categories: Sequence[str],
     periods: Sequence[str | None],
     years_from: Sequence[int | None],
@@ -158,8 +162,8 @@ def heads(
     rest = b"," + shared[1:-1]
     frag = orjson.Fragment
     own = zip(
-        place_ids, geometries, titles, narratives, categories, periods, years_from, years_to,
-        tags, strict=True,
+        place_ids, geometries, titles, narratives, languages, categories, periods, years_from,
+        years_to, tags, strict=True,
     )  # fmt: skip
     return [
         orjson.dumps(
@@ -170,6 +174,7 @@ def heads(
                 "properties": {
                     "title": title,
                     "narratives": frag(narrative),
+                    "languages": langs,
                     "category": category,
                     "period": period,
                     "year_from": year_from,
@@ -179,8 +184,15 @@ def heads(
             }
         )[:-2]  # without the closing "}}"
         + rest
-        for place_id, geometry, title, narrative, category, period, year_from, year_to, tag in own
-    ]
+        for place_id, geometry, title, narrative, langs, category, period, year_from, year_to, tag
+        in own
+    ]  # fmt: skip
+
+
+def narrative_languages(languages: Iterable[str]) -> list[str]:
+    """The languages of a place's narratives, each once, in the narratives' order (the
+    ``languages`` property: what a planner filters on without reading the narratives)."""
+    return list(dict.fromkeys(languages))
 
 
 def tail(neighbourhood_id: int | None, name: str | None, labels: Sequence[str] = ()) -> bytes:

@@ -210,6 +210,15 @@ def import_places_command(
             raise typer.Exit(1)
 
 
+EXPORT_FORMATS = ("geojson", "gpkg", "csv", "parquet", "fgb")
+EXPORT_FORMAT_ALIASES = {
+    "json": "geojson",
+    "geopackage": "gpkg",
+    "geoparquet": "parquet",
+    "flatgeobuf": "fgb",
+}
+
+
 @app.command()
 @one_line_errors
 def export(
@@ -217,7 +226,10 @@ def export(
     format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="geojson, gpkg or csv (default: from PATH's extension)."
+            "--format",
+            "-f",
+            help="geojson, gpkg, csv, parquet (GeoParquet) or fgb (FlatGeobuf); default: "
+            "from PATH's extension.",
         ),
     ] = None,
     neighbourhood: Annotated[
@@ -244,7 +256,8 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Export the open-data places (published, with consent, no personal data) as GeoJSON,
-    GeoPackage or CSV (with a licence sidecar), filtered like the download API."""
+    GeoPackage, CSV (with a licence sidecar), GeoParquet or FlatGeobuf, filtered like the
+    download API."""
     import os
     import threading
 
@@ -254,9 +267,12 @@ def export(
     from geodata.vocabulary import Vocabulary
 
     kind = (format or path.suffix.lstrip(".") or "geojson").lower()
-    kind = {"json": "geojson", "gpkg": "gpkg", "geopackage": "gpkg"}.get(kind, kind)
-    if kind not in ("geojson", "gpkg", "csv"):
-        raise HeritageError(f"--format must be geojson, gpkg or csv, not {kind!r}")
+    kind = EXPORT_FORMAT_ALIASES.get(kind, kind)
+    if kind not in EXPORT_FORMATS:
+        raise HeritageError(
+            f"--format must be {', '.join(EXPORT_FORMATS[:-1])} or {EXPORT_FORMATS[-1]}, "
+            f"not {kind!r}"
+        )
     settings, store = settings_and_store(database_url)
     query = ExportQuery(
         neighbourhood=neighbourhood, category=category, language=language,
@@ -298,6 +314,20 @@ def export(
                     store, flt, partial, info=info, filters=describe(query), grid_m=grid_m,
                     progress=step,
                 )  # fmt: skip
+            elif kind == "fgb":
+                from geodata.io import flatgeobuf
+
+                n = flatgeobuf.write_places_fgb(
+                    store, flt, partial, info=info, grid_m=grid_m, progress=step
+                )
+            elif kind == "parquet":
+                from geodata.io import geoparquet
+
+                with open(partial, "wb") as fh:
+                    n = geoparquet.write_places_parquet(
+                        store, flt, fh, info=info, filters=describe(query), grid_m=grid_m,
+                        progress=step,
+                    )  # fmt: skip
             else:
                 with open(partial, "wb") as fh:
                     if kind == "geojson":

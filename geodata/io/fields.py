@@ -22,6 +22,7 @@ import orjson
 import pyarrow as pa
 import shapely
 
+from geodata.features import narrative_languages
 from geodata.io.export import COLUMN, PublicBatch
 
 STRING, INTEGER, BOOLEAN, DATETIME, LIST, JSON = (
@@ -87,7 +88,7 @@ def _lists(texts: list[str]) -> list[list[Any]]:
 
 def _languages(narratives: list[list[dict[str, Any]]]) -> list[list[str]]:
     return [
-        list(dict.fromkeys(n["language"] for n in items)) if items else _EMPTY
+        narrative_languages(n["language"] for n in items) if items else _EMPTY
         for items in narratives
     ]
 

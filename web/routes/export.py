@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/export", tags=["open data"])
 # One thread runs every export: a SQLite cursor stays on the thread (and connection) that
 # opened it, and heavy downloads queue instead of starving the request threads.
 EXPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
-FORMAT_VERSION = "2"  # bump when the layout of a download changes: new ETags for everyone
+FORMAT_VERSION = "3"  # bump when the layout of a download changes: new ETags for everyone
 
 
 def _answers(media_type: str) -> dict:

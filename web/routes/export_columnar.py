@@ -110,7 +110,7 @@ async def places_fgb(
                 path,
                 info=dataset_info(settings),
                 grid_m=settings.privacy_grid_m,
-            ),  # fmt: skip
+            ),
         )
     except BaseException:
         os.unlink(path)
