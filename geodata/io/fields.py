@@ -1,34 +1,21 @@
-"""The fields every download carries, with one type each, and exported places as Arrow
-record batches of those types (for GeoParquet and FlatGeobuf).
+"""The fields every download carries, with one type each.
 
 One list says what a planner gets whatever the format: GeoJSON and OGC API features,
-GeoPackage, CSV, GeoParquet and FlatGeobuf carry these fields, in this order, each as the
-nearest type the format has. Years, ids and versions are integers, the location flag a
-boolean, times are timestamps (ISO 8601 text in JSON and CSV), lists are lists where the
-format has them (GeoJSON, GeoParquet) and text where it has not (JSON text in GeoPackage and
-FlatGeobuf, ``;``-separated in CSV).
-
-An Arrow batch is built column by column from a :class:`~geodata.io.export.PublicBatch`:
-the stored WKB is copied for places shown where they are, and only the places
-:func:`geodata.privacy.public_view` moves or hides get a geometry of their own.
+GeoPackage, CSV, GeoParquet and FlatGeobuf carry these fields, in this order (GeoJSON
+keeps its own order of members), each as the nearest type the format has. Years, ids and
+versions are integers, the location flag a boolean, times are timestamps (ISO 8601 UTC
+text in JSON and CSV), lists are lists where the format has them (GeoJSON, GeoParquet) and
+text where it has not (JSON text in GeoPackage and FlatGeobuf, ``;``-separated in CSV,
+whose ``.csvt`` sidecar tells GDAL and QGIS the types). ``narratives`` is a list of
+``{text, language, provenance}`` objects (JSON text where the format has no nesting).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import orjson
-import pyarrow as pa
-import shapely
-
-from geodata.features import narrative_languages
-from geodata.io.export import COLUMN, PublicBatch
-
 STRING, INTEGER, BOOLEAN, DATETIME, LIST, JSON = (
     "string", "integer", "boolean", "datetime", "list", "json",
 )  # fmt: skip
-# (name, kind) of each field after the feature's id and geometry, in download order.
+# (name, kind) of every field besides the geometry, in download order.
 FIELDS: tuple[tuple[str, str], ...] = (
     ("id", STRING),
     ("title", STRING),
@@ -52,114 +39,4 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("version", INTEGER),
 )
 KIND = dict(FIELDS)
-
-NARRATIVE = pa.struct(
-    [("text", pa.string()), ("language", pa.string()), ("provenance", pa.string())]
-)
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-_ARROW = {
-    STRING: pa.string(),
-    INTEGER: pa.int64(),
-    BOOLEAN: pa.bool_(),
-    DATETIME: TIMESTAMP,
-    LIST: pa.list_(pa.string()),
-    JSON: pa.list_(NARRATIVE),
-}
-BBOX = pa.struct([(k, pa.float64()) for k in ("xmin", "ymin", "xmax", "ymax")])
-GEOMETRY = "geometry"
-# The properties, then the geometry as WKB, then (GeoParquet 1.1 "covering") its bounds.
-SCHEMA = pa.schema(
-    [
-        *(pa.field(name, _ARROW[kind], nullable=name != "id") for name, kind in FIELDS),
-        pa.field(GEOMETRY, pa.binary()),
-        pa.field("bbox", BBOX),
-    ]
-)
-TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-              "MultiPolygon", "GeometryCollection")  # fmt: skip
-_EMPTY: list[Any] = []
-
-
-def _lists(texts: list[str]) -> list[list[Any]]:
-    """JSON lists as stored (most are empty: those share one list)."""
-    loads = orjson.loads
-    return [_EMPTY if t == "[]" else loads(t) for t in texts]
-
-
-def _languages(narratives: list[list[dict[str, Any]]]) -> list[list[str]]:
-    return [
-        narrative_languages(n["language"] for n in items) if items else _EMPTY
-        for items in narratives
-    ]
-
-
-def _timestamps(values: list[Any]) -> pa.Array:
-    """ISO 8601 UTC text (as both stores export it) to timestamps."""
-    return pa.array(values, pa.string()).cast(TIMESTAMP)
-
-
-def _geometry(batch: PublicBatch) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """WKB of each public location (null where hidden), its bounds as an (n, 4) array (NaN
-    where hidden), and its geometry type ids (-1 where hidden)."""
-    n = len(batch)
-    g = COLUMN["geom"]
-    wkb: list[bytes | None] = [bytes(r[g]) for r in batch.rows]
-    if batch.xy is not None:
-        bounds = np.column_stack([batch.xy, batch.xy]) if n else np.empty((0, 4))
-        types = np.zeros(n, dtype=np.int8)
-    else:
-        bounds = shapely.bounds(batch.stored)
-        types = shapely.get_type_id(batch.stored).astype(np.int8)
-    if batch.overrides:
-        where = list(batch.overrides)
-        moved = np.array([batch.overrides[i] for i in where], dtype=object)
-        for i, data in zip(where, shapely.to_wkb(moved).tolist(), strict=True):
-            wkb[i] = data
-        bounds[where] = shapely.bounds(moved)
-        types[where] = shapely.get_type_id(moved)
-    return pa.array(wkb, pa.binary()), bounds, types
-
-
-def _bbox(bounds: np.ndarray) -> pa.Array:
-    hidden = np.isnan(bounds[:, 0])
-    return pa.StructArray.from_arrays(
-        [pa.array(bounds[:, k], pa.float64(), mask=hidden) for k in range(4)],
-        fields=list(BBOX),
-        mask=pa.array(hidden, pa.bool_()),
-    )
-
-
-def arrow_batch(batch: PublicBatch) -> tuple[pa.RecordBatch, np.ndarray, np.ndarray]:
-    """The batch as an Arrow record batch of :data:`SCHEMA`, with its locations' bounds as
-    an (n, 4) array (NaN rows for hidden places) and their geometry type ids (-1: none)."""
-    col = batch.column
-    narratives = _lists(col("narratives"))
-    geometry, bounds, types = _geometry(batch)
-    columns = {
-        "id": batch.ids,
-        "title": col("title"),
-        "narratives": narratives,
-        "languages": _languages(narratives),
-        "category": col("category"),
-        "period": col("period"),
-        "year_from": col("year_from"),
-        "year_to": col("year_to"),
-        "tags": _lists(col("tags")),
-        "licence": col("licence"),
-        "attribution": col("attribution"),
-        "consent": batch.consent(),
-        "protocol_labels": batch.protocol_labels(),
-        "neighbourhood_id": col("neighbourhood_id"),
-        "neighbourhood": batch.neighbourhood(),
-        "workshop": col("workshop"),
-        "location_generalised": batch.location_generalised,
-        "created_at": _timestamps(col("created_at")),
-        "updated_at": _timestamps(col("updated_at")),
-        "version": col("version"),
-    }
-    arrays = [
-        v if isinstance(v := columns[name], pa.Array) else pa.array(v, _ARROW[kind])
-        for name, kind in FIELDS
-    ]
-    arrays += [geometry, _bbox(bounds)]
-    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA), bounds, types
+NAMES = tuple(name for name, _ in FIELDS)

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyogrio.raw import write_arrow
 
+from geodata.io.arrow_batches import GEOMETRY, SCHEMA, arrow_batch
 from geodata.io.export import DatasetInfo, count_licences, public_batches
-from geodata.io.fields import GEOMETRY, SCHEMA, arrow_batch
 from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
 

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyproj
 
+from geodata.io.arrow_batches import GEOMETRY, SCHEMA, TYPE_NAMES, arrow_batch
 from geodata.io.export import DatasetInfo, PublicBatch, count_licences, licence_list, public_batches
-from geodata.io.fields import GEOMETRY, SCHEMA, TYPE_NAMES, arrow_batch
 from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
 
