@@ -121,7 +121,7 @@ class _Sink:
         return data
 
 
-def _groups(batches: Iterable[PublicBatch]) -> Iterator[list[PublicBatch]]:
+def _groups(batches: Iterable[PublicBatch], rows: int) -> Iterator[list[PublicBatch]]:
     group: list[PublicBatch] = []
     size = 0
     for batch in batches:
@@ -129,7 +129,7 @@ def _groups(batches: Iterable[PublicBatch]) -> Iterator[list[PublicBatch]]:
             continue
         group.append(batch)
         size += len(batch)
-        if size >= ROWS_PER_GROUP:
+        if size >= rows:
             yield group
             group, size = [], 0
     if group:
@@ -143,19 +143,21 @@ def parquet_chunks(
     filters: dict[str, object] | None = None,
     licences: dict[tuple[str, str | None], int] | None = None,
     progress: Callable[[int], None] | None = None,
+    rows_per_group: int = ROWS_PER_GROUP,
 ) -> Iterator[bytes]:
     """The GeoParquet file as byte chunks: the head with the first row group, each row
     group as it is finished, then the footer with the ``geo`` metadata and the licences of
     the sources (``licences`` is filled as it goes). ``progress`` hears the places so far."""
     sink = _Sink()
-    writer = pq.ParquetWriter(
-        sink, SCHEMA.with_metadata(dataset_metadata(info, filters)), compression="zstd"
-    )
+    described = dataset_metadata(info, filters)
+    # All metadata goes in the footer, and no copy of the Arrow schema beside it: pyarrow
+    # would take that copy's (head-time) metadata as the schema's and hide "geo".
+    writer = pq.ParquetWriter(sink, SCHEMA, compression="zstd", store_schema=False)
     extent = Extent()
     licences = {} if licences is None else licences
     n = 0
     try:
-        for group in _groups(batches):
+        for group in _groups(batches, rows_per_group):
             records = []
             for batch in group:
                 record, bounds, types = arrow_batch(batch)
@@ -163,13 +165,14 @@ def parquet_chunks(
                 count_licences(batch, licences)
                 records.append(record)
             del group  # the rows: only their Arrow arrays are kept until written
-            writer.write_table(pa.Table.from_batches(records), row_group_size=ROWS_PER_GROUP)
+            writer.write_table(pa.Table.from_batches(records), row_group_size=rows_per_group)
             n += sum(len(r) for r in records)
             if progress is not None:
                 progress(n)
             yield sink.take()
         writer.add_key_value_metadata(
             {
+                **described,
                 "geo": orjson.dumps(geo_metadata(extent)).decode(),
                 "licences": orjson.dumps(licence_list(licences)).decode(),
             }
