@@ -143,11 +143,12 @@ def parquet_chunks(
     filters: dict[str, object] | None = None,
     licences: dict[tuple[str, str | None], int] | None = None,
     progress: Callable[[int], None] | None = None,
-    rows_per_group: int = ROWS_PER_GROUP,
+    rows_per_group: int | None = None,
 ) -> Iterator[bytes]:
     """The GeoParquet file as byte chunks: the head with the first row group, each row
     group as it is finished, then the footer with the ``geo`` metadata and the licences of
     the sources (``licences`` is filled as it goes). ``progress`` hears the places so far."""
+    rows_per_group = rows_per_group or ROWS_PER_GROUP
     sink = _Sink()
     described = dataset_metadata(info, filters)
     # All metadata goes in the footer, and no copy of the Arrow schema beside it: pyarrow
