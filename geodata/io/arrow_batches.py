@@ -8,6 +8,7 @@ stored WKB is copied for places shown where they are, and only the places
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import shapely
 from geodata.features import narrative_languages
 from geodata.io.export import COLUMN, PublicBatch
 from geodata.io.fields import BOOLEAN, DATETIME, FIELDS, INTEGER, JSON, LIST, STRING
+from geodata.store.base import EXPORT_COLUMNS
 
 NARRATIVE = pa.struct(
     [("text", pa.string()), ("language", pa.string()), ("provenance", pa.string())]
@@ -46,15 +48,21 @@ TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "Mul
 _EMPTY: list[Any] = []
 
 
-def _lists(texts: list[str]) -> list[list[Any]]:
-    """JSON lists as stored (most are empty: those share one list)."""
+def _lists(texts: Sequence[str]) -> list[list[Any]]:
+    """JSON lists as stored, each text parsed once (the places of a bulk import often share
+    their tags; an empty list is the most common of all)."""
+    parsed: dict[str, list[Any]] = {"[]": _EMPTY}
     loads = orjson.loads
-    return [_EMPTY if t == "[]" else loads(t) for t in texts]
+    return [parsed[t] if t in parsed else parsed.setdefault(t, loads(t)) for t in texts]
 
 
 def _languages(narratives: list[list[dict[str, Any]]]) -> list[list[str]]:
     return [
-        narrative_languages(n["language"] for n in items) if items else _EMPTY
+        _EMPTY
+        if not items
+        else [items[0]["language"]]
+        if len(items) == 1
+        else narrative_languages(n["language"] for n in items)
         for items in narratives
     ]
 
@@ -98,11 +106,13 @@ def _bbox(bounds: np.ndarray) -> pa.Array:
 def arrow_batch(batch: PublicBatch) -> tuple[pa.RecordBatch, np.ndarray, np.ndarray]:
     """The batch as an Arrow record batch of :data:`SCHEMA`, with its locations' bounds as
     an (n, 4) array (NaN rows for hidden places) and their geometry type ids (-1: none)."""
-    col = batch.column
+    # The rows as columns, in one pass.
+    rows = dict(zip(EXPORT_COLUMNS, zip(*batch.rows, strict=True), strict=True))
+    col = rows.get if batch.rows else (lambda name: ())
     narratives = _lists(col("narratives"))
     geometry, bounds, types = _geometry(batch)
     columns = {
-        "id": batch.ids,
+        "id": col("id"),
         "title": col("title"),
         "narratives": narratives,
         "languages": _languages(narratives),

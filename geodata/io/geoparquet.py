@@ -121,21 +121,6 @@ class _Sink:
         return data
 
 
-def _groups(batches: Iterable[PublicBatch], rows: int) -> Iterator[list[PublicBatch]]:
-    group: list[PublicBatch] = []
-    size = 0
-    for batch in batches:
-        if not len(batch):
-            continue
-        group.append(batch)
-        size += len(batch)
-        if size >= rows:
-            yield group
-            group, size = [], 0
-    if group:
-        yield group
-
-
 def parquet_chunks(
     batches: Iterable[PublicBatch],
     info: DatasetInfo,
@@ -157,20 +142,34 @@ def parquet_chunks(
     extent = Extent()
     licences = {} if licences is None else licences
     n = 0
+    records: list[pa.RecordBatch] = []
+    held = 0
+
+    def flush() -> bytes:
+        nonlocal n, held
+        writer.write_table(pa.Table.from_batches(records), row_group_size=rows_per_group)
+        n += held
+        records.clear()
+        held = 0
+        if progress is not None:
+            progress(n)
+        return sink.take()
+
     try:
-        for group in _groups(batches, rows_per_group):
-            records = []
-            for batch in group:
-                record, bounds, types = arrow_batch(batch)
-                extent.add(bounds, types)
-                count_licences(batch, licences)
-                records.append(record)
-            del group  # the rows: only their Arrow arrays are kept until written
-            writer.write_table(pa.Table.from_batches(records), row_group_size=rows_per_group)
-            n += sum(len(r) for r in records)
-            if progress is not None:
-                progress(n)
-            yield sink.take()
+        for batch in batches:
+            if not len(batch):
+                continue
+            # Each batch becomes Arrow columns at once: only those wait for the row group.
+            record, bounds, types = arrow_batch(batch)
+            extent.add(bounds, types)
+            count_licences(batch, licences)
+            del batch
+            records.append(record)
+            held += len(record)
+            if held >= rows_per_group:
+                yield flush()
+        if records:
+            yield flush()
         writer.add_key_value_metadata(
             {
                 **described,
