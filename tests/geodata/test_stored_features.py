@@ -295,7 +295,7 @@ def test_migrating_an_older_database_stores_the_missing_heads(
 def test_heads_stored_before_they_had_languages_are_encoded_again(
     tmp_path: Path, backend: str, open_data_cases: dict[str, str], lisbon_store: PlaceStore
 ) -> None:
-    """Migration 0008: heads written without the ``languages`` property are replaced, so
+    """Migration 0009: heads written without the ``languages`` property are replaced, so
     copied and built features agree again (every download carries the same fields)."""
     expected = built(lisbon_store)
     old_head = (
@@ -306,7 +306,7 @@ def test_heads_stored_before_they_had_languages_are_encoded_again(
         conn = lisbon_store.conn  # type: ignore[attr-defined]
         conn.execute(old_head)
         assert b'"languages"' not in copied(lisbon_store).split(b"}},")[0]
-        conn.execute("PRAGMA user_version = 7")
+        conn.execute("PRAGMA user_version = 8")
         lisbon_store.close()
         reopened = open_store(f"sqlite:///{tmp_path / 'atlas.db'}")
     else:
@@ -316,7 +316,7 @@ def test_heads_stored_before_they_had_languages_are_encoded_again(
                 "public_feature, 'UTF8'), ',\"languages\":[]', ''), 'UTF8') "
                 "WHERE public_feature IS NOT NULL"
             )
-            conn.execute("DELETE FROM schema_migrations WHERE version = 8")
+            conn.execute("DELETE FROM schema_migrations WHERE version = 9")
         assert b'"languages"' not in copied(lisbon_store).split(b"}},")[0]
         lisbon_store.migrate()  # type: ignore[attr-defined]
         reopened = lisbon_store
