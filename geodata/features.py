@@ -20,7 +20,7 @@ public view.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ CONSENT_SCOPES: dict[tuple[int, int, int], list[str]] = {
 PROPERTIES = (
     "title",
     "narratives",
+    "languages",
     "category",
     "period",
     "year_from",
@@ -102,6 +103,7 @@ def head(
     geometry: Any,
     title: str,
     narratives: str,
+    languages: list[str],
     category: str,
     period: str | None,
     year_from: int | None,
@@ -116,11 +118,12 @@ def head(
     updated_at: str,
     version: int,
 ) -> bytes:
-    """A feature's head (``narratives`` and ``tags`` as stored JSON text, times as ISO 8601
-    UTC text): the feature up to its last own property, left open for :func:`tail`."""
+    """A feature's head (``narratives`` and ``tags`` as stored JSON text, ``languages`` the
+    narratives' languages (:func:`narrative_languages`), times as ISO 8601 UTC text): the
+    feature up to its last own property, left open for :func:`tail`."""
     (encoded,) = heads(
-        [place_id], [geometry], [title], [narratives], [category], [period], [year_from],
-        [year_to], [tags], licence=licence, attribution=attribution, consent=consent,
+        [place_id], [geometry], [title], [narratives], [languages], [category], [period],
+        [year_from], [year_to], [tags], licence=licence, attribution=attribution, consent=consent,
         workshop=workshop, location_generalised=location_generalised,
         created_at=created_at, updated_at=updated_at, version=version,
     )  # fmt: skip
@@ -132,6 +135,7 @@ def heads(
     geometries: Sequence[Any],
     titles: Sequence[str],
     narratives: Sequence[str],
+    languages: Sequence[list[str]],
     categories: Sequence[str],
     periods: Sequence[str | None],
     years_from: Sequence[int | None],
@@ -175,8 +179,8 @@ def heads(
 
     frag = orjson.Fragment
     own = zip(
-        place_ids, geometries, titles, narratives, categories, periods, years_from, years_to,
-        tags, strict=True,
+        place_ids, geometries, titles, narratives, languages, categories, periods, years_from,
+        years_to, tags, strict=True,
     )  # fmt: skip
     if licences is not None or attributions is not None:
         n = len(place_ids)
@@ -193,6 +197,7 @@ def heads(
                 "properties": {
                     "title": title,
                     "narratives": frag(narrative),
+                    "languages": langs,
                     "category": category,
                     "period": period,
                     "year_from": year_from,
@@ -207,6 +212,7 @@ def heads(
             geometry,
             title,
             narrative,
+            langs,
             category,
             period,
             year_from,
@@ -214,6 +220,12 @@ def heads(
             tag,
         ), rest in zip(own, rests, strict=False)  # rests may repeat one part without end
     ]
+
+
+def narrative_languages(languages: Iterable[str]) -> list[str]:
+    """The languages of a place's narratives, each once, in the narratives' order (the
+    ``languages`` property: what a planner filters on without reading the narratives)."""
+    return list(dict.fromkeys(languages))
 
 
 def tail(neighbourhood_id: int | None, name: str | None, labels: Sequence[str] = ()) -> bytes:

@@ -148,6 +148,9 @@ TEMPLATES = {
     # choices
     "unknown_category": N_("'{category}' is not a category; choose one from the list."),
     "unknown_licence": N_("'{licence}' is not a licence we offer; choose one of: {choices}."),
+    "unknown_format": N_(
+        "There is no download in the format '{format}'; choose one of: {choices}."
+    ),
     "enum": N_("Choose one of: {choices}."),
     "literal_error": N_("Choose one of: {choices}."),
     # period

@@ -19,23 +19,43 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
+from geodata.io.fields import BOOLEAN, DATETIME, INTEGER, JSON, KIND, LIST, NAMES, STRING
 from geodata.io.spreadsheet import SpreadsheetWriter
 from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
+GEOMETRY_TYPES = {"longitude": "Real", "latitude": "Real", "wkt": "WKT"}
 HEADER = (
     "id", "longitude", "latitude", "wkt", "title", "narratives", "languages", "category",
     "period", "year_from", "year_to", "tags", "licence", "attribution", "consent",
     "protocol_labels", "neighbourhood_id", "neighbourhood", "workshop", "location_generalised",
     "created_at", "updated_at", "version",
 )  # fmt: skip
+# The column types GDAL and QGIS read from a ".csvt" file of the same name beside the CSV:
+# the fields' kinds (geodata.io.fields; lists stay ";"-separated text), and the geometry
+# from the WKT column.
+_CSVT_TYPES = {
+    STRING: "String",
+    INTEGER: "Integer64",
+    BOOLEAN: "Integer(Boolean)",
+    DATETIME: "DateTime",
+    LIST: "String",
+    JSON: "String",
+}
+CSVT = ",".join(
+    f'"{_CSVT_TYPES[KIND[name]] if name in KIND else GEOMETRY_TYPES[name]}"' for name in HEADER
+)
 # Columns that hold text people wrote or files brought in, checked for formulas; the
 # others are numbers, ids, dates, WKT, JSON arrays or fixed vocabularies.
 TEXT_COLUMNS = tuple(
     HEADER.index(name)
     for name in ("title", "category", "period", "tags", "licence", "attribution", "neighbourhood")
 )
+
+
+if tuple(n for n in HEADER if n not in GEOMETRY_TYPES) != NAMES:  # pragma: no cover
+    raise ImportError("geodata.io.csv_export: HEADER and geodata.io.fields.FIELDS differ")
 
 
 def _rows(batch: PublicBatch) -> Iterator[list[Any]]:

@@ -61,6 +61,16 @@ def feature_tails(names: dict[int, str]) -> dict[int | None, bytes]:
     return tails
 
 
+def languages_of(narratives: str) -> list[str]:
+    """The ``languages`` property of a place from its narratives as stored (JSON text)."""
+    if narratives == "[]":
+        return NO_LANGUAGES
+    return features.narrative_languages(n["language"] for n in orjson.loads(narratives))
+
+
+NO_LANGUAGES: list[str] = []
+
+
 def encoded_features(batch: PublicBatch, project: Projection | None = None) -> list[bytes]:
     """The batch's features, each encoded (:mod:`geodata.features` layout), their
     geometries in CRS84 or, through ``project``, another CRS."""
@@ -68,7 +78,8 @@ def encoded_features(batch: PublicBatch, project: Projection | None = None) -> l
     labels = batch.labels.get
     return [
         head(
-            r[0], geometry, r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+            r[0], geometry, r[4], r[5], languages_of(r[5]), r[6], r[7], r[8], r[9], r[10],
+            r[11], r[12],
             scopes[r[13], r[14], r[15]], r[17], generalised, r[18], r[19], r[20],
         )
         + tail(r[16], names.get(r[16]), labels(r[0], NO_PROTOCOL_LABELS))

@@ -62,7 +62,10 @@ from geodata.store.records import (
     workshop_from_row,
 )
 
-_HEADS_MIGRATION = 6  # 0006_export: places gained public_feature
+# 0006_export: places gained public_feature; 0009_feature_languages: heads gained a
+# property. Databases from before the later of them get their heads encoded again.
+# (Main has 0008_login_throttle; this branch skips the number, harmlessly.)
+_HEADS_MIGRATION = 9
 URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgis://", "postgres://")
 _OUR_OPTIONS = ("schema", "pool_size")
 _BATCH = 2000
@@ -254,7 +257,7 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
 
     @staticmethod
     def _store_missing_heads(conn: psycopg.Connection) -> None:
-        """Encode the feature heads of places written before migration 0006."""
+        """Encode the feature heads of places written before migration 0009 (or 0006)."""
         last = 0
         while rows := conn.execute(
             f"SELECT p.rid, {PLACE_SELECT} FROM places p WHERE p.rid > %s AND "

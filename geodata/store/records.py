@@ -122,9 +122,11 @@ def place_row(
         if geometry_member is None:
             geometry_member = features.geometry_members(np.array([p.geometry]))[0]
         head = features.head(
-            p.id, geometry_member, p.title, narratives, p.category, p.period, p.year_from,
-            p.year_to, tags, p.licence, p.attribution, features.CONSENT_SCOPES[consent],
-            p.workshop, False, created_at, updated_at, p.version,
+            p.id, geometry_member, p.title, narratives,
+            features.narrative_languages(n.language for n in p.narratives), p.category,
+            p.period, p.year_from, p.year_to, tags, p.licence, p.attribution,
+            features.CONSENT_SCOPES[consent], p.workshop, False, created_at, updated_at,
+            p.version,
         )  # fmt: skip
     return (
         p.id,
@@ -199,6 +201,7 @@ def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> li
     consent = (int(c.publish), int(c.open_data), int(c.research))
     heads = features.heads(
         batch.ids, features.geometry_members(geoms), batch.titles, narratives,
+        [features.narrative_languages(n.language for n in items) for items in batch.narratives],
         batch.categories, batch.periods, batch.years_from, batch.years_to, tags,
         licence=batch.licence, attribution=batch.attribution,
         consent=features.CONSENT_SCOPES[consent], workshop=None, location_generalised=False,

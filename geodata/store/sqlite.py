@@ -61,7 +61,10 @@ _INSERT = (
 )
 _BATCH = 5000  # rows per staged batch: fewer hand-overs, a small first batch to wait for
 _READ_BATCH = 2000  # places decoded at a time when listing
-_HEADS_MIGRATION = 6  # 0006_export: places gained public_feature
+# 0006_export: places gained public_feature; 0009_feature_languages: heads gained a
+# property. Databases from before the later of them get their heads encoded again.
+# (Main has 0008_login_throttle; this branch skips the number, harmlessly.)
+_HEADS_MIGRATION = 9
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -152,7 +155,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
                 self._store_missing_heads()
 
     def _store_missing_heads(self) -> None:
-        """Encode the feature heads of places written before migration 0006."""
+        """Encode the feature heads of places written before migration 0009 (or 0006)."""
         last = 0
         while rows := self.conn.execute(
             f"SELECT p.rid, {_SELECT} FROM places p WHERE p.rid > ? AND "

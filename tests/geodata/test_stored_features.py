@@ -291,3 +291,46 @@ def test_migrating_an_older_database_stores_the_missing_heads(
         assert same(reopened, copied(reopened), expected)
     finally:
         reopened.close()
+
+
+def test_heads_stored_before_they_had_languages_are_encoded_again(
+    tmp_path: Path, backend: str, open_data_cases: dict[str, str], lisbon_store: PlaceStore
+) -> None:
+    """Migration 0009: heads written without the ``languages`` property are replaced, so
+    copied and built features agree again (every download carries the same fields)."""
+    expected = built(lisbon_store)
+    old_head = (
+        "UPDATE places SET public_feature = CAST(replace(CAST(public_feature AS TEXT), "
+        "',\"languages\":[]', '') AS BLOB) WHERE public_feature IS NOT NULL"
+    )
+    if backend == "sqlite":
+        conn = lisbon_store.conn  # type: ignore[attr-defined]
+        conn.execute(old_head)
+        assert b'"languages"' not in copied(lisbon_store).split(b"}},")[0]
+        conn.execute("PRAGMA user_version = 8")
+        lisbon_store.close()
+        reopened = open_store(f"sqlite:///{tmp_path / 'atlas.db'}")
+    else:
+        with lisbon_store._write() as conn:  # type: ignore[attr-defined]
+            conn.execute(
+                "UPDATE places SET public_feature = convert_to(replace(convert_from("
+                "public_feature, 'UTF8'), ',\"languages\":[]', ''), 'UTF8') "
+                "WHERE public_feature IS NOT NULL"
+            )
+            conn.execute("DELETE FROM schema_migrations WHERE version = 9")
+        assert b'"languages"' not in copied(lisbon_store).split(b"}},")[0]
+        lisbon_store.migrate()  # type: ignore[attr-defined]
+        reopened = lisbon_store
+    try:
+        copies = copied(reopened)
+        assert same(reopened, copies, expected)
+        features = orjson.loads(b"[" + copies + b"]")
+        assert all("languages" in f["properties"] for f in features)
+        area = next(f for f in features if f["id"] == open_data_cases["area"])
+        assert area["properties"]["languages"] == ["pt", "ar"]
+        # Encoded again and stored, not left for every download to build.
+        built_here = {open_data_cases[k] for k in ("area", "generalised", "hidden")}
+        assert pending_ids(reopened) == built_here
+    finally:
+        if reopened is not lisbon_store:
+            reopened.close()

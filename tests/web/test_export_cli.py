@@ -74,7 +74,7 @@ def test_export_geopackage_by_extension(demo_db: str, tmp_path: Path) -> None:
         (["--bbox", "1,2"], "bbox: give four numbers"),
         (["--year-from", "soon"], "year_from: 'soon' is not a year"),
         (["--category", "spaceport"], "unknown category 'spaceport'"),
-        (["--format", "shp"], "--format must be geojson, gpkg or csv"),
+        (["--format", "shp"], "--format must be geojson, gpkg, csv, parquet or fgb"),
     ],
 )
 def test_bad_options_fail_in_one_line_without_a_file(

@@ -9,9 +9,10 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import export, ogc
+    from web.routes import export, export_columnar, ogc
 
     app.include_router(export.router)
+    app.include_router(export_columnar.router)  # after export: its places.{fmt} catches the rest
     app.include_router(ogc.router)
     from web.routes import assets, map_data, maps, place_pages
 

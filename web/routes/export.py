@@ -1,4 +1,5 @@
-"""Downloads for planners: places as GeoJSON, GeoPackage or CSV, neighbourhoods with counts.
+"""Downloads for planners: places as GeoJSON, GeoPackage or CSV (GeoParquet and FlatGeobuf
+in :mod:`web.routes.export_columnar`), neighbourhoods with counts.
 
 Everything goes through :mod:`geodata.io.export` (published, open-data consent, public
 locations, no personal data). Bodies are streamed: one export thread reads the store and
@@ -39,7 +40,7 @@ router = APIRouter(prefix="/api/export", tags=["open data"])
 # One thread runs every export: a SQLite cursor stays on the thread (and connection) that
 # opened it, and heavy downloads queue instead of starving the request threads.
 EXPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
-FORMAT_VERSION = "2"  # bump when the layout of a download changes: new ETags for everyone
+FORMAT_VERSION = "3"  # bump when the layout of a download changes: new ETags for everyone
 
 
 def _answers(media_type: str) -> dict:
@@ -262,6 +263,32 @@ def places_licence(
     return Response(
         text, media_type="text/plain; charset=utf-8",
         headers=download.headers(filename("places", query, "licence.txt")),
+    )  # fmt: skip
+
+
+@router.get(
+    "/places.csvt",
+    summary="The column types of a CSV download (same filters), for GDAL and QGIS",
+    description=(
+        "One line naming each CSV column's type (Integer64, Integer(Boolean), DateTime, "
+        "String, Real, WKT). Saved beside the CSV under the same name with .csvt (as this "
+        "download names itself), it makes GDAL and QGIS read years as integers, "
+        "location_generalised as a boolean, the times as date-times and the WKT as geometry."
+    ),
+    **_answers("text/plain; charset=utf-8"),
+)
+def places_csvt(
+    request: Request,
+    query: ExportQuery = Depends(export_query),
+    store: PlaceStore = Depends(get_store),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    download = Download(store, query, vocabulary, "places.csvt")
+    if (cached := download.not_modified(request)) is not None:
+        return cached
+    return Response(
+        csv_export.CSVT + "\n", media_type="text/plain; charset=utf-8",
+        headers=download.headers(filename("places", query, "csvt")),
     )  # fmt: skip
 
 
