@@ -21,8 +21,9 @@ from geodata.io.export import COLUMN, PublicBatch
 from geodata.io.fields import BOOLEAN, DATETIME, FIELDS, INTEGER, JSON, LIST, STRING
 from geodata.store.base import EXPORT_COLUMNS
 
+# A story taken from elsewhere also says where from (source) and on what terms (licence).
 NARRATIVE = pa.struct(
-    [("text", pa.string()), ("language", pa.string()), ("provenance", pa.string())]
+    [(key, pa.string()) for key in ("text", "language", "provenance", "source", "licence")]
 )
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ARROW = {

@@ -155,7 +155,7 @@ def test_geojson_fields_and_types_as_gdal_reads_them(downloads: dict[str, Any]) 
 def test_ogc_items_carry_the_same_fields_with_the_same_json_types(
     downloads: dict[str, Any],
 ) -> None:
-    assert len(downloads["ogc"]) == 368 + 3
+    assert len(downloads["ogc"]) == 557 + 3
     assert json_kinds(downloads["ogc"]) == expected(has_lists=True)
 
 

@@ -57,7 +57,8 @@ def test_parquet_download_is_sent_in_several_chunks(
     with client.stream("GET", PARQUET) as r:
         chunks = list(r.iter_raw())
     assert len(chunks) >= 4 and chunks[0].startswith(b"PAR1")
-    assert pq.read_metadata(io.BytesIO(b"".join(chunks))).num_row_groups == 4
+    metadata = pq.read_metadata(io.BytesIO(b"".join(chunks)))
+    assert metadata.num_row_groups == -(-metadata.num_rows // 100) > 1  # 100 rows a group
 
 
 def test_fgb_download_has_its_index_and_every_located_place(
