@@ -41,6 +41,7 @@ from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_reports import ReportsMixin
+from geodata.store.postgis_search import SearchMixin
 from geodata.store.postgis_sql import (
     COPY,
     INSERT,
@@ -119,7 +120,7 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
         yield batch
 
 
-class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
+class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)
         self.schema = options.get("schema")
@@ -242,6 +243,7 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                 "DEFAULT now())"
             )
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            upgraded = False
             for version, name, script in migrations():
                 if version not in done:
                     conn.execute(script)  # type: ignore[arg-type] - our own trusted files
@@ -249,8 +251,11 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                         (version, name),
                     )
+                    upgraded = True
             if done and _HEADS_MIGRATION not in done:
                 self._store_missing_heads(conn)
+            if done and upgraded:  # places written before 0010_search (or by an older
+                self._index_missing_search(conn)  # version) have no search text yet
 
     @staticmethod
     def _store_missing_heads(conn: psycopg.Connection) -> None:
