@@ -210,6 +210,7 @@ class SQLiteStore(ExportMixin, SearchMixin, ContributionsMixin, AccountsAuditMix
             with self.transaction():
                 cur = self.conn.execute(_INSERT, place_row(place))
                 self.conn.execute(sqlite_bulk.INDEX_NEW, (cur.lastrowid - 1,))
+                self.conn.execute(sqlite_bulk.SEARCH_NEW, (cur.lastrowid - 1,))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a place with id {place.id} already exists") from exc
         return place

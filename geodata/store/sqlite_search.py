@@ -1,8 +1,9 @@
 """Text search in SQLite: the FTS5 trigram index over places' folded texts.
 
 The folded texts (``search_title``, ``search_body``; see :mod:`geodata.search`) are
-written with every place; triggers keep the external-content FTS5 table
-``places_search`` in step (migration 0010). A query's patterns of three characters or
+written with every place into the external-content FTS5 table ``places_search``
+(migration 0010): new rows by the store's insert paths (``sqlite_bulk.SEARCH_NEW``),
+changes and deletions by triggers. A query's patterns of three characters or
 more go to the index as quoted strings (so nothing a person types is FTS5 syntax);
 shorter ones (a one-letter word at a word start, " r") are checked on the rows found.
 """
@@ -72,7 +73,7 @@ class SearchMixin:
 
     def _index_missing_search(self) -> None:
         """Fold the titles and narratives of places written before migration 0010 (the
-        triggers put them in the index as they are written)."""
+        update trigger puts them in the index)."""
         last = 0
         while rows := self.conn.execute(
             "SELECT rid, title, narratives FROM places WHERE rid > ? AND search_title IS NULL "
