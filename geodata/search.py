@@ -20,9 +20,13 @@ same answers because the folding is done here, once, in Python (PostgreSQL's
 only ASCII in a database created with the C locale). A query of one-letter words only
 matches nothing: it cannot use the index, and it would match nearly everything.
 
-Ranking (:func:`rank`): the whole query equal to the title, then titles starting with
-it, then other titles holding every word, then places matched through their narratives;
-within each, shorter titles first, then the oldest place.
+Ranking (:func:`rank`, :func:`sort_key`): titles starting with the whole query (the
+title equal to it first, then the others in the order of their folded text, as an index
+on it lists them), then other titles holding every word, then places matched through
+their narratives, both oldest first. Each group is one query that an index answers in
+order and stops at the limit (a B-tree on the folded title; the trigram index read in
+row order), so that a word found in half the places costs no more than a rare one: no
+ranking needs every match read and sorted.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ MAX_RESULTS = 100  # the most any search returns
 MIN_PATTERN = 3  # what a trigram index can look up
 
 # Tiers of :func:`rank`, best first.
-EXACT, PREFIX, TITLE, NARRATIVE = 0, 1, 2, 3
+PREFIX, TITLE, NARRATIVE = 1, 2, 3
 
 
 def _fold_table() -> dict[int, str | None]:
@@ -143,13 +147,12 @@ def parse_query(text: str) -> SearchQuery | None:
 
 
 def rank(query: SearchQuery, title: str, body: str | None) -> int | None:
-    """The tier (:data:`EXACT` ... :data:`NARRATIVE`) of a place whose stored search
-    texts are ``title`` and ``body``, or None if it does not match. The reference the
-    backends' SQL follows."""
+    """The tier (:data:`PREFIX`, :data:`TITLE` or :data:`NARRATIVE`) of a place whose
+    stored search texts are ``title`` and ``body``, or None if it does not match. The
+    reference the backends' SQL follows (an exact title ranks as a :data:`PREFIX`, and
+    :func:`sort_key` puts it first among them)."""
     if not all(p in title or (body and p in body) for p in query.patterns):
         return None
-    if title == query.phrase:
-        return EXACT
     if title.startswith(query.phrase):
         return PREFIX
     if all(p in title for p in query.patterns):
@@ -157,9 +160,18 @@ def rank(query: SearchQuery, title: str, body: str | None) -> int | None:
     return NARRATIVE
 
 
-def sort_key(tier: int, title: str, order: int) -> tuple[int, int, int]:
-    """Order of results: by tier, shorter (stored) titles first, then oldest first."""
-    return tier, len(title), order
+def sort_key(tier: int, title: str, order: int) -> tuple[int, str, int]:
+    """Order of results: by tier; titles starting with the query by their folded text
+    (code point order, which is UTF-8 byte order: the order of a B-tree index with
+    binary collation, where the query itself comes before anything longer); then the
+    oldest first (``order``: the place's position in insertion order)."""
+    return tier, title if tier == PREFIX else "", order
+
+
+def prefix_range(query: SearchQuery) -> tuple[str, str]:
+    """The stored titles that start with the query are those ``>=`` the first value and
+    ``<`` the second (binary comparison of UTF-8, as in SQLite and the C collation)."""
+    return query.phrase, query.phrase + "\U0010ffff"
 
 
 def capped(limit: int) -> int:

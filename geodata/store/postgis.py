@@ -478,9 +478,11 @@ class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsM
         return "\n".join(r[0] for r in rows)
 
     def analyze(self) -> None:
-        """Refresh the planner's statistics (after a bulk import, before autovacuum does)."""
+        """Refresh the planner's statistics (after a bulk import, before autovacuum does)
+        and file the search indexes' pending entries (see ``merge_search_index``)."""
         with self._connection() as conn:
             conn.execute("ANALYZE places")
+        self.merge_search_index()
 
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         pairs = list(assignments)

@@ -3,8 +3,11 @@
 The folded texts (``search_title``, ``search_body``; see :mod:`geodata.search`) are
 written with every place into the external-content FTS5 table ``places_search``
 (migration 0010): new rows by the store's insert paths (``sqlite_bulk.SEARCH_NEW``),
-changes and deletions by triggers. A query's patterns of three characters or
-more go to the index as quoted strings (so nothing a person types is FTS5 syntax);
+changes and deletions by triggers. A search is three queries, each answered in order by
+an index and cut at the limit (see :mod:`geodata.search`): titles starting with the
+query by the B-tree on ``search_title``; other titles, then narratives, by the FTS5
+index, which lists its matches in rowid order. A query's patterns of three characters
+or more go to the index as quoted strings (so nothing a person types is FTS5 syntax);
 shorter ones (a one-letter word at a word start, " r") are checked on the rows found.
 """
 
@@ -15,7 +18,7 @@ from typing import Any
 import orjson
 
 from geodata.models import Place
-from geodata.search import MIN_PATTERN, capped, parse_query, search_columns
+from geodata.search import MIN_PATTERN, capped, parse_query, prefix_range, search_columns
 from geodata.store.base import PlaceFilter
 from geodata.store.records import COLUMNS, places_from_rows
 
@@ -37,39 +40,51 @@ class SearchMixin:
 
     def search(self, text: str, flt: PlaceFilter | None = None, *, limit: int = 20) -> list[Place]:
         query = parse_query(text)
-        if query is None or not capped(limit):
+        n = capped(limit)
+        if query is None or not n:
             return []
         joins, where, params = self._where(flt)
-        indexed = [p for p in query.patterns if len(p) >= MIN_PATTERN]
+        low, high = prefix_range(query)
+        indexed = " AND ".join(fts_string(p) for p in query.patterns if len(p) >= MIN_PATTERN)
         short = [p for p in query.patterns if len(p) < MIN_PATTERN]
         in_title = " AND ".join("instr(p.search_title, ?) > 0" for _ in query.patterns)
-        checks = "".join(
-            " AND (instr(p.search_title, ?) > 0 OR instr(p.search_body, ?) > 0)" for _ in short
-        )
-        sql = (
-            f"SELECT {_SELECT}, CASE WHEN p.search_title = ? THEN 0 "
-            f"WHEN substr(p.search_title, 1, ?) = ? THEN 1 WHEN {in_title} THEN 2 ELSE 3 END "
-            f"AS tier FROM places_search s JOIN places p ON p.rid = s.rowid{joins} "
-            f"WHERE s.places_search MATCH ?{checks} AND {where} "
-            "ORDER BY tier, length(p.search_title), p.rid LIMIT ?"
-        )
-        args = [
-            query.phrase,
-            len(query.phrase),
-            query.phrase,
-            *query.patterns,
-            " AND ".join(fts_string(p) for p in indexed),
-            *(p for p in short for _ in range(2)),
-            *params,
-            # A bounding box is exact only after the check below: read on until enough.
-            -1 if flt is not None and flt.bbox is not None else capped(limit),
-        ]
-        cur = self.conn.execute(sql, args)
+        found = self._found(  # titles starting with the query, by the B-tree on them
+            f"SELECT {_SELECT} FROM places p INDEXED BY places_search_title{joins} "
+            "WHERE p.search_title >= ? AND "
+            f"p.search_title < ? AND {where} ORDER BY p.search_title, p.rid LIMIT ?",
+            [low, high, *params], n, flt,
+        )  # fmt: skip
+        if len(found) < n:  # other titles holding every word, oldest first
+            found += self._found(
+                f"SELECT {_SELECT} FROM places_search s JOIN places p ON p.rid = s.rowid{joins} "
+                f"WHERE s.places_search MATCH ? AND {in_title} AND NOT (p.search_title >= ? "
+                f"AND p.search_title < ?) AND {where} ORDER BY s.rowid LIMIT ?",
+                [f"search_title : ({indexed})", *query.patterns, low, high, *params],
+                n - len(found), flt,
+            )  # fmt: skip
+        if len(found) < n:  # the others: matched through their narratives, oldest first
+            anywhere = "".join(
+                " AND (instr(p.search_title, ?) > 0 OR instr(p.search_body, ?) > 0)" for _ in short
+            )
+            found += self._found(
+                f"SELECT {_SELECT} FROM places_search s JOIN places p ON p.rid = s.rowid{joins} "
+                f"WHERE s.places_search MATCH ?{anywhere} AND NOT ({in_title}) AND {where} "
+                "ORDER BY s.rowid LIMIT ?",
+                [indexed, *(p for p in short for _ in range(2)), *query.patterns, *params],
+                n - len(found), flt,
+            )  # fmt: skip
+        return found
+
+    def _found(self, sql: str, args: list[Any], n: int, flt: PlaceFilter | None) -> list[Place]:
+        """The first ``n`` places a query (ending in ``LIMIT ?``) lists; with a bounding
+        box, read on past those the exact test drops."""
+        boxed = flt is not None and flt.bbox is not None
+        cur = self.conn.execute(sql, [*args, -1 if boxed else n])
         found: list[Place] = []
-        while len(found) < capped(limit) and (rows := cur.fetchmany(capped(limit))):
-            found += self._exact_bbox(places_from_rows([r[:-1] for r in rows]), flt)
+        while len(found) < n and (rows := cur.fetchmany(n)):
+            found += self._exact_bbox(places_from_rows(rows), flt)
         cur.close()
-        return found[: capped(limit)]
+        return found[:n]
 
     def _index_missing_search(self) -> None:
         """Fold the titles and narratives of places written before migration 0010 (the

@@ -23,6 +23,7 @@ def undo_search_migration(store: PlaceStore) -> None:
         ).fetchall():
             conn.execute(f"DROP TRIGGER {trigger}")
         conn.execute("DROP TABLE places_search")
+        conn.execute("DROP INDEX places_search_title")
         conn.execute("ALTER TABLE places DROP COLUMN search_title")
         conn.execute("ALTER TABLE places DROP COLUMN search_body")
         conn.execute(f"PRAGMA user_version = {search_migration() - 1}")

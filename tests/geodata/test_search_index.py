@@ -84,3 +84,28 @@ def test_the_sqlite_index_forgets_erased_text_when_compacted(tmp_path):
         assert store.search("zqxwvy") == [] and store.search("keep")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("few, near", [(1000, 1000), (5, 1000), (5, 10)])
+def test_postgis_finds_the_oldest_matches_whichever_way_it_reads_them(
+    store, monkeypatch, few, near
+):
+    """Few matches (sorted from the probe), many from the start (walked in order), many
+    from further on (read through the indexes and sorted): the same oldest places."""
+    if hasattr(store, "conn"):
+        pytest.skip("PostGIS chooses how to read; SQLite's index lists matches in order")
+    from geodata.store import postgis_search
+
+    monkeypatch.setattr(postgis_search, "_FEW", few)
+    monkeypatch.setattr(postgis_search, "_NEAR", near)
+    store.add_many([place(f"Casa {i}") for i in range(30)])
+    store.add_many([place(f"Rua {i}", "Perto da fonte velha.") for i in range(30)])
+    store.add_many([place(f"Fonte velha {i}") for i in range(3)])
+    for query in ("casa", "fonte", "velha", "rua 1", "perto"):
+        expected = [p.id for p in PlaceStore.search(store, query, limit=12)]
+        assert [p.id for p in store.search(query, limit=12)] == expected, query
+    with store.transaction():  # within a caller's transaction, its settings are kept
+        store.search("perto", limit=3)
+        with store._connection() as conn:  # type: ignore[attr-defined]
+            assert conn.execute("SHOW enable_seqscan").fetchone()[0] == "on"
+            assert conn.execute("SHOW enable_indexscan").fetchone()[0] == "on"

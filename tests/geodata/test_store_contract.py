@@ -436,7 +436,7 @@ def test_search_ranks_exact_then_prefix_then_other_titles_then_stories(store):
     exact = store.add(make_place(title="FADO!", narratives=[]))
     assert [p.id for p in store.search("fado")] == [
         exact.id,  # the whole title
-        prefix.id,  # titles starting with it, shorter first
+        prefix.id,  # titles starting with it, in the order of their folded text
         longer.id,
         inner.id,  # other titles
         story.id,  # narratives

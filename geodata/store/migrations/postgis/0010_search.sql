@@ -13,3 +13,6 @@ CREATE INDEX IF NOT EXISTS places_search_title ON places USING gin (search_title
 -- the index. Queries say "search_body <> ''" to use it (postgis_search.py).
 CREATE INDEX IF NOT EXISTS places_search_body ON places USING gin (search_body public.gin_trgm_ops)
     WHERE search_body <> '';
+-- Titles starting with a query, in order (geodata/search.py ranks them first): bytewise,
+-- as SQLite compares them, whatever the database's collation.
+CREATE INDEX IF NOT EXISTS places_search_title_order ON places (search_title COLLATE "C", rid);

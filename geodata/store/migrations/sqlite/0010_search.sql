@@ -16,6 +16,9 @@ CREATE VIRTUAL TABLE places_search USING fts5(
     tokenize='trigram case_sensitive 1'
 );
 
+-- Titles starting with a query, in order (geodata/search.py ranks them first).
+CREATE INDEX places_search_title ON places (search_title);
+
 -- New rows are put in the index by the store, after each INSERT (sqlite_bulk.SEARCH_NEW):
 -- one INSERT ... SELECT per batch of a bulk import costs a fifth of what a trigger per row
 -- does (100,000 places: 0.1 s against 0.45 s of CPU). Changes and deletions follow by
