@@ -32,7 +32,6 @@ ranking needs every match read and sorted.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,23 +45,30 @@ MIN_PATTERN = 3  # what a trigram index can look up
 PREFIX, TITLE, NARRATIVE = 1, 2, 3
 
 
-def _fold_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for cp in range(sys.maxunicode + 1):
+class _FoldTable(dict[int, str | None]):
+    """What :func:`fold` turns each character into, for ``str.translate``: filled as
+    characters are first met (a table of every code point took most of a second to
+    build at import)."""
+
+    def __missing__(self, cp: int) -> str | None:
         category = unicodedata.category(chr(cp))
         if category in ("Mn", "Me", "Cf"):  # accents, vowel marks; invisible format marks
-            table[cp] = None
+            out = None
         elif category[0] in "PSZ" or category in ("Cc", "Cs"):  # punctuation, symbols,
-            table[cp] = " "  # spaces, control characters, lone surrogates
+            out = " "  # spaces, control characters, lone surrogates
+        else:
+            out = chr(cp)
+        self[cp] = out
+        return out
+
+
+_FOLD = _FoldTable(
     # Arabic (and Persian) letter variants written interchangeably: tatweel, alef maksura,
     # teh marbuta, Farsi yeh and keheh (alef with hamza or madda decomposes under NFKD).
-    table.update({0x0640: None, 0x0649: "ي", 0x0629: "ه", 0x06CC: "ي", 0x06A9: "ك"})
-    return table
-
-
-_FOLD = _fold_table()
-# The same for ASCII text as a 128-character table, which str.translate applies fastest.
-_FOLD_ASCII = "".join(_FOLD.get(cp, chr(cp)) or "" for cp in range(128))
+    {0x0640: None, 0x0649: "ي", 0x0629: "ه", 0x06CC: "ي", 0x06A9: "ك"}
+)
+# ASCII as a 128-character table, which str.translate applies fastest.
+_FOLD_ASCII = "".join(_FOLD[cp] or "" for cp in range(128))
 # Scripts written without spaces between words: each character is set apart, so a query
 # of two characters (a pattern such as "城 堡") is long enough for a trigram index.
 _UNSPACED = re.compile(
