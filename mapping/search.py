@@ -1,24 +1,26 @@
-"""The map's search box: neighbourhoods by name, public places by title."""
+"""The map's search box: neighbourhoods by name, public places by title and story.
+
+Both fold text the same way (:func:`geodata.search.fold`): any script, any case, with
+or without accents. Places come from the store's index (:meth:`PlaceStore.search`),
+published places with consent to be shown only; a hidden place is never found (it has
+no location to show) and a generalised one is shown on its grid, as on the map.
+"""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from geodata.models import Neighbourhood
+from geodata.models import Neighbourhood, Sensitivity
 from geodata.privacy import public_filter, public_view
+from geodata.search import MAX_QUERY_CHARS, fold
 from geodata.store.base import PlaceFilter, PlaceStore
 from mapping.features import COORD_DECIMALS
 from mapping.options import MapOptions
 
-MAX_QUERY = 100
-
-
-def folded(text: str) -> str:
-    """Lower case without accents: "São Vicente" matches "sao vicente"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+MAX_QUERY = MAX_QUERY_CHARS
+# Where the public sees a place at all: hidden places are left out by the database.
+SHOWN = (Sensitivity.PUBLIC.value, Sensitivity.GENERALISED.value)
 
 
 def search_map(
@@ -31,12 +33,14 @@ def search_map(
     flt: PlaceFilter | None = None,
     limit: int = 8,
 ) -> dict[str, Any]:
-    """Neighbourhoods whose name contains ``query`` and public places whose title does."""
+    """Neighbourhoods whose name holds every word of ``query``, and public places whose
+    title or narratives do, best first (see :mod:`geodata.search`)."""
     q = query.strip()[:MAX_QUERY]
-    needle = folded(q)
+    words = fold(q).split()
     hoods = []
     for n in neighbourhoods:
-        if needle and needle in folded(n.name):
+        name = fold(n.name)
+        if words and all(w in name for w in words):
             minx, miny, maxx, maxy = n.geometry.bounds
             hoods.append(
                 {
@@ -48,11 +52,8 @@ def search_map(
             )
     places = []
     if len(q) >= 2:
-        # Ask for a few more than shown: hidden places match but have no location to show.
-        found = store.list(
-            public_filter(PlaceFilter(**_base(flt), title_contains=q), "map"), limit=limit * 2
-        )
-        for place in found:
+        scope = PlaceFilter(**_base(flt), sensitivity=SHOWN)
+        for place in store.search(q, public_filter(scope, "map"), limit=limit):
             shown = public_view(place, options.grid_m)
             if shown.geometry is None:
                 continue

@@ -7,7 +7,8 @@ versions are integers, the location flag a boolean, times are timestamps (ISO 86
 text in JSON and CSV), lists are lists where the format has them (GeoJSON, GeoParquet) and
 text where it has not (JSON text in GeoPackage and FlatGeobuf, ``;``-separated in CSV,
 whose ``.csvt`` sidecar tells GDAL and QGIS the types). ``narratives`` is a list of
-``{text, language, provenance[, source, licence]}`` objects (JSON text where the format has no nesting).
+``{text, language, provenance[, source, licence]}`` objects (JSON text where the format has
+no nesting).
 """
 
 from __future__ import annotations

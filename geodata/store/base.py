@@ -55,7 +55,9 @@ class PlaceFilter:
     # "map" or "open_data": only published places whose contributor consented to that use.
     audience: str | None = None
     sensitivity: str | Sequence[str] | None = None  # "public", "generalised", "hidden"
-    title_contains: str | None = None  # substring of the title, case-insensitive (ASCII at least)
+    # Substring of the title, case-insensitive (ASCII at least); for searches that fold
+    # accents and look in narratives too, see PlaceStore.search.
+    title_contains: str | None = None
     ids: Sequence[str] | None = None  # only the places with these ids
 
 
@@ -259,6 +261,35 @@ class PlaceStore(abc.ABC):
         found = [(p, d) for p, d in found if d <= radius_m]
         found.sort(key=lambda pair: pair[1])  # stable: oldest first among equal distances
         return found[:limit]
+
+    def search(self, text: str, flt: PlaceFilter | None = None, *, limit: int = 20) -> list[Place]:
+        """Places matching ``flt`` whose title or narratives hold what ``text`` asks for,
+        best first, at most ``limit`` (capped at :data:`geodata.search.MAX_RESULTS`).
+
+        Any script, any case, with or without accents; the rules (what matches, in which
+        order) are :mod:`geodata.search`'s. Any text is safe: nothing in it is syntax.
+        This default folds every place ``flt`` matches; backends search an index.
+        """
+        from geodata.search import (
+            capped,
+            narratives_search_text,
+            parse_query,
+            rank,
+            search_text,
+            sort_key,
+        )
+
+        query = parse_query(text)
+        if query is None or not capped(limit):
+            return []
+        found = []
+        for order, place in enumerate(self.list(flt)):
+            title = search_text(place.title)
+            tier = rank(query, title, narratives_search_text(n.text for n in place.narratives))
+            if tier is not None:
+                found.append((sort_key(tier, title, order), place))
+        found.sort(key=itemgetter(0))
+        return [place for _, place in found[: capped(limit)]]
 
     # -- exports (defaults built on ``list``; backends override them for speed) --------
     def export_rows(

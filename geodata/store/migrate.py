@@ -149,6 +149,8 @@ class _SQLiteTables:
                 "INSERT INTO places_rtree (rid, minx, maxx, miny, maxy) "
                 "SELECT rid, minx, maxx, miny, maxy FROM places"
             )
+            # and the search index from the folded texts copied with the places
+            self.conn.execute("INSERT INTO places_search (places_search) VALUES ('rebuild')")
 
 
 # PostGIS column types read into, and written from, the shared form.

@@ -41,6 +41,7 @@ from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_reports import ReportsMixin
+from geodata.store.postgis_search import SearchMixin
 from geodata.store.postgis_sql import (
     COPY,
     INSERT,
@@ -122,7 +123,7 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
         yield batch
 
 
-class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
+class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)
         self.schema = options.get("schema")
@@ -245,6 +246,7 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                 "DEFAULT now())"
             )
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            upgraded = False
             for version, name, script in migrations():
                 if version not in done:
                     conn.execute(script)  # type: ignore[arg-type] - our own trusted files
@@ -252,8 +254,11 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                         (version, name),
                     )
+                    upgraded = True
             if done and _HEADS_MIGRATION not in done:
                 self._store_missing_heads(conn)
+            if done and upgraded:  # places written before 0010_search (or by an older
+                self._index_missing_search(conn)  # version) have no search text yet
 
     @staticmethod
     def _store_missing_heads(conn: psycopg.Connection) -> None:
@@ -476,9 +481,11 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
         return "\n".join(r[0] for r in rows)
 
     def analyze(self) -> None:
-        """Refresh the planner's statistics (after a bulk import, before autovacuum does)."""
+        """Refresh the planner's statistics (after a bulk import, before autovacuum does)
+        and file the search indexes' pending entries (see ``merge_search_index``)."""
         with self._connection() as conn:
             conn.execute("ANALYZE places")
+        self.merge_search_index()
 
     def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
         pairs = list(assignments)

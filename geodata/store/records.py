@@ -25,6 +25,7 @@ from geodata.models import (
     Workshop,
 )
 from geodata.privacy import shows_exact_location
+from geodata.search import narratives_search_text, search_columns, search_text
 
 # Column order used by every backend's INSERT and SELECT.
 COLUMNS = (
@@ -59,10 +60,12 @@ COLUMNS = (
     "version",
     "display_name",
 )
-# What a write stores: the columns above and the place's encoded GeoJSON head
-# (``features.head``; NULL unless the public sees the place where it is). Reads of places
-# never need it; only open-data exports read it.
-ROW_COLUMNS = (*COLUMNS, "public_feature")
+# What a write stores: the columns above, the place's encoded GeoJSON head
+# (``features.head``; NULL unless the public sees the place where it is; only open-data
+# exports read it) and its title and narratives folded for search
+# (:func:`geodata.search.search_text`; only searches read them).
+SEARCH_COLUMNS = ("search_title", "search_body")
+ROW_COLUMNS = (*COLUMNS, "public_feature", *SEARCH_COLUMNS)
 
 
 @functools.lru_cache(maxsize=4096)  # bulk imports stamp thousands of rows with one time
@@ -155,6 +158,8 @@ def place_row(
         p.version,
         p.display_name,
         head,
+        search_text(p.title),
+        narratives_search_text(n.text for n in p.narratives),
     )
 
 
@@ -197,6 +202,9 @@ def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> li
     narratives = [narratives_json(n) for n in batch.narratives]
     tags = [tags_json(t) for t in batch.tags]
     created_at = iso(batch.created_at)
+    search_titles, search_bodies = search_columns(
+        batch.titles, [[n.text for n in ns] for ns in batch.narratives]
+    )
     c = batch.consent
     consent = (int(c.publish), int(c.open_data), int(c.research))
     heads = features.heads(
@@ -235,13 +243,16 @@ def new_place_columns(batch: NewPlaces, wkbs: Sequence[Any] | None = None) -> li
         Shared(1),  # version
         Shared(None),  # display_name
         heads,
+        search_titles,
+        search_bodies,
     ]
 
 
 def stored_heads(rows: Sequence[Sequence[Any]]) -> list[bytes | None]:
     """The GeoJSON heads (``public_feature``) of places read back in :data:`COLUMNS` order:
     what a migration stores for places written before there was such a column."""
-    return [row[-1] for row in place_rows(places_from_rows(rows))]
+    head = ROW_COLUMNS.index("public_feature")
+    return [row[head] for row in place_rows(places_from_rows(rows))]
 
 
 def _ts(value: str | datetime) -> datetime:

@@ -54,6 +54,7 @@ from geodata.store.records import (
 from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
+from geodata.store.sqlite_search import SearchMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (
@@ -77,7 +78,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore):
+class SQLiteStore(ExportMixin, SearchMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -146,13 +147,17 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
         conn = self.conn
         with self.transaction():
             current = conn.execute("PRAGMA user_version").fetchone()[0]
+            upgraded = False
             for version, sql in migrations():
                 if version > current:
                     for statement in _split_sql(sql):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {int(version)}")
+                    upgraded = True
             if current and current < _HEADS_MIGRATION:
                 self._store_missing_heads()
+            if current and upgraded:  # places written before 0010_search (or by an older
+                self._index_missing_search()  # version) have no search text yet
 
     def _store_missing_heads(self) -> None:
         """Encode the feature heads of places written before migration 0009 (or 0006)."""
@@ -208,6 +213,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             with self.transaction():
                 cur = self.conn.execute(_INSERT, place_row(place))
                 self.conn.execute(sqlite_bulk.INDEX_NEW, (cur.lastrowid - 1,))
+                self.conn.execute(sqlite_bulk.SEARCH_NEW, (cur.lastrowid - 1,))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a place with id {place.id} already exists") from exc
         return place

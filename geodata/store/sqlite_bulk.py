@@ -12,6 +12,7 @@ move has finished.
 Values a whole batch shares (a bulk import's status, licence, consent, times...) are
 written into the move as SQL literals instead of being staged for every row.
 
+The same helper thread puts each batch into the search index (FTS5) as it moves it.
 Afterwards the new places go into the R*Tree: packed with every other entry when they
 are many next to those indexed already (:mod:`geodata.store.sqlite_rtree`), else through
 the rtree module's own inserts.
@@ -34,6 +35,11 @@ _STAGING = "temp.places_staging"
 INDEX_NEW = (
     "INSERT INTO places_rtree (rid, minx, maxx, miny, maxy) "
     "SELECT rid, minx, maxx, miny, maxy FROM places WHERE rid > ?"
+)
+# The search index (FTS5, migration 0010) of rows added after a given rid.
+SEARCH_NEW = (
+    "INSERT INTO places_search (rowid, search_title, search_body) "
+    "SELECT rid, search_title, search_body FROM places WHERE rid > ? AND search_title IS NOT NULL"
 )
 _BOUNDS = slice(ROW_COLUMNS.index("minx"), ROW_COLUMNS.index("maxy") + 1)
 
@@ -62,7 +68,9 @@ def insert_batches(conn: sqlite3.Connection, batches: Iterable[Sequence[Any]]) -
 
 
 def _move(conn: sqlite3.Connection, move: str) -> None:
+    last_rid = conn.execute("SELECT coalesce(max(rid), 0) FROM places").fetchone()[0]
     conn.execute(move)
+    conn.execute(SEARCH_NEW, (last_rid,))  # on this thread too: no GIL held meanwhile
     conn.execute(f"DELETE FROM {_STAGING}")
 
 

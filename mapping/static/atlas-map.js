@@ -416,11 +416,18 @@
       .catch(function () { list.replaceChildren(el("li", "atlas-search-empty", self.text.load_failed)); });
   };
 
+  // Lower case without accents or punctuation, as the server folds text (geodata/search.py).
+  function fold(text) {
+    return String(text).normalize("NFKD").replace(/[\p{M}\p{Cf}]/gu, "").toLowerCase()
+      .replace(/[\p{P}\p{S}\p{Z}\p{Cc}]+/gu, " ").trim();
+  }
+
   Atlas.prototype.searchInline = function (q) {
-    var needle = q.toLowerCase(), places = [];
+    var words = fold(q).split(" ").filter(Boolean), places = [];
     this.index.forEach(function (known, id) {
-      var f = known.feature;
-      if (places.length < 8 && String(f.properties.title || "").toLowerCase().indexOf(needle) >= 0) {
+      var f = known.feature, title = fold(f.properties.title || "");
+      if (places.length < 8 && words.length &&
+          words.every(function (w) { return title.indexOf(w) >= 0; })) {
         var ll = latLngOf(f);
         places.push({id: id, title: f.properties.title, lon: ll.lng, lat: ll.lat});
       }

@@ -298,3 +298,26 @@ def test_standalone_file_works_with_no_server_at_all(watched, lisbon_store):
     for place_id in watched.evaluate("[...atlas.index.keys()]"):
         watched.evaluate(f"atlas.index.get('{place_id}').layer.fire('click')")
     assert_clean(watched)
+
+
+def test_search_box_finds_places_without_accents_and_in_chinese(live_server, watched, lisbon_store):
+    lisbon_store.add(make_place(title="圣乔治城堡", neighbourhood_id=6))
+    open_map(watched, live_server.url + "/")
+    box = watched.locator(".atlas-search input")
+    box.fill("castelo de sao jorge")
+    hit = watched.locator(".atlas-search-hit", has_text="Castelo de São Jorge e restos")
+    hit.wait_for()
+    box.fill("城堡")
+    watched.locator(".atlas-search-hit", has_text="圣乔治城堡").wait_for()
+    assert_clean(watched)
+
+
+def test_standalone_file_searches_its_own_places_without_accents(watched, lisbon_store):
+    html = standalone_neighbourhood_html(lisbon_store, 6, Vocabulary(), MapOptions())
+    watched.set_content(html)
+    watched.wait_for_selector(READY, state="attached", timeout=10_000)
+    watched.locator(".atlas-search input").fill("CASTELO sao")
+    watched.locator(".atlas-search-hit", has_text="Castelo de São Jorge e restos").wait_for()
+    titles = watched.locator(".atlas-search-hit").all_inner_texts()
+    assert titles and all("Castelo de São Jorge" in t for t in titles)
+    assert_clean(watched)

@@ -168,6 +168,9 @@ def test_a_copied_database_works_as_the_original_did(filled, pg_url):
         box = PlaceFilter(bbox=(-9.15, 38.70, -9.13, 38.72))
         assert [p.id for p in target.list(box)] == [p.id for p in src.list(box)]
         assert target.count(box) > 0
+        for query in ("tasca", "sao jorge", "story about"):  # the search texts came along
+            assert [p.id for p in target.search(query)] == [p.id for p in src.search(query)]
+        assert target.search("tasca")
         # Identity sequences continue after the copied rows.
         place = target.add(Place(geometry=Point(-9.14, 38.71), title="After the move",
                                  narratives=[Narrative("New", "en")], category="memory",
@@ -225,6 +228,11 @@ def test_postgis_back_to_sqlite_rebuilds_bounds_and_the_rtree(filled, pg_url, tm
         for bbox in [(-9.15, 38.70, -9.13, 38.72), (-9.20, 38.74, -9.18, 38.76)]:
             flt = PlaceFilter(bbox=bbox)
             assert [p.id for p in back.list(flt)] == [p.id for p in filled.store.list(flt)]
+        back.conn.execute(  # type: ignore[attr-defined]  # raises if the index is off
+            "INSERT INTO places_search (places_search, rank) VALUES ('integrity-check', 1)"
+        )
+        for query in ("tasca", "sao jorge", "story about"):  # and the search index is rebuilt
+            assert [p.id for p in back.search(query)] == [p.id for p in filled.store.search(query)]
     finally:
         target.close()
         back.close()

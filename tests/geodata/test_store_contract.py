@@ -365,3 +365,183 @@ def test_workshops_by_case_insensitive_code(store):
     with pytest.raises(NotFound):
         store.get_workshop("nope")
     assert [x.code for x in store.workshops()] == ["MOURARIA-7"]
+
+
+# -- text search (PlaceStore.search; the rules are geodata.search's) -----------------------
+SHOWN = public_filter(PlaceFilter(sensitivity=["public", "generalised"]), "map")
+
+
+def titles(found: list[Place]) -> list[str]:
+    return [p.title for p in found]
+
+
+def test_search_ignores_accents_and_case_in_titles(store):
+    store.add_many(
+        [
+            make_place(title="Castelo de São Jorge", narratives=[]),
+            make_place(title="Calçada da Ajuda", narratives=[]),
+            make_place(title="Straße der Einheit", narratives=[]),
+        ]
+    )
+    for query in ("sao jorge", "SÃO JORGE", "São  Jorge!", "jorge"):
+        assert titles(store.search(query)) == ["Castelo de São Jorge"], query
+    assert titles(store.search("ajuda")) == ["Calçada da Ajuda"]
+    assert titles(store.search("CALCADA")) == ["Calçada da Ajuda"]
+    assert titles(store.search("strasse")) == ["Straße der Einheit"]
+    assert store.search("jorge porto") == []  # every word must be found
+
+
+def test_search_finds_arabic_chinese_and_ukrainian_titles(store):
+    store.add_many(
+        [
+            make_place(title="مَسْجِد الإمام", narratives=[]),
+            make_place(title="圣乔治城堡", narratives=[]),
+            make_place(title="Софійський собор, Київ", narratives=[]),
+            make_place(title="城市广场", narratives=[]),
+        ]
+    )
+    # With or without vowel marks and hamza.
+    assert titles(store.search("مسجد")) == ["مَسْجِد الإمام"]
+    assert titles(store.search("الامام")) == ["مَسْجِد الإمام"]
+    # No spaces between Chinese words: any two characters of a title find it.
+    assert titles(store.search("城堡")) == ["圣乔治城堡"]
+    assert titles(store.search("乔治")) == ["圣乔治城堡"]
+    assert titles(store.search("圣乔治城堡")) == ["圣乔治城堡"]
+    assert titles(store.search("广场")) == ["城市广场"]
+    assert store.search("城门") == []
+    assert titles(store.search("СОФІЙСЬКИЙ")) == ["Софійський собор, Київ"]
+    assert titles(store.search("собор київ")) == ["Софійський собор, Київ"]
+
+
+def test_search_finds_words_in_narratives_after_titles(store):
+    in_story = store.add(
+        make_place(
+            title="Igreja",
+            narratives=[Narrative("Os azulejos contam a história.", "pt"),
+                        Narrative("Кахлі розповідають історію.", "uk")],
+        )
+    )  # fmt: skip
+    in_title = store.add(make_place(title="Museu Nacional do Azulejo", narratives=[]))
+    assert [p.id for p in store.search("azulejo")] == [in_title.id, in_story.id]
+    assert [p.id for p in store.search("кахлі")] == [in_story.id]
+    assert [p.id for p in store.search("igreja historia")] == [in_story.id]  # title + story
+    assert store.search("igreja museu") == []
+
+
+def test_search_ranks_exact_then_prefix_then_other_titles_then_stories(store):
+    story = store.add(make_place(title="Tasca", narratives=[Narrative("O fado vadio.", "pt")]))
+    inner = store.add(make_place(title="Casa do Fado", narratives=[]))
+    longer = store.add(make_place(title="Fado Vadio Bar", narratives=[]))
+    prefix = store.add(make_place(title="Fado vadio", narratives=[]))
+    exact = store.add(make_place(title="FADO!", narratives=[]))
+    assert [p.id for p in store.search("fado")] == [
+        exact.id,  # the whole title
+        prefix.id,  # titles starting with it, in the order of their folded text
+        longer.id,
+        inner.id,  # other titles
+        story.id,  # narratives
+    ]
+    assert [p.id for p in store.search("fado vadio")] == [prefix.id, longer.id, story.id]
+    assert [p.id for p in store.search("fado", limit=2)] == [exact.id, prefix.id]
+    assert store.search("fado", limit=0) == []
+
+
+def test_search_matches_short_words_at_word_starts_and_longer_ones_anywhere(store):
+    store.add_many(
+        [
+            make_place(title="Largo da Graça", narratives=[]),
+            make_place(title="Damaia de Cima", narratives=[]),
+            make_place(title="Saldanha", narratives=[]),
+        ]
+    )
+    assert sorted(titles(store.search("da"))) == ["Damaia de Cima", "Largo da Graça"]
+    assert titles(store.search("aldan")) == ["Saldanha"]
+    assert titles(store.search("graca d")) == ["Largo da Graça"]  # one letter: with another
+    assert store.search("d") == [] and store.search("d g") == []  # nothing to look up
+
+
+def test_search_keeps_to_the_filter_and_its_privacy(store):
+    shown = store.add(make_place(title="Fonte Santa"))
+    coarse = store.add(make_place(title="Fonte Santa coarse", sensitivity=Sensitivity.GENERALISED))
+    store.add(make_place(title="Fonte Santa hidden", sensitivity=Sensitivity.HIDDEN))
+    store.add(make_place(title="Fonte Santa pending", status=Status.PENDING))
+    store.add(make_place(title="Fonte Santa no consent", consent=Consent(publish=False)))
+    elsewhere = store.add(make_place(title="Fonte Santa elsewhere", workshop="W9"))
+    assert len(store.search("fonte santa")) == 6
+    public = {shown.id, coarse.id, elsewhere.id}
+    assert {p.id for p in store.search("fonte santa", SHOWN)} == public
+    assert {p.id for p in store.search("santa", SHOWN)} == public
+    scoped = store.search("fonte", PlaceFilter(workshop="W9"))
+    assert titles(scoped) == ["Fonte Santa elsewhere"]
+    box = store.search("fonte", PlaceFilter(bbox=(-9.2, 38.6, -9.1, 38.8)))
+    assert len(box) == 6 and store.search("fonte", PlaceFilter(bbox=(0, 0, 1, 1))) == []
+
+
+def test_search_follows_edits_deletions_and_bulk_imports(store):
+    from geodata.models import NewPlaces
+
+    place = store.add(make_place(title="Cinema Europa", narratives=[]))
+    place.title = "Cinema Paris"
+    place.narratives = [Narrative("Sessões às quintas.", "pt")]
+    store.update(place)
+    assert store.search("europa") == []
+    assert [p.id for p in store.search("paris")] == [place.id]
+    assert [p.id for p in store.search("sessoes")] == [place.id]
+    store.delete(place.id)
+    assert store.search("paris") == []
+    batch = NewPlaces(
+        ids=["pl_search1", "pl_search2"],
+        geometries=np.array([Point(-9.14, 38.71), Point(-9.13, 38.72)], dtype=object),
+        titles=["Mercado de Arroios", "旧城门"],
+        narratives=[[], [Narrative("Onde se vendia peixe.", "pt")]],
+        categories=["building", "building"],
+        periods=[None, None],
+        years_from=[None, None],
+        years_to=[None, None],
+        tags=[[], []],
+        neighbourhood_ids=[None, None],
+        status=Status.PUBLISHED,
+        licence="CC-BY-4.0",
+        attribution=None,
+        consent=Consent(True, True, False),
+        created_at=utcnow(),
+    )
+    store.add_new([batch])
+    assert [p.id for p in store.search("arroios")] == ["pl_search1"]
+    assert [p.id for p in store.search("城门")] == ["pl_search2"]
+    assert [p.id for p in store.search("peixe")] == ["pl_search2"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "'", "NEAR(", "NEAR(a b)", "*", "a*", "^x", "-x", "a OR b", "a AND NOT b",
+     "title:x", "{title}: x", "(((", "%", "_", "\\", "100%_\\", "\x00", "\ud800 a",
+     "😀😀😀", " ", "", "x" * 10_000, "ab " * 500, "\u202e\u2066abc"],
+)  # fmt: skip
+def test_search_treats_any_text_as_text(store, query):
+    store.add(make_place(title="O'Neil's \"quoted\" house; -- 100% *real*", narratives=[]))
+    assert isinstance(store.search(query), list)
+    assert isinstance(store.search(query, SHOWN, limit=5), list)
+
+
+def test_search_finds_quotes_and_operators_as_words(store):
+    place = store.add(make_place(title="O'Neil's \"Near\" (house) OR AND NOT *", narratives=[]))
+    for query in ('"near"', "NEAR(", "neil's", "(house)", "or and not"):
+        assert [p.id for p in store.search(query)] == [place.id], query
+
+
+def test_search_answers_as_the_reference_rules_do(store):
+    """The backend's index and SQL against the default implementation (which folds
+    every place in Python): the same places in the same order."""
+    from geodata.demo import load_demo
+    from geodata.store.base import PlaceStore
+
+    load_demo(store)
+    store.add(make_place(title="Fonte", narratives=[Narrative("Onde a água da serra...", "pt")]))
+    for query in ("sao", "da", "museu", "igreja de", "palacio nacional", "agua", "conv",
+                  "lisboa", "rua", "santa maria", "d. maria", "fonte"):  # fmt: skip
+        for flt in (None, SHOWN):
+            expected = PlaceStore.search(store, query, flt, limit=30)
+            assert [p.id for p in store.search(query, flt, limit=30)] == [p.id for p in expected], (
+                query
+            )

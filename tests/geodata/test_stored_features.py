@@ -20,6 +20,7 @@ from geodata.models import Narrative, Place, ProtocolLabel, Sensitivity, Status
 from geodata.privacy import public_filter
 from geodata.store import open_store
 from geodata.store.base import PlaceFilter, PlaceStore
+from tests.geodata.older_schema import undo_search_migration
 
 
 def built(store: PlaceStore, flt: PlaceFilter | None = None) -> bytes:
@@ -269,6 +270,7 @@ def test_migrating_an_older_database_stores_the_missing_heads(
         pytest.skip("the SQLite migration; PostGIS runs the same backfill in migrate()")
     path = tmp_path / "atlas.db"
     expected = built(lisbon_store)
+    undo_search_migration(lisbon_store)
     conn = lisbon_store.conn  # type: ignore[attr-defined]
     # Back to the schema before 0006: no heads, no places version.
     for (trigger,) in conn.execute(

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from geodata.models import Sensitivity, Status, Workshop, utcnow
+from geodata.models import Narrative, Sensitivity, Status, Workshop, utcnow
+from geodata.privacy import generalise
 from tests.mapping.conftest import make_place
 
 LISBON = "-9.25,38.68,-9.08,38.80"
@@ -216,6 +217,70 @@ def test_search_finds_neighbourhoods_and_places(client):
     scoped = client.get("/api/map/search?q=museu&neighbourhood=6").json()
     assert scoped["neighbourhoods"] == []
     problem(client.get("/api/map/search"), 422)
+
+
+def test_search_ignores_accents_and_case_and_puts_title_starts_first(client):
+    body = client.get("/api/map/search", params={"q": "CASTELO DE SAO JORGE"}).json()
+    found = [p["title"] for p in body["places"]]
+    assert found[0] == "Castelo de São Jorge e restos das Cercas de Lisboa"  # starts with it
+    assert set(found[1:]) == {"Núcleo Museológico do Castelo de São Jorge"}
+    jorge = client.get("/api/map/search", params={"q": "sao jorge"}).json()["places"]
+    assert len(jorge) == len(found)
+    ajuda = client.get("/api/map/search", params={"q": "ajuda"}).json()["places"]
+    assert ajuda and all("Ajuda" in p["title"] for p in ajuda)
+    hoods = client.get("/api/map/search", params={"q": "SAO vicente"}).json()["neighbourhoods"]
+    assert [n["name"] for n in hoods] == ["São Vicente"]
+
+
+def test_search_finds_places_in_every_script_and_in_their_stories(client, lisbon_store):
+    chinese = lisbon_store.add(make_place(title="圣乔治城堡", narratives=[]))
+    arabic = lisbon_store.add(make_place(title="مَسْجِد لشبونة المركزي", narratives=[]))
+    ukrainian = lisbon_store.add(make_place(title="Українська церква", narratives=[]))
+    story = lisbon_store.add(
+        make_place(title="Tasca", narratives=[Narrative("Cantava-se o fado às sextas.", "pt")])
+    )
+    for query, place in (("城堡", chinese), ("مسجد", arabic), ("українська", ukrainian),
+                         ("ЦЕРКВА", ukrainian), ("cantava", story)):  # fmt: skip
+        body = client.get("/api/map/search", params={"q": query}).json()
+        assert [p["id"] for p in body["places"]] == [place.id], query
+
+
+def test_search_shows_no_hidden_place_and_no_true_point_of_a_generalised_one(client, lisbon_store):
+    true_point = (-9.13649, 38.71049)
+    coarse = lisbon_store.add(
+        make_place(true_point, title="Zzcoarse memory", sensitivity=Sensitivity.GENERALISED)
+    )
+    lisbon_store.add(make_place(title="Zzhidden memory", sensitivity=Sensitivity.HIDDEN))
+    lisbon_store.add(
+        make_place(
+            title="Quiet corner",
+            narratives=[Narrative("Zzhidden story", "en")],
+            sensitivity=Sensitivity.HIDDEN,
+        )
+    )
+    lisbon_store.add(make_place(title="Zzpending memory", status=Status.PENDING))
+    found = client.get("/api/map/search", params={"q": "zzcoarse"}).json()["places"]
+    assert [p["id"] for p in found] == [coarse.id]
+    shown = generalise(coarse.geometry)
+    assert (found[0]["lon"], found[0]["lat"]) == (round(shown.x, 6), round(shown.y, 6))
+    assert (found[0]["lon"], found[0]["lat"]) != true_point
+    for query in ("zzhidden", "zzpending", "memory"):
+        body = client.get("/api/map/search", params={"q": query}).json()
+        assert [p["id"] for p in body["places"]] == ([coarse.id] if query == "memory" else [])
+
+
+@pytest.mark.parametrize(
+    "q", ['"', "NEAR(", "*", "a*", "'; DROP TABLE places; --", "%_\\", "\x00", "(((", "^x",
+          "title:x", "😀😀", "x" * 200]
+)  # fmt: skip
+def test_search_answers_any_query_without_error(client, q):
+    r = client.get("/api/map/search", params={"q": q})
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"query", "neighbourhoods", "places"}
+
+
+def test_search_refuses_an_overlong_query_with_a_problem(client):
+    problem(client.get("/api/map/search", params={"q": "x" * 201}), 422)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from geodata.errors import InvalidInput, NotFound
 from geodata.privacy import public_filter, public_view
+from geodata.project_index import project_index
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from mapping.features import Photo, place_details
@@ -164,7 +165,11 @@ def search(
     settings: Settings = Depends(get_settings),
 ) -> Response:
     flt = _scope(request, store, neighbourhood, workshop)
-    hoods = [] if neighbourhood is not None else store.neighbourhoods()
+    # The neighbourhoods as prepared for submissions, kept until they change: a search
+    # runs at every keystroke and need not read every polygon again.
+    hoods = [] if neighbourhood is not None else (
+        project_index(store, settings.project_margin_m).neighbourhoods
+    )  # fmt: skip
     return _json(search_map(store, q, hoods, map_options(settings), neighbourhood_url, flt=flt))
 
 
