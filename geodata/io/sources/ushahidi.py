@@ -1,7 +1,8 @@
 """Ushahidi report exports, as CSV or GeoJSON: the v2 columns (``INCIDENT TITLE``,
 ``INCIDENT DATE``, ``DESCRIPTION``, ``CATEGORY``, ``LATITUDE``/``LONGITUDE``) and the
-v3 platform's (``Post ID``, ``Title``, ``Description``, ``Post date``, ``Categories``,
-a location field's ``.lat``/``.lon`` columns).
+v3 platform's as far as they are known here, untested against a real v3 export
+(``Post ID``, ``Title``, ``Description``, ``Post date``, ``Categories``, a location
+field's ``.lat``/``.lon`` columns).
 
 Each report's title is the title; its description (entities decoded, stray tags
 removed, the text otherwise as written) the narrative, credited to the report and its
@@ -32,7 +33,6 @@ _CATEGORY = ("CATEGORY", "Categories", "Category")
 _ID = ("#", "Post ID", "ID")
 _LAT = ("LATITUDE", "Latitude", "lat")
 _LON = ("LONGITUDE", "Longitude", "lon")
-_SIGNATURES = (b'"INCIDENT TITLE"', b"INCIDENT TITLE,", b",INCIDENT TITLE", b"Post ID")
 _DATE_FORMATS = ("%m/%d/%y %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
