@@ -10,6 +10,7 @@ from typing import Any
 
 from geodata.errors import InvalidInput, SourceError
 from geodata.io.sources import SourceFeatures
+from geodata.io.sources.field_map import PROBLEM
 from geodata.models import Narrative, Status
 from geodata.text import check_language, check_text, html_to_text
 from geodata.vocabulary import Vocabulary
@@ -47,6 +48,8 @@ class ImportOptions:
     # A feature whose title names a place stored within this many metres adds its
     # narratives to that place instead of becoming another (see geodata.import_merge).
     attach_within_m: float | None = None
+    # Check everything and count what would be stored, storing nothing.
+    dry_run: bool = False
 
     def fields(self) -> tuple[str | None, ...]:
         """The field names these options read (None for those left to the usual names)."""
@@ -185,6 +188,8 @@ def property_values(
     """One feature's place fields in :data:`_FIELD_COLUMNS` order (what
     :func:`properties_to_fields` gives, without a dict per feature)."""
     names = _names(tuple(props), options.fields())
+    if PROBLEM in props:
+        raise InvalidInput(str(props[PROBLEM]), code="unmappable_field")
     title = _first(props, names.title)
     title = check_text(str(title) if title is not None else "", "title", max_length=200)
     narratives = _narratives(props, names, options) if names.narratives or names.narrative else []

@@ -7,7 +7,9 @@ is set, in which case the good features are stored and the bad ones reported.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,9 @@ from geodata.import_fields import (
     property_values,
 )
 from geodata.import_merge import attach_to_stored, group_features
-from geodata.io.sources import SourceFeatures, read_features
+from geodata.io.sources import SourceFeatures
+from geodata.io.sources.field_map import FieldMap
+from geodata.io.sources.registry import read_source
 from geodata.io.spreadsheet import SpreadsheetWriter
 from geodata.models import Consent, NewPlaces, new_place_ids, utcnow
 from geodata.neighbourhoods import assign_neighbourhoods
@@ -64,6 +68,10 @@ class ImportResult:
     merged: int = 0  # features whose narratives joined another feature's place
     attached: int = 0  # new places that were stored already: their stories added there
     updated: int = 0  # stored places that gained stories
+    source: str | None = None  # the tool whose export was read (None: a plain file)
+    # What was (or, with dry_run, would be) stored: places per category, first titles.
+    categories: Counter[str] = field(default_factory=Counter)
+    titles: list[str] = field(default_factory=list)
 
     @property
     def stored(self) -> bool:
@@ -121,7 +129,7 @@ def import_features(
     if result.rejected and not options.skip_invalid:
         for _ in checked():  # name the features refused for more
             pass
-    elif options.attach_within_m is not None:
+    elif options.attach_within_m is not None and not options.dry_run:
         rows = _Rows.joined(list(checked()))  # all checked before anything is written
         if not result.rejected or options.skip_invalid:
             with store.transaction():
@@ -146,7 +154,10 @@ def import_features(
         nid_of = dict(zip(valid, nids, strict=True))
         batches = _place_batches(verdicts, checked(), nid_of, options, result, features.ids)
         try:
-            result.imported = store.add_new(_counted(batches, step))
+            if options.dry_run:
+                result.imported = sum(len(b) for b in _previewed(batches, result))
+            else:
+                result.imported = store.add_new(_counted(_previewed(batches, result), step))
         except _Refused:
             result.imported = 0
     if not result.imported and not result.attached:
@@ -280,6 +291,18 @@ def _place_batches(
         raise _Refused
 
 
+_PREVIEW_TITLES = 5
+
+
+def _previewed(batches: Iterator[NewPlaces], result: ImportResult) -> Iterator[NewPlaces]:
+    """``batches``, counting their places per category and keeping the first titles."""
+    for batch in batches:
+        result.categories.update(batch.categories)
+        if len(result.titles) < _PREVIEW_TITLES:
+            result.titles += batch.titles[: _PREVIEW_TITLES - len(result.titles)]
+        yield batch
+
+
 def _counted(batches: Iterator[NewPlaces], step: Callable[[str, int], None]) -> Iterator[NewPlaces]:
     """``batches``, reporting how many places were handed on after each one."""
     handed = 0
@@ -295,13 +318,28 @@ def import_places(
     options: ImportOptions | None = None,
     vocabulary: Vocabulary | None = None,
     progress: Callable[[str, int], None] | None = None,
+    source: str | None = None,
+    field_map: FieldMap | None = None,
 ) -> ImportResult:
-    """Import places from a GeoJSON, GeoPackage, CSV or other vector file."""
+    """Import places from a GeoJSON, GeoPackage, CSV or other vector file, or from the
+    export of a community tool (``source``: a ``--from`` name; detected when None),
+    its fields read through ``field_map``."""
+    options = options or ImportOptions()
+    field_map = field_map or FieldMap()
     with _collector_paused():
-        features = read_features(path)
+        found, read = read_source(path, source, field_map.fields.get("geopoint"))
+        if found is not None or field_map:
+            field_map.apply(read, options.category)
+        defaults = {
+            k: v for k, v in read.option_defaults.items() if getattr(options, k) in (None, "")
+        }
+        if defaults:
+            options = dataclasses.replace(options, **defaults)
         if progress:
-            progress("read", len(features))
-        return import_features(store, features, options or ImportOptions(), vocabulary, progress)
+            progress("read", len(read.features))
+        result = import_features(store, read.features, options, vocabulary, progress)
+        result.source = found
+        return result
 
 
 @contextlib.contextmanager

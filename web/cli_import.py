@@ -60,6 +60,30 @@ def import_neighbourhoods(
 @one_line_errors
 def import_places_command(
     path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, CSV with lon/lat columns...")],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="The tool that made the file: ushahidi, umap, kml, gpx, kobo or odk "
+            "(default: told from its content).",
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help='TOML file: [fields] title = "name"..., [categories] NAME = "key".'),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="FIELD=SOURCE_FIELD (title=name, narrative=description, tags=..., "
+            "geopoint=...) or category.NAME=KEY; repeatable.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(help="Check everything and print what would be imported; store nothing."),
+    ] = False,
     skip_invalid: Annotated[
         bool, typer.Option(help="Import the good features even if some are bad.")
     ] = False,
@@ -127,6 +151,7 @@ def import_places_command(
 ) -> None:
     """Import places; a file with bad features imports nothing unless --skip-invalid."""
     from geodata.importer import ImportOptions, import_places, write_rejects_report
+    from geodata.io.sources.field_map import FieldMap
     from geodata.models import Status
     from geodata.text import check_language
 
@@ -151,21 +176,29 @@ def import_places_command(
         attribution_field=attribution_field,
         group_field=group_field,
         attach_within_m=attach_within,
+        dry_run=dry_run,
     )
+    field_map = FieldMap.load(mapping) if mapping else FieldMap()
+    for spec in map_ or ():
+        field_map.add(spec)
     with progress_bar() as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
 
         def step(label: str, n: int) -> None:
             bar.update(task, description=label, total=max(n, 1), completed=n)
 
-        result = import_places(store, path, options, progress=step)
+        result = import_places(
+            store, path, options, progress=step, source=source, field_map=field_map
+        )
     report = rejects or Path.cwd() / (path.name + ".rejects.csv")
     if result.rejected:
         write_rejects_report(result, report)
     console.print(
-        f"read {result.read:,}  imported {result.imported:,}  "
+        f"read {result.read:,}  {'would import' if dry_run else 'imported'} {result.imported:,}  "
         f"repaired {result.repaired:,}  rejected {len(result.rejected):,}"
     )
+    if dry_run:
+        _print_dry_run(result, skip_invalid)
     if group_field and result.merged:
         console.print(f"joined the place of an earlier feature ({group_field}): {result.merged:,}")
     if result.attached:
@@ -191,3 +224,16 @@ def import_places_command(
                 highlight=False,
             )
             raise typer.Exit(1)
+
+
+def _print_dry_run(result, skip_invalid: bool) -> None:
+    """What a --dry-run would have stored: places per category and the first titles."""
+    head = f"dry run ({result.source or 'plain file'}): nothing stored; "
+    if result.rejected and not skip_invalid:
+        console.print(head + "the file would be refused as it is", highlight=False)
+        return
+    console.print(head + f"would import {result.imported:,} places", highlight=False)
+    for key, n in sorted(result.categories.items()):
+        console.print(f"  {key}: {n:,}", highlight=False)
+    for title in result.titles:
+        console.print(f"  - {title}", highlight=False)

@@ -1,4 +1,5 @@
-"""Reading features (geometry + properties) from GeoJSON, CSV and any file GDAL reads."""
+"""Reading features (geometry + properties) from GeoJSON, CSV and any file GDAL reads:
+the importer's own formats, read when no community tool's export is recognised."""
 
 from __future__ import annotations
 
