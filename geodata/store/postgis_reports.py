@@ -31,11 +31,29 @@ class ReportsMixin:
     _stream: Callable[..., Iterator[list[tuple[Any, ...]]]]
     _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
     _held: Any
+    _snapshot_version: Callable[[str], str | None]
 
-    def count(self, flt: PlaceFilter | None = None) -> int:
+    def _count(self, flt: PlaceFilter | None) -> int:
         where, params = place_where(flt)
         row = self._fetchone(f"SELECT count(*) FROM places p WHERE {where}", params)
         return row[0] if row else 0
+
+    def _count_up_to(self, flt: PlaceFilter | None, most: int) -> int | None:
+        where, params = place_where(flt)
+        row = self._fetchone(
+            f"SELECT count(*) FROM (SELECT FROM places p WHERE {where} LIMIT %s) c",
+            [*params, most + 1],
+        )
+        n = row[0] if row else 0
+        return n if n <= most else None
+
+    def _count_version(self) -> str | None:
+        if (version := self._snapshot_version("places")) is not None:
+            return version
+        # Statement triggers bump it in the writing transaction itself: inside one, the
+        # version read is that transaction's own and is never seen again if it rolls back.
+        row = self._fetchone("SELECT version FROM store_versions WHERE name = 'places'")
+        return row[0] if row else None
 
     def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
         return {nid: n for (nid,), n in self._grouped(("p.neighbourhood_id",), flt).items()}
