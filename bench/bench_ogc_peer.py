@@ -149,42 +149,45 @@ def municipalities(gdf: Any, gpd: Any, shapely: Any) -> list[tuple[str, Any, Non
 
 
 def create_view(base_url: str, grid_m: float) -> None:
-    """``tipg.places``: what /ogc publishes, for tipg: public places where they are (the
-    branch a bbox finds through the GiST index), generalised ones on the privacy grid as
-    :func:`geodata.privacy.grid_centres` puts them, hidden ones without geometry."""
+    """``tipg.places``: what /ogc publishes, for tipg: public places where they are,
+    generalised ones on the privacy grid as :func:`geodata.privacy.grid_centres` puts
+    them, hidden ones without geometry. A GiST index on that very expression lets tipg's
+    bbox and tile queries use an index, as they would on a plain geometry column."""
     import psycopg
 
     from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
 
-    lat_step = grid_m / M_PER_DEG_LAT
-    anchor = "ST_PointOnSurface(p.geom)"
-    lat = f"((floor(ST_Y({anchor}) / {lat_step!r}) + 0.5) * {lat_step!r})"
-    lon_step = f"({grid_m!r} / ({M_PER_DEG_LON!r} * greatest(cos(radians({lat})), 1e-6)))"
-    lon = f"((floor(ST_X({anchor}) / {lon_step}) + 0.5) * {lon_step})"
-    grid = f"ST_SetSRID(ST_MakePoint(round({lon}::numeric, 6), round({lat}::numeric, 6)), 4326)"
-    columns = (
-        "p.id, p.title, p.narratives, p.category, p.period, p.year_from, p.year_to, p.tags, "
-        "p.licence, p.attribution, p.workshop, p.sensitivity <> 'public' AS "
-        "location_generalised, p.created_at, p.updated_at, p.version, p.neighbourhood_id, "
-        "n.name AS neighbourhood"
-    )
-    source = (
-        f"FROM {SCHEMA}.places p LEFT JOIN {SCHEMA}.neighbourhoods n ON n.id = "
-        "p.neighbourhood_id WHERE p.status = 'published' AND p.consent_open_data"
-    )
-    branches = [
-        ("p.geom", "public"),
-        (f"{grid}::geometry(Geometry, 4326)", "generalised"),
-        ("NULL::geometry(Geometry, 4326)", "hidden"),
-    ]
-    body = " UNION ALL ".join(
-        f"SELECT {columns}, {geom} AS geom {source} AND p.sensitivity = '{kind}'"
-        for geom, kind in branches
-    )
+    def public_geom(p: str) -> str:
+        lat_step = grid_m / M_PER_DEG_LAT
+        anchor = f"ST_PointOnSurface({p}geom)"
+        lat = f"((floor(ST_Y({anchor}) / {lat_step!r}) + 0.5) * {lat_step!r})"
+        lon_step = f"({grid_m!r} / ({M_PER_DEG_LON!r} * greatest(cos(radians({lat})), 1e-6)))"
+        lon = f"((floor(ST_X({anchor}) / {lon_step}) + 0.5) * {lon_step})"
+        grid = f"ST_MakePoint(round({lon}::numeric, 6), round({lat}::numeric, 6))"
+        return (
+            f"(CASE {p}sensitivity WHEN 'public' THEN {p}geom WHEN 'generalised' THEN "
+            f"ST_SetSRID({grid}, 4326) END)::geometry(Geometry, 4326)"
+        )
+
     with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS places_public_geom_tipg ON {SCHEMA}.places "
+            f"USING gist (({public_geom('')}))"
+        )
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {VIEW_SCHEMA}")
         conn.execute(f"DROP VIEW IF EXISTS {VIEW_SCHEMA}.places")
-        conn.execute(f"CREATE VIEW {VIEW_SCHEMA}.places AS {body}")
+        conn.execute(
+            f"""CREATE VIEW {VIEW_SCHEMA}.places AS
+            SELECT p.id, p.title, p.narratives, p.category, p.period, p.year_from,
+                   p.year_to, p.tags, p.licence, p.attribution, p.workshop,
+                   p.sensitivity <> 'public' AS location_generalised, p.created_at,
+                   p.updated_at, p.version, p.neighbourhood_id, n.name AS neighbourhood,
+                   {public_geom("p.")} AS geom
+            FROM {SCHEMA}.places p LEFT JOIN {SCHEMA}.neighbourhoods n
+                 ON n.id = p.neighbourhood_id
+            WHERE p.status = 'published' AND p.consent_open_data"""
+        )
+        conn.execute(f"ANALYZE {SCHEMA}.places")
 
 
 # -- servers ----------------------------------------------------------------------------
@@ -425,6 +428,59 @@ def dump(url: str) -> tuple[float, int, int]:
     return seconds, size, int(found[-1]) if found else -1
 
 
+# -- what numberMatched costs ------------------------------------------------------------
+def count_costs(base_url: str, points: np.ndarray, reps: int) -> None:
+    """Per filter, the median milliseconds of: counting every match (what each page paid
+    before), counting up to 10,000 (a filter's count on a miss now), and a kept count
+    (a hit: one small query for the version; none inside a page's snapshot, whose BEGIN
+    reads it). On PostGIS and on a SQLite copy of the same places (migrate_store)."""
+    from geodata.privacy import public_filter
+    from geodata.store import open_store
+    from geodata.store.base import PlaceFilter
+    from geodata.store.migrate import migrate_store
+
+    x, y = points[0].tolist()
+    filters = {
+        "whole collection": PlaceFilter(),
+        "category=memory": PlaceFilter(category="memory"),
+        "year_from=1800 (period)": PlaceFilter(year_from=1800),
+        "bbox 500 m": PlaceFilter(bbox=tuple(map(float, bbox_around(x, y, BBOX_M).split(",")))),
+        "bbox of all": PlaceFilter(bbox=(-10.0, 37.0, -8.0, 40.0)),
+    }
+    stores = {"PostGIS": open_store(store_url(base_url))}
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = open_store(f"sqlite:///{Path(tmp) / 'copy.db'}")
+        migrate_store(stores["PostGIS"], sqlite)
+        stores["SQLite"] = sqlite
+        print(f"\nwhat numberMatched costs, ms (median of {reps}; a shared machine)")
+        print(f"  {'backend':<8} {'filter':<24} {'matches':>8} {'count all':>10} "
+              f"{'up to 10k':>10} {'kept':>7} {'kept, in a snapshot':>20}")  # fmt: skip
+        for name, store in stores.items():
+            for label, flt in filters.items():
+                flt = public_filter(flt, "open_data")
+                n = store._count(flt)
+                exact = _median_ms(lambda: store._count(flt), reps)  # noqa: B023
+                capped = _median_ms(lambda: store._count_up_to(flt, 10_000), reps)  # noqa: B023
+                store.count(flt)
+                kept = _median_ms(lambda: store.count(flt), reps)  # noqa: B023
+                with store.snapshot():
+                    store.count(flt)
+                    in_snapshot = _median_ms(lambda: store.count(flt), reps)  # noqa: B023
+                print(f"  {name:<8} {label:<24} {n:>8,} {exact:>10.2f} {capped:>10.2f} "
+                      f"{kept:>7.2f} {in_snapshot:>20.3f}")  # fmt: skip
+        for store in stores.values():
+            store.close()
+
+
+def _median_ms(call: Any, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
 # -- the run ----------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -442,6 +498,7 @@ def main() -> None:
     parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
     parser.add_argument("--reload", action="store_true", help="import the places again")
     parser.add_argument("--skip-tipg", action="store_true")
+    parser.add_argument("--skip-counts", action="store_true", help="no numberMatched costs")
     args = parser.parse_args()
     from web.settings import Settings
 
@@ -449,6 +506,8 @@ def main() -> None:
           "(a shared machine: other work runs beside this)")  # fmt: skip
     load_places(args.postgis_url, args.n, args.reload)
     create_view(args.postgis_url, Settings().privacy_grid_m)
+    if not args.skip_counts:
+        count_costs(args.postgis_url, sample_points(args.postgis_url, 10), 15)
     python = None if args.skip_tipg else ensure_tipg(args.tipg_venv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ogc-peer-"))
     servers: dict[str, Server] = {}
@@ -492,6 +551,8 @@ def run(servers: dict[str, Server], args: argparse.Namespace) -> None:
         for side in sides if r % 2 == 0 else sides[::-1]:
             dumps.setdefault(side, []).append(dump(servers[side].url + dump_path[side]))
     rss_dump = {side: servers[side].peak_rss_mb() for side in sides}
+    features = {side: {d[2] for d in runs} for side, runs in dumps.items()}
+    assert len(set().union(*features.values())) == 1, f"the dumps differ: {features}"
     report(results, dumps, rss_requests, rss_dump, sides, args)
 
 

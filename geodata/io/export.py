@@ -172,6 +172,10 @@ def _generalised_in_bbox(
 ) -> PublicBatch | None:
     """Generalised places whose public (generalised) location lies in ``flt.bbox``."""
     assert flt.bbox is not None
+    # Usually no place is generalised: a count kept per version of the places says so
+    # without a search (and without the server-side cursor one takes on PostGIS).
+    if not store.count(public_filter(PlaceFilter(sensitivity="generalised"), "open_data")):
+        return None
     m = _margin_deg(flt.bbox, grid_m)
     minx, miny, maxx, maxy = flt.bbox
     wider = dataclasses.replace(
@@ -263,15 +267,12 @@ def public_page(
     Counts are kept per version of the places (:meth:`PlaceStore.count`)."""
     flt = public_filter(flt, "open_data")
     names = neighbourhood_names(store)
+    # With a bbox: the public places' stored locations here, generalised ones below.
     exact = flt if flt.bbox is None else dataclasses.replace(flt, sensitivity="public")
-    public_n = store.count(exact) if count_most is None else store.count_up_to(exact, count_most)
+    public_n, rows = store.export_page(exact, limit=limit, offset=offset, most=count_most)
     extra = None if flt.bbox is None else _generalised_in_bbox(store, flt, names, grid_m)
-    batches: list[PublicBatch] = []
-    if public_n is None or offset < public_n:
-        # With a bbox: the public places' stored locations here, generalised ones below.
-        page = store.export_rows(exact, limit=limit + (public_n is None), offset=offset)
-        batches = [to_batch(rows, names, grid_m, store) for rows in page if rows]
-    returned = sum(len(b) for b in batches)
+    batches = [to_batch(rows, names, grid_m, store)] if rows else []
+    returned = len(rows)
     if returned > limit:  # only when counting stopped early: one more than the page
         return PublicPage(None, _first(batches, limit), True)
     if public_n is None:  # the public matches end on this page (or before it)

@@ -230,6 +230,19 @@ class PlaceStore(abc.ABC):
             lambda: self._count_up_to(flt, most),
         )
 
+    def export_page(
+        self, flt: PlaceFilter | None, *, limit: int, offset: int = 0, most: int | None = None
+    ) -> tuple[int | None, list[tuple[Any, ...]]]:
+        """How many places match ``flt`` (as :meth:`count` or, with ``most``,
+        :meth:`count_up_to` gives it) and a page of their :meth:`export_rows`. When the
+        count is None the page holds one row beyond ``limit`` if more places follow.
+        Backends may find both in one pass over the matches."""
+        n = self.count(flt) if most is None else self.count_up_to(flt, most)
+        if n is not None and offset >= n:
+            return n, []
+        page = self.export_rows(flt, limit=limit + (n is None), offset=offset)
+        return n, [row for rows in page for row in rows]
+
     @abc.abstractmethod
     def _count(self, flt: PlaceFilter | None) -> int:
         """How many places match ``flt``, counted now."""

@@ -34,19 +34,35 @@ class CountCache:
         ``version`` must be read before ``count`` runs (see the module docstring); None
         (no version known, as in a write transaction) counts without filing.
         """
+        found = self.get(key, version)
+        if found is not MISSING:
+            return found  # type: ignore[return-value]
+        value = count()  # outside the lock: other keys need not wait for this scan
+        self.put(key, version, value)
+        return value
+
+    def get(self, key: Hashable, version: str | None) -> object:
+        """The value filed under ``key`` for ``version``, else :data:`MISSING`."""
         if version is None:
-            return count()
+            return MISSING
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0] == version:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry[1]  # type: ignore[return-value]
+                return entry[1]
             self.misses += 1
-        value = count()  # outside the lock: other keys need not wait for this scan
+        return MISSING
+
+    def put(self, key: Hashable, version: str | None, value: object) -> None:
+        """File ``value`` (counted after ``version`` was read) under ``key``."""
+        if version is None:
+            return
         with self._lock:
             self._entries[key] = (version, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return value
+
+
+MISSING = object()  # what get() answers for a key not filed for that version

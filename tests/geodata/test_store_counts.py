@@ -127,3 +127,18 @@ def test_protocol_labels_and_neighbourhoods_read_in_a_snapshot_follow_changes(st
     store.set_protocol_labels(first.id, [])
     with store.snapshot():
         assert store.protocol_labels([first.id]) == {}
+
+
+@pytest.mark.parametrize("most", [None, 100, 5])
+def test_export_page_is_the_rows_of_export_rows_with_their_count(store, most):
+    store.add_many([place(-9.14 + i * 1e-4, 38.71) for i in range(12)])
+    store.add(place(geometry=LineString([(-9.20, 38.70), (-9.20, 38.80), (-9.10, 38.80)])))
+    box = public_filter(PlaceFilter(bbox=(-9.1405, 38.70, -9.1385, 38.72)), "open_data")
+    every = [r for rows in store.export_rows(box) for r in rows]
+    assert len(every) == 12
+    for offset in (8, 0, 3, 12, 20):  # the first one asked before any count is kept
+        n, page = store.export_page(box, limit=4, offset=offset, most=most)
+        if most is not None and most < 12:
+            assert n is None and page == every[offset : offset + 5]  # one more: more follow
+        else:
+            assert n == 12 and page == every[offset : offset + 4]
