@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -172,6 +172,10 @@ def _generalised_in_bbox(
 ) -> PublicBatch | None:
     """Generalised places whose public (generalised) location lies in ``flt.bbox``."""
     assert flt.bbox is not None
+    # Usually no place is generalised: a count kept per version of the places says so
+    # without a search (and without the server-side cursor one takes on PostGIS).
+    if not store.count(public_filter(PlaceFilter(sensitivity="generalised"), "open_data")):
+        return None
     m = _margin_deg(flt.bbox, grid_m)
     minx, miny, maxx, maxy = flt.bbox
     wider = dataclasses.replace(
@@ -239,6 +243,14 @@ def public_batches(
         yield _slice(extra, skip, stop)
 
 
+class PublicPage(NamedTuple):
+    """One page of :func:`public_page`."""
+
+    matched: int | None  # how many match in all; None when more than count_most do
+    batches: list[PublicBatch]
+    more: bool  # whether places follow this page
+
+
 def public_page(
     store: PlaceStore,
     flt: PlaceFilter | None,
@@ -246,26 +258,43 @@ def public_page(
     limit: int,
     offset: int = 0,
     grid_m: float = DEFAULT_GRID_M,
-) -> tuple[int, list[PublicBatch]]:
-    """How many places match ``flt`` and one page of them: :func:`count_public` and
-    :func:`public_batches` in one, sharing the search for generalised places in a bbox."""
+    count_most: int | None = None,
+) -> PublicPage:
+    """One page of :func:`public_batches` and how many match in all, sharing the search
+    for generalised places in a bbox. With ``count_most``, counting stops past that many
+    matches (:meth:`PlaceStore.count_up_to`): beyond it ``matched`` is None, unless this
+    page reaches the end, and whether more follow comes from reading one place further.
+    Counts are kept per version of the places (:meth:`PlaceStore.count`)."""
     flt = public_filter(flt, "open_data")
     names = neighbourhood_names(store)
-    if flt.bbox is None:
-        page = public_batches(store, flt, limit=limit, offset=offset, names=names, grid_m=grid_m)
-        return store.count(flt), [b for b in page if len(b)]
-    exact = dataclasses.replace(flt, sensitivity="public")
-    public_n = store.count(exact)
-    extra = _generalised_in_bbox(store, flt, names, grid_m)
-    batches = []
-    if offset < public_n:
-        for rows in store.export_rows(exact, limit=limit, offset=offset):
-            batches.append(to_batch(rows, names, grid_m, store))
-    returned = sum(len(b) for b in batches)
+    # With a bbox: the public places' stored locations here, generalised ones below.
+    exact = flt if flt.bbox is None else dataclasses.replace(flt, sensitivity="public")
+    public_n, rows = store.export_page(exact, limit=limit, offset=offset, most=count_most)
+    extra = None if flt.bbox is None else _generalised_in_bbox(store, flt, names, grid_m)
+    batches = [to_batch(rows, names, grid_m, store)] if rows else []
+    returned = len(rows)
+    if returned > limit:  # only when counting stopped early: one more than the page
+        return PublicPage(None, _first(batches, limit), True)
+    if public_n is None:  # the public matches end on this page (or before it)
+        public_n = offset + returned if returned else store.count(exact)
     if extra is not None and returned < limit:
+        # Past the public matches, the offset goes on counting into the generalised ones.
         skip = max(0, offset - public_n)
         batches.append(_slice(extra, skip, skip + limit - returned))
-    return public_n + (len(extra) if extra else 0), [b for b in batches if len(b)]
+        returned += len(batches[-1])
+    matched = public_n + (len(extra) if extra is not None else 0)
+    return PublicPage(matched, [b for b in batches if len(b)], offset + returned < matched)
+
+
+def _first(batches: list[PublicBatch], n: int) -> list[PublicBatch]:
+    """The first ``n`` places of consecutive batches."""
+    out = []
+    for batch in batches:
+        if n <= 0:
+            break
+        out.append(batch if len(batch) <= n else _slice(batch, 0, n))
+        n -= len(out[-1])
+    return out
 
 
 def count_public(

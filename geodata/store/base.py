@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+import contextlib
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,6 +31,7 @@ from geodata.models import (
     Status,
     Workshop,
 )
+from geodata.store.counts import CountCache
 
 
 @dataclass(frozen=True)
@@ -212,9 +215,60 @@ class PlaceStore(abc.ABC):
     ) -> Iterator[Place]:
         """Places matching ``flt``, oldest first (stable order for paging)."""
 
-    @abc.abstractmethod
     def count(self, flt: PlaceFilter | None = None) -> int:
-        """How many places match ``flt``."""
+        """How many places match ``flt``: exact, and kept until the places change, so asking
+        again costs one small query instead of a scan (:mod:`geodata.store.counts`)."""
+        return self._counts.get_or_count(
+            ("all", repr(flt)), self._count_version(), lambda: self._count(flt)
+        )
+
+    def count_up_to(self, flt: PlaceFilter | None, most: int) -> int | None:
+        """How many places match ``flt`` if at most ``most`` do, else None: counting stops
+        after ``most + 1`` matches, so the work is bounded whatever the filter. Kept until
+        the places change, as :meth:`count` is."""
+        return self._counts.get_or_count(
+            ("up_to", most, repr(flt)),
+            self._count_version(),
+            lambda: self._count_up_to(flt, most),
+        )
+
+    def export_page(
+        self, flt: PlaceFilter | None, *, limit: int, offset: int = 0, most: int | None = None
+    ) -> tuple[int | None, list[tuple[Any, ...]]]:
+        """How many places match ``flt`` (as :meth:`count` or, with ``most``,
+        :meth:`count_up_to` gives it) and a page of their :meth:`export_rows`. When the
+        count is None the page holds one row beyond ``limit`` if more places follow.
+        Backends may find both in one pass over the matches."""
+        n = self.count(flt) if most is None else self.count_up_to(flt, most)
+        if n is not None and offset >= n:
+            return n, []
+        page = self.export_rows(flt, limit=limit + (n is None), offset=offset)
+        return n, [row for rows in page for row in rows]
+
+    @abc.abstractmethod
+    def _count(self, flt: PlaceFilter | None) -> int:
+        """How many places match ``flt``, counted now."""
+
+    def _count_up_to(self, flt: PlaceFilter | None, most: int) -> int | None:
+        """:meth:`count_up_to`, counted now (backends stop counting at ``most + 1``)."""
+        n = self._count(flt)
+        return n if n <= most else None
+
+    def _count_version(self) -> str | None:
+        """The version counts are filed under, read now; None files nothing (a backend
+        without a cheap version, or inside a write transaction whose writes may yet be
+        rolled back)."""
+        return None
+
+    @functools.cached_property
+    def _counts(self) -> CountCache:
+        return CountCache()
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one state of the store, as of the first of them (read only):
+        a page of places and the count beside it agree. Backends without snapshots
+        read as they go."""
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:

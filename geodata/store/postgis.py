@@ -129,6 +129,7 @@ class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsM
         self.schema = options.get("schema")
         self.timeout = timeout
         self._local = threading.local()
+        self._kept_neighbourhoods: tuple[str, list[Neighbourhood]] | None = None
         # Cursor names say which store declared them (pg_stat_activity shows the FETCHes).
         self.cursor_prefix = f"places_{secrets.token_hex(4)}_"
         self.pool = ConnectionPool(
@@ -218,6 +219,36 @@ class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsM
                     yield
             finally:
                 self._local.conn = None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """The thread's reads on one connection, in a read-only REPEATABLE READ
+        transaction: one pool checkout instead of one per statement, and the store's
+        versions read once, with BEGIN, in the same round trip. Within it the
+        neighbourhoods come from memory while their version holds, and protocol labels
+        are not looked up while there are none."""
+        if self._held is not None:
+            yield
+            return
+        with self._borrow() as conn:
+            # No parameters: the simple query protocol takes both statements at once.
+            cur = conn.execute(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                "SELECT name, version FROM store_versions"
+            )
+            cur.nextset()
+            self._local.versions = dict(cur.fetchall())
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = self._local.versions = None
+                conn.execute("COMMIT")  # after a failed statement this rolls back
+
+    def _snapshot_version(self, name: str) -> str | None:
+        """The version of ``name`` read when this thread's snapshot began (None outside)."""
+        versions = getattr(self._local, "versions", None)
+        return versions.get(name) if versions else None
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection]:
@@ -564,10 +595,17 @@ class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsM
         return f"postgis:{self.conninfo}:{self.schema}:{row[0]}"
 
     def neighbourhoods(self) -> list[Neighbourhood]:
+        version = self._snapshot_version("neighbourhoods")
+        kept = self._kept_neighbourhoods
+        if version is not None and kept is not None and kept[0] == version:
+            return list(kept[1])
         rows = self._fetchall(
             "SELECT id, name, code, ST_AsBinary(geom) FROM neighbourhoods ORDER BY id"
         )
-        return neighbourhoods_from_rows(rows)
+        hoods = neighbourhoods_from_rows(rows)
+        if version is not None:  # read in the snapshot that read the version: they agree
+            self._kept_neighbourhoods = (version, hoods)
+        return list(hoods)
 
     # -- workshops -------------------------------------------------------------------
     def add_workshop(self, workshop: Workshop) -> Workshop:

@@ -17,6 +17,7 @@ import psycopg
 from geodata.errors import Conflict, NotFound
 from geodata.models import Account, AuditEvent, Credential, ProtocolLabel, Role, Workshop
 from geodata.store.base import LoginThrottle
+from geodata.store.counts import CountCache
 
 _ACCOUNT = "id, name::text, role, password_hash, created_at, disabled_at"
 _CREDENTIAL = "id, account_id, kind, secret_hash, label, created_at, expires_at, revoked_at"
@@ -55,6 +56,8 @@ class AccountsAuditMixin:
     _write: Callable[[], AbstractContextManager[psycopg.Connection]]
     _fetchone: Callable[..., tuple[Any, ...] | None]
     _fetchall: Callable[..., list[tuple[Any, ...]]]
+    _snapshot_version: Callable[[str], str | None]
+    _counts: CountCache
 
     # -- accounts ---------------------------------------------------------------------
     def add_account(self, account: Account) -> Account:
@@ -249,6 +252,13 @@ class AccountsAuditMixin:
         out: dict[str, list[ProtocolLabel]] = {}
         if not place_ids:
             return out
+        # In a snapshot, while the places version holds (labels bump it), whether any
+        # label exists is known: usually none does, and a page asks no further.
+        version = self._snapshot_version("places")
+        if version is not None and not self._counts.get_or_count(
+            ("any protocol label",), version, self._any_protocol_label
+        ):
+            return out
         rows = self._fetchall(
             "SELECT place_id, label_id, name, text, url FROM place_protocol_labels "
             "WHERE place_id = ANY(%s) ORDER BY place_id, position",
@@ -257,6 +267,10 @@ class AccountsAuditMixin:
         for r in rows:
             out.setdefault(r[0], []).append(ProtocolLabel(r[1], r[2], r[3], r[4]))
         return out
+
+    def _any_protocol_label(self) -> bool:
+        row = self._fetchone("SELECT EXISTS (SELECT 1 FROM place_protocol_labels)")
+        return bool(row and row[0])
 
     # -- workshops and erasure ------------------------------------------------------------------
     def update_workshop(self, workshop: Workshop) -> Workshop:

@@ -18,6 +18,7 @@ from geodata.store.base import (
     PlaceSummary,
     assemble_features,
 )
+from geodata.store.counts import MISSING, CountCache
 from geodata.store.postgis_sql import EXPORT_SELECT, place_where
 
 
@@ -31,11 +32,60 @@ class ReportsMixin:
     _stream: Callable[..., Iterator[list[tuple[Any, ...]]]]
     _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
     _held: Any
+    _snapshot_version: Callable[[str], str | None]
+    _counts: CountCache
 
-    def count(self, flt: PlaceFilter | None = None) -> int:
+    def _count(self, flt: PlaceFilter | None) -> int:
         where, params = place_where(flt)
         row = self._fetchone(f"SELECT count(*) FROM places p WHERE {where}", params)
         return row[0] if row else 0
+
+    def _count_up_to(self, flt: PlaceFilter | None, most: int) -> int | None:
+        where, params = place_where(flt)
+        row = self._fetchone(
+            f"SELECT count(*) FROM (SELECT FROM places p WHERE {where} LIMIT %s) c",
+            [*params, most + 1],
+        )
+        n = row[0] if row else 0
+        return n if n <= most else None
+
+    def export_page(
+        self, flt: PlaceFilter | None, *, limit: int, offset: int = 0, most: int | None = None
+    ) -> tuple[int | None, list[tuple[Any, ...]]]:
+        # A bbox is a new count at every pan of a map: count the matches and take the page
+        # from the same pass (the matching rids, sorted; the page's rows looked up by rid),
+        # instead of a count and then a page that would find the same matches again.
+        version = self._count_version()
+        key = ("up_to", most, repr(flt))
+        if (
+            most is None
+            or flt is None
+            or flt.bbox is None
+            or (self._counts.get(key, version) is not MISSING)
+        ):
+            return super().export_page(flt, limit=limit, offset=offset, most=most)  # type: ignore[misc]
+        where, params = place_where(flt)
+        rows = self._fetchall(
+            f"WITH m AS MATERIALIZED (SELECT p.rid FROM places p WHERE {where} LIMIT %s), "
+            "c AS (SELECT count(*) AS n FROM m) "
+            f"SELECT c.n, {EXPORT_SELECT} FROM c LEFT JOIN LATERAL (SELECT q.* FROM places q "
+            "JOIN (SELECT rid FROM m ORDER BY rid LIMIT %s OFFSET %s) k ON q.rid = k.rid "
+            "WHERE c.n <= %s) p ON TRUE ORDER BY p.rid",
+            [*params, most + 1, limit, offset, most],
+        )
+        n = rows[0][0] if rows[0][0] <= most else None
+        self._counts.put(key, version, n)
+        if n is None:  # counting stopped: the page comes the usual way, the count now kept
+            return super().export_page(flt, limit=limit, offset=offset, most=most)  # type: ignore[misc]
+        return n, [r[1:] for r in rows if r[1] is not None]
+
+    def _count_version(self) -> str | None:
+        if (version := self._snapshot_version("places")) is not None:
+            return version
+        # Statement triggers bump it in the writing transaction itself: inside one, the
+        # version read is that transaction's own and is never seen again if it rolls back.
+        row = self._fetchone("SELECT version FROM store_versions WHERE name = 'places'")
+        return row[0] if row else None
 
     def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
         return {nid: n for (nid,), n in self._grouped(("p.neighbourhood_id",), flt).items()}

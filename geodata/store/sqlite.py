@@ -401,45 +401,59 @@ class SQLiteStore(ExportMixin, SearchMixin, ContributionsMixin, AccountsAuditMix
         while rows := cur.fetchmany(_READ_BATCH):
             yield from self._exact_bbox(places_from_rows(rows), flt)
 
-    def count(self, flt: PlaceFilter | None = None) -> int:
-        # Counting a million rows takes a table scan; a count stays right until someone
-        # writes, which data_version (other connections) and total_changes (this one) tell.
+    def _count_version(self) -> str | None:
+        if self.conn.in_transaction and not getattr(self._local, "snapshot", False):
+            return None  # this transaction's own writes may yet be rolled back
+        # Updates and deletions bump the counter (triggers); inserts raise max(rid).
+        row = self.conn.execute(
+            "SELECT (SELECT max(rid) FROM places), version FROM store_versions "
+            "WHERE name = 'places'"
+        ).fetchone()
+        return None if row is None else f"{row[0]}:{row[1]}"
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
         conn, local = self.conn, self._local
-        if conn.in_transaction:
-            return self._count(flt)
-        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-        cache = getattr(local, "counts", None)
-        if cache is None or cache[0] != stamp:
-            cache = local.counts = (stamp, {})
-        joins, where, params = self._where(flt)
-        key = (joins, where, repr(params))
-        if key not in cache[1]:
-            if len(cache[1]) >= 256:
-                cache[1].clear()
-            cache[1][key] = self._count(flt)
-        return cache[1][key]
+        if conn.in_transaction:  # already inside one: it is the snapshot
+            yield
+            return
+        conn.execute("BEGIN")  # deferred: the snapshot is taken by the first read
+        local.snapshot = True
+        try:
+            yield
+        finally:
+            local.snapshot = False
+            if conn.in_transaction:
+                conn.execute("COMMIT")
 
     def _count(self, flt: PlaceFilter | None) -> int:
+        return self._count_up_to(flt, None)  # type: ignore[return-value]
+
+    def _count_up_to(self, flt: PlaceFilter | None, most: int | None) -> int | None:
         joins, where, params = self._where(flt)
-        if flt is not None and flt.bbox is not None:
-            # Points are counted in SQL; only routes and areas need the exact test.
-            points = self.conn.execute(
-                f"SELECT count(*) FROM places p{joins} WHERE {where} AND p.geom_type = 'Point'",
-                params,
+        cap = [] if most is None else [most + 1]
+        limit = "" if most is None else " LIMIT ?"
+        if flt is None or flt.bbox is None:
+            n = self.conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM places p{joins} WHERE {where}{limit})",
+                [*params, *cap],
             ).fetchone()[0]
-            others = [
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT p.geom FROM places p{joins} WHERE {where} AND p.geom_type != 'Point'",
-                    params,
-                )
-            ]
-            if others:
-                points += int(shapely.intersects(box(*flt.bbox), shapely.from_wkb(others)).sum())
-            return points
-        return self.conn.execute(
-            f"SELECT count(*) FROM places p{joins} WHERE {where}", params
+            return n if most is None or n <= most else None
+        # Points are counted in SQL; only routes and areas need the exact test.
+        n = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM places p{joins} WHERE {where} "
+            f"AND p.geom_type = 'Point'{limit})",
+            [*params, *cap],
         ).fetchone()[0]
+        area = box(*flt.bbox)
+        cur = self.conn.execute(
+            f"SELECT p.geom FROM places p{joins} WHERE {where} AND p.geom_type != 'Point'",
+            params,
+        )
+        while (most is None or n <= most) and (rows := cur.fetchmany(500)):
+            n += int(shapely.intersects(area, shapely.from_wkb([r[0] for r in rows])).sum())
+        cur.close()
+        return n if most is None or n <= most else None
 
     def counts_by_neighbourhood(self, flt: PlaceFilter | None = None) -> dict[int | None, int]:
         joins, where, params = self._where(flt)

@@ -63,6 +63,9 @@ COLLECTIONS = {
 # What each route answers, for the app's OpenAPI document (JSON or HTML by f= or Accept).
 _JSON_OR_HTML = {"responses": {200: {"content": {JSON: {}, HTML: {}}}}}
 _GEOJSON_OR_HTML = {"responses": {200: {"content": {GEOJSON: {}, HTML: {}}}}}
+# numberMatched of a filtered query is left out (the standard makes it optional) when more
+# places than this match: counting stops there, so a filter never costs a full scan.
+COUNT_MOST = 10_000
 _COMMON = {"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "neighbourhood"}
 ITEM_PARAMS = {"places": _COMMON | {"category"}, "neighbourhoods": _COMMON}
 
@@ -288,12 +291,12 @@ def collection(
 
 
 def _page_links(
-    url: Urls, cid: str, request: Request, offset: int, limit: int, returned: int, matched: int
+    url: Urls, cid: str, request: Request, offset: int, limit: int, more: bool
 ) -> list[dict]:
     params = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "limit")}
     path = f"/collections/{cid}/items"
     links = url.pair(path, "This page", GEOJSON, limit=limit, offset=offset or None, **params)
-    if offset + returned < matched:
+    if more:
         links.append(
             {
                 "href": url(path, f="json", limit=limit, offset=offset + limit, **params),
@@ -344,26 +347,29 @@ def items(
     flt = items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
     project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
+    matched: int | None
     if cid == "places":
-        matched, batches = public_page(
-            store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m
-        )
+        # The whole collection is counted exactly (once per version of the places); a
+        # filter's count stops past COUNT_MOST matches, so no filter costs a full scan.
+        most = None if flt == PlaceFilter() else COUNT_MOST
+        with store.snapshot():  # the count and the page from one state of the store
+            matched, batches, more = public_page(
+                store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m,
+                count_most=most,
+            )  # fmt: skip
         returned = sum(len(b) for b in batches)
-        encoded = b",".join(geojson.encode_features(b, project) for b in batches if len(b))
+        encoded = b",".join(geojson.encode_features(b, project) for b in batches)
     else:
         features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
         matched = len(features)
         page = features[offset : offset + limit]
         returned = len(page)
+        more = offset + returned < matched
         encoded = orjson.dumps(page)[1:-1]
-    links = _page_links(url, cid, request, offset, limit, returned, matched)
+    links = _page_links(url, cid, request, offset, limit, more)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    members = {
-        "numberMatched": matched,
-        "numberReturned": returned,
-        "timeStamp": stamp,
-        "links": links,
-    }
+    members: dict[str, Any] = {} if matched is None else {"numberMatched": matched}
+    members.update(numberReturned=returned, timeStamp=stamp, links=links)
     body = b'{"type":"FeatureCollection","features":[' + encoded + b"]," + orjson.dumps(members)[1:]
     if html:
         doc = orjson.loads(body)
