@@ -29,6 +29,8 @@ from geodata.models import (
     Status,
     Workshop,
 )
+from geodata.tile_layers import TilePlaces, neighbourhoods_layer, places_layer
+from geodata.tilematrix import Tile
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,15 @@ def assemble_features(
         key = (licence, attribution)
         licences[key] = licences.get(key, 0) + 1
     return FeatureBatch(b",".join(parts), fetch(pending) if pending else [], len(parts), licences)
+
+
+def require_shown_where_stored(flt: PlaceFilter) -> None:
+    """Refuse a filter that could let a stored geometry out which the public may not see
+    there (generalised and hidden places): tiles draw stored geometries as they are."""
+    if flt.audience is None or flt.sensitivity is None or str(flt.sensitivity) != "public":
+        raise ValueError(
+            "a tile draws stored geometries: give it a public_filter with sensitivity 'public'"
+        )
 
 
 class PlaceStore(abc.ABC):
@@ -373,6 +384,43 @@ class PlaceStore(abc.ABC):
             key = (p.licence, p.attribution)
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+    # -- vector tiles (built in Python here; PostGIS encodes them in SQL) ----------------
+    def tile_rows(self, flt: PlaceFilter) -> list[tuple[Any, ...]]:
+        """(id, WKB geometry, title, category, neighbourhood name, year_from, year_to) of
+        the places matching ``flt`` (``bbox`` exact): public columns only."""
+        names = {n.id: n.name for n in self.neighbourhoods()}
+        c = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
+        return [
+            (
+                r[c["id"]],
+                r[c["geom"]],
+                r[c["title"]],
+                r[c["category"]],
+                names.get(r[c["neighbourhood_id"]]),
+                r[c["year_from"]],
+                r[c["year_to"]],
+            )
+            for rows in self.export_rows(flt)
+            for r in rows
+        ]
+
+    def places_tile(
+        self, flt: PlaceFilter, tile: Tile, extra: TilePlaces, *, layer: str = "places"
+    ) -> bytes:
+        """An MVT layer of the places matching ``flt`` at their stored geometries, and of
+        ``extra`` (places the caller has located: generalised ones at their public point),
+        with :data:`~geodata.tile_layers.PLACE_PROPERTIES`. ``flt`` must come from
+        :func:`geodata.privacy.public_filter` narrowed to places shown where they are."""
+        require_shown_where_stored(flt)
+        return places_layer(layer, tile, TilePlaces.from_rows(self.tile_rows(flt)).concat(extra))
+
+    def neighbourhoods_tile(
+        self, tile: Tile, counts: dict[int, int], *, layer: str = "neighbourhoods"
+    ) -> bytes:
+        """An MVT layer of the neighbourhoods meeting ``tile``, each with its ``places``
+        count from ``counts``."""
+        return neighbourhoods_layer(layer, tile, self.neighbourhoods(), counts)
 
     # -- neighbourhoods ------------------------------------------------------
     @abc.abstractmethod

@@ -49,6 +49,7 @@ from geodata.store.postgis_sql import (
     place_where,
     stored_row,
 )
+from geodata.store.postgis_tiles import TilesMixin
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
     Shared,
@@ -119,7 +120,7 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
         yield batch
 
 
-class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
+class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, TilesMixin, PlaceStore):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)
         self.schema = options.get("schema")

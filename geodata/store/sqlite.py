@@ -54,6 +54,7 @@ from geodata.store.records import (
 from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
+from geodata.store.sqlite_tiles import TilesMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (
@@ -74,7 +75,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore):
+class SQLiteStore(ExportMixin, TilesMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
