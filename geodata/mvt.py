@@ -157,7 +157,9 @@ class _Values:
         if name not in self.keys:
             self.keys.append(name)
         key = self.keys.index(name)
-        codes, uniques = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
+        array = np.empty(len(column), dtype=object)
+        array[:] = column
+        codes, uniques = pd.factorize(array, use_na_sentinel=True)
         values = uniques.tolist()
         if pd.api.types.infer_dtype(values, skipna=False) == "string":
             self.encoded.append(_text_values(values))
@@ -174,7 +176,9 @@ class _Values:
 
 def _tags(values: _Values, properties: Mapping[str, Sequence[Any]], n: int) -> list:
     """Per property: (key index, value indexes, present mask) for n features."""
-    out = []
+    out: list[tuple[int, np.ndarray, np.ndarray]] = []
+    if not n:
+        return out
     for name, column in properties.items():
         if len(column) != n:
             raise ValueError(f"property {name!r} has {len(column)} values for {n} features")

@@ -97,6 +97,8 @@ def features_layer(
     points = np.flatnonzero(kinds == 0)
     others = np.flatnonzero(kinds > 0)
     xy = tile.points(shapely.get_coordinates(geometries[points]))
+    if not len(others):  # the common case: points only, the columns as they are
+        return encode_layer(name, points=xy, point_properties=properties)
     shapes = tile.shapes(geometries[others])
     drawn = np.array([s is not None for s in shapes], dtype=bool)
     others, shapes = others[drawn], shapes[drawn]
