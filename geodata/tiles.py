@@ -32,12 +32,12 @@ class PublicTile:
     exact: PlaceFilter
     generalised: TilePlaces
 
-    def count(self, store: PlaceStore) -> int:
-        return store.count(self.exact) + len(self.generalised)
-
-    def encode(self, store: PlaceStore, layer: str = "places") -> bytes:
-        """The tile's places as one MVT layer (ST_AsMVT on PostGIS, numpy elsewhere)."""
-        return store.places_tile(self.exact, self.tile, self.generalised, layer=layer)
+    def encode(
+        self, store: PlaceStore, layer: str = "places", limit: int | None = None
+    ) -> bytes | None:
+        """The tile's places as one MVT layer (ST_AsMVT on PostGIS, numpy elsewhere), or
+        None when there are more than ``limit``."""
+        return store.places_tile(self.exact, self.tile, self.generalised, layer=layer, limit=limit)
 
 
 def public_tile(

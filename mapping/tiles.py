@@ -57,8 +57,9 @@ def places_tile(
 ) -> bytes:
     """The ``places`` layer of a tile: the places in it, or their clusters past the cap."""
     public = public_tile(store, tile, flt, options.grid_m)
-    if public.count(store) <= options.max_features:
-        return public.encode(store, "places")
+    places = public.encode(store, "places", limit=options.max_features)
+    if places is not None:
+        return places
     return clusters_layer("places", tile, tile_clusters(store, public), options.k)
 
 

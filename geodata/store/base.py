@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import shapely
@@ -29,8 +29,10 @@ from geodata.models import (
     Status,
     Workshop,
 )
-from geodata.tile_layers import TilePlaces, neighbourhoods_layer, places_layer
-from geodata.tilematrix import Tile
+
+if TYPE_CHECKING:  # the tile modules import numpy and pandas: only when tiles are built
+    from geodata.tile_layers import TilePlaces
+    from geodata.tilematrix import Tile
 
 
 @dataclass(frozen=True)
@@ -406,13 +408,24 @@ class PlaceStore(abc.ABC):
         ]
 
     def places_tile(
-        self, flt: PlaceFilter, tile: Tile, extra: TilePlaces, *, layer: str = "places"
-    ) -> bytes:
+        self,
+        flt: PlaceFilter,
+        tile: Tile,
+        extra: TilePlaces,
+        *,
+        layer: str = "places",
+        limit: int | None = None,
+    ) -> bytes | None:
         """An MVT layer of the places matching ``flt`` at their stored geometries, and of
         ``extra`` (places the caller has located: generalised ones at their public point),
-        with :data:`~geodata.tile_layers.PLACE_PROPERTIES`. ``flt`` must come from
-        :func:`geodata.privacy.public_filter` narrowed to places shown where they are."""
+        with :data:`~geodata.tile_layers.PLACE_PROPERTIES`; None when they are more than
+        ``limit``. ``flt`` must come from :func:`geodata.privacy.public_filter` narrowed
+        to places shown where they are."""
+        from geodata.tile_layers import TilePlaces, places_layer
+
         require_shown_where_stored(flt)
+        if limit is not None and self.count(flt) + len(extra) > limit:
+            return None
         return places_layer(layer, tile, TilePlaces.from_rows(self.tile_rows(flt)).concat(extra))
 
     def neighbourhoods_tile(
@@ -420,6 +433,8 @@ class PlaceStore(abc.ABC):
     ) -> bytes:
         """An MVT layer of the neighbourhoods meeting ``tile``, each with its ``places``
         count from ``counts``."""
+        from geodata.tile_layers import neighbourhoods_layer
+
         return neighbourhoods_layer(layer, tile, self.neighbourhoods(), counts)
 
     # -- neighbourhoods ------------------------------------------------------

@@ -146,6 +146,11 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, TilesMi
         # synchronous_commit on whatever the server default, so a commit is on disk.
         conn.execute("SET TIME ZONE 'UTC'")
         conn.execute("SET synchronous_commit = on")
+        # No JIT compilation: the costs PostGIS declares for its functions make the planner
+        # compile queries that run in milliseconds, and compiling took longer than running
+        # (a vector tile of 6,000 places: 160 ms of 220; a map's cluster grid: 72 ms
+        # against 25 ms without, EXPLAIN ANALYZE on 100,000 places).
+        conn.execute("SET jit = off")
         if self.schema:
             conn.execute(
                 sql.SQL("SET search_path TO {}, public").format(sql.Identifier(self.schema))

@@ -9,6 +9,7 @@ places the caller located itself (generalised ones, at the public point
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +25,8 @@ _GEOM = (
     f"ST_AsMVTGeom(ST_Transform({{}}, 3857), ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true)"
 )
 
-_PLACES = f"""
-WITH f AS (
+_PLACES_LAYER = f"""
+SELECT ST_AsMVT(f, %s::text, {EXTENT}, 'geom') FROM (
     SELECT p.id, p.title, p.category, n.name AS neighbourhood, p.year_from, p.year_to,
            false AS location_generalised, {_GEOM.format("p.geom")} AS geom
     FROM places p LEFT JOIN neighbourhoods n ON n.id = p.neighbourhood_id
@@ -37,8 +38,13 @@ WITH f AS (
                 %s::int[], %s::bool[])
          AS e(id, wkb, title, category, neighbourhood, year_from, year_to,
               location_generalised)
-)
-SELECT ST_AsMVT(f, %s::text, {EXTENT}, 'geom') FROM f WHERE geom IS NOT NULL
+) f WHERE geom IS NOT NULL
+"""
+# Counted first, in the same statement: the layer is only built within the limit (a
+# CASE evaluates its subquery only when it is reached).
+_PLACES = """
+WITH counted AS (SELECT count(*) AS n FROM places p WHERE {where})
+SELECT CASE WHEN counted.n + %s <= %s THEN coalesce(({layer}), ''::bytea) END FROM counted
 """
 
 _NEIGHBOURHOODS = f"""
@@ -54,33 +60,55 @@ SELECT ST_AsMVT(f, %s::text, {EXTENT}, 'geom') FROM f WHERE geom IS NOT NULL
 
 
 class TilesMixin:
-    """Places and neighbourhoods layers in SQL; needs PostGISStore's ``_fetchone``."""
+    """Places and neighbourhoods layers in SQL; needs PostGISStore's connections."""
 
-    _fetchone: Callable[..., tuple[Any, ...] | None]
+    _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
+    _held: Any
+
+    def _tile_query(self, query: str, params: list[Any]) -> bytes | None:
+        """The bytes one tile statement answers (None for NULL), without parallel
+        workers: the cost PostGIS declares for ``ST_AsMVTGeom`` makes the planner start
+        them for a few thousand rows, where starting them costs more than it saves (and
+        a tile's work is bounded by the feature cap anyway)."""
+        with contextlib.ExitStack() as stack:
+            conn = self._held or stack.enter_context(self._borrow())
+            stack.enter_context(conn.transaction())
+            conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            row = conn.execute(query, params).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def places_tile(
-        self, flt: PlaceFilter, tile: Tile, extra: TilePlaces, *, layer: str = "places"
-    ) -> bytes:
+        self,
+        flt: PlaceFilter,
+        tile: Tile,
+        extra: TilePlaces,
+        *,
+        layer: str = "places",
+        limit: int | None = None,
+    ) -> bytes | None:
         require_shown_where_stored(flt)
         where, params = place_where(flt)
         p = extra.properties
         wkbs = shapely.to_wkb(extra.geometries).tolist() if len(extra) else []
-        row = self._fetchone(
-            _PLACES.format(where=where),
-            [
-                tile.z, tile.x, tile.y, *params, tile.z, tile.x, tile.y,
-                p["id"], wkbs, p["title"], p["category"], p["neighbourhood"],
-                p["year_from"], p["year_to"], p["location_generalised"], layer,
-            ],
-        )  # fmt: skip
-        return bytes(row[0]) if row and row[0] else b""
+        layer_params = [
+            layer, tile.z, tile.x, tile.y, *params, tile.z, tile.x, tile.y,
+            p["id"], wkbs, p["title"], p["category"], p["neighbourhood"],
+            p["year_from"], p["year_to"], p["location_generalised"],
+        ]  # fmt: skip
+        query = _PLACES_LAYER.format(where=where)
+        if limit is None:
+            return self._tile_query(query, layer_params) or b""
+        counted = _PLACES.format(where=where, layer=query)
+        return self._tile_query(counted, [*params, len(extra), limit, *layer_params])
 
     def neighbourhoods_tile(
         self, tile: Tile, counts: dict[int, int], *, layer: str = "neighbourhoods"
     ) -> bytes:
         ids = [i for i in counts if i is not None]
-        row = self._fetchone(
-            _NEIGHBOURHOODS,
-            [tile.z, tile.x, tile.y, ids, [counts[i] for i in ids], *tile.bounds, layer],
+        return (
+            self._tile_query(
+                _NEIGHBOURHOODS,
+                [tile.z, tile.x, tile.y, ids, [counts[i] for i in ids], *tile.bounds, layer],
+            )
+            or b""
         )
-        return bytes(row[0]) if row and row[0] else b""

@@ -25,7 +25,7 @@ class TilesMixin:
         rows = self.conn.execute(
             "SELECT p.id, p.geom, p.title, p.category, n.name, p.year_from, p.year_to, "
             f"p.geom_type FROM places p{joins} LEFT JOIN neighbourhoods n "
-            f"ON n.id = p.neighbourhood_id WHERE {where} ORDER BY p.rid",
+            f"ON n.id = p.neighbourhood_id WHERE {where}",
             params,
         ).fetchall()
         others = [i for i, r in enumerate(rows) if r[7] != "Point"]

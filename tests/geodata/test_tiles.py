@@ -148,8 +148,9 @@ def test_no_personal_data_in_a_tile(store: PlaceStore) -> None:
 
 def test_empty_tile_is_empty_and_out_of_range_tiles_are_refused(store: PlaceStore) -> None:
     assert collection_tile(filled(store), "places", Tile.checked(3, 0, 0), MapOptions()) == b""
-    for z, y, x, name in ((23, 0, 0, "tileMatrix"), (-1, 0, 0, "tileMatrix"),
-                          (2, 4, 0, "tileRow"), (2, 0, 4, "tileCol"), (0, -1, 0, "tileRow")):  # fmt: skip
+    bad = [(23, 0, 0, "tileMatrix"), (-1, 0, 0, "tileMatrix"), (2, 4, 0, "tileRow"),
+           (2, 0, 4, "tileCol"), (0, -1, 0, "tileRow")]  # fmt: skip
+    for z, y, x, name in bad:
         with pytest.raises(TileNotFound) as err:
             Tile.checked(z, y, x)
         assert err.value.problems[0].field == name
@@ -161,7 +162,10 @@ def grid_of_points(n: int) -> list[Place]:
     rng = np.random.default_rng(7)
     lons = rng.uniform(w + 0.0005, e - 0.0005, n)
     lats = rng.uniform(s + 0.0005, north - 0.0005, n)
-    out = [place(f"pl_p{i:04d}", f"Place {i}", Point(x, y)) for i, (x, y) in enumerate(zip(lons, lats, strict=True))]  # fmt: skip
+    out = [
+        place(f"pl_p{i:04d}", f"Place {i}", Point(x, y))
+        for i, (x, y) in enumerate(zip(lons, lats, strict=True))
+    ]
     out.append(place("pl_gen", "Generalised", Point(-9.13512, 38.71346),
                      sensitivity=Sensitivity.GENERALISED))  # fmt: skip
     return out
