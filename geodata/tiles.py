@@ -1,26 +1,31 @@
 """What the public may see in one vector tile: the open-data places as the downloads and
-OGC items show them (one privacy path), and the neighbourhoods with their counts.
+OGC items show them, and the neighbourhoods with their counts.
 
 Places go through :func:`geodata.privacy.public_filter` (published, consent to open
 data). Those shown where they are get drawn from their stored geometries by the store
-(in SQL on PostGIS); generalised places are found and placed by the downloads' own rule
-(:func:`geodata.io.export.generalised_in_bbox`, i.e. :func:`geodata.privacy.public_locations`)
-and drawn at their grid cell only if that cell's point lies in the tile; hidden places
-are never drawn. Matching a tile on public locations only means that no sequence of
-tiles can narrow down where a generalised or hidden place really is.
+(in SQL on PostGIS). Generalised places are placed by
+:func:`geodata.privacy.public_locations` (the rule of ``public_view`` and of every
+download) and drawn at their grid cell only when that cell's point lies in the tile;
+hidden places are never drawn. Matching a tile on public locations only means that no
+sequence of tiles can narrow down where a generalised or hidden place really is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
-from geodata.io.export import generalised_in_bbox, neighbourhood_names
+import shapely
+
+from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Sensitivity
-from geodata.privacy import DEFAULT_GRID_M, public_filter
+from geodata.privacy import DEFAULT_GRID_M, public_filter, public_locations
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.tile_layers import TilePlaces
 from geodata.tilematrix import Tile
+
+Bbox = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,21 @@ class PublicTile:
         return store.places_tile(self.exact, self.tile, self.generalised, layer=layer, limit=limit)
 
 
+def _grown(bbox: Bbox, grid_m: float) -> Bbox:
+    """``bbox`` grown by a grid cell each way: a generalised place's public point lies
+    within one cell of its stored geometry, so this finds every place that may be shown
+    inside ``bbox`` (the selection only; what is shown is decided on public points)."""
+    lat = min(max(abs(bbox[1]), abs(bbox[3])) + grid_m / M_PER_DEG_LAT, 89.0)
+    dlat = grid_m / M_PER_DEG_LAT
+    dlon = grid_m / (M_PER_DEG_LON * math.cos(math.radians(lat)))
+    return (
+        max(bbox[0] - dlon, -180.0),
+        max(bbox[1] - dlat, -90.0),
+        min(bbox[2] + dlon, 180.0),
+        min(bbox[3] + dlat, 90.0),
+    )
+
+
 def public_tile(
     store: PlaceStore,
     tile: Tile,
@@ -49,22 +69,18 @@ def public_tile(
     """The open-data places of ``flt`` whose public location lies in ``tile``."""
     wanted = public_filter(dataclasses.replace(flt or PlaceFilter(), bbox=tile.bounds), "open_data")
     exact = dataclasses.replace(wanted, sensitivity=str(Sensitivity.PUBLIC))
-    batch = generalised_in_bbox(store, wanted, neighbourhood_names(store), grid_m)
-    if batch is None:
-        return PublicTile(tile, exact, TilePlaces.empty())
-    generalised = TilePlaces(
-        batch.geometries,
-        {
-            "id": batch.ids,
-            "title": batch.column("title"),
-            "category": batch.column("category"),
-            "neighbourhood": batch.neighbourhood(),
-            "year_from": batch.column("year_from"),
-            "year_to": batch.column("year_to"),
-            "location_generalised": list(batch.location_generalised),
-        },
+    nearby = dataclasses.replace(
+        wanted, bbox=_grown(tile.bounds, grid_m), sensitivity=str(Sensitivity.GENERALISED)
     )
-    return PublicTile(tile, exact, generalised)
+    candidates = TilePlaces.from_rows(store.tile_rows(nearby), generalised=True)
+    if not len(candidates):
+        return PublicTile(tile, exact, candidates)
+    shown, _ = public_locations(
+        [str(Sensitivity.GENERALISED)] * len(candidates), candidates.geometries, grid_m
+    )
+    inside = shapely.intersects(shapely.box(*tile.bounds), shown)
+    located = TilePlaces(shown, candidates.properties).select(inside)
+    return PublicTile(tile, exact, located)
 
 
 def neighbourhoods_tile(store: PlaceStore, tile: Tile, layer: str = "neighbourhoods") -> bytes:

@@ -3,8 +3,8 @@ and neighbourhoods, as Mapbox Vector Tiles.
 
 A places tile holds at most ``options.max_features`` places. With more, it holds the
 clusters the maps draw at that zoom instead (:func:`mapping.viewport.cell_size_deg`
-cells, counted by the database with ``PlaceStore.cluster_grid``; generalised places
-counted at their public point), each with its ``count`` only from ``options.k`` up.
+cells counted by the database, ``PlaceStore.tile_grid``; generalised places counted at
+their public point), each with its ``count`` only from ``options.k`` up.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def clusters_layer(name: str, tile: Tile, clusters: list[Cluster], k: int) -> by
 def tile_clusters(store: PlaceStore, public: PublicTile) -> list[Cluster]:
     """The tile's places merged on the maps' cluster grid for its zoom."""
     cell = cell_size_deg(public.tile.z)
-    rows = [(c.col, c.row, c.count, c.lon, c.lat) for c in store.cluster_grid(public.exact, cell)]
+    rows = [(c.col, c.row, c.count, c.lon, c.lat) for c in store.tile_grid(public.exact, cell)]
     for point in public.generalised.geometries:
         x, y = point.x, point.y
         rows.append((math.floor(x / cell), math.floor(y / cell), 1, x, y))

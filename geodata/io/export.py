@@ -167,7 +167,7 @@ def _margin_deg(bbox: tuple[float, float, float, float], grid_m: float) -> float
     return grid_m / (min(M_PER_DEG_LAT, M_PER_DEG_LON) * math.cos(math.radians(lat)))
 
 
-def generalised_in_bbox(
+def _generalised_in_bbox(
     store: PlaceStore, flt: PlaceFilter, names: dict[int, str], grid_m: float
 ) -> PublicBatch | None:
     """Generalised places whose public (generalised) location lies in ``flt.bbox``."""
@@ -229,7 +229,7 @@ def public_batches(
         yield to_batch(rows, names, grid_m, store)
     if limit is not None and returned >= limit:
         return
-    extra = generalised_in_bbox(store, flt, names, grid_m)
+    extra = _generalised_in_bbox(store, flt, names, grid_m)
     if extra is None:
         return
     # Past the public matches, the offset goes on counting into the generalised ones.
@@ -256,7 +256,7 @@ def public_page(
         return store.count(flt), [b for b in page if len(b)]
     exact = dataclasses.replace(flt, sensitivity="public")
     public_n = store.count(exact)
-    extra = generalised_in_bbox(store, flt, names, grid_m)
+    extra = _generalised_in_bbox(store, flt, names, grid_m)
     batches = []
     if offset < public_n:
         for rows in store.export_rows(exact, limit=limit, offset=offset):
@@ -275,7 +275,7 @@ def count_public(
     flt = public_filter(flt, "open_data")
     if flt.bbox is None:
         return store.count(flt)
-    extra = generalised_in_bbox(store, flt, {}, grid_m)
+    extra = _generalised_in_bbox(store, flt, {}, grid_m)
     return store.count(dataclasses.replace(flt, sensitivity="public")) + (
         len(extra) if extra else 0
     )

@@ -428,6 +428,11 @@ class PlaceStore(abc.ABC):
             return None
         return places_layer(layer, tile, TilePlaces.from_rows(self.tile_rows(flt)).concat(extra))
 
+    def tile_grid(self, flt: PlaceFilter, cell_deg: float) -> list[GridCell]:
+        """:meth:`cluster_grid` for one vector tile (PostGIS runs it without parallel
+        workers: a map asks for a dozen tiles at once, which would only compete)."""
+        return self.cluster_grid(flt, cell_deg)
+
     def neighbourhoods_tile(
         self, tile: Tile, counts: dict[int, int], *, layer: str = "neighbourhoods"
     ) -> bytes:

@@ -10,13 +10,13 @@ places the caller located itself (generalised ones, at the public point
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import shapely
 
 from geodata.mvt import EXTENT
-from geodata.store.base import PlaceFilter, require_shown_where_stored
+from geodata.store.base import GridCell, PlaceFilter, require_shown_where_stored
 from geodata.store.postgis_sql import place_where
 from geodata.tile_layers import TilePlaces
 from geodata.tilematrix import BUFFER, Tile
@@ -64,18 +64,40 @@ class TilesMixin:
 
     _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
     _held: Any
+    _fetchall: Callable[..., list[tuple[Any, ...]]]
+    transaction: Callable[[], contextlib.AbstractContextManager[None]]
 
-    def _tile_query(self, query: str, params: list[Any]) -> bytes | None:
-        """The bytes one tile statement answers (None for NULL), without parallel
-        workers: the cost PostGIS declares for ``ST_AsMVTGeom`` makes the planner start
-        them for a few thousand rows, where starting them costs more than it saves (and
-        a tile's work is bounded by the feature cap anyway)."""
+    def tile_rows(self, flt: PlaceFilter) -> list[tuple[Any, ...]]:
+        where, params = place_where(flt)
+        return self._fetchall(
+            "SELECT p.id, ST_AsBinary(p.geom), p.title, p.category, n.name, p.year_from, "
+            "p.year_to FROM places p LEFT JOIN neighbourhoods n ON n.id = p.neighbourhood_id "
+            f"WHERE {where}",
+            params,
+        )
+
+    @contextlib.contextmanager
+    def _serial(self) -> Iterator[Any]:
+        """A connection in a transaction without parallel workers. A map asks for a dozen
+        tiles at once, whose workers would only compete with each other; and the cost
+        PostGIS declares for ``ST_AsMVTGeom`` makes the planner start them for a few
+        thousand rows, where starting them costs more than it saves."""
         with contextlib.ExitStack() as stack:
             conn = self._held or stack.enter_context(self._borrow())
             stack.enter_context(conn.transaction())
             conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            yield conn
+
+    def _tile_query(self, query: str, params: list[Any]) -> bytes | None:
+        """The bytes one tile statement answers (None for NULL)."""
+        with self._serial() as conn:
             row = conn.execute(query, params).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
+
+    def tile_grid(self, flt: PlaceFilter, cell_deg: float) -> list[GridCell]:
+        with self.transaction():  # the grid's query runs on the connection held here
+            self._held.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            return self.cluster_grid(flt, cell_deg)  # type: ignore[attr-defined]
 
     def places_tile(
         self,

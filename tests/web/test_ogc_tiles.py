@@ -170,6 +170,23 @@ def test_open_data_rules_hold_in_tiles(client, open_data_cases: dict[str, str]) 
         assert secret not in raw
 
 
+def test_a_tile_holds_what_the_items_hold_for_its_bbox(client, open_data_cases) -> None:
+    """One privacy path: the same places, at the same public points, as OGC items."""
+    bbox = ",".join(repr(v) for v in BAIXA.bounds)
+    items = client.get("/ogc/collections/places/items", params={"bbox": bbox, "limit": 10000})
+    by_id = {f["id"]: f for f in items.json()["features"]}
+    tiled = {f["properties"]["id"]: f for f in features(client.get(BAIXA_URL).content)}
+    assert tiled.keys() == by_id.keys() and len(tiled) > 50
+    for pid, f in tiled.items():
+        item = by_id[pid]
+        assert f["properties"]["title"] == item["properties"]["title"]
+        assert f["properties"].get("neighbourhood") == item["properties"]["neighbourhood"]
+        assert f["properties"]["location_generalised"] == item["properties"]["location_generalised"]
+        if item["geometry"]["type"] == "Point":
+            want = BAIXA.points(np.array([item["geometry"]["coordinates"]]))[0]
+            assert np.abs(np.array(f["geometry"]["coordinates"]) - want).max() <= 1, pid
+
+
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed")
 def test_gdal_reads_a_tile(client, tmp_path: Path) -> None:
     formats = subprocess.run(["ogrinfo", "--formats"], capture_output=True, text=True).stdout
