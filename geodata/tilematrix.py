@@ -9,7 +9,7 @@ even), lines and polygons clipped to the tile grown by ``buffer`` units.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import morecantile
 import numpy as np
@@ -70,13 +70,13 @@ class Tile:
                 )
         return cls(z, x, y)
 
-    @property
+    @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) in degrees."""
         b = tile_matrix_set().bounds(morecantile.Tile(self.x, self.y, self.z))
         return (b.left, b.bottom, b.right, b.top)
 
-    @property
+    @cached_property
     def xy_bounds(self) -> tuple[float, float, float, float]:
         """(min x, min y, max x, max y) in EPSG:3857 metres."""
         b = tile_matrix_set().xy_bounds(morecantile.Tile(self.x, self.y, self.z))
