@@ -79,7 +79,7 @@ def public_tile(
         [str(Sensitivity.GENERALISED)] * len(candidates), candidates.geometries, grid_m
     )
     inside = shapely.intersects(shapely.box(*tile.bounds), shown)
-    located = TilePlaces(shown, candidates.properties).select(inside)
+    located = TilePlaces.of(shown, candidates.properties).select(inside)
     return PublicTile(tile, exact, located)
 
 

@@ -46,8 +46,7 @@ def tile_clusters(store: PlaceStore, public: PublicTile) -> list[Cluster]:
     """The tile's places merged on the maps' cluster grid for its zoom."""
     cell = cell_size_deg(public.tile.z)
     rows = [(c.col, c.row, c.count, c.lon, c.lat) for c in store.tile_grid(public.exact, cell)]
-    for point in public.generalised.geometries:
-        x, y = point.x, point.y
+    for x, y in public.generalised.xy.tolist():  # generalised places are points
         rows.append((math.floor(x / cell), math.floor(y / cell), 1, x, y))
     return merge_cells(rows)
 
