@@ -83,7 +83,7 @@ def _generalised_in_view(
     return [p for p, keep in zip(shown, inside, strict=True) if keep]
 
 
-def _merge(cells: Iterable[tuple[int, int, int, float, float]]) -> list[Cluster]:
+def merge_cells(cells: Iterable[tuple[int, int, int, float, float]]) -> list[Cluster]:
     """Sum (col, row, count, lon, lat) rows per cell; the position is the mean of members."""
     sums: dict[tuple[int, int], list[float]] = {}
     for col, row, count, lon, lat in cells:
@@ -111,4 +111,4 @@ def places_in_view(
     for p in generalised:
         pt = p.geometry.representative_point()  # type: ignore[union-attr]
         rows.append((math.floor(pt.x / cell), math.floor(pt.y / cell), 1, pt.x, pt.y))
-    return View("clusters", total, [], _merge(rows))
+    return View("clusters", total, [], merge_cells(rows))

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         le=20000,
         description="above this many places in view, maps show clusters computed by the database",
     )
+    tile_max_features: int = Field(
+        5000,
+        ge=10,
+        le=50000,
+        description="above this many places in one vector tile (OGC API – Tiles), the "
+        "tile holds the maps' clusters instead",
+    )
     # -- contributions (residents' submissions and photos) --
     media_dir: str | None = Field(
         None,

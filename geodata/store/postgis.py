@@ -50,6 +50,7 @@ from geodata.store.postgis_sql import (
     place_where,
     stored_row,
 )
+from geodata.store.postgis_tiles import TilesMixin
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
     Shared,
@@ -123,7 +124,9 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
         yield batch
 
 
-class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceStore):
+class PostGISStore(
+    SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsMixin, TilesMixin, PlaceStore
+):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)
         self.schema = options.get("schema")
@@ -150,6 +153,11 @@ class PostGISStore(SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsM
         # synchronous_commit on whatever the server default, so a commit is on disk.
         conn.execute("SET TIME ZONE 'UTC'")
         conn.execute("SET synchronous_commit = on")
+        # No JIT compilation: the costs PostGIS declares for its functions make the planner
+        # compile queries that run in milliseconds, and compiling took longer than running
+        # (a vector tile of 6,000 places: 160 ms of 220; a map's cluster grid: 72 ms
+        # against 25 ms without, EXPLAIN ANALYZE on 100,000 places).
+        conn.execute("SET jit = off")
         if self.schema:
             conn.execute(
                 sql.SQL("SET search_path TO {}, public").format(sql.Identifier(self.schema))

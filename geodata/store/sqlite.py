@@ -55,6 +55,7 @@ from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
 from geodata.store.sqlite_search import SearchMixin
+from geodata.store.sqlite_tiles import TilesMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (
@@ -78,7 +79,9 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class SQLiteStore(ExportMixin, SearchMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore):
+class SQLiteStore(
+    ExportMixin, SearchMixin, TilesMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore
+):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -106,6 +109,10 @@ class SQLiteStore(ExportMixin, SearchMixin, ContributionsMixin, AccountsAuditMix
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bulk imports touch many pages
+        # Reads map the file instead of copying each 16 KiB page out of the OS cache: the
+        # 6,000 places of a dense vector tile, scattered over the table, were read in
+        # half the CPU time (15 ms against 35 ms on 100,000 places).
+        conn.execute("PRAGMA mmap_size=268435456")
         return conn
 
     @property

@@ -55,6 +55,19 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/ogc/collections/{collection_id}"): "OGC API – Features (open data)",
     ("GET", "/ogc/collections/{collection_id}/items"): "OGC API – Features (open data)",
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): "OGC API – Features",
+    ("GET", "/ogc/tileMatrixSets"): "OGC API – Tiles (open data)",
+    ("GET", "/ogc/tileMatrixSets/{tile_matrix_set_id}"): "OGC API – Tiles (open data)",
+    ("GET", "/ogc/collections/{collection_id}/tiles"): "OGC API – Tiles (open data)",
+    ("GET", "/ogc/collections/{collection_id}/tiles/{tile_matrix_set_id}"): "OGC API – Tiles",
+    (
+        "GET",
+        "/ogc/collections/{collection_id}/tiles/{tile_matrix_set_id}/tilejson.json",
+    ): "OGC API – Tiles (TileJSON for map clients)",
+    (
+        "GET",
+        "/ogc/collections/{collection_id}/tiles/{tile_matrix_set_id}/{tile_matrix}/"
+        "{tile_row}/{tile_col}",
+    ): "OGC API – Tiles (open data)",
     ("POST", "/api/places"): "residents submit without an account",
     ("GET", "/api/places/{place_id}"): "the resident's edit token guards it",
     ("PATCH", "/api/places/{place_id}"): "the resident's edit token guards it",

@@ -140,6 +140,11 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         "feature_id": seeded.place_id,
         "media_id": seeded.media_id,
         "fmt": "shp",
+        # Vector tiles: the whole world's tile holds every place (fewer than the cap).
+        "tile_matrix_set_id": "WebMercatorQuad",
+        "tile_matrix": "0",
+        "tile_row": "0",
+        "tile_col": "0",
     }
     queries = {
         "/api/map/places": ["bbox=-9.3,38.6,-9.0,38.8&zoom=18", "bbox=-9.3,38.6,-9.0,38.8&zoom=3"],

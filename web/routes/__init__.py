@@ -9,11 +9,12 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import export, export_columnar, ogc
+    from web.routes import export, export_columnar, ogc, ogc_tiles
 
     app.include_router(export.router)
     app.include_router(export_columnar.router)  # after export: its places.{fmt} catches the rest
     app.include_router(ogc.router)
+    app.include_router(ogc_tiles.router)
     from web.routes import assets, map_data, maps, place_pages
 
     app.include_router(maps.router)

@@ -34,6 +34,7 @@ from web.routes.ogc_params import (
     items_filter,
     wants_html,
 )
+from web.routes.ogc_tiles import TILES_CONFORMANCE, collection_links, landing_links, openapi_paths
 from web.security import csp_nonce
 from web.settings import Settings
 from web.templating import templates
@@ -45,6 +46,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     CONFORMANCE_CRS,
+    *TILES_CONFORMANCE,
 ]
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 COLLECTIONS = {
@@ -153,6 +155,7 @@ def landing(request: Request, settings: Settings = Depends(get_settings)) -> Res
             "type": JSON,
             "title": "Collections",
         },
+        *landing_links(url()),
     ]
     body = {
         "title": "Heritage Atlas",
@@ -187,6 +190,7 @@ def api(
     check_params(request, {"f"})
     url = Urls(request, settings)
     doc = openapi_document(url(), vocabulary, request.app.version, offered_crs(settings))
+    doc["paths"].update(openapi_paths())
     if wants_html(request):
         return _html(request, "ogc_api.html", {"doc": doc, "root": url()})
     return _json(doc, OPENAPI_MEDIA_TYPE)
@@ -247,6 +251,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
                 "type": HTML,
                 "title": f"{title} (HTML)",
             },
+            *collection_links(url(), cid),
         ],
     }
 

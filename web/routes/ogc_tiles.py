@@ -1,0 +1,511 @@
+"""OGC API – Tiles (vector tiles, Mapbox Vector Tile) for the ``places`` and
+``neighbourhoods`` collections, in the WebMercatorQuad tile matrix set, with a TileJSON
+3.0.0 document for MapLibre and QGIS.
+
+Tiles hold what the OGC items hold (open-data places, generalised ones at their grid
+cell, hidden ones never), built by :mod:`mapping.tiles`. Each answer carries an ETag
+from the places' version, comes gzip-encoded to clients that take it, and is kept
+a while in a small per-worker cache under that ETag. Tiles outside the tile matrix
+set, and unknown collections or tile matrix sets, get a 404 problem naming the
+parameter; a tile index that is not a number gets a 400.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import math
+import re
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from geodata.errors import FieldProblem, NotFound
+from geodata.io.export import coarse_bbox
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceStore
+from geodata.tilematrix import MAX_ZOOM, TILE_MATRIX_SET, Tile, tile_matrix_set
+from mapping.options import MapOptions
+from mapping.tiles import COLLECTIONS, collection_tile
+from web.dependencies import get_settings, get_store
+from web.public_url import public_base_url
+from web.routes.export import accepts_gzip, dataset_info
+from web.routes.ogc_params import BadParameter, check_params
+from web.settings import Settings
+from web.tile_cache import TileCache
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
+MVT = "application/vnd.mapbox-vector-tile"
+JSON = "application/json"
+FORMAT_VERSION = "1"  # bump when what a tile holds changes: new ETags for everyone
+_SPEC = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
+TILES_CONFORMANCE = [
+    _SPEC + name
+    for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30")
+] + [
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+]
+_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
+CRS_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+TILE_PATH = (
+    "/collections/{cid}/tiles/" + TILE_MATRIX_SET + "/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
+)
+_TITLES = {"places": "Heritage places", "neighbourhoods": "Neighbourhoods"}
+_FIELDS = {
+    "places": {
+        "id": "String",
+        "title": "String",
+        "category": "String",
+        "neighbourhood": "String",
+        "year_from": "Number",
+        "year_to": "Number",
+        "location_generalised": "Boolean",
+        "cluster": "Boolean",
+        "count": "Number",
+        "label": "String",
+    },
+    "neighbourhoods": {"id": "Number", "name": "String", "code": "String", "places": "Number"},
+}
+_JSON_TYPES = {"String": "string", "Number": "integer", "Boolean": "boolean"}
+_INDEX = re.compile(r"-?[0-9]{1,12}")
+_JSON_ANSWER = {"responses": {200: {"content": {JSON: {}}}, 404: {"description": "Not found"}}}
+
+
+def landing_links(root: str) -> list[dict[str, Any]]:
+    """What the ``/ogc`` landing page links to for tiles."""
+    return [
+        {
+            "href": f"{root}/tileMatrixSets?f=json",
+            "rel": _REL + "tiling-schemes",
+            "type": JSON,
+            "title": "Tile matrix sets (tiling schemes)",
+        }
+    ]
+
+
+def collection_links(root: str, cid: str) -> list[dict[str, Any]]:
+    """What a collection links to for its vector tiles."""
+    return [
+        {
+            "href": f"{root}/collections/{cid}/tiles?f=json",
+            "rel": _REL + "tilesets-vector",
+            "type": JSON,
+            "title": f"{_TITLES[cid]}: vector tiles",
+        }
+    ]
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON)
+
+
+def _root(request: Request, settings: Settings) -> str:
+    return public_base_url(request, settings) + "/ogc"
+
+
+def _collection(cid: str) -> str:
+    if cid not in COLLECTIONS:
+        message = f"there is no collection {cid!r} with tiles; try places or neighbourhoods"
+        raise NotFound(message, problems=[FieldProblem("collectionId", "unknown", message)])
+    return cid
+
+
+def _tile_matrix_set(tid: str) -> str:
+    if tid != TILE_MATRIX_SET:
+        message = f"there is no tile matrix set {tid!r}; use {TILE_MATRIX_SET}"
+        raise NotFound(message, problems=[FieldProblem("tileMatrixSetId", "unknown", message)])
+    return tid
+
+
+def _index(name: str, raw: str) -> int:
+    if not _INDEX.fullmatch(raw):
+        message = f"{name} must be a whole number, not {raw[:40]!r}"
+        raise BadParameter(message, problems=[FieldProblem(name, "not_a_number", message)])
+    return int(raw)
+
+
+def _json_only(request: Request) -> None:
+    check_params(request, {"f"})
+    f = request.query_params.get("f")
+    if f is not None and f != "json":
+        raise BadParameter(f"f must be json here, not {f[:40]!r}")
+
+
+def tile_options(settings: Settings) -> MapOptions:
+    return MapOptions(
+        k=settings.privacy_k,
+        grid_m=settings.privacy_grid_m,
+        max_features=settings.tile_max_features,
+    )
+
+
+@router.get("/tileMatrixSets", summary="The tile matrix sets tiles are offered in", **_JSON_ANSWER)
+def tile_matrix_sets(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    _json_only(request)
+    root = _root(request, settings)
+    tms = tile_matrix_set()
+    href = f"{root}/tileMatrixSets/{TILE_MATRIX_SET}?f=json"
+    return _json(
+        {
+            "links": [{"href": f"{root}/tileMatrixSets?f=json", "rel": "self", "type": JSON}],
+            "tileMatrixSets": [
+                {
+                    "id": TILE_MATRIX_SET,
+                    "title": tms.title,
+                    "uri": str(tms.uri),
+                    "crs": CRS_3857,
+                    "links": [{"href": href, "rel": "self", "type": JSON, "title": tms.title}],
+                }
+            ],
+        }
+    )
+
+
+@router.get("/tileMatrixSets/{tile_matrix_set_id}", summary="One tile matrix set", **_JSON_ANSWER)
+def tile_matrix_set_definition(
+    tile_matrix_set_id: str, request: Request, settings: Settings = Depends(get_settings)
+) -> Response:
+    _tile_matrix_set(tile_matrix_set_id)
+    _json_only(request)
+    body = tile_matrix_set().model_dump(mode="json", exclude_none=True)
+    href = f"{_root(request, settings)}/tileMatrixSets/{TILE_MATRIX_SET}?f=json"
+    body["links"] = [{"href": href, "rel": "self", "type": JSON}]
+    return _json(body)
+
+
+def _tileset_links(root: str, cid: str) -> list[dict[str, Any]]:
+    base = f"{root}/collections/{cid}/tiles/{TILE_MATRIX_SET}"
+    return [
+        {"href": f"{base}?f=json", "rel": "self", "type": JSON, "title": "This tileset"},
+        {
+            "href": f"{root}/tileMatrixSets/{TILE_MATRIX_SET}?f=json",
+            "rel": _REL + "tiling-scheme",
+            "type": JSON,
+            "title": f"The {TILE_MATRIX_SET} tile matrix set",
+        },
+        {
+            "href": root + TILE_PATH.format(cid=cid),
+            "rel": "item",
+            "type": MVT,
+            "templated": True,
+            "title": f"{_TITLES[cid]}: a vector tile",
+        },
+        {
+            "href": f"{base}/tilejson.json",
+            "rel": "describedby",
+            "type": JSON,
+            "title": "TileJSON 3.0.0 (MapLibre, QGIS)",
+        },
+        {
+            "href": f"{root}/collections/{cid}?f=json",
+            "rel": "collection",
+            "type": JSON,
+            "title": "The collection",
+        },
+    ]
+
+
+def _bounds(store: PlaceStore, cid: str) -> list[float]:
+    """The collection's extent, widened to a 0.01° grid (as the OGC collection says)."""
+    if cid == "places":
+        box = store.summary(public_filter(None, "open_data")).bbox
+    else:
+        shapes = [n.geometry.bounds for n in store.neighbourhoods()]
+        box = None
+        if shapes:
+            box = (
+                min(b[0] for b in shapes),
+                min(b[1] for b in shapes),
+                max(b[2] for b in shapes),
+                max(b[3] for b in shapes),
+            )
+    return coarse_bbox(box) or [-180.0, -85.0511, 180.0, 85.0511]
+
+
+def _tileset_summary(root: str, cid: str) -> dict[str, Any]:
+    return {
+        "title": f"{_TITLES[cid]} (vector tiles)",
+        "dataType": "vector",
+        "crs": CRS_3857,
+        "tileMatrixSetURI": str(tile_matrix_set().uri),
+        "links": _tileset_links(root, cid),
+    }
+
+
+@router.get(
+    "/collections/{collection_id}/tiles", summary="A collection's vector tilesets", **_JSON_ANSWER
+)
+def tilesets(
+    collection_id: str, request: Request, settings: Settings = Depends(get_settings)
+) -> Response:
+    cid = _collection(collection_id)
+    _json_only(request)
+    root = _root(request, settings)
+    return _json(
+        {
+            "links": [
+                {"href": f"{root}/collections/{cid}/tiles?f=json", "rel": "self", "type": JSON},
+                {"href": f"{root}/collections/{cid}?f=json", "rel": "collection", "type": JSON},
+            ],
+            "tilesets": [_tileset_summary(root, cid)],
+        }
+    )
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/{tile_matrix_set_id}",
+    summary="A collection's vector tileset: its tiles' URL template, layers and limits",
+    **_JSON_ANSWER,
+)
+def tileset(
+    collection_id: str,
+    tile_matrix_set_id: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    cid = _collection(collection_id)
+    _tile_matrix_set(tile_matrix_set_id)
+    _json_only(request)
+    minx, miny, maxx, maxy = _bounds(store, cid)
+    fields = _FIELDS[cid]
+    layer = {
+        "id": cid,
+        "title": _TITLES[cid],
+        "dataType": "vector",
+        "minTileMatrix": "0",
+        "maxTileMatrix": str(MAX_ZOOM),
+        "propertiesSchema": {
+            "type": "object",
+            "properties": {k: {"type": _JSON_TYPES[v]} for k, v in fields.items()},
+        },
+    }
+    body = {
+        **_tileset_summary(_root(request, settings), cid),
+        "boundingBox": {"lowerLeft": [minx, miny], "upperRight": [maxx, maxy], "crs": CRS84},
+        "tileMatrixSetLimits": [
+            {
+                "tileMatrix": str(z),
+                "minTileRow": 0,
+                "maxTileRow": 2**z - 1,
+                "minTileCol": 0,
+                "maxTileCol": 2**z - 1,
+            }
+            for z in range(MAX_ZOOM + 1)
+        ],
+        "layers": [layer],
+    }
+    return _json(body)
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/{tile_matrix_set_id}/tilejson.json",
+    summary="TileJSON 3.0.0 for a collection's vector tiles (MapLibre, QGIS)",
+    **_JSON_ANSWER,
+)
+def tilejson(
+    collection_id: str,
+    tile_matrix_set_id: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    cid = _collection(collection_id)
+    _tile_matrix_set(tile_matrix_set_id)
+    _json_only(request)
+    root = _root(request, settings)
+    template = root + TILE_PATH.format(cid=cid).format(
+        tileMatrix="{z}", tileRow="{y}", tileCol="{x}"
+    )
+    bounds = _bounds(store, cid)
+    width = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-6)
+    info = dataset_info(settings)
+    body = {
+        "tilejson": "3.0.0",
+        "name": _TITLES[cid],
+        "description": f"{_TITLES[cid]} of {info.title}, as vector tiles (OGC API – Tiles).",
+        # TileJSON attribution is HTML, which map clients insert as it is.
+        "attribution": html.escape(f"{info.attribution} ({info.licence})"),
+        "scheme": "xyz",
+        "tiles": [template],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bounds,
+        "center": [
+            round((bounds[0] + bounds[2]) / 2, 6),
+            round((bounds[1] + bounds[3]) / 2, 6),
+            max(0, min(MAX_ZOOM, math.floor(math.log2(360 / width)))),
+        ],
+        "vector_layers": [
+            {
+                "id": cid,
+                "description": _TITLES[cid],
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM,
+                "fields": _FIELDS[cid],
+            }
+        ],
+    }
+    response = _json(body)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _etag(store: PlaceStore, settings: Settings, cid: str, tile: Tile) -> str:
+    version, _ = store.places_version()
+    key = orjson.dumps(
+        [
+            FORMAT_VERSION,
+            cid,
+            tile.z,
+            tile.x,
+            tile.y,
+            version,
+            store.neighbourhoods_version(),
+            settings.tile_max_features,
+            settings.privacy_k,
+            settings.privacy_grid_m,
+        ],
+        default=str,
+    )
+    return 'W/"' + hashlib.sha256(key).hexdigest()[:32] + '"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match")
+    if given is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def _cache(request: Request) -> TileCache:
+    state = request.app.state
+    if not hasattr(state, "tile_cache"):
+        state.tile_cache = TileCache()
+    return state.tile_cache
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/{tile_matrix_set_id}/{tile_matrix}/{tile_row}/{tile_col}",
+    summary="One vector tile of a collection (Mapbox Vector Tile)",
+    response_class=Response,
+    responses={
+        200: {"content": {MVT: {}}, "description": "The tile (empty when nothing is in it)"},
+        304: {"description": "Not modified since the ETag given in If-None-Match"},
+        400: {"description": "A tile index is not a whole number"},
+        404: {"description": "No such collection, tile matrix set or tile"},
+    },
+)
+def tile(
+    collection_id: str,
+    tile_matrix_set_id: str,
+    tile_matrix: str,
+    tile_row: str,
+    tile_col: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    cid = _collection(collection_id)
+    _tile_matrix_set(tile_matrix_set_id)
+    check_params(request, {"f"})
+    f = request.query_params.get("f")
+    if f is not None and f != "mvt":
+        raise BadParameter(f"f must be mvt here, not {f[:40]!r}")
+    address = Tile.checked(
+        _index("tileMatrix", tile_matrix), _index("tileRow", tile_row), _index("tileCol", tile_col)
+    )
+    etag = _etag(store, settings, cid, address)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, no-cache",  # kept, but asked again: withdrawals show at once
+        "Vary": "Accept-Encoding",
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag",
+    }
+    if _matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    zipped = accepts_gzip(request)
+    key = etag + (":gz" if zipped else "")
+    cache = _cache(request)
+    body = cache.get(key)
+    if body is None:
+        body = collection_tile(store, cid, address, tile_options(settings))
+        if zipped:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+        cache.put(key, body)
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=MVT, headers=headers)
+
+
+# -- the OGC API definition (/ogc/api, OpenAPI 3.0) ------------------------------------
+def _query_f(value: str) -> dict[str, Any]:
+    return {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": f"The representation: {value}.",
+        "schema": {"type": "string", "enum": [value]},
+    }
+
+
+def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+def _operation(
+    summary: str, op: str, params: list[dict[str, Any]], media: str, schema: dict[str, Any]
+) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"type": "object"}}}
+    responses: dict[str, Any] = {
+        "200": {"description": summary, "content": {media: {"schema": schema}}},
+        "400": {"description": "A parameter has a value that cannot be used.", "content": problem},
+        "404": {"description": "There is no such resource.", "content": problem},
+    }
+    if media == MVT:
+        responses["304"] = {"description": "Not modified (If-None-Match)"}
+    return {"get": {"summary": summary, "operationId": op, "tags": ["OGC API – Tiles"],
+                    "parameters": params, "responses": responses}}  # fmt: skip
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The tiles' paths for the OGC API definition (relative to ``/ogc``)."""
+    obj, binary = {"type": "object"}, {"type": "string", "format": "binary"}
+    json_f = _query_f("json")
+    tms_id = _path("tileMatrixSetId", "The tile matrix set.",
+                   {"type": "string", "enum": [TILE_MATRIX_SET]})  # fmt: skip
+    paths: dict[str, Any] = {
+        "/tileMatrixSets": _operation(
+            "Tile matrix sets", "getTileMatrixSetsList", [json_f], JSON, obj
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _operation(
+            "One tile matrix set", "getTileMatrixSet", [tms_id, json_f], JSON, obj
+        ),
+    }
+    tile_params = [
+        _path("tileMatrix", f"The zoom level, 0 to {MAX_ZOOM}.", {"type": "string"}),
+        _path("tileRow", "The row, from 0 at the top.", {"type": "integer", "minimum": 0}),
+        _path("tileCol", "The column, from 0 at the left.", {"type": "integer", "minimum": 0}),
+        _query_f("mvt"),
+    ]
+    for cid, title in _TITLES.items():
+        base = f"/collections/{cid}/tiles"
+        paths[base] = _operation(f"{title}: tilesets", f"get_{cid}_tilesets", [json_f], JSON, obj)
+        paths[base + "/{tileMatrixSetId}"] = _operation(
+            f"{title}: tileset", f"get_{cid}_tileset", [tms_id, json_f], JSON, obj
+        )
+        paths[base + "/{tileMatrixSetId}/tilejson.json"] = _operation(
+            f"{title}: TileJSON 3.0.0", f"get_{cid}_tilejson", [tms_id, json_f], JSON, obj
+        )
+        paths[base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = _operation(
+            f"{title}: a vector tile", f"get_{cid}_tile", [tms_id, *tile_params], MVT, binary
+        )
+    return paths
