@@ -71,6 +71,7 @@ FORGED_HOST = "evil.example"
 # The honest client has an address of its own: attackers that forge X-Forwarded-For
 # connect from 127.0.0.1, the address a reverse proxy on the same machine would have.
 HONEST_ADDRESS = "127.0.0.9"
+GEOMETRY_CLIENTS = 12  # as in the issue: twelve bombs in flight at once
 SUBMISSION_EVERY_S = 3.0  # a person adds a place now and then, well inside the rate limit
 FORGED_HOST_PAGES = (
     "/ogc",
@@ -339,22 +340,26 @@ def attacker(base: str, address: str, timeout: float = 10.0) -> httpx.AsyncClien
 
 
 async def geometry_bombs(base: str, deadline: float, sizes: tuple[int, ...], out: Attack) -> None:
+    """Twelve clients at once posting self-crossing stars, each hanging up after 3 s."""
     bodies = [orjson.dumps(star_feature(n)) for n in sizes]
-    async with attacker(base, "127.0.0.2", timeout=3.0) as client:  # hangs up after 3 s
-        i = 0
-        while time.perf_counter() < deadline:
-            body = bodies[i % len(bodies)]
-            i += 1
-            try:
-                response = await client.post(
-                    "/api/places", content=body, headers={"content-type": "application/json"}
-                )
-            except httpx.HTTPError:
-                out.dropped += 1
-                continue
-            out.answered(response.status_code)
-            if response.status_code < 300:
-                out.got_through += 1
+    async with attacker(base, "127.0.0.2", timeout=3.0) as client:
+
+        async def one(i: int) -> None:
+            while time.perf_counter() < deadline:
+                body = bodies[i % len(bodies)]
+                i += 1
+                try:
+                    response = await client.post(
+                        "/api/places", content=body, headers={"content-type": "application/json"}
+                    )
+                except httpx.HTTPError:
+                    out.dropped += 1
+                    continue
+                out.answered(response.status_code)
+                if response.status_code < 300:
+                    out.got_through += 1
+
+        await asyncio.gather(*(one(i) for i in range(GEOMETRY_CLIENTS)))
 
 
 async def image_bombs(base: str, deadline: float, png: bytes, out: Attack) -> None:
