@@ -210,6 +210,12 @@ class PlaceStore(abc.ABC):
     ) -> Iterator[Place]:
         """Places matching ``flt``, oldest first (stable order for paging)."""
 
+    def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
+        """The ``limit`` newest matching places that have a story, newest first (the home
+        page). Backends override this with one bounded query; this default reads them all."""
+        told = [p for p in self.list(flt) if p.narratives]
+        return told[::-1][:limit]
+
     @abc.abstractmethod
     def count(self, flt: PlaceFilter | None = None) -> int:
         """How many places match ``flt``."""

@@ -13,8 +13,9 @@ def register_routes(app: FastAPI) -> None:
 
     app.include_router(export.router)
     app.include_router(ogc.router)
-    from web.routes import assets, map_data, maps, place_pages
+    from web.routes import assets, home, map_data, maps, place_pages
 
+    app.include_router(home.router)
     app.include_router(maps.router)
     app.include_router(map_data.router)
     app.include_router(place_pages.router)
