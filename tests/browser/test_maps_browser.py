@@ -66,9 +66,7 @@ def assert_clean(page) -> None:
     assert page.evaluate("window.__pwned") is None
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/maps/city", "/maps/neighbourhoods/6", "/workshops/ALF1/live"]
-)
+@pytest.mark.parametrize("path", ["/maps/city", "/maps/neighbourhoods/6", "/workshops/ALF1/live"])
 def test_every_map_page_works_with_no_request_leaving_the_machine(
     live_server, watched, workshop, path
 ):
