@@ -211,10 +211,11 @@ class PlaceStore(abc.ABC):
         """Places matching ``flt``, oldest first (stable order for paging)."""
 
     def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
-        """The ``limit`` newest matching places that have a story, newest first (the home
-        page). Backends override this with one bounded query; this default reads them all."""
-        told = [p for p in self.list(flt) if p.narratives]
-        return told[::-1][:limit]
+        """The ``limit`` newest matching places that have a story, newest first by
+        ``created_at`` (the home page). Backends override this with one bounded query; this
+        default reads them all."""
+        told = [p for p in self.list(flt) if p.narratives][::-1]  # ties: the newer row first
+        return sorted(told, key=lambda p: p.created_at, reverse=True)[:limit]
 
     @abc.abstractmethod
     def count(self, flt: PlaceFilter | None = None) -> int:

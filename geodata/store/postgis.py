@@ -435,11 +435,12 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
             yield from places_from_rows(rows)
 
     def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
-        # Newest first by row id: the primary key walked backwards stops after ``limit``.
+        # Newest first: the (status, created_at) index walked backwards stops after ``limit``.
         where, params = place_where(flt)
         rows = self._fetchall(
             f"SELECT {PLACE_SELECT} FROM places p WHERE {where} "
-            "AND jsonb_array_length(p.narratives) > 0 ORDER BY p.rid DESC LIMIT %s",
+            "AND jsonb_array_length(p.narratives) > 0 "
+            "ORDER BY p.created_at DESC, p.rid DESC LIMIT %s",
             [*params, limit],
         )
         return places_from_rows(rows)

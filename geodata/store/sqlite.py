@@ -393,11 +393,11 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             yield from self._exact_bbox(places_from_rows(rows), flt)
 
     def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
-        # Newest first by row id: the primary key walked backwards stops after ``limit``.
+        # Newest first: the (status, created_at) index walked backwards stops after ``limit``.
         joins, where, params = self._where(flt)
         sql = (
             f"SELECT {_SELECT} FROM places p{joins} WHERE {where} "
-            "AND json_array_length(p.narratives) > 0 ORDER BY p.rid DESC LIMIT ?"
+            "AND json_array_length(p.narratives) > 0 ORDER BY p.created_at DESC, p.rid DESC LIMIT ?"
         )
         rows = self.conn.execute(sql, [*params, limit]).fetchall()
         return self._exact_bbox(places_from_rows(rows), flt)

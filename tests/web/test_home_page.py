@@ -178,6 +178,7 @@ def test_empty_atlas_invites_the_first_story(settings, store):
 
 def test_latest_with_story_is_newest_first_and_bounded(store):
     from geodata.privacy import public_filter
+    from geodata.store.base import PlaceStore
 
     first = store.add(make_place(title="Primeiro"))
     store.add(make_place(title="Calado", narratives=[]))
@@ -186,3 +187,6 @@ def test_latest_with_story_is_newest_first_and_bounded(store):
     flt = public_filter(None, "map")
     assert [p.id for p in store.latest_with_story(flt, limit=5)] == [second.id, first.id]
     assert [p.id for p in store.latest_with_story(flt, limit=1)] == [second.id]
+    # The interface's plain default agrees with the backend's one query.
+    default = PlaceStore.latest_with_story(store, flt, limit=5)
+    assert [p.id for p in default] == [second.id, first.id]
