@@ -228,6 +228,13 @@ class PlaceStore(abc.ABC):
     ) -> Iterator[Place]:
         """Places matching ``flt``, oldest first (stable order for paging)."""
 
+    def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
+        """The ``limit`` newest matching places that have a story, newest first by
+        ``created_at`` (the home page). Backends override this with one bounded query; this
+        default reads them all."""
+        told = [p for p in self.list(flt) if p.narratives][::-1]  # ties: the newer row first
+        return sorted(told, key=lambda p: p.created_at, reverse=True)[:limit]
+
     def count(self, flt: PlaceFilter | None = None) -> int:
         """How many places match ``flt``: exact, and kept until the places change, so asking
         again costs one small query instead of a scan (:mod:`geodata.store.counts`)."""

@@ -481,6 +481,17 @@ class PostGISStore(
         for rows in self._batches_of_rows(query, params, _BATCH, limit):
             yield from places_from_rows(rows)
 
+    def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
+        # Newest first: the (status, created_at) index walked backwards stops after ``limit``.
+        where, params = place_where(flt)
+        rows = self._fetchall(
+            f"SELECT {PLACE_SELECT} FROM places p WHERE {where} "
+            "AND jsonb_array_length(p.narratives) > 0 "
+            "ORDER BY p.created_at DESC, p.rid DESC LIMIT %s",
+            [*params, limit],
+        )
+        return places_from_rows(rows)
+
     def places_near(
         self,
         geometry: BaseGeometry,

@@ -408,6 +408,16 @@ class SQLiteStore(
         while rows := cur.fetchmany(_READ_BATCH):
             yield from self._exact_bbox(places_from_rows(rows), flt)
 
+    def latest_with_story(self, flt: PlaceFilter | None = None, *, limit: int = 6) -> list[Place]:
+        # Newest first: the (status, created_at) index walked backwards stops after ``limit``.
+        joins, where, params = self._where(flt)
+        sql = (
+            f"SELECT {_SELECT} FROM places p{joins} WHERE {where} "
+            "AND json_array_length(p.narratives) > 0 ORDER BY p.created_at DESC, p.rid DESC LIMIT ?"
+        )
+        rows = self.conn.execute(sql, [*params, limit]).fetchall()
+        return self._exact_bbox(places_from_rows(rows), flt)
+
     def _count_version(self) -> str | None:
         if self.conn.in_transaction and not getattr(self._local, "snapshot", False):
             return None  # this transaction's own writes may yet be rolled back

@@ -66,9 +66,7 @@ def assert_clean(page) -> None:
     assert page.evaluate("window.__pwned") is None
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/maps/city", "/maps/neighbourhoods/6", "/workshops/ALF1/live"]
-)
+@pytest.mark.parametrize("path", ["/maps/city", "/maps/neighbourhoods/6", "/workshops/ALF1/live"])
 def test_every_map_page_works_with_no_request_leaving_the_machine(
     live_server, watched, workshop, path
 ):
@@ -79,7 +77,7 @@ def test_every_map_page_works_with_no_request_leaving_the_machine(
 
 
 def test_city_map_draws_every_place_the_choropleth_and_its_legend(live_server, watched):
-    stats = open_map(watched, live_server.url + "/")
+    stats = open_map(watched, live_server.url + "/maps/city")
     assert stats["mode"] == "places" and stats["features"] == 557
     assert watched.locator("canvas.leaflet-zoom-animated").count() == 1
     legend = watched.locator(".atlas-legend").inner_text()
@@ -91,7 +89,7 @@ def test_city_map_draws_every_place_the_choropleth_and_its_legend(live_server, w
 
 def test_crowded_views_show_server_clusters_that_zoom_in(app, live_server, watched):
     app.state.settings = app.state.settings.model_copy(update={"map_max_features": 40})
-    stats = open_map(watched, live_server.url + "/")
+    stats = open_map(watched, live_server.url + "/maps/city")
     assert stats["mode"] == "clusters" and stats["features"] == 0
     bubbles = watched.locator(".atlas-cluster")
     assert bubbles.count() > 3
@@ -160,7 +158,7 @@ def test_popup_credits_an_imported_story_and_asks_for_one_where_there_is_none(
 
 
 def test_search_box_finds_a_neighbourhood_and_links_to_its_map(live_server, watched):
-    open_map(watched, live_server.url + "/")
+    open_map(watched, live_server.url + "/maps/city")
     watched.locator(".atlas-search input").fill("santa maria")
     link = watched.locator(".atlas-search-link")
     link.wait_for()
@@ -196,7 +194,7 @@ def test_hostile_text_never_runs_anywhere_on_the_maps(live_server, watched, lisb
         )
         for i, p in enumerate(PAYLOADS)
     ]
-    for path in ("/maps/neighbourhoods/6", "/workshops/XSS1/live", "/"):
+    for path in ("/maps/neighbourhoods/6", "/workshops/XSS1/live", "/maps/city"):
         open_map(watched, live_server.url + path)
         for place in places:
             # Open each popup and tooltip: that is where untrusted text is put in the page.

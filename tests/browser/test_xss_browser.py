@@ -151,7 +151,9 @@ def open_every_popup(page, places) -> None:
         page.wait_for_timeout(30)
 
 
-@pytest.mark.parametrize("path", ["/", "/maps/neighbourhoods/6", f"/workshops/{CODE}/live"])
+@pytest.mark.parametrize(
+    "path", ["/maps/city", "/maps/neighbourhoods/6", f"/workshops/{CODE}/live"]
+)
 def test_no_payload_runs_on_the_maps(live_server, watched, hostile, path: str):
     watched.goto(live_server.url + path)
     watched.wait_for_selector("html[data-atlas-ready]", state="attached", timeout=15_000)
@@ -209,6 +211,20 @@ def test_no_payload_runs_on_the_residents_pages(live_server, watched, hostile):
     # The edit page's own fields hold the payloads as values, not as markup.
     watched.goto(base + f"/contribute/edit/{own['id']}?token={own['edit_token']}")
     assert watched.input_value("#field-title") == ALL[1]
+
+
+def test_no_payload_runs_on_the_home_page(live_server, watched, hostile):
+    """The latest stories are the payloads (the newest published places): shown as text."""
+    base = live_server.url
+    for lang in ("en", "pt", "ar"):
+        path = f"/?lang={lang}"
+        watched.goto(base + path)
+        assert watched.locator(".teasers li").count() == 6
+        assert_clean(watched, path)
+    # The resident's own place (the newest) is listed first, its title as text.
+    first = watched.locator(".teasers li a").first
+    assert first.get_attribute("href") == f"/places/{hostile['own']['id']}"
+    assert first.inner_text() == ALL[1].strip()
 
 
 def test_no_payload_runs_on_the_ogc_api_pages(live_server, watched, hostile):

@@ -29,7 +29,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "API documentation",
     ("GET", "/redoc"): "API documentation",
     ("GET", "/healthz"): "liveness: counts only",
-    ("GET", "/"): "public map",
+    ("GET", "/"): "home page: published stories and counts only",
     ("GET", "/maps/city"): "public map",
     ("GET", "/maps/neighbourhoods/{neighbourhood_id}"): "public map",
     ("GET", "/workshops/{code}/live"): "the projected map: published places only",

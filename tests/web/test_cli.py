@@ -105,9 +105,14 @@ def test_serve_demo_shows_the_lisbon_map(tmp_path):
                 time.sleep(0.2)
         health = r.json()
         assert health["neighbourhoods"] == 24 and health["places"] > 300
+        # The first page shows a real map: the parishes drawn, each linking to its map.
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
-        assert page.status_code == 200
-        assert "leaflet" in page.text.lower() and "Santa Maria Maior" in page.text
+        assert page.status_code == 200 and 'class="home-map"' in page.text
+        assert page.text.count('<a href="/maps/neighbourhoods/') == 24
+        assert "Published places in Santa Maria Maior: " in page.text
+        assert 'class="teaser-text" lang="pt"' in page.text  # the demo's stories
+        city = httpx.get(f"http://127.0.0.1:{port}/maps/city", timeout=10)
+        assert "leaflet" in city.text.lower() and "Santa Maria Maior" in city.text
     finally:
         proc.terminate()
         proc.wait(timeout=10)

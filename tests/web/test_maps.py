@@ -20,7 +20,7 @@ def problem(response, status: int) -> dict:
     return response.json()
 
 
-@pytest.mark.parametrize("path", ["/", "/maps/city", "/maps/neighbourhoods/6"])
+@pytest.mark.parametrize("path", ["/maps/city", "/maps/neighbourhoods/6"])
 def test_map_pages_render_with_local_assets_and_a_strict_policy(client, path):
     r = client.get(path)
     assert r.status_code == 200
@@ -34,8 +34,8 @@ def test_map_pages_render_with_local_assets_and_a_strict_policy(client, path):
     assert not re.search(r'(?:src|href)="(?:https?:)?//', r.text)
 
 
-def test_home_page_is_the_city_map(client):
-    page = client.get("/").text
+def test_city_map_shades_and_links_the_neighbourhoods(client):
+    page = client.get("/maps/city").text
     assert "Places per neighbourhood" in page
     assert "/maps/neighbourhoods/6" in page  # each neighbourhood links to its map
     assert "Santa Maria Maior" in page

@@ -151,6 +151,7 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         "/api/map/search": [f"q={seeded.title[:20]}"],
         "/api/map/places/{place_id}": ["", f"lang=en&x={seeded.hidden_id}"],
         "/places/{place_id}": ["", "lang=pt", "lang=ar&story=pt"],
+        "/": ["", "lang=pt", "lang=ar"],
         "/ogc/collections/{collection_id}/items": ["f=json", "f=html"],
         "/ogc/collections/{collection_id}/items/{feature_id}": ["f=json", "f=html"],
         "/ogc/collections/{collection_id}": ["f=json", "f=html"],

@@ -15,8 +15,9 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(export_columnar.router)  # after export: its places.{fmt} catches the rest
     app.include_router(ogc.router)
     app.include_router(ogc_tiles.router)
-    from web.routes import assets, map_data, maps, place_pages
+    from web.routes import assets, home, map_data, maps, place_pages
 
+    app.include_router(home.router)
     app.include_router(maps.router)
     app.include_router(map_data.router)
     app.include_router(place_pages.router)

@@ -1,4 +1,4 @@
-"""Map pages: the city overview (also the home page), neighbourhood maps, the workshop
+"""Map pages: the city overview, neighbourhood maps, the workshop
 projection. Each page is a folium map whose places are loaded from ``/api/map``."""
 
 from __future__ import annotations
@@ -87,7 +87,6 @@ def map_page(m: folium.Map, request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/", response_class=HTMLResponse, summary="The city map (home page)")
 @router.get("/maps/city", response_class=HTMLResponse, summary="The city map")
 def city_page(
     request: Request,

@@ -1,0 +1,66 @@
+"""The home page in a real browser (Debian's Chromium) served on 127.0.0.1 with every other
+host blocked: it loads with no console error and no request leaving the machine, reads
+right to left in Arabic, and does all it does without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from geodata.models import Narrative
+from tests.mapping.conftest import make_place
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with everything that went wrong on it collected."""
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+    page.problems = problems
+    return page
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("en", "ltr"), ("pt", "ltr"), ("ar", "rtl")])
+def test_home_page_loads_offline_and_clean(live_server, watched, lisbon_store, lang, direction):
+    told = lisbon_store.add(
+        make_place(title="مقهى الحي", narratives=[Narrative("كنا نلتقي هنا كل مساء.", "ar")])
+    )
+    watched.goto(f"{live_server.url}/?lang={lang}")
+    watched.wait_for_load_state("networkidle")
+    assert watched.evaluate("document.documentElement.dir") == direction
+    assert watched.evaluate("getComputedStyle(document.body).direction") == direction
+    assert watched.locator(".home-map a").count() == 24  # a link per neighbourhood
+    story = watched.locator(f'.teasers a[href="/places/{told.id}"]')
+    assert story.inner_text() == "مقهى الحي"
+    assert watched.locator(".teasers .teaser-text").first.get_attribute("lang") == "ar"
+    # The stylesheet applied (a served file, not blocked by the content policy).
+    assert watched.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") != "none"
+    assert watched.blocked_requests == []
+    assert watched.problems == []
+
+
+def test_everything_works_without_javascript(browser, live_server, lisbon_store):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/?lang=pt")
+        # The language switcher is a plain form.
+        page.select_option("#lang-picker", "ar")
+        page.click(".language button")
+        page.wait_for_url("**/?lang=ar")
+        assert page.locator("script").count() == 0
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        # The workshop code box sends residents to the form with their code.
+        page.fill("#workshop-code", "ALF1")
+        page.click(".workshop-code button")
+        page.wait_for_url("**/contribute?workshop=ALF1")
+        # A neighbourhood on the small map opens its map.
+        page.goto(live_server.url + "/")
+        page.locator(".home-map a").first.click()
+        page.wait_for_url("**/maps/neighbourhoods/*")
+    finally:
+        context.close()
