@@ -309,6 +309,7 @@ def test_heads_stored_before_they_had_languages_are_encoded_again(
         conn = lisbon_store.conn  # type: ignore[attr-defined]
         conn.execute(old_head)
         assert b'"languages"' not in copied(lisbon_store).split(b"}},")[0]
+        undo_search_migration(lisbon_store)  # back to before 0010, then before 0009
         conn.execute("PRAGMA user_version = 8")
         lisbon_store.close()
         reopened = open_store(f"sqlite:///{tmp_path / 'atlas.db'}")
