@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import shapely
@@ -29,6 +29,9 @@ from geodata.models import (
     Status,
     Workshop,
 )
+
+if TYPE_CHECKING:
+    from geodata.filter_nodes import Filter
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class PlaceFilter:
     sensitivity: str | Sequence[str] | None = None  # "public", "generalised", "hidden"
     title_contains: str | None = None  # substring of the title, case-insensitive (ASCII at least)
     ids: Sequence[str] | None = None  # only the places with these ids
+    # A checked CQL2 filter (geodata.filters.compile_filter) over the public queryables.
+    where: Filter | None = None
+    # The order of list and export_rows: (queryable, descending) pairs, each with empty
+    # values last, then oldest first (the default order alone when None).
+    order: tuple[tuple[str, bool], ...] | None = None
 
 
 # What a public export may read of a place: every column but personal data (the

@@ -46,8 +46,10 @@ from geodata.store.postgis_sql import (
     INSERT,
     PLACE_SELECT,
     UPDATE,
+    place_order,
     place_where,
     stored_row,
+    use_icu,
 )
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
@@ -251,6 +253,10 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
                     )
             if done and _HEADS_MIGRATION not in done:
                 self._store_missing_heads(conn)
+            icu = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')"
+            ).fetchone()
+            use_icu(bool(icu and icu[0]))
 
     @staticmethod
     def _store_missing_heads(conn: psycopg.Connection) -> None:
@@ -389,7 +395,7 @@ class PostGISStore(ContributionsMixin, AccountsAuditMixin, ReportsMixin, PlaceSt
     ) -> tuple[str, list[Any]]:
         """The SELECT behind :meth:`list` (and exports) and its parameters."""
         where, params = place_where(flt)
-        query = f"SELECT {columns} FROM places p WHERE {where} ORDER BY p.rid"
+        query = f"SELECT {columns} FROM places p WHERE {where} ORDER BY {place_order(flt)}"
         if limit is not None or offset:
             query += " LIMIT %s OFFSET %s"
             params = [*params, limit, offset]

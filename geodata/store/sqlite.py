@@ -31,12 +31,13 @@ from geodata.models import (
     Workshop,
     utcnow,
 )
-from geodata.store import sqlite_bulk
+from geodata.store import sqlite_bulk, sqlite_functions
 from geodata.store.base import (
     GridCell,
     PlaceFilter,
     PlaceStore,
 )
+from geodata.store.filter_sql import SQLITE, filter_sql, order_sql
 from geodata.store.records import (
     COLUMNS,
     ROW_COLUMNS,
@@ -102,6 +103,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bulk imports touch many pages
+        sqlite_functions.register(conn)
         return conn
 
     @property
@@ -348,6 +350,10 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             escaped = flt.title_contains.replace("\\", "\\\\").replace("%", "\\%")
             clauses.append("p.title LIKE ? ESCAPE '\\'")
             params.append("%" + escaped.replace("_", "\\_") + "%")
+        if flt.where is not None:
+            sql, more = filter_sql(flt.where, SQLITE)
+            clauses.append(f"({sql})")
+            params += more
         return joins, " AND ".join(clauses) or "1=1", params
 
     def _box_holds_fewer(self, flt: PlaceFilter) -> bool:
@@ -384,7 +390,7 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
         self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
     ) -> Iterator[Place]:
         joins, where, params = self._where(flt)
-        sql = f"SELECT {_SELECT} FROM places p{joins} WHERE {where} ORDER BY p.rid"
+        sql = f"SELECT {_SELECT} FROM places p{joins} WHERE {where} ORDER BY {_order(flt)}"
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
             params = [*params, -1 if limit is None else limit, offset]
@@ -566,6 +572,10 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
             f"SELECT {WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
         ).fetchall()
         return [workshop_from_row(r) for r in rows]
+
+
+def _order(flt: PlaceFilter | None) -> str:
+    return order_sql(flt.order or () if flt else (), SQLITE)
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
