@@ -382,6 +382,15 @@ class PlaceStore(abc.ABC):
             counts[key] = counts.get(key, 0) + 1
         return counts
 
+    def story_languages(self, flt: PlaceFilter | None = None) -> dict[str, int]:
+        """How many stories the matching places tell in each language (tags lower-cased)."""
+        counts: dict[str, int] = {}
+        for p in self.list(flt):
+            for n in p.narratives:
+                tag = n.language.lower()
+                counts[tag] = counts.get(tag, 0) + 1
+        return counts
+
     # -- neighbourhoods ------------------------------------------------------
     @abc.abstractmethod
     def replace_neighbourhoods(

@@ -121,6 +121,15 @@ class ExportMixin:
         ).fetchall()
         return {(licence, attribution): n for licence, attribution, n in rows}
 
+    def story_languages(self, flt: PlaceFilter | None = None) -> dict[str, int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            "SELECT lower(json_extract(j.value, '$.language')), count(*) "
+            f"FROM places p{joins}, json_each(p.narratives) j WHERE {where} GROUP BY 1",
+            params,
+        ).fetchall()
+        return {tag: n for tag, n in rows if tag}
+
     def export_features(
         self,
         flt: PlaceFilter | None,

@@ -9,10 +9,11 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import export, ogc
+    from web.routes import export, ogc, ogc_queryables
 
     app.include_router(export.router)
     app.include_router(ogc.router)
+    app.include_router(ogc_queryables.router)
     from web.routes import assets, map_data, maps
 
     app.include_router(maps.router)

@@ -27,6 +27,13 @@ from web.dependencies import get_settings, get_store, get_vocabulary
 from web.public_url import public_base_url
 from web.routes.export import dataset_info
 from web.routes.ogc_crs import CONFORMANCE_CRS, content_crs, offered_crs, requested_crs
+from web.routes.ogc_filter import (
+    CONFORMANCE_FILTER,
+    FILTER_PARAMETERS,
+    keep_properties,
+    selected_properties,
+    with_filter,
+)
 from web.routes.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, OPENAPI_MEDIA_TYPE, openapi_document
 from web.routes.ogc_params import (
     check_params,
@@ -34,6 +41,7 @@ from web.routes.ogc_params import (
     items_filter,
     wants_html,
 )
+from web.routes.ogc_schema import CONFORMANCE_SCHEMA, schema_links
 from web.security import csp_nonce
 from web.settings import Settings
 from web.templating import templates
@@ -45,6 +53,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     CONFORMANCE_CRS,
+    *CONFORMANCE_FILTER,
+    CONFORMANCE_SCHEMA,
 ]
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 COLLECTIONS = {
@@ -64,7 +74,10 @@ COLLECTIONS = {
 _JSON_OR_HTML = {"responses": {200: {"content": {JSON: {}, HTML: {}}}}}
 _GEOJSON_OR_HTML = {"responses": {200: {"content": {GEOJSON: {}, HTML: {}}}}}
 _COMMON = {"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "neighbourhood"}
-ITEM_PARAMS = {"places": _COMMON | {"category"}, "neighbourhoods": _COMMON}
+ITEM_PARAMS = {
+    "places": _COMMON | {"category"} | FILTER_PARAMETERS,
+    "neighbourhoods": _COMMON,
+}
 
 
 class Urls:
@@ -244,6 +257,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
                 "type": HTML,
                 "title": f"{title} (HTML)",
             },
+            *schema_links(url, cid, title),
         ],
     }
 
@@ -344,7 +358,10 @@ def items(
     flt = items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
     project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
+    keep = None
     if cid == "places":
+        flt = with_filter(request, flt, offered, settings.privacy_grid_m)
+        keep = selected_properties(request)
         matched, batches = public_page(
             store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m
         )
@@ -364,6 +381,9 @@ def items(
         "timeStamp": stamp,
         "links": links,
     }
+    if keep is not None:  # only the properties asked for
+        page = [keep_properties(f, keep) for f in orjson.loads(b"[" + encoded + b"]")]
+        encoded = orjson.dumps(page)[1:-1]
     body = b'{"type":"FeatureCollection","features":[' + encoded + b"]," + orjson.dumps(members)[1:]
     if html:
         doc = orjson.loads(body)
