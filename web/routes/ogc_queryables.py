@@ -1,5 +1,6 @@
-"""``/ogc/collections/{id}/queryables`` (Features Part 3) and ``/ogc/collections/{id}/schema``
-(Part 5) as JSON Schema documents; the schema as a page too (``f=html``)."""
+"""``/ogc/collections/{id}/queryables`` (Features Part 3), ``/ogc/collections/{id}/schema``
+(Part 5) and ``/ogc/collections/{id}/feature-schema`` (one GeoJSON feature, for GDAL) as
+JSON Schema documents; the first two as pages too (``f=html``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from web.routes.ogc import COLLECTIONS, HTML, Urls, _collection_id, _html
 from web.routes.ogc_params import check_params, wants_html
 from web.routes.ogc_schema import (
     SCHEMA_MEDIA_TYPE,
+    feature_schema,
     neighbourhoods_schema,
     places_schema,
     property_types,
@@ -99,9 +101,33 @@ def schema(
     cid = _collection_id(collection_id)
     check_params(request, {"f"})
     url = Urls(request, settings)
+    doc = _schema(request, url, cid, store, vocabulary)
+    return _answer(request, url, cid, doc, "Schema")
+
+
+def _schema(request: Request, url: Urls, cid: str, store: PlaceStore, vocabulary: Vocabulary):
     here, title = url(f"/collections/{cid}/schema"), COLLECTIONS[cid][0]
     if cid == "places":
-        doc = places_schema(here, title, _types(request, store, vocabulary))
-    else:
-        doc = neighbourhoods_schema(here, title, vocabulary, request_language(request))
-    return _answer(request, url, cid, doc, "Schema")
+        return places_schema(here, title, _types(request, store, vocabulary))
+    return neighbourhoods_schema(here, title, vocabulary, request_language(request))
+
+
+@router.get(
+    "/collections/{collection_id}/feature-schema",
+    summary="One GeoJSON feature of the collection (JSON Schema)",
+    responses={200: {"content": {SCHEMA_MEDIA_TYPE: {}}}},
+)
+def one_feature_schema(
+    collection_id: str,
+    request: Request,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    vocabulary: Vocabulary = Depends(get_vocabulary),
+) -> Response:
+    cid = _collection_id(collection_id)
+    check_params(request, set())
+    url = Urls(request, settings)
+    doc = feature_schema(
+        url(f"/collections/{cid}/feature-schema"), _schema(request, url, cid, store, vocabulary)
+    )
+    return Response(orjson.dumps(doc), media_type=SCHEMA_MEDIA_TYPE)

@@ -25,10 +25,19 @@ GEOMETRY = {"format": "geometry-any", "$ref": "https://geojson.org/schema/Geomet
 def schema_links(url: Callable[..., str], cid: str, title: str) -> list[dict]:
     """Links to the JSON Schema of the features (Part 5; ``describedby`` is where GDAL
     looks) and, for places, of their queryables (Part 3)."""
-    schema = url(f"/collections/{cid}/schema")
     links = [
-        {"href": schema, "rel": rel, "type": SCHEMA_MEDIA_TYPE, "title": f"{title}: schema"}
-        for rel in (REL_SCHEMA, "describedby")
+        {
+            "href": url(f"/collections/{cid}/schema"),
+            "rel": REL_SCHEMA,
+            "type": SCHEMA_MEDIA_TYPE,
+            "title": f"{title}: the properties and their types",
+        },
+        {
+            "href": url(f"/collections/{cid}/feature-schema"),
+            "rel": "describedby",
+            "type": SCHEMA_MEDIA_TYPE,
+            "title": f"{title}: one GeoJSON feature",
+        },
     ]
     if cid == "places":
         links.append(
@@ -203,4 +212,24 @@ def neighbourhoods_schema(
         "type": "object",
         "title": title,
         "properties": properties,
+    }
+
+
+def feature_schema(url: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """One GeoJSON feature of a collection whose properties ``schema`` (Part 5) describes:
+    what GDAL (and so QGIS) reads through the ``describedby`` link to type its fields."""
+    properties = {k: v for k, v in schema["properties"].items() if v.get("x-ogc-role") is None}
+    members = schema["properties"]
+    return {
+        "$schema": DRAFT,
+        "$id": url,
+        "type": "object",
+        "title": schema["title"],
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {k: v for k, v in members["id"].items() if k != "x-ogc-role"},
+            "geometry": {k: v for k, v in members["geometry"].items() if k != "x-ogc-role"},
+            "properties": {"type": "object", "properties": properties},
+        },
     }
