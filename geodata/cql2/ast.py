@@ -117,6 +117,18 @@ def op(name: str, *args: Any) -> Op:
     return Op(name, args, depth + 1, size + 1)
 
 
+def check_characters(text: str) -> None:
+    """Refuse text no database can hold: NUL, and lone surrogates (not Unicode text)."""
+    if "\x00" in text:
+        raise FilterError("the filter holds a NUL character", code="unreadable_filter")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FilterError(
+            "the filter is not valid Unicode text", code="unreadable_filter"
+        ) from None
+
+
 def number(text: str) -> int | float:
     """A numeric literal as int or float; FilterError when it is not a usable number."""
     digits = text.lstrip("+-")

@@ -25,6 +25,7 @@ from geodata.cql2.ast import (
     GeometryValue,
     Interval,
     Property,
+    check_characters,
     instant,
     op,
     parse_date,
@@ -68,6 +69,7 @@ def _geometry(value: dict[str, Any]) -> GeometryValue:
     kind = value.get("type")
     if kind not in _GEOMETRY_TYPES:
         raise FilterError(f"{str(kind)[:40]!r} is not a GeoJSON geometry type")
+    _numbers_only(value)
     try:
         geometry = shape(value)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError,
@@ -78,6 +80,23 @@ def _geometry(value: dict[str, Any]) -> GeometryValue:
     if shapely.get_coordinate_dimension(geometry) != 2:
         raise FilterError("give geometries with two coordinates per point")
     return GeometryValue(geometry)
+
+
+def _numbers_only(geometry: dict[str, Any]) -> None:
+    """Coordinates are numbers (shapely would read "38" as 38.0), nested in lists."""
+    stack: list[Any] = [geometry.get("coordinates", [])]
+    stack += [g for g in geometry.get("geometries", []) if isinstance(g, dict)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") not in _GEOMETRY_TYPES:
+                raise FilterError("a geometry collection holds something other than geometries")
+            stack.append(item.get("coordinates", []))
+            stack += [g for g in item.get("geometries", []) if isinstance(g, dict)]
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise FilterError("coordinates are numbers, such as [-9.14, 38.71]")
 
 
 def _bbox(values: Any) -> GeometryValue:
@@ -109,7 +128,10 @@ def _walk(value: Any) -> Any:
         if abs(value) > 2**53:
             raise FilterError(f"the number {value} is out of range")
         return value
-    if isinstance(value, (float, str)):
+    if isinstance(value, str):
+        check_characters(value)
+        return value
+    if isinstance(value, float):
         return value
     if isinstance(value, list):
         return tuple(_walk(v) for v in value)
@@ -123,6 +145,7 @@ def _walk(value: Any) -> Any:
             return op("in", _walk(args[0]), tuple(_walk(v) for v in args[1]))
         return op(name, *(_walk(a) for a in args))
     if set(value) == {"property"} and isinstance(value["property"], str):
+        check_characters(value["property"])
         return Property(value["property"])
     if set(value) == {"date"} and isinstance(value["date"], str):
         return parse_date(value["date"])

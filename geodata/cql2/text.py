@@ -27,6 +27,7 @@ from geodata.cql2.ast import (
     Interval,
     Op,
     Property,
+    check_characters,
     instant,
     number,
     op,
@@ -246,6 +247,7 @@ def _prescan(text: str) -> None:
             f"the filter is {len(text)} characters long; the limit is {MAX_LENGTH}",
             code="filter_too_large",
         )
+    check_characters(text)
     depth, quoted, limit = 0, False, MAX_DEPTH + 10  # geometries nest a few more
     for ch in text:
         if ch == "'":

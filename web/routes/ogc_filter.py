@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 
 from geodata.cql2 import cql2_json, text
-from geodata.cql2.ast import FilterError, Property, op
+from geodata.cql2.ast import FilterError, Property, check_characters, op
 from geodata.features import PROPERTIES
 from geodata.filter_nodes import All, Filter, Spatial
 from geodata.filters import compile_filter
@@ -61,6 +62,8 @@ def _tree(request: Request) -> Any | None:
     if raw is not None:
         if not raw.strip():
             raise FilterError("the filter is empty")
+        if "\ufffd" in raw:
+            _strict_utf8(request)
         parts.append(cql2_json.parse(raw) if language == "cql2-json" else text.parse(raw))
     for name in QUERYABLE_PARAMETERS:
         value = q.get(name)
@@ -74,11 +77,24 @@ def _tree(request: Request) -> Any | None:
             if abs(parsed) > 2**53:
                 raise FilterError(f"{value[:40]} is out of range", parameter=name)
         else:
+            try:
+                check_characters(value)
+            except FilterError as exc:
+                raise FilterError(exc.problems[0].message, parameter=name) from None
             parsed = value
         parts.append(op("=", Property(name), parsed))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else op("and", *parts)
+
+
+def _strict_utf8(request: Request) -> None:
+    """Refuse a filter whose bytes were not UTF-8 (the server read them as U+FFFD)."""
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    try:
+        parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise FilterError("the filter is not UTF-8 text", code="unreadable_filter") from None
 
 
 def sort_order(request: Request) -> tuple[tuple[str, bool], ...] | None:
