@@ -346,3 +346,10 @@ def test_spatial_filters_see_routes_and_areas_where_they_are(client, open_data_c
     )
     squared = shape(client.get(f"{ITEMS}/{area}").json()["geometry"])
     assert area in ids(client, filter=f"S_EQUALS(geometry, {shapely.normalize(squared).wkt})")
+
+
+def test_every_documented_filter_example_works(client) -> None:
+    examples = client.get("/ogc/api").json()["components"]["parameters"]["filter"]["examples"]
+    assert len(examples) >= 4
+    for name, example in examples.items():
+        assert ids(client, filter=example["value"]), name

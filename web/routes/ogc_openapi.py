@@ -73,6 +73,20 @@ def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
             "CASEI(title) LIKE '%igreja%'. At most 8000 characters, 20 levels of nesting "
             "and 200 terms.",
             {"type": "string", "maxLength": 8000},
+            examples={
+                name: {"value": value}
+                for name, value in (
+                    ("comparison", "year_from >= 1800 AND category IN ('museum', 'theatre')"),
+                    ("text", "CASEI(title) LIKE '%igreja%' OR ACCENTI(title) = 'Se'"),
+                    ("spatial", "S_DWITHIN(geometry, POINT(-9.1393 38.7139), 500)"),
+                    (
+                        "temporal",
+                        "T_INTERSECTS(INTERVAL(year_from, year_to), "
+                        "INTERVAL('1900-01-01', '1950-12-31'))",
+                    ),
+                    ("language", "language = 'pt' AND NOT period IS NULL"),
+                )
+            },
         ),
         "filter-lang": _param(
             "filter-lang",
