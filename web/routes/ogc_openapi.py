@@ -84,7 +84,7 @@ def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
                         "T_INTERSECTS(INTERVAL(year_from, year_to), "
                         "INTERVAL('1900-01-01', '1950-12-31'))",
                     ),
-                    ("language", "language = 'pt' AND NOT period IS NULL"),
+                    ("language", "language = 'pt' AND NOT year_from IS NULL"),
                 )
             },
         ),
