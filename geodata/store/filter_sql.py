@@ -258,25 +258,27 @@ class _Translate:
         return "(" + "".join(out) + ")"
 
     def prefilter(self, flt: Filter) -> list[str]:
-        """Index-friendly box tests implied by the spatial functions every match passes
-        (the place's stored box lies within a grid cell of its public location)."""
+        """PostGIS: a GiST-friendly box test for each box every match lies in."""
         clauses = []
-        for node in flt.spatial():
-            if node.op == "s_disjoint":
-                continue
-            minx, miny, maxx, maxy = node.geometry.bounds
-            m = grid_margin_deg(node.geometry.bounds, node.grid_m)
-            box = [minx - m, miny - m, maxx + m, maxy + m]
-            if self.d.name == "sqlite":
-                clauses.append(
-                    "p.rid IN (SELECT rid FROM places_rtree WHERE maxx >= ? AND minx <= ? "
-                    "AND maxy >= ? AND miny <= ?)"
-                )
-                self.params += [box[0], box[2], box[1], box[3]]
-            else:
-                clauses.append("p.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
-                self.params += box
+        for box in filter_boxes(flt):
+            clauses.append("p.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
+            self.params += list(box)
         return clauses
+
+
+def filter_boxes(flt: Filter) -> list[tuple[float, float, float, float]]:
+    """Boxes (min lon, min lat, max lon, max lat) that the stored bounding box of every
+    place the filter matches meets: one per spatial function joined by AND at the top
+    (S_DISJOINT aside), grown by a grid cell, since a generalised place is seen at most
+    that far from where it is stored. A store can select candidates by its spatial index."""
+    boxes = []
+    for node in flt.spatial():
+        if node.op == "s_disjoint":
+            continue
+        minx, miny, maxx, maxy = node.geometry.bounds
+        m = grid_margin_deg(node.geometry.bounds, node.grid_m)
+        boxes.append((minx - m, miny - m, maxx + m, maxy + m))
+    return boxes
 
 
 def _grid_params(grid_m: float) -> list[float]:
@@ -302,9 +304,11 @@ PUBLIC_GEOMETRY = (
 
 
 def filter_sql(flt: Filter, dialect: Dialect) -> tuple[str, list[Any]]:
-    """The WHERE condition of a filter (over ``places p``) and its parameters."""
+    """The WHERE condition of a filter (over ``places p``) and its parameters. On PostGIS
+    it starts with box tests the GiST index serves; SQLite joins its R*Tree on
+    :func:`filter_boxes` itself."""
     t = _Translate(dialect)
-    clauses = t.prefilter(flt)
+    clauses = t.prefilter(flt) if dialect.name == "postgis" else []
     clauses.append(t.node(flt.root))
     return " AND ".join(clauses), t.params
 

@@ -37,7 +37,7 @@ from geodata.store.base import (
     PlaceFilter,
     PlaceStore,
 )
-from geodata.store.filter_sql import SQLITE, filter_sql, order_sql
+from geodata.store.filter_sql import SQLITE, filter_boxes, filter_sql, order_sql
 from geodata.store.records import (
     COLUMNS,
     ROW_COLUMNS,
@@ -284,10 +284,16 @@ class SQLiteStore(ExportMixin, ContributionsMixin, AccountsAuditMixin, PlaceStor
                 "p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?",
             ]
             params += [minx, maxx, miny, maxy] * 2
+        # A filter's spatial functions select candidates by the R*Tree too.
+        boxes = filter_boxes(flt.where) if flt.where is not None else []
+        for minx, miny, maxx, maxy in boxes:
+            joins = " JOIN places_rtree r ON r.rid = p.rid"
+            clauses.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
+            params += [minx, maxx, miny, maxy]
         # With a bounding box the R*Tree is the selective index: a unary "+" keeps SQLite
         # from driving the query by the status or category index instead (which scans
         # every published place and is some 30 times slower for a small box).
-        plain = "+" if flt.bbox is not None else ""
+        plain = "+" if flt.bbox is not None or boxes else ""
         # The sensitivity index finds the few generalised or hidden places; "public" is
         # nearly every place, which the R*Tree or a plain scan reach far sooner.
         wanted = [flt.sensitivity] if isinstance(flt.sensitivity, str) else flt.sensitivity or []
