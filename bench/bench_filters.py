@@ -85,7 +85,8 @@ def workloads() -> dict[str, object]:
             "filter": f"year_from > {r.randint(1500, 2000)} AND "
                       f"category = '{r.choice(CATEGORIES)}'"}),
         "CASEI(title) LIKE 'x%'": params(lambda r: {
-            "filter": f"CASEI(title) LIKE '{r.choice(['igreja', 'casa', 'museu'])} {r.randint(1, 99)}%'"}),
+            "filter": f"CASEI(title) LIKE '{r.choice(['igreja', 'casa', 'museu'])} "
+                      f"{r.randint(1, 99)}%'"}),
         "S_INTERSECTS(geometry, BBOX)": params(lambda r: {
             "filter": "S_INTERSECTS(geometry, BBOX({}, {}, {}, {}))".format(*_box(r, 0.01))}),
         "S_DWITHIN(geometry, POINT, 300 m)": params(lambda r: {
@@ -93,7 +94,8 @@ def workloads() -> dict[str, object]:
                       f"{r.uniform(*LAT):.5f}), 300)"}),
         "T_INTERSECTS(years, INTERVAL)": params(lambda r: {
             "filter": "T_INTERSECTS(INTERVAL(year_from, year_to), "
-                      f"INTERVAL('{r.randint(1500, 2000)}-01-01', '{r.randint(2001, 2020)}-12-31'))"}),
+                      f"INTERVAL('{r.randint(1500, 2000)}-01-01', "
+                      f"'{r.randint(2001, 2020)}-12-31'))"}),
         "cql2-json: year AND language": params(lambda r: {
             "filter-lang": "cql2-json",
             "filter": json.dumps({"op": "and", "args": [
