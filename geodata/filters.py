@@ -318,6 +318,10 @@ class _Checker:
             )
         if not shape.is_valid:
             raise FilterError(f"the geometry is not valid: {shapely.is_valid_reason(shape)}")
+        if shape.geom_type == "GeometryCollection":
+            # Its point set, one member per dimension: overlapping members would make
+            # some databases' spatial functions fail (a "side location conflict").
+            shape = shapely.union_all(shapely.get_parts(shape))
         return shape
 
     # temporal -------------------------------------------------------------------------

@@ -168,10 +168,11 @@ def parse_timestamp(text: str) -> TimestampValue:
         fraction = re.match(r"\d+", rest).group()  # type: ignore[union-attr]
         text = f"{head}.{fraction[:6].ljust(6, '0')}{rest[len(fraction) :]}"
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return TimestampValue(datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC))
     except ValueError:
         raise FilterError(f"{text!r} is not a time in the calendar") from None
-    return TimestampValue(value.astimezone(UTC))
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        raise FilterError(f"{text!r} is out of range") from None
 
 
 def instant(text: str) -> Instant | None:

@@ -102,6 +102,9 @@ def test_a_malformed_filter_says_where_it_breaks() -> None:
         ("x IN (" + ", ".join(["1"] * 500) + ")", "filter_too_large"),
         ("x = " + "9" * 60, "invalid_filter"),
         ("x = 1e400", "invalid_filter"),
+        ("T_AFTER(x, TIMESTAMP('9999-12-31T23:59:59-01:00'))", "invalid_filter"),
+        ("T_AFTER(x, TIMESTAMP('0001-01-01T00:00:00+01:00'))", "invalid_filter"),
+        ("T_AFTER(x, DATE('2024-02-30'))", "invalid_filter"),
         ("S_INTERSECTS(geometry, LINESTRING(" + ", ".join(["1 2"] * 1200) + "))", "invalid_filter"),
     ],
 )

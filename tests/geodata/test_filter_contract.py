@@ -209,6 +209,7 @@ def _near(g: BaseGeometry | None, centre: Point, metres: float) -> bool | None:
 
 BBOX = (-9.145, 38.705, -9.125, 38.72)
 POLY = Polygon([(-9.15, 38.70), (-9.12, 38.70), (-9.12, 38.725), (-9.15, 38.70)])
+OVERLAP = Polygon([(-9.14, 38.70), (-9.11, 38.70), (-9.11, 38.725), (-9.14, 38.70)])
 P = Place
 G = BaseGeometry | None
 # (filter text, the same filter in CQL2 JSON or None, which open-data places it picks)
@@ -299,6 +300,10 @@ CASES: list[tuple[str, dict | None, Callable[[Place, G, dict[int, str]], bool]]]
     ("S_INTERSECTS(geometry, BBOX(-9.145, 38.705, -9.125, 38.72)) OR year_from < 1600", None,
      lambda p, g, n: (g is not None and g.intersects(box(*BBOX)))
      or (p.year_from is not None and p.year_from < 1600)),
+    (f"S_INTERSECTS(geometry, GEOMETRYCOLLECTION({POLY.wkt}, {OVERLAP.wkt}, POINT(-9.2 38.7)))",
+     None, lambda p, g, n: g is not None and g.intersects(POLY.union(OVERLAP))),
+    (f"S_WITHIN(geometry, GEOMETRYCOLLECTION({POLY.wkt}, {OVERLAP.wkt}))", None,
+     lambda p, g, n: g is not None and g.within(POLY.union(OVERLAP))),
     ("TRUE", None, lambda p, g, n: True),
     ("FALSE OR (TRUE AND NOT FALSE)", None, lambda p, g, n: True),
 ]  # fmt: skip

@@ -441,6 +441,8 @@ def cql2_cases() -> dict[str, bytes]:
         "INTERVAL('2000-01-01', '1900-01-01'))",
         "date_february_30.txt": "T_AFTER(created_at, DATE('2024-02-30'))",
         "date_year_zero.txt": "T_AFTER(created_at, DATE('0000-01-01'))",
+        "timestamp_past_year_9999.txt": "T_AFTER(created_at, "
+        "TIMESTAMP('9999-12-31T23:59:59-01:00'))",
         # well-formed: text that looks like SQL stays text
         "harmless_quote_or_1_eq_1.txt": "title = 'x'' OR 1=1 --'",
         "harmless_union_select.txt": "title = 'x'' UNION SELECT contributor_contact "
@@ -449,6 +451,9 @@ def cql2_cases() -> dict[str, bytes]:
         "harmless_like_many_wildcards.txt": "title LIKE '" + "%a" * 40 + "%b'",
         "harmless_right_to_left_override.txt": "title = '\u202eelif.exe'",
         "harmless_arabic_title.txt": "title = 'مسجد' OR CASEI(title) LIKE '%مسجد%'",
+        "harmless_collection_of_overlapping_areas.txt": "S_WITHIN(geometry, "
+        "GEOMETRYCOLLECTION(POLYGON((-9.15 38.70, -9.13 38.70, -9.13 38.72, -9.15 38.70)), "
+        "POLYGON((-9.14 38.70, -9.12 38.70, -9.12 38.72, -9.14 38.70)), POINT(-9.2 38.71)))",
         "harmless_json_injection.json": {
             "op": "like",
             "args": [{"property": "title"}, "%' OR '1'='1"],
