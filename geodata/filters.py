@@ -67,6 +67,10 @@ from geodata.filter_nodes import (
 from geodata.queryables import QUERYABLES, UnknownQueryable, queryable
 
 COMPARISONS = ("=", "<>", "<", "<=", ">", ">=")
+# CASEI / ACCENTI of a property, story languages and spatial functions, in all: each is
+# work per place, not an index lookup (4 of them over 100,000 places: under a second of
+# CPU on SQLite, which calls Python for each).
+MAX_ROW_FUNCTIONS = 4
 SPATIAL = ("s_intersects", "s_equals", "s_disjoint", "s_touches", "s_within", "s_overlaps",
            "s_crosses", "s_contains")  # fmt: skip
 # Swapping the arguments of these spatial functions gives their partner; the others are
@@ -89,6 +93,18 @@ class _Checker:
     def __init__(self, filter_crs: str, grid_m: float) -> None:
         self.filter_crs = filter_crs
         self.grid_m = grid_m
+        self.row_functions = 0
+
+    def _costly(self, n: int = 1) -> None:
+        """Count work the database does per place (CASEI / ACCENTI of a property, a story
+        language, a spatial function), which a filter may ask for only so often."""
+        self.row_functions += n
+        if self.row_functions > MAX_ROW_FUNCTIONS:
+            raise FilterError(
+                f"the filter uses CASEI, ACCENTI, language and spatial functions more than "
+                f"{MAX_ROW_FUNCTIONS} times in all; combine them (IN, one geometry)",
+                code="filter_too_costly",
+            )
 
     def condition(self, node: Any) -> Node:
         if isinstance(node, bool):
@@ -157,6 +173,7 @@ class _Checker:
         if isinstance(node, Property):
             name = self._queryable(node)
             kind = QUERYABLES[name].kind
+            self._costly(len(functions))
             if kind == "geometry":
                 raise FilterError(
                     "geometry can only be used in a spatial function such as S_INTERSECTS"
@@ -220,6 +237,7 @@ class _Checker:
         value = right if lk == "language" else left
         if not isinstance(value, Value) or {lk, rk} != {"language", "string"}:
             raise FilterError("compare language with a language tag such as 'pt'")
+        self._costly()
         found = Languages((language_tag(value.value),))
         return found if op == "=" else Not(found)
 
@@ -243,6 +261,7 @@ class _Checker:
             tags = tuple(language_tag(v) for v in items if isinstance(v, str))
             if len(tags) != len(items):
                 raise FilterError("compare language with language tags such as 'pt'")
+            self._costly()
             return Languages(tags)
         values = []
         for item in items:
@@ -298,6 +317,7 @@ class _Checker:
         if name == "s_dwithin":
             geometry = within_distance(geometry, distance(args[2:]))
             name = "s_intersects"
+        self._costly()
         return Spatial(name, geometry, self.grid_m)
 
     def geometry(self, shape: BaseGeometry) -> BaseGeometry:

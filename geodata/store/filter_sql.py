@@ -229,8 +229,22 @@ class _Translate:
 
     def spatial(self, node: Spatial) -> str:
         if self.d.name == "sqlite":
-            self.params += [node.op, node.wkb, node.grid_m]
-            return "cql2_spatial(?, ?, p.geom, p.sensitivity, ?)"
+            # Python is asked only about places whose stored box meets the geometry's box
+            # grown by a grid cell (the R*Tree says which, once per query); the others
+            # meet nothing of it: disjoint if they have a public location, else neither.
+            minx, miny, maxx, maxy = _grown(node)
+            self.params += [minx, maxx, miny, maxy, node.op, node.wkb, node.grid_m]
+            candidate = (
+                "p.rid IN (SELECT rid FROM places_rtree WHERE maxx >= ? AND minx <= ? "
+                "AND maxy >= ? AND miny <= ?)"
+            )
+            test = "cql2_spatial(?, ?, p.geom, p.sensitivity, ?)"
+            # NULL (unknown, so false even under NOT) for a place with no public location.
+            elsewhere = 1 if node.op == "s_disjoint" else 0
+            return (
+                f"(CASE WHEN p.sensitivity NOT IN ('public', 'generalised') THEN NULL "
+                f"WHEN {candidate} THEN {test} ELSE {elsewhere} END)"
+            )
         self.params += [*_grid_params(node.grid_m), node.wkb]
         return f"{SPATIAL_SQL[node.op]}({PUBLIC_GEOMETRY}, ST_GeomFromWKB(%s, 4326))"
 
@@ -271,14 +285,14 @@ def filter_boxes(flt: Filter) -> list[tuple[float, float, float, float]]:
     place the filter matches meets: one per spatial function joined by AND at the top
     (S_DISJOINT aside), grown by a grid cell, since a generalised place is seen at most
     that far from where it is stored. A store can select candidates by its spatial index."""
-    boxes = []
-    for node in flt.spatial():
-        if node.op == "s_disjoint":
-            continue
-        minx, miny, maxx, maxy = node.geometry.bounds
-        m = grid_margin_deg(node.geometry.bounds, node.grid_m)
-        boxes.append((minx - m, miny - m, maxx + m, maxy + m))
-    return boxes
+    return [_grown(node) for node in flt.spatial() if node.op != "s_disjoint"]
+
+
+def _grown(node: Spatial) -> tuple[float, float, float, float]:
+    """The geometry's bounding box grown by a grid cell."""
+    minx, miny, maxx, maxy = node.geometry.bounds
+    m = grid_margin_deg(node.geometry.bounds, node.grid_m)
+    return (minx - m, miny - m, maxx + m, maxy + m)
 
 
 def _grid_params(grid_m: float) -> list[float]:

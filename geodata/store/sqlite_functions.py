@@ -50,12 +50,14 @@ def _point(x: float, y: float, op: str, query: _Query) -> int | None:
     shortcut for ``op``."""
     if query.box is not None:
         minx, miny, maxx, maxy = query.box
-        if op == "s_intersects":
-            return int(minx <= x <= maxx and miny <= y <= maxy)
+        if op in ("s_intersects", "s_disjoint"):
+            meets = minx <= x <= maxx and miny <= y <= maxy
+            return int(meets if op == "s_intersects" else not meets)
         if op == "s_within":  # a point is within a box when inside its edges
             return int(minx < x < maxx and miny < y < maxy)
-    if op == "s_intersects":
-        return int(shapely.intersects_xy(query.geometry, x, y))
+    if op in ("s_intersects", "s_disjoint"):
+        meets = bool(shapely.intersects_xy(query.geometry, x, y))
+        return int(meets if op == "s_intersects" else not meets)
     if op == "s_within":  # a point is within what contains it
         return int(shapely.contains_xy(query.geometry, x, y))
     return None

@@ -170,3 +170,19 @@ def test_compile_refuses_what_is_not_public_or_not_typed() -> None:
     assert check("T_AFTER(year_from, DATE('2000-01-01'))") == "invalid_filter"
     assert check("upper(title) = 'X'") == "unsupported_function"
     assert check("S_INTERSECTS(geometry, POINT(200 10))") == "invalid_filter"
+    # Work per place, each a callback or a scan of the stories: four at most.
+    costly = [
+        " OR ".join(f"CASEI(ACCENTI(title)) LIKE '%{c}%'" for c in "abc"),
+        " AND ".join(f"S_DISJOINT(geometry, POINT({i} 0))" for i in range(5)),
+        "language = 'pt' OR language = 'en' OR CASEI(title) = 'x' OR CASEI(period) = 'y' "
+        "OR S_INTERSECTS(geometry, POINT(0 0))",
+    ]
+    for cql in costly:
+        assert check(cql) == "filter_too_costly", cql
+    compile_filter(
+        text.parse(
+            "language IN ('pt', 'en', 'fr') AND CASEI(ACCENTI(title)) "
+            "LIKE '%se%' AND S_INTERSECTS(geometry, POINT(0 0))"
+        ),
+        grid_m=250,
+    )
