@@ -12,7 +12,16 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from geodata.cql2.ast import DateValue, FilterError, Interval, Property, TimestampValue, instant
+from geodata.cql2.ast import (
+    DateValue,
+    FilterError,
+    GeometryValue,
+    Interval,
+    Op,
+    Property,
+    TimestampValue,
+    instant,
+)
 from geodata.filter_nodes import (
     DAY_MAX,
     DAY_MIN,
@@ -134,3 +143,28 @@ def language_tag(value: Any) -> str:
         return check_language(value).lower()
     except InvalidInput as exc:
         raise FilterError(exc.message) from None
+
+
+def show(node: Any) -> str:
+    """A node as a message names it."""
+    if isinstance(node, Property):
+        return node.name
+    if isinstance(node, Op):
+        return f"{node.name.upper()}(...)"
+    if isinstance(node, (DateValue, TimestampValue)):
+        return node.value.isoformat()
+    if isinstance(node, GeometryValue):
+        return node.shape.geom_type
+    return repr(node)[:40]
+
+
+def kind_name(kind: str) -> str:
+    """A kind of value as a message names it."""
+    return {
+        "integer": "a number",
+        "number": "a number",
+        "string": "text",
+        "timestamp": "a time",
+        "date": "a date",
+        "language": "a language",
+    }.get(kind, kind)

@@ -39,7 +39,9 @@ from geodata.filter_literals import (
     as_instant,
     distance,
     is_geometry_property,
+    kind_name,
     language_tag,
+    show,
     temporal_bounds,
     transform_array,
     within_distance,
@@ -110,7 +112,7 @@ class _Checker:
         if isinstance(node, bool):
             return Const(node)
         if not isinstance(node, Op):
-            raise FilterError(f"{_show(node)} is not a condition; compare it with something")
+            raise FilterError(f"{show(node)} is not a condition; compare it with something")
         name, args = node.name, node.args
         if name in ("and", "or"):
             if len(args) < 2:
@@ -195,7 +197,7 @@ class _Checker:
                 code="unsupported_function",
             )
         else:
-            raise FilterError(f"{_show(node)} cannot be compared")
+            raise FilterError(f"{show(node)} cannot be compared")
         if functions and result[1] not in ("string",):
             raise FilterError(f"{functions[-1].upper()} applies to text only")
         return result
@@ -204,7 +206,7 @@ class _Checker:
         (left, lk), (right, rk) = self.operand(a), self.operand(b)
         if "language" in (lk, rk):
             return self._languages(op, left, lk, right, rk)
-        kind = self._common(lk, rk, left, right, f"{_show(a)} {op} {_show(b)}")
+        kind = self._common(lk, rk, left, right, f"{show(a)} {op} {show(b)}")
         if kind == "timestamp":
             left, right = as_instant(left), as_instant(right)
         return Compare(op, left, right, kind)
@@ -227,7 +229,7 @@ class _Checker:
                 raise FilterError(f"cannot compare {what}: they are of different types")
             return "timestamp"
         raise FilterError(
-            f"cannot compare {what}: {_kind_name(lk)} with {_kind_name(rk)}",
+            f"cannot compare {what}: {kind_name(lk)} with {kind_name(rk)}",
             code="type_mismatch",
         )
 
@@ -244,7 +246,7 @@ class _Checker:
     def like(self, a: Any, pattern: Any) -> Node:
         operand, kind = self.operand(a)
         if kind not in ("string",):
-            raise FilterError(f"LIKE compares text; {_show(a)} is {_kind_name(kind)}")
+            raise FilterError(f"LIKE compares text; {show(a)} is {kind_name(kind)}")
         value, vkind = self.operand(pattern)
         if not isinstance(value, Value) or vkind != "string":
             raise FilterError("the pattern of LIKE is a text literal such as 'Casa%'")
@@ -268,7 +270,7 @@ class _Checker:
             value, vkind = self.operand(item)
             if not isinstance(value, Value):
                 raise FilterError("the list of IN holds literal values")
-            common = self._common(kind, vkind, operand, value, f"{_show(a)} IN (...)")
+            common = self._common(kind, vkind, operand, value, f"{show(a)} IN (...)")
             values.append(as_instant(value).value if common == "timestamp" else value.value)
         if kind == "timestamp":
             operand = as_instant(operand)
@@ -283,7 +285,7 @@ class _Checker:
                 raise FilterError("BETWEEN takes two numbers")
             bounds.append(value.value)
         if kind != "integer":
-            raise FilterError(f"BETWEEN compares numbers; {_show(a)} is {_kind_name(kind)}")
+            raise FilterError(f"BETWEEN compares numbers; {show(a)} is {kind_name(kind)}")
         return Between(operand, bounds[0], bounds[1], "number")
 
     def is_null(self, a: Any) -> Node:
@@ -383,29 +385,6 @@ class _Checker:
                 )
             raise FilterError(f"{name} is not a time; temporal functions take times")
         return None
-
-
-def _show(node: Any) -> str:
-    if isinstance(node, Property):
-        return node.name
-    if isinstance(node, Op):
-        return f"{node.name.upper()}(...)"
-    if isinstance(node, (DateValue, TimestampValue)):
-        return node.value.isoformat()
-    if isinstance(node, GeometryValue):
-        return node.shape.geom_type
-    return repr(node)[:40]
-
-
-def _kind_name(kind: str) -> str:
-    return {
-        "integer": "a number",
-        "number": "a number",
-        "string": "text",
-        "timestamp": "a time",
-        "date": "a date",
-        "language": "a language",
-    }.get(kind, kind)
 
 
 def compile_filter(tree: Any, *, filter_crs: str = CRS84, grid_m: float) -> Filter:

@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any
 from urllib.parse import parse_qsl
 
+import shapely
 from fastapi import Request
 
 from geodata.cql2 import cql2_json, text
@@ -152,8 +153,6 @@ def with_filter(
     else:
         requested_crs(request, "filter-crs", offered)
     if order is not None and flt.bbox is not None:
-        import shapely
-
         box = Spatial("s_intersects", shapely.box(*flt.bbox), grid_m)
         where = Filter(box if where is None else All((box, where.root)))
         flt = dataclasses.replace(flt, bbox=None)
