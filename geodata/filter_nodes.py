@@ -92,6 +92,14 @@ class Spatial:
     def wkb(self) -> bytes:
         return shapely.to_wkb(self.geometry)
 
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        """The geometry's bounds when it is an upright box (a BBOX literal), else None."""
+        g = self.geometry
+        if g.geom_type != "Polygon" or g.area == 0 or not g.equals(shapely.box(*g.bounds)):
+            return None
+        return g.bounds
+
 
 @dataclass(frozen=True)
 class Temporal:

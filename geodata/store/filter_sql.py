@@ -228,25 +228,29 @@ class _Translate:
         )
 
     def spatial(self, node: Spatial) -> str:
-        if self.d.name == "sqlite":
-            # Python is asked only about places whose stored box meets the geometry's box
-            # grown by a grid cell (the R*Tree says which, once per query); the others
-            # meet nothing of it: disjoint if they have a public location, else neither.
-            minx, miny, maxx, maxy = _grown(node)
-            self.params += [minx, maxx, miny, maxy, node.op, node.wkb, node.grid_m]
-            candidate = (
-                "p.rid IN (SELECT rid FROM places_rtree WHERE maxx >= ? AND minx <= ? "
-                "AND maxy >= ? AND miny <= ?)"
-            )
-            test = "cql2_spatial(?, ?, p.geom, p.sensitivity, ?)"
-            # NULL (unknown, so false even under NOT) for a place with no public location.
-            elsewhere = 1 if node.op == "s_disjoint" else 0
-            return (
-                f"(CASE WHEN p.sensitivity NOT IN ('public', 'generalised') THEN NULL "
-                f"WHEN {candidate} THEN {test} ELSE {elsewhere} END)"
-            )
-        self.params += [*_grid_params(node.grid_m), node.wkb]
-        return f"{SPATIAL_SQL[node.op]}({PUBLIC_GEOMETRY}, ST_GeomFromWKB(%s, 4326))"
+        if self.d.name == "postgis":
+            self.params += [*_grid_params(node.grid_m), node.wkb]
+            return f"{SPATIAL_SQL[node.op]}({PUBLIC_GEOMETRY}, ST_GeomFromWKB(%s, 4326))"
+        # SQLite: NULL (unknown, so false even under NOT) for a place with no public
+        # location; a public point against a box from its stored bounds; Python asked
+        # only about places whose stored box meets the geometry's box grown by a grid
+        # cell (the R*Tree says which, once per query); the others meet nothing of it.
+        whens = ["WHEN p.sensitivity NOT IN ('public', 'generalised') THEN NULL"]
+        box = node.box
+        if box is not None and node.op in ("s_intersects", "s_disjoint", "s_within"):
+            low, high = (">", "<") if node.op == "s_within" else (">=", "<=")
+            inside = f"p.minx {low} ? AND p.minx {high} ? AND p.miny {low} ? AND p.miny {high} ?"
+            test = f"NOT ({inside})" if node.op == "s_disjoint" else f"({inside})"
+            whens.append(f"WHEN p.sensitivity = 'public' AND p.geom_type = 'Point' THEN {test}")
+            self.params += [box[0], box[2], box[1], box[3]]
+        minx, miny, maxx, maxy = _grown(node)
+        whens.append(
+            "WHEN p.rid IN (SELECT rid FROM places_rtree WHERE maxx >= ? AND minx <= ? "
+            "AND maxy >= ? AND miny <= ?) THEN cql2_spatial(?, ?, p.geom, p.sensitivity, ?)"
+        )
+        self.params += [minx, maxx, miny, maxy, node.op, node.wkb, node.grid_m]
+        elsewhere = 1 if node.op == "s_disjoint" else 0
+        return f"(CASE {' '.join(whens)} ELSE {elsewhere} END)"
 
     def temporal(self, node: Temporal) -> str:
         kind = "number" if node.subject == "years" else "timestamp"
