@@ -180,6 +180,12 @@ class _Translate:
             right = self.operand(node.right, node.kind)
             return f"{left} {node.op} {right}"
         if isinstance(node, Like):
+            if (
+                d.name == "sqlite"
+                and isinstance(node.operand, Column)
+                and (node.operand.functions == ("casei",))
+            ):
+                return self._casei_like(COLUMNS[node.operand.name], node.pattern)
             left = self.operand(node.operand, "string")
             if d.name == "sqlite":
                 self.params.append(_glob(node.pattern))
@@ -206,6 +212,15 @@ class _Translate:
         if isinstance(node, Temporal):
             return self.temporal(node)
         raise TypeError(f"not a filter node: {type(node).__name__}")
+
+    def _casei_like(self, column: str, pattern: str) -> str:
+        """SQLite: CASEI(column) LIKE pattern. Text of printable ASCII alone lowers in
+        SQLite's own LIKE exactly as in Python, so only other text calls into Python."""
+        self.params += [_glob(pattern), _like(pattern)]
+        return (
+            f"(CASE WHEN {column} GLOB '*[^ -~]*' THEN cql2_casei({column}) GLOB ? "
+            f"ELSE {column} LIKE ? ESCAPE '\\' END)"
+        )
 
     def languages(self, node: Languages) -> str:
         tests = []
@@ -243,13 +258,20 @@ class _Translate:
             test = f"NOT ({inside})" if node.op == "s_disjoint" else f"({inside})"
             whens.append(f"WHEN p.sensitivity = 'public' AND p.geom_type = 'Point' THEN {test}")
             self.params += [box[0], box[2], box[1], box[3]]
+        elsewhere = 1 if node.op == "s_disjoint" else 0
+        # A public point outside the geometry's bounds meets nothing of it.
+        qminx, qminy, qmaxx, qmaxy = node.geometry.bounds
+        whens.append(
+            "WHEN p.sensitivity = 'public' AND p.geom_type = 'Point' AND NOT (p.minx >= ? "
+            f"AND p.minx <= ? AND p.miny >= ? AND p.miny <= ?) THEN {elsewhere}"
+        )
+        self.params += [qminx, qmaxx, qminy, qmaxy]
         minx, miny, maxx, maxy = _grown(node)
         whens.append(
             "WHEN p.rid IN (SELECT rid FROM places_rtree WHERE maxx >= ? AND minx <= ? "
             "AND maxy >= ? AND miny <= ?) THEN cql2_spatial(?, ?, p.geom, p.sensitivity, ?)"
         )
         self.params += [minx, maxx, miny, maxy, node.op, node.wkb, node.grid_m]
-        elsewhere = 1 if node.op == "s_disjoint" else 0
         return f"(CASE {' '.join(whens)} ELSE {elsewhere} END)"
 
     def temporal(self, node: Temporal) -> str:
