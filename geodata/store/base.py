@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # the tile modules import numpy and pandas: only when tiles a
     from geodata.tile_layers import TilePlaces
     from geodata.tilematrix import Tile
 
+if TYPE_CHECKING:
+    from geodata.filter_nodes import Filter
+
 
 @dataclass(frozen=True)
 class PlaceFilter:
@@ -66,6 +69,11 @@ class PlaceFilter:
     # accents and look in narratives too, see PlaceStore.search.
     title_contains: str | None = None
     ids: Sequence[str] | None = None  # only the places with these ids
+    # A checked CQL2 filter (geodata.filters.compile_filter) over the public queryables.
+    where: Filter | None = None
+    # The order of list and export_rows: (queryable, descending) pairs, each with empty
+    # values last, then oldest first (the default order alone when None).
+    order: tuple[tuple[str, bool], ...] | None = None
 
 
 # What a public export may read of a place: every column but personal data (the
@@ -533,6 +541,15 @@ class PlaceStore(abc.ABC):
         from geodata.tile_layers import neighbourhoods_layer
 
         return neighbourhoods_layer(layer, tile, self.neighbourhoods(), counts)
+
+    def story_languages(self, flt: PlaceFilter | None = None) -> dict[str, int]:
+        """How many stories the matching places tell in each language (tags lower-cased)."""
+        counts: dict[str, int] = {}
+        for p in self.list(flt):
+            for n in p.narratives:
+                tag = n.language.lower()
+                counts[tag] = counts.get(tag, 0) + 1
+        return counts
 
     # -- neighbourhoods ------------------------------------------------------
     @abc.abstractmethod

@@ -47,8 +47,10 @@ from geodata.store.postgis_sql import (
     INSERT,
     PLACE_SELECT,
     UPDATE,
+    place_order,
     place_where,
     stored_row,
+    use_icu,
 )
 from geodata.store.postgis_tiles import TilesMixin
 from geodata.store.records import (
@@ -298,6 +300,10 @@ class PostGISStore(
                 self._store_missing_heads(conn)
             if done and upgraded:  # places written before 0010_search (or by an older
                 self._index_missing_search(conn)  # version) have no search text yet
+            icu = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')"
+            ).fetchone()
+            use_icu(bool(icu and icu[0]))
 
     @staticmethod
     def _store_missing_heads(conn: psycopg.Connection) -> None:
@@ -436,7 +442,7 @@ class PostGISStore(
     ) -> tuple[str, list[Any]]:
         """The SELECT behind :meth:`list` (and exports) and its parameters."""
         where, params = place_where(flt)
-        query = f"SELECT {columns} FROM places p WHERE {where} ORDER BY p.rid"
+        query = f"SELECT {columns} FROM places p WHERE {where} ORDER BY {place_order(flt)}"
         if limit is not None or offset:
             query += " LIMIT %s OFFSET %s"
             params = [*params, limit, offset]

@@ -104,6 +104,15 @@ class ReportsMixin:
         )
         return {tuple(r[:-1]): r[-1] for r in rows}
 
+    def story_languages(self, flt: PlaceFilter | None = None) -> dict[str, int]:
+        where, params = place_where(flt)
+        rows = self._fetchall(
+            "SELECT lower(j->>'language'), count(*) FROM places p, "
+            f"jsonb_array_elements(p.narratives) j WHERE {where} GROUP BY 1",
+            params,
+        )
+        return {tag: n for tag, n in rows if tag}
+
     def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
         where, params = place_where(flt)
         # ST_XMin and friends read the coordinates (exact), not the float4 index boxes.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from geodata.store.base import EXPORT_COLUMNS, PlaceFilter
+from geodata.store.filter_sql import Dialect, filter_sql, order_sql, postgis_dialect
 from geodata.store.records import COLUMNS, ROW_COLUMNS, iso
 
 _BOUNDS = ("minx", "miny", "maxx", "maxy")
@@ -67,6 +68,24 @@ def stored_row(row: Sequence[Any]) -> list[Any]:
     for i in _BOOLEAN:
         out[i] = bool(out[i])
     return out
+
+
+# How CQL2 filters are spelt for this server: PostGISStore.migrate() says whether it has
+# ICU (for CASEI); one setting for the process, as every store here talks to one server.
+_DIALECT = [postgis_dialect(icu=True)]
+
+
+def use_icu(available: bool) -> None:
+    _DIALECT[0] = postgis_dialect(icu=available)
+
+
+def dialect() -> Dialect:
+    return _DIALECT[0]
+
+
+def place_order(flt: PlaceFilter | None) -> str:
+    """The ORDER BY terms of a list or export (oldest first unless ``flt.order`` says)."""
+    return order_sql(flt.order or () if flt else (), dialect())
 
 
 def place_where(flt: PlaceFilter | None) -> tuple[str, list[Any]]:
@@ -135,4 +154,8 @@ def place_where(flt: PlaceFilter | None) -> tuple[str, list[Any]]:
         escaped = "".join("\\" + c if c in "\\%_" else c for c in flt.title_contains)
         clauses.append("p.title ILIKE %s")
         params.append(f"%{escaped}%")
+    if flt.where is not None:
+        sql, more = filter_sql(flt.where, dialect())
+        clauses.append(f"({sql})")
+        params += more
     return " AND ".join(clauses) or "TRUE", params

@@ -25,6 +25,7 @@ from geodata.store.base import (
     PlaceSummary,
     assemble_features,
 )
+from geodata.store.filter_sql import SQLITE, order_sql
 from geodata.store.records import parse_iso
 
 _LABELLED = "p.id IN (SELECT place_id FROM place_protocol_labels)"
@@ -49,7 +50,8 @@ class ExportMixin:
         # Without a narrowing filter, read the table in rid order: rows stream out as they
         # are read, where an index (status) would first sort every match.
         source = "places p NOT INDEXED" if _unselective(flt) else "places p"
-        sql = f"SELECT {_EXPORT_SELECT} FROM {source}{joins} WHERE {where} ORDER BY p.rid"
+        order = order_sql(flt.order or () if flt else (), SQLITE)
+        sql = f"SELECT {_EXPORT_SELECT} FROM {source}{joins} WHERE {where} ORDER BY {order}"
         # With a bbox, routes and areas need an exact test, so limit and offset are counted
         # here; a first page stops early anyway, deeper ones first ask if any such exists.
         exact = (
@@ -118,6 +120,15 @@ class ExportMixin:
             params,
         ).fetchall()
         return {(licence, attribution): n for licence, attribution, n in rows}
+
+    def story_languages(self, flt: PlaceFilter | None = None) -> dict[str, int]:
+        joins, where, params = self._where(flt)
+        rows = self.conn.execute(
+            "SELECT lower(json_extract(j.value, '$.language')), count(*) "
+            f"FROM places p{joins}, json_each(p.narratives) j WHERE {where} GROUP BY 1",
+            params,
+        ).fetchall()
+        return {tag: n for tag, n in rows if tag}
 
     def export_features(
         self,
@@ -224,6 +235,7 @@ def _unselective(flt: PlaceFilter | None) -> bool:
         flt.until,
         flt.updated_since,
         flt.ids,
+        flt.where,
     )
     return all(v is None for v in narrowing)
 

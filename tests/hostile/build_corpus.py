@@ -370,10 +370,110 @@ def image_cases() -> dict[str, bytes]:
     }
 
 
+def cql2_cases() -> dict[str, bytes]:
+    """Filters for ``GET /ogc/collections/places/items?filter=...``: ``.txt`` files are CQL2
+    text, ``.json`` files CQL2 JSON. Those named ``harmless_*`` are well-formed (and must
+    select nothing they should not); every other one must be refused with a 400."""
+    bowtie = "POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"
+    nested = {"op": "=", "args": [{"property": "year_from"}, 1]}
+    for _ in range(30):
+        nested = {"op": "not", "args": [nested]}
+    cases: dict[str, str | dict | list] = {
+        # too deep, too large, too long
+        "deep_not_1990.txt": "NOT " * 1990 + "year_from = 1",
+        "deep_parentheses_3990.txt": "(" * 3990 + "year_from = 1" + ")" * 3990,
+        "deep_casei_100.txt": "CASEI(" * 100 + "title" + ")" * 100 + " = 'a'",
+        "or_chain_250_terms.txt": " OR ".join(f"year_from = {i}" for i in range(250)),
+        "in_list_1500_values.txt": "year_from IN (" + ", ".join(["1"] * 1500) + ")",
+        "overlong_9000_characters.txt": "title = '" + "a" * 9000 + "'",
+        "integer_of_5000_digits.txt": "year_from = " + "9" * 5000,
+        "number_1e400.txt": "year_from = 1e400",
+        "polygon_1500_vertices.txt": "S_INTERSECTS(geometry, LINESTRING("
+        + ", ".join(f"{i % 9} {i % 7}" for i in range(1500))
+        + "))",
+        "json_deep_not_30.json": nested,
+        "json_bracket_bomb_5000.json": "[" * 5000 + "]" * 5000,
+        "json_in_list_5000.json": {
+            "op": "in",
+            "args": [{"property": "year_from"}, list(range(5000))],
+        },
+        # malformed
+        "unterminated_string.txt": "title = 'never closed",
+        "unbalanced_parentheses.txt": "((year_from = 1)",
+        "sql_comment.txt": "year_from = 1 -- and the rest",
+        "statement_after_semicolon.txt": "year_from = 1; DROP TABLE places",
+        "nan_coordinate.txt": "S_INTERSECTS(geometry, POINT(nan 38.7))",
+        "nul_in_string.txt": "title = 'a\x00b'",
+        "json_nan_literal.json": '{"op": "=", "args": [{"property": "year_from"}, NaN]}',
+        "json_not_an_operation.json": {"filter": "year_from = 1"},
+        "json_unknown_geometry_type.json": {
+            "op": "s_intersects",
+            "args": [{"property": "geometry"}, {"type": "Pointy", "coordinates": [1, 2]}],
+        },
+        "json_string_coordinates.json": {
+            "op": "s_intersects",
+            "args": [{"property": "geometry"}, {"type": "Point", "coordinates": ["-9", "38"]}],
+        },
+        "json_nul_escape.json": '{"op": "=", "args": [{"property": "title"}, "a\\u0000b"]}',
+        # private or unknown fields, unknown functions
+        "private_contact.txt": "contributor_contact LIKE '%@%'",
+        "private_name_quoted.txt": '"contributor_name" IS NOT NULL',
+        "private_sensitivity.txt": "sensitivity = 'hidden'",
+        "private_status_behind_or.txt": "year_from > 1 OR status = 'pending'",
+        "private_exact_geometry.txt": "S_INTERSECTS(geom, POINT(-9.14 38.71))",
+        "private_workshop_code.txt": "workshop LIKE 'H%'",
+        "json_private_contact.json": {
+            "op": "isNull",
+            "args": [{"property": "contributor_contact"}],
+        },
+        "identifier_injection.txt": '"p.title) OR (1=1" = 1',
+        "unknown_function_pg_sleep.txt": "pg_sleep(10) = 1",
+        "unknown_function_randomblob.txt": "randomblob(1000000000) = 'x'",
+        # wrong types and values
+        "text_greater_than_number.txt": "title > 5",
+        "year_compared_to_text.txt": "year_from = 'eighteen hundred'",
+        "geometry_compared_to_number.txt": "geometry = 1",
+        "bowtie_polygon.txt": f"S_INTERSECTS(geometry, {bowtie})",
+        "point_off_the_earth.txt": "S_INTERSECTS(geometry, POINT(500 500))",
+        "dwithin_1000_km.txt": "S_DWITHIN(geometry, POINT(-9.14 38.71), 1000000)",
+        "dwithin_negative.txt": "S_DWITHIN(geometry, POINT(-9.14 38.71), -5)",
+        "interval_reversed.txt": "T_DURING(INTERVAL(year_from, year_to), "
+        "INTERVAL('2000-01-01', '1900-01-01'))",
+        "date_february_30.txt": "T_AFTER(created_at, DATE('2024-02-30'))",
+        "date_year_zero.txt": "T_AFTER(created_at, DATE('0000-01-01'))",
+        "timestamp_past_year_9999.txt": "T_AFTER(created_at, "
+        "TIMESTAMP('9999-12-31T23:59:59-01:00'))",
+        # well-formed: text that looks like SQL stays text
+        "harmless_quote_or_1_eq_1.txt": "title = 'x'' OR 1=1 --'",
+        "harmless_union_select.txt": "title = 'x'' UNION SELECT contributor_contact "
+        "FROM places --'",
+        "harmless_backslash_quote.txt": "title = 'x\\' OR 1=1 --'",
+        "harmless_like_many_wildcards.txt": "title LIKE '" + "%a" * 40 + "%b'",
+        "harmless_right_to_left_override.txt": "title = '\u202eelif.exe'",
+        "harmless_arabic_title.txt": "title = 'مسجد' OR CASEI(title) LIKE '%مسجد%'",
+        "harmless_collection_of_overlapping_areas.txt": "S_WITHIN(geometry, "
+        "GEOMETRYCOLLECTION(POLYGON((-9.15 38.70, -9.13 38.70, -9.13 38.72, -9.15 38.70)), "
+        "POLYGON((-9.14 38.70, -9.12 38.70, -9.12 38.72, -9.14 38.70)), POINT(-9.2 38.71)))",
+        "harmless_json_injection.json": {
+            "op": "like",
+            "args": [{"property": "title"}, "%' OR '1'='1"],
+        },
+    }
+    out = {}
+    for name, case in cases.items():
+        if isinstance(case, str):
+            body = case.encode()
+        else:
+            body = json.dumps(case, ensure_ascii=False).encode()
+        out[name] = body
+    return out
+
+
 def main() -> None:
     for folder, cases in (
         ("json", json_cases() | geometry_cases()),
         ("images", image_cases()),
+        ("cql2", cql2_cases()),
     ):
         target = HERE / folder
         target.mkdir(exist_ok=True)

@@ -146,6 +146,59 @@ def test_gdal_reads_places_in_portugal_tm06_where_pyproj_puts_them(
     assert [lon, lat] == served[open_data_cases["generalised"]]["coordinates"]
 
 
+# A where clause given to GDAL's OAPIF driver: it reads the filter languages and the
+# queryables from /ogc/api and the field types from the collection's describedby schema,
+# then sends what it can as CQL2 text. In a child process, as above.
+OAPIF_WHERE = """
+import json, sys, pyogrio
+url, where = sys.argv[1:]
+info = pyogrio.read_info(url, layer="places")
+frame = pyogrio.read_dataframe(url, layer="places", where=where)
+types = {name: str(kind) for name, kind in zip(info["fields"], info["dtypes"])}
+print(json.dumps({"ids": sorted(frame["id"]), "types": types}))
+"""
+
+
+@pytest.mark.skipif(pyogrio.__gdal_version__ < (3, 7, 0), reason="GDAL 3.7 sends CQL text")
+@pytest.mark.parametrize(
+    ("where", "keep"),
+    [
+        ("year_from > 1800", lambda p: p.year_from is not None and p.year_from > 1800),
+        ("category = 'museum' AND year_from >= 1900 AND title LIKE 'Museu%'",
+         lambda p: p.category == "museum" and p.year_from is not None and p.year_from >= 1900
+         and p.title.startswith("Museu")),
+        ("title ILIKE '%museu%' OR year_to < 1600",
+         lambda p: "museu" in p.title.lower() or (p.year_to is not None and p.year_to < 1600)),
+    ],
+)  # fmt: skip
+def test_gdal_sends_its_where_clause_to_the_service_as_cql2_text(
+    app, lisbon_store: PlaceStore, open_data_cases: dict[str, str], where: str, keep
+) -> None:
+    from tests.conftest import LiveServer
+
+    asked: list[str] = []
+
+    @app.middleware("http")
+    async def record(request, call_next):  # type: ignore[no-untyped-def]
+        asked.append(str(request.url))
+        return await call_next(request)
+
+    env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", "CPL_DEBUG": "OFF"}
+    with LiveServer(app) as server:
+        done = subprocess.run(
+            [sys.executable, "-c", OAPIF_WHERE, f"OAPIF:{server.url}/ogc", where],
+            capture_output=True, text=True, timeout=300, env=env,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    filtered = [u for u in asked if "filter=" in u]
+    assert filtered and all("filter-lang=cql-text" in u for u in filtered), asked
+    assert got["types"]["year_from"] == got["types"]["year_to"] == "int32"
+    assert got["types"]["created_at"].startswith("datetime64")
+    expected = {p.id for p in lisbon_store.list(public_filter(None, "open_data")) if keep(p)}
+    assert set(got["ids"]) == expected and expected
+
+
 def test_ogrinfo_reads_the_geopackage_download_without_a_warning(
     live_server, lisbon_store: PlaceStore, open_data_cases: dict[str, str], tmp_path: Path
 ) -> None:

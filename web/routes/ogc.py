@@ -27,6 +27,13 @@ from web.dependencies import get_settings, get_store, get_vocabulary
 from web.public_url import public_base_url
 from web.routes.export import dataset_info
 from web.routes.ogc_crs import CONFORMANCE_CRS, content_crs, offered_crs, requested_crs
+from web.routes.ogc_filter import (
+    CONFORMANCE_FILTER,
+    FILTER_PARAMETERS,
+    keep_properties,
+    selected_properties,
+    with_filter,
+)
 from web.routes.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, OPENAPI_MEDIA_TYPE, openapi_document
 from web.routes.ogc_params import (
     check_params,
@@ -34,6 +41,7 @@ from web.routes.ogc_params import (
     items_filter,
     wants_html,
 )
+from web.routes.ogc_schema import CONFORMANCE_SCHEMA, schema_links
 from web.routes.ogc_tiles import TILES_CONFORMANCE, collection_links, landing_links, openapi_paths
 from web.security import csp_nonce
 from web.settings import Settings
@@ -47,6 +55,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     CONFORMANCE_CRS,
     *TILES_CONFORMANCE,
+    *CONFORMANCE_FILTER,
+    CONFORMANCE_SCHEMA,
 ]
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 COLLECTIONS = {
@@ -69,7 +79,10 @@ _GEOJSON_OR_HTML = {"responses": {200: {"content": {GEOJSON: {}, HTML: {}}}}}
 # places than this match: counting stops there, so a filter never costs a full scan.
 COUNT_MOST = 10_000
 _COMMON = {"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "neighbourhood"}
-ITEM_PARAMS = {"places": _COMMON | {"category"}, "neighbourhoods": _COMMON}
+ITEM_PARAMS = {
+    "places": _COMMON | {"category"} | FILTER_PARAMETERS,
+    "neighbourhoods": _COMMON,
+}
 
 
 class Urls:
@@ -252,6 +265,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
                 "title": f"{title} (HTML)",
             },
             *collection_links(url(), cid),
+            *schema_links(url, cid, title),
         ],
     }
 
@@ -353,7 +367,10 @@ def items(
     project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
     matched: int | None
+    keep = None
     if cid == "places":
+        flt = with_filter(request, flt, offered, settings.privacy_grid_m)
+        keep = selected_properties(request)
         # The whole collection is counted exactly (once per version of the places); a
         # filter's count stops past COUNT_MOST matches, so no filter costs a full scan.
         most = None if flt == PlaceFilter() else COUNT_MOST
@@ -375,6 +392,9 @@ def items(
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     members: dict[str, Any] = {} if matched is None else {"numberMatched": matched}
     members.update(numberReturned=returned, timeStamp=stamp, links=links)
+    if keep is not None:  # only the properties asked for
+        page = [keep_properties(f, keep) for f in orjson.loads(b"[" + encoded + b"]")]
+        encoded = orjson.dumps(page)[1:-1]
     body = b'{"type":"FeatureCollection","features":[' + encoded + b"]," + orjson.dumps(members)[1:]
     if html:
         doc = orjson.loads(body)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from geodata.features import PROPERTIES
+from geodata.queryables import QUERYABLES, sortables
 from geodata.vocabulary import Vocabulary
+from web.routes.ogc_filter import FILTER_LANGUAGES, QUERYABLE_PARAMETERS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 MAX_LIMIT = 10_000
@@ -56,6 +59,64 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     ),
     "neighbourhood": _param("neighbourhood", "Neighbourhood id, name or code.", {"type": "string"}),
 }
+
+
+def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
+    """OGC API – Features Part 3 (filter, filter-lang, filter-crs), one parameter per
+    simple queryable (equality), sortby and properties: the parameters of places' items."""
+    sort_terms = [f"{sign}{name}" for name in sortables() for sign in ("", "+", "-")]
+    params = {
+        "filter": _param(
+            "filter",
+            "A CQL2 expression (text or JSON, as filter-lang says) over the queryables "
+            "(see /collections/places/queryables), e.g. year_from >= 1800 AND "
+            "CASEI(title) LIKE '%igreja%'. At most 8000 characters, 20 levels of nesting "
+            "and 200 terms.",
+            {"type": "string", "maxLength": 8000},
+            examples={
+                name: {"value": value}
+                for name, value in (
+                    ("comparison", "year_from >= 1800 AND category IN ('museum', 'theatre')"),
+                    ("text", "CASEI(title) LIKE '%igreja%' OR ACCENTI(title) = 'Se'"),
+                    ("spatial", "S_DWITHIN(geometry, POINT(-9.1393 38.7139), 500)"),
+                    (
+                        "temporal",
+                        "T_INTERSECTS(INTERVAL(year_from, year_to), "
+                        "INTERVAL('1900-01-01', '1950-12-31'))",
+                    ),
+                    ("language", "language = 'pt' AND NOT year_from IS NULL"),
+                )
+            },
+        ),
+        "filter-lang": _param(
+            "filter-lang",
+            "The language of filter: cql2-text (the default; cql-text is read as the same) "
+            "or cql2-json.",
+            {"type": "string", "enum": list(FILTER_LANGUAGES), "default": "cql2-text"},
+        ),
+        "filter-crs": _param(
+            "filter-crs",
+            "The CRS of the geometries in filter, in its own axis order (default CRS84).",
+            {"type": "string", "format": "uri", "enum": offered, "default": offered[0]},
+        ),
+        "sortby": _param(
+            "sortby",
+            "Sort by these properties, each prefixed with + (ascending, the default) or - "
+            "(descending); empty values come last.",
+            {"type": "array", "items": {"type": "string", "enum": sort_terms}},
+        ),
+        "properties": _param(
+            "properties",
+            "Return only these properties of each feature.",
+            {"type": "array", "items": {"type": "string", "enum": list(PROPERTIES)}},
+        ),
+    }
+    for name in QUERYABLE_PARAMETERS:
+        q = QUERYABLES[name]
+        kind = "integer" if q.kind == "integer" else "string"
+        params[name] = _param(name, f"Only places whose {q.title.lower()} is this value.",
+                              {"type": kind})  # fmt: skip
+    return params
 
 
 def _responses(media: dict[str, str], description: str) -> dict[str, Any]:
@@ -143,9 +204,23 @@ def openapi_document(
         ),
         "/collections": _get("Feature collections", "getCollections", ["f"], json_html),
     }
+    filtering = filter_parameters(offered)
+    schema_media = {"json": "application/schema+json", "html": "text/html"}
     for cid, title in (("places", "Heritage places"), ("neighbourhoods", "Neighbourhoods")):
-        filters = ["neighbourhood"]
+        filters = ["neighbourhood", *(filtering if cid == "places" else [])]
         extra = [category] if cid == "places" else []
+        if cid == "places":
+            paths[f"/collections/{cid}/queryables"] = _get(
+                f"{title}: what a filter can name", f"get_{cid}_queryables", ["f"],
+                schema_media,
+            )  # fmt: skip
+        paths[f"/collections/{cid}/schema"] = _get(
+            f"{title}: the properties and their types", f"get_{cid}_schema", ["f"], schema_media
+        )
+        paths[f"/collections/{cid}/feature-schema"] = _get(
+            f"{title}: one GeoJSON feature", f"get_{cid}_feature_schema", [],
+            {"json": "application/schema+json"},
+        )  # fmt: skip
         paths[f"/collections/{cid}"] = _get(
             f"{title}: description", f"describe_{cid}", ["f"], json_html
         )
@@ -170,5 +245,7 @@ def openapi_document(
         },
         "servers": [{"url": base}],
         "paths": paths,
-        "components": {"parameters": {**PARAMETERS, **crs_parameters(offered)}},
+        "components": {
+            "parameters": {**PARAMETERS, **crs_parameters(offered), **filter_parameters(offered)}
+        },
     }

@@ -1,0 +1,236 @@
+"""What a collection's features hold, as JSON Schema (draft 2020-12): the queryables of
+``places`` (OGC API – Features Part 3) and the typed properties of each collection's
+features (Part 5, Schemas), so that clients such as QGIS see whole numbers as integers,
+times as date-times and categories as a closed list with their labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import langcodes
+
+from geodata.models import Neighbourhood, Provenance
+from geodata.queryables import QUERYABLES, Queryable
+from geodata.vocabulary import Vocabulary
+
+SCHEMA_MEDIA_TYPE = "application/schema+json"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+CONFORMANCE_SCHEMA = "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas"
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+REL_SCHEMA = "http://www.opengis.net/def/rel/ogc/1.0/schema"
+GEOMETRY = {"format": "geometry-any", "$ref": "https://geojson.org/schema/Geometry.json"}
+
+
+def schema_links(url: Callable[..., str], cid: str, title: str) -> list[dict]:
+    """Links to the JSON Schema of the features (Part 5; ``describedby`` is where GDAL
+    looks) and, for places, of their queryables (Part 3)."""
+    links = [
+        {
+            "href": url(f"/collections/{cid}/schema"),
+            "rel": REL_SCHEMA,
+            "type": SCHEMA_MEDIA_TYPE,
+            "title": f"{title}: the properties and their types",
+        },
+        {
+            "href": url(f"/collections/{cid}/feature-schema"),
+            "rel": "describedby",
+            "type": SCHEMA_MEDIA_TYPE,
+            "title": f"{title}: one GeoJSON feature",
+        },
+    ]
+    if cid == "places":
+        links.append(
+            {
+                "href": url(f"/collections/{cid}/queryables"),
+                "rel": REL_QUERYABLES,
+                "type": SCHEMA_MEDIA_TYPE,
+                "title": f"{title}: queryables",
+            }
+        )
+    return links
+
+
+def _labelled(values: list[tuple[Any, str]], kind: str) -> dict[str, Any]:
+    """A closed list of values, each with its label (``oneOf`` of ``const`` and ``title``,
+    and the plain ``enum`` for clients that read only that)."""
+    return {
+        "type": kind,
+        "enum": [v for v, _ in values],
+        "oneOf": [{"const": v, "title": label} for v, label in values],
+    }
+
+
+def language_name(tag: str, language: str) -> str:
+    try:
+        return str(langcodes.Language.get(tag).display_name(language))
+    except (ValueError, LookupError):
+        return tag
+
+
+def _base(q: Queryable) -> dict[str, Any]:
+    kinds = {"string": "string", "integer": "integer", "language": "string"}
+    out: dict[str, Any] = {"title": q.title, "description": q.description}
+    if q.kind == "timestamp":
+        out |= {"type": "string", "format": "date-time"}
+    elif q.kind == "geometry":
+        out |= GEOMETRY
+    else:
+        out["type"] = kinds[q.kind]
+    return out
+
+
+def property_types(
+    vocabulary: Vocabulary,
+    neighbourhoods: list[Neighbourhood],
+    languages: list[str],
+    language: str,
+) -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every queryable (labels in ``language`` where there are some)."""
+    out = {name: _base(q) for name, q in QUERYABLES.items()}
+    out["category"] |= _labelled([(c.key, c.label(language)) for c in vocabulary], "string")
+    if neighbourhoods:
+        out["neighbourhood"]["enum"] = sorted({n.name for n in neighbourhoods})
+        out["neighbourhood_id"] |= _labelled([(n.id, n.name) for n in neighbourhoods], "integer")
+    if languages:
+        out["language"] |= _labelled([(t, language_name(t, language)) for t in languages], "string")
+    out["year_from"] |= {"minimum": -10_000, "maximum": 9_999}
+    out["year_to"] |= {"minimum": -10_000, "maximum": 9_999}
+    return out
+
+
+def queryables_document(url: str, title: str, types: dict[str, dict[str, Any]]) -> dict:
+    """``/collections/places/queryables``: what ``filter`` and the query parameters take."""
+    return {
+        "$schema": DRAFT,
+        "$id": url,
+        "type": "object",
+        "title": title,
+        "description": "The properties a filter (CQL2 text or JSON) can name. Personal "
+        "data, moderation state and exact locations cannot be queried.",
+        "properties": types,
+        "additionalProperties": False,
+    }
+
+
+def _string_list(description: str, values: list[str] | None = None) -> dict[str, Any]:
+    items: dict[str, Any] = {"type": "string"}
+    if values:
+        items["enum"] = values
+    return {"type": "array", "items": items, "description": description}
+
+
+def places_schema(url: str, title: str, types: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``/collections/places/schema``: each property of a feature and its type."""
+
+    def same(name: str, **extra: Any) -> dict[str, Any]:
+        return {**types[name], **extra}
+
+    narrative = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string"},
+            "language": {"type": "string", "description": "BCP 47 tag"},
+            "provenance": {"type": "string", "enum": [str(p) for p in Provenance]},
+            "source": {"type": "string"},
+            "licence": {"type": "string"},
+        },
+        "required": ["text", "language", "provenance"],
+    }
+    properties = {
+        "id": same("id", **{"x-ogc-role": "id"}),
+        "geometry": same("geometry", **{"x-ogc-role": "primary-geometry"}),
+        "title": same("title"),
+        "narratives": {
+            "title": "Stories",
+            "description": "The stories told about the place, each in its language.",
+            "type": "array",
+            "items": narrative,
+        },
+        "languages": _string_list("The languages its stories are told in (BCP 47 tags)."),
+        "category": same("category"),
+        "period": same("period"),
+        "year_from": same("year_from"),
+        "year_to": same("year_to"),
+        "tags": _string_list("Words the contributor tagged the place with."),
+        "licence": same("licence"),
+        "attribution": same("attribution"),
+        "consent": _string_list(
+            "What the contributor agreed to.", ["publish", "open_data", "research"]
+        ),
+        "workshop": {
+            "title": "Workshop",
+            "type": "string",
+            "description": "The workshop the place was recorded at (its join code).",
+        },
+        "location_generalised": {
+            "title": "Location generalised",
+            "type": "boolean",
+            "description": "Whether the location is the centre of a grid cell (or hidden), "
+            "not the place's own.",
+        },
+        "created_at": same("created_at"),
+        "updated_at": same("updated_at"),
+        "version": {
+            "title": "Version",
+            "type": "integer",
+            "minimum": 1,
+            "description": "How many times the place was written.",
+        },
+        "neighbourhood_id": same("neighbourhood_id"),
+        "neighbourhood": same("neighbourhood"),
+        "protocol_labels": _string_list("Local Contexts TK/BC labels attached to the place."),
+    }
+    return {
+        "$schema": DRAFT,
+        "$id": url,
+        "type": "object",
+        "title": title,
+        "properties": properties,
+    }
+
+
+def neighbourhoods_schema(
+    url: str, title: str, vocabulary: Vocabulary, language: str
+) -> dict[str, Any]:
+    """``/collections/neighbourhoods/schema``."""
+    properties: dict[str, Any] = {
+        "id": {"title": "Identifier", "type": "integer", "x-ogc-role": "id"},
+        "geometry": {**GEOMETRY, "title": "Boundary", "x-ogc-role": "primary-geometry"},
+        "name": {"title": "Name", "type": "string"},
+        "code": {"title": "Code", "type": "string"},
+        "places": {"title": "Places", "type": "integer", "minimum": 0},
+    }
+    for c in vocabulary:
+        properties[f"places_{c.key}"] = {
+            "title": f"Places: {c.label(language)}",
+            "type": "integer",
+            "minimum": 0,
+        }
+    return {
+        "$schema": DRAFT,
+        "$id": url,
+        "type": "object",
+        "title": title,
+        "properties": properties,
+    }
+
+
+def feature_schema(url: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """One GeoJSON feature of a collection whose properties ``schema`` (Part 5) describes:
+    what GDAL (and so QGIS) reads through the ``describedby`` link to type its fields."""
+    properties = {k: v for k, v in schema["properties"].items() if v.get("x-ogc-role") is None}
+    members = schema["properties"]
+    return {
+        "$schema": DRAFT,
+        "$id": url,
+        "type": "object",
+        "title": schema["title"],
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {k: v for k, v in members["id"].items() if k != "x-ogc-role"},
+            "geometry": {k: v for k, v in members["geometry"].items() if k != "x-ogc-role"},
+            "properties": {"type": "object", "properties": properties},
+        },
+    }
