@@ -16,7 +16,7 @@ import re
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -300,32 +300,44 @@ async def places_gpkg(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    loop = asyncio.get_running_loop()
-    download = await loop.run_in_executor(
-        EXPORT_THREAD, Download, store, query, vocabulary, "places.gpkg"
+    def write(flt: PlaceFilter, path: str) -> None:
+        gpkg.write_places_gpkg(
+            store, flt, path, info=dataset_info(settings), filters=describe(query),
+            grid_m=settings.privacy_grid_m,
+        )  # fmt: skip
+
+    return await file_download(
+        request, query, store, vocabulary, "places.gpkg", gpkg.MEDIA_TYPE, write
     )
+
+
+async def file_download(
+    request: Request,
+    query: ExportQuery,
+    store: PlaceStore,
+    vocabulary: Vocabulary,
+    name: str,
+    media_type: str,
+    write: Callable[[PlaceFilter, str], None],
+    extra_headers: dict[str, str] | None = None,
+) -> Response:
+    """A download written whole to a temporary file by ``write(filter, path)`` before its
+    first byte is sent (a format with an index or a table of contents), then removed."""
+    loop = asyncio.get_running_loop()
+    download = await loop.run_in_executor(EXPORT_THREAD, Download, store, query, vocabulary, name)
     if (cached := download.not_modified(request)) is not None:
         return cached
-    fd, path = tempfile.mkstemp(prefix="heritage-atlas-", suffix=".gpkg")
+    stem, extension = name.rsplit(".", 1)
+    fd, path = tempfile.mkstemp(prefix="heritage-atlas-", suffix=f".{extension}")
     os.close(fd)
     try:
-        await loop.run_in_executor(
-            EXPORT_THREAD,
-            lambda: gpkg.write_places_gpkg(
-                store,
-                download.flt,
-                path,
-                info=dataset_info(settings),
-                filters=describe(query),
-                grid_m=settings.privacy_grid_m,
-            ),
-        )
+        await loop.run_in_executor(EXPORT_THREAD, write, download.flt, path)
     except BaseException:
         os.unlink(path)
         raise
     return FileResponse(
-        path, media_type=gpkg.MEDIA_TYPE, headers=download.headers(),
-        filename=filename("places", query, "gpkg"), background=BackgroundTask(os.unlink, path),
+        path, media_type=media_type, headers={**download.headers(), **(extra_headers or {})},
+        filename=filename(stem, query, extension), background=BackgroundTask(os.unlink, path),
     )  # fmt: skip
 
 

@@ -8,30 +8,25 @@ Same filters, privacy rules, validators and names as the other downloads
 
 from __future__ import annotations
 
-import asyncio
-import os
-import tempfile
-
 from fastapi import APIRouter, Depends, Request
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from geodata.errors import NotFound
 from geodata.io import flatgeobuf, geoparquet
 from geodata.io.export import public_batches
 from geodata.io.export_filter import ExportQuery, describe
 from geodata.schemas import Problem
-from geodata.store.base import PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import localised_problem, request_language
 from web.routes.export import (
-    EXPORT_THREAD,
     Download,
     _answers,
     _licence_link,
     dataset_info,
     export_query,
+    file_download,
     filename,
     threaded,
 )
@@ -93,33 +88,14 @@ async def places_fgb(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    loop = asyncio.get_running_loop()
-    download = await loop.run_in_executor(
-        EXPORT_THREAD, Download, store, query, vocabulary, "places.fgb"
-    )
-    if (cached := download.not_modified(request)) is not None:
-        return cached
-    fd, path = tempfile.mkstemp(prefix="heritage-atlas-", suffix=".fgb")
-    os.close(fd)
-    try:
-        await loop.run_in_executor(
-            EXPORT_THREAD,
-            lambda: flatgeobuf.write_places_fgb(
-                store,
-                download.flt,
-                path,
-                info=dataset_info(settings),
-                grid_m=settings.privacy_grid_m,
-            ),
+    def write(flt: PlaceFilter, path: str) -> None:
+        flatgeobuf.write_places_fgb(
+            store, flt, path, info=dataset_info(settings), grid_m=settings.privacy_grid_m
         )
-    except BaseException:
-        os.unlink(path)
-        raise
-    headers = download.headers()
-    headers["Link"] = _licence_link(request, settings)
-    return FileResponse(
-        path, media_type=flatgeobuf.MEDIA_TYPE, headers=headers,
-        filename=filename("places", query, "fgb"), background=BackgroundTask(os.unlink, path),
+
+    return await file_download(
+        request, query, store, vocabulary, "places.fgb", flatgeobuf.MEDIA_TYPE, write,
+        {"Link": _licence_link(request, settings)},
     )  # fmt: skip
 
 
