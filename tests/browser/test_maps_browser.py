@@ -300,7 +300,7 @@ def test_standalone_file_works_with_no_server_at_all(watched, lisbon_store):
 
 def test_search_box_finds_places_without_accents_and_in_chinese(live_server, watched, lisbon_store):
     lisbon_store.add(make_place(title="圣乔治城堡", neighbourhood_id=6))
-    open_map(watched, live_server.url + "/")
+    open_map(watched, live_server.url + "/maps/city")
     box = watched.locator(".atlas-search input")
     box.fill("castelo de sao jorge")
     hit = watched.locator(".atlas-search-hit", has_text="Castelo de São Jorge e restos")
