@@ -42,7 +42,8 @@ from web.routes.ogc_params import (
     wants_html,
 )
 from web.routes.ogc_schema import CONFORMANCE_SCHEMA, schema_links
-from web.routes.ogc_tiles import TILES_CONFORMANCE, collection_links, landing_links, openapi_paths
+from web.routes.ogc_tiles import TILES_CONFORMANCE, collection_links, landing_links
+from web.routes.ogc_tiles_openapi import openapi_paths
 from web.security import csp_nonce
 from web.settings import Settings
 from web.templating import templates

@@ -55,7 +55,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 TILE_PATH = (
     "/collections/{cid}/tiles/" + TILE_MATRIX_SET + "/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
 )
-_TITLES = {"places": "Heritage places", "neighbourhoods": "Neighbourhoods"}
+TITLES = {"places": "Heritage places", "neighbourhoods": "Neighbourhoods"}
 _FIELDS = {
     "places": {
         "id": "String",
@@ -95,7 +95,7 @@ def collection_links(root: str, cid: str) -> list[dict[str, Any]]:
             "href": f"{root}/collections/{cid}/tiles?f=json",
             "rel": _REL + "tilesets-vector",
             "type": JSON,
-            "title": f"{_TITLES[cid]}: vector tiles",
+            "title": f"{TITLES[cid]}: vector tiles",
         }
     ]
 
@@ -193,7 +193,7 @@ def _tileset_links(root: str, cid: str) -> list[dict[str, Any]]:
             "rel": "item",
             "type": MVT,
             "templated": True,
-            "title": f"{_TITLES[cid]}: a vector tile",
+            "title": f"{TITLES[cid]}: a vector tile",
         },
         {
             "href": f"{base}/tilejson.json",
@@ -229,7 +229,7 @@ def _bounds(store: PlaceStore, cid: str) -> list[float]:
 
 def _tileset_summary(root: str, cid: str) -> dict[str, Any]:
     return {
-        "title": f"{_TITLES[cid]} (vector tiles)",
+        "title": f"{TITLES[cid]} (vector tiles)",
         "dataType": "vector",
         "crs": CRS_3857,
         "tileMatrixSetURI": str(tile_matrix_set().uri),
@@ -276,7 +276,7 @@ def tileset(
     fields = _FIELDS[cid]
     layer = {
         "id": cid,
-        "title": _TITLES[cid],
+        "title": TITLES[cid],
         "dataType": "vector",
         "minTileMatrix": "0",
         "maxTileMatrix": str(MAX_ZOOM),
@@ -327,8 +327,8 @@ def tilejson(
     info = dataset_info(settings)
     body = {
         "tilejson": "3.0.0",
-        "name": _TITLES[cid],
-        "description": f"{_TITLES[cid]} of {info.title}, as vector tiles (OGC API – Tiles).",
+        "name": TITLES[cid],
+        "description": f"{TITLES[cid]} of {info.title}, as vector tiles (OGC API – Tiles).",
         # TileJSON attribution is HTML, which map clients insert as it is.
         "attribution": html.escape(f"{info.attribution} ({info.licence})"),
         "scheme": "xyz",
@@ -344,7 +344,7 @@ def tilejson(
         "vector_layers": [
             {
                 "id": cid,
-                "description": _TITLES[cid],
+                "description": TITLES[cid],
                 "minzoom": 0,
                 "maxzoom": MAX_ZOOM,
                 "fields": _FIELDS[cid],
@@ -443,69 +443,3 @@ def tile(
     if zipped:
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=MVT, headers=headers)
-
-
-# -- the OGC API definition (/ogc/api, OpenAPI 3.0) ------------------------------------
-def _query_f(value: str) -> dict[str, Any]:
-    return {
-        "name": "f",
-        "in": "query",
-        "required": False,
-        "description": f"The representation: {value}.",
-        "schema": {"type": "string", "enum": [value]},
-    }
-
-
-def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema}  # fmt: skip
-
-
-def _operation(
-    summary: str, op: str, params: list[dict[str, Any]], media: str, schema: dict[str, Any]
-) -> dict[str, Any]:
-    problem = {"application/problem+json": {"schema": {"type": "object"}}}
-    responses: dict[str, Any] = {
-        "200": {"description": summary, "content": {media: {"schema": schema}}},
-        "400": {"description": "A parameter has a value that cannot be used.", "content": problem},
-        "404": {"description": "There is no such resource.", "content": problem},
-    }
-    if media == MVT:
-        responses["304"] = {"description": "Not modified (If-None-Match)"}
-    return {"get": {"summary": summary, "operationId": op, "tags": ["OGC API – Tiles"],
-                    "parameters": params, "responses": responses}}  # fmt: skip
-
-
-def openapi_paths() -> dict[str, Any]:
-    """The tiles' paths for the OGC API definition (relative to ``/ogc``)."""
-    obj, binary = {"type": "object"}, {"type": "string", "format": "binary"}
-    json_f = _query_f("json")
-    tms_id = _path("tileMatrixSetId", "The tile matrix set.",
-                   {"type": "string", "enum": [TILE_MATRIX_SET]})  # fmt: skip
-    paths: dict[str, Any] = {
-        "/tileMatrixSets": _operation(
-            "Tile matrix sets", "getTileMatrixSetsList", [json_f], JSON, obj
-        ),
-        "/tileMatrixSets/{tileMatrixSetId}": _operation(
-            "One tile matrix set", "getTileMatrixSet", [tms_id, json_f], JSON, obj
-        ),
-    }
-    tile_params = [
-        _path("tileMatrix", f"The zoom level, 0 to {MAX_ZOOM}.", {"type": "string"}),
-        _path("tileRow", "The row, from 0 at the top.", {"type": "integer", "minimum": 0}),
-        _path("tileCol", "The column, from 0 at the left.", {"type": "integer", "minimum": 0}),
-        _query_f("mvt"),
-    ]
-    for cid, title in _TITLES.items():
-        base = f"/collections/{cid}/tiles"
-        paths[base] = _operation(f"{title}: tilesets", f"get_{cid}_tilesets", [json_f], JSON, obj)
-        paths[base + "/{tileMatrixSetId}"] = _operation(
-            f"{title}: tileset", f"get_{cid}_tileset", [tms_id, json_f], JSON, obj
-        )
-        paths[base + "/{tileMatrixSetId}/tilejson.json"] = _operation(
-            f"{title}: TileJSON 3.0.0", f"get_{cid}_tilejson", [tms_id, json_f], JSON, obj
-        )
-        paths[base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = _operation(
-            f"{title}: a vector tile", f"get_{cid}_tile", [tms_id, *tile_params], MVT, binary
-        )
-    return paths

@@ -1,0 +1,74 @@
+"""The tiles' part of the OGC API definition (``/ogc/api``, OpenAPI 3.0): the tile
+matrix sets, and each collection's tilesets, TileJSON and tiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geodata.tilematrix import MAX_ZOOM, TILE_MATRIX_SET
+from web.routes.ogc_tiles import JSON, MVT, TITLES
+
+
+def _query_f(value: str) -> dict[str, Any]:
+    return {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "description": f"The representation: {value}.",
+        "schema": {"type": "string", "enum": [value]},
+    }
+
+
+def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+def _operation(
+    summary: str, op: str, params: list[dict[str, Any]], media: str, schema: dict[str, Any]
+) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"type": "object"}}}
+    responses: dict[str, Any] = {
+        "200": {"description": summary, "content": {media: {"schema": schema}}},
+        "400": {"description": "A parameter has a value that cannot be used.", "content": problem},
+        "404": {"description": "There is no such resource.", "content": problem},
+    }
+    if media == MVT:
+        responses["304"] = {"description": "Not modified (If-None-Match)"}
+    return {"get": {"summary": summary, "operationId": op, "tags": ["OGC API – Tiles"],
+                    "parameters": params, "responses": responses}}  # fmt: skip
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The tiles' paths for the OGC API definition (relative to ``/ogc``)."""
+    obj, binary = {"type": "object"}, {"type": "string", "format": "binary"}
+    json_f = _query_f("json")
+    tms_id = _path("tileMatrixSetId", "The tile matrix set.",
+                   {"type": "string", "enum": [TILE_MATRIX_SET]})  # fmt: skip
+    paths: dict[str, Any] = {
+        "/tileMatrixSets": _operation(
+            "Tile matrix sets", "getTileMatrixSetsList", [json_f], JSON, obj
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _operation(
+            "One tile matrix set", "getTileMatrixSet", [tms_id, json_f], JSON, obj
+        ),
+    }
+    tile_params = [
+        _path("tileMatrix", f"The zoom level, 0 to {MAX_ZOOM}.", {"type": "string"}),
+        _path("tileRow", "The row, from 0 at the top.", {"type": "integer", "minimum": 0}),
+        _path("tileCol", "The column, from 0 at the left.", {"type": "integer", "minimum": 0}),
+        _query_f("mvt"),
+    ]
+    for cid, title in TITLES.items():
+        base = f"/collections/{cid}/tiles"
+        paths[base] = _operation(f"{title}: tilesets", f"get_{cid}_tilesets", [json_f], JSON, obj)
+        paths[base + "/{tileMatrixSetId}"] = _operation(
+            f"{title}: tileset", f"get_{cid}_tileset", [tms_id, json_f], JSON, obj
+        )
+        paths[base + "/{tileMatrixSetId}/tilejson.json"] = _operation(
+            f"{title}: TileJSON 3.0.0", f"get_{cid}_tilejson", [tms_id, json_f], JSON, obj
+        )
+        paths[base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = _operation(
+            f"{title}: a vector tile", f"get_{cid}_tile", [tms_id, *tile_params], MVT, binary
+        )
+    return paths
