@@ -43,8 +43,8 @@ from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf
 from web.photo_slots import PhotosBusy
 from web.rate_limits import RateLimited, count_join_code, peek_submission, with_join_code
 from web.routes.media import processed_upload
-from web.routes.places import accept_submission
 from web.settings import Settings
+from web.submission_acceptance import accept_submission
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)

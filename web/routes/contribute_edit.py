@@ -37,8 +37,8 @@ from web.routes.contribute import (
     busy_page,
 )
 from web.routes.media import photo_limits, processed_upload
-from web.routes.places import edit_url
 from web.settings import Settings
+from web.submission_acceptance import edit_url
 
 router = APIRouter(include_in_schema=False)
 
