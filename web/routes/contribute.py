@@ -29,6 +29,12 @@ from geodata.media import PhotoError, store_photo
 from geodata.models import utcnow
 from geodata.schemas import LICENCES, PlaceSubmission, Problem, validation_problems
 from geodata.store.base import PlaceStore
+from web.form_submission import (
+    form_values,
+    geometry_from_form,
+    merge_problems,
+    properties_from_form,
+)
 from web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -97,31 +103,6 @@ FIELD_FOR = {
     "file": "photo",
     "caption": "caption",
 }
-TEXT_FIELDS = (
-    "title",
-    "narrative",
-    "narrative_language",
-    "translation",
-    "translation_language",
-    "translation_provenance",
-    "category",
-    "period",
-    "year_from",
-    "year_to",
-    "tags",
-    "contributor_name",
-    "contributor_contact",
-    "display_name",
-    "licence",
-    "sensitivity",
-    "workshop",
-    "latitude",
-    "longitude",
-    "geometry",
-    "caption",
-    "submission_id",
-)
-CHECKBOXES = ("consent_publish", "consent_open_data", "consent_research")
 
 
 def form_field(api_field: str) -> str:
@@ -317,114 +298,6 @@ async def contribute_page(request: Request, workshop: str | None = None) -> Resp
 # ---------------------------------------------------------------------------
 
 
-def _values(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        k: str(form.get(k) or "") for k in TEXT_FIELDS if not isinstance(form.get(k), UploadFile)
-    }
-    for box in CHECKBOXES:
-        values[box] = form.get(box) is not None
-    return values
-
-
-def _number(text: str, where: str, problems: list[Problem], *, integer: bool) -> Any:
-    text = text.strip().replace(",", ".") if not integer else text.strip()
-    if not text:
-        return None
-    try:
-        return int(text) if integer else float(text)
-    except ValueError:
-        code = "int_parsing" if integer else "coordinates_not_numbers"
-        message = (
-            "give a whole number, such as 1960"
-            if integer
-            else "latitude and longitude must be numbers, such as 38.7101 and -9.1402"
-        )
-        problems.append(Problem(where, code, message))
-        return None
-
-
-def _geometry_from_form(values: Mapping[str, Any], problems: list[Problem]) -> Any:
-    drawn = values.get("geometry", "").strip()
-    if drawn:
-        try:
-            return orjson.loads(drawn)
-        except orjson.JSONDecodeError:
-            problems.append(
-                Problem(
-                    "geometry",
-                    "bad_coordinates",
-                    "the shape drawn on the map could not be read; draw it again",
-                )
-            )
-            return None
-    lat = _number(values.get("latitude", ""), "geometry", problems, integer=False)
-    lon = _number(values.get("longitude", ""), "geometry", problems, integer=False)
-    if problems and problems[-1].field == "geometry":
-        return None
-    if lat is None or lon is None:
-        problems.append(
-            Problem(
-                "geometry",
-                "no_location",
-                "put the place on the map: tap it, or give its latitude and longitude",
-            )
-        )
-        return None
-    return {"type": "Point", "coordinates": [lon, lat]}
-
-
-def _properties_from_form(
-    values: Mapping[str, Any], problems: list[Problem], partial: bool = False
-) -> dict[str, Any]:
-    narratives = [
-        {
-            "text": values.get("narrative", ""),
-            "language": values.get("narrative_language", ""),
-            "provenance": "original",
-        }
-    ]
-    if values.get("translation", "").strip():
-        narratives.append(
-            {
-                "text": values["translation"],
-                "language": values.get("translation_language", ""),
-                "provenance": values.get("translation_provenance") or "community_translation",
-            }
-        )
-    props: dict[str, Any] = {
-        "title": values.get("title", ""),
-        "narratives": narratives,
-        "category": values.get("category", ""),
-        "period": values.get("period") or None,
-        "year_from": _number(
-            values.get("year_from", ""), "properties.year_from", problems, integer=True
-        ),
-        "year_to": _number(values.get("year_to", ""), "properties.year_to", problems, integer=True),
-        "tags": [t.strip() for t in values.get("tags", "").split(",") if t.strip()],
-        "contributor": {
-            "name": values.get("contributor_name") or None,
-            "contact": values.get("contributor_contact") or None,
-            "display_name": values.get("display_name") or None,
-        },
-        "consent": {
-            "publish": values.get("consent_publish", False),
-            "open_data": values.get("consent_open_data", False),
-            "research": values.get("consent_research", False),
-        },
-        "licence": values.get("licence") or LICENCES[0],
-        "sensitivity": values.get("sensitivity") or "public",
-    }
-    if not partial:
-        props["workshop"] = values.get("workshop") or None
-    return props
-
-
-def _merge(first: list[Problem], exc: InvalidInput) -> list[FieldProblem]:
-    """Form-level problems, plus the domain's for fields the form did not already fault."""
-    faulted = {p.field for p in first}
-    return [*first, *(p for p in exc.problems if p.field not in faulted)]
-
-
 def _errors(problems: list[FieldProblem], language: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for p in problems:
@@ -446,8 +319,8 @@ def _handle_submission(
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
     problems: list[Problem] = []
-    geometry = _geometry_from_form(values, problems)
-    props = _properties_from_form(values, problems)
+    geometry = geometry_from_form(values, problems)
+    props = properties_from_form(values, problems)
     processed = []
 
     def prepare() -> contributions.PreparedPlace:
@@ -465,7 +338,7 @@ def _handle_submission(
                 store, submission, index, request.app.state.vocabulary
             )
         except InvalidInput as exc:
-            raise InvalidInput("check the form", problems=_merge(problems, exc)) from None
+            raise InvalidInput("check the form", problems=merge_problems(problems, exc)) from None
         if problems:
             raise InvalidInput("check the form", problems=list(problems))
         if photo is not None:
@@ -530,7 +403,7 @@ def _form_expired(language: str) -> dict[str, list[str]]:
 async def contribute_submit(request: Request) -> Response:
     language = request_language(request)
     form = await request.form(max_files=1, max_fields=60)
-    values = _values(form)
+    values = form_values(form)
     if not _csrf_ok(request, form):
         context = await run_in_threadpool(
             _context, request, language, values, _form_expired(language)

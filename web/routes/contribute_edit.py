@@ -20,6 +20,12 @@ from geodata.media import check_room, remove_photo, store_photo
 from geodata.models import Place, Status
 from geodata.schemas import PlacePatch, Problem, validation_problems
 from geodata.store.base import PlaceStore
+from web.form_submission import (
+    form_values,
+    geometry_from_form,
+    merge_problems,
+    properties_from_form,
+)
 from web.i18n import gettext_for, request_language, translate_problem
 from web.photo_slots import PhotosBusy
 from web.routes.contribute import (
@@ -27,12 +33,8 @@ from web.routes.contribute import (
     _csrf_ok,
     _errors,
     _form_expired,
-    _geometry_from_form,
-    _merge,
     _photo,
-    _properties_from_form,
     _render,
-    _values,
     busy_errors,
     busy_page,
 )
@@ -141,8 +143,8 @@ def _save_edit(request: Request, place: Place, values: dict[str, Any]) -> None:
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
     problems: list[Problem] = []
-    geometry = _geometry_from_form(values, problems)
-    props = _properties_from_form(values, problems, partial=True)
+    geometry = geometry_from_form(values, problems)
+    props = properties_from_form(values, problems, partial=True)
     try:
         patch = PlacePatch.model_validate({"geometry": geometry, "properties": props}, strict=False)
     except ValidationError as exc:
@@ -155,7 +157,7 @@ def _save_edit(request: Request, place: Place, values: dict[str, Any]) -> None:
             store, place, patch, index, request.app.state.vocabulary
         )
     except InvalidInput as exc:
-        raise InvalidInput("check the form", problems=_merge(problems, exc)) from None
+        raise InvalidInput("check the form", problems=merge_problems(problems, exc)) from None
     if problems:
         raise InvalidInput("check the form", problems=list(problems))
     contributions.save_patch(store, prepared, None)
@@ -207,7 +209,7 @@ def _edit_action(request: Request, place_id: str, form: FormData) -> str:
             raise NotFound("no such photo")
         remove_photo(store, settings.media_path, item)
         return "photo_removed"
-    _save_edit(request, place, _values(form))
+    _save_edit(request, place, form_values(form))
     return "saved"
 
 
@@ -222,7 +224,13 @@ async def edit_submit(request: Request, place_id: str) -> Response:
         return await run_in_threadpool(_edit_problem, request, language, exc)
     if not _csrf_ok(request, form):
         context = await run_in_threadpool(
-            _edit_context, request, language, place, token, _values(form), _form_expired(language)
+            _edit_context,
+            request,
+            language,
+            place,
+            token,
+            form_values(form),
+            _form_expired(language),
         )
         return _render(request, "contribute_edit.html", context, status=403)
     try:
@@ -230,7 +238,7 @@ async def edit_submit(request: Request, place_id: str) -> Response:
     except InvalidInput as exc:
         errors = _errors(exc.problems or [FieldProblem("form", exc.code, exc.message)], language)
         # After a failed withdrawal or photo the details form was not the one sent.
-        values = None if "confirm_withdraw" in errors or "photo" in errors else _values(form)
+        values = None if "confirm_withdraw" in errors or "photo" in errors else form_values(form)
         context = await run_in_threadpool(
             _edit_context, request, language, place, token, values, errors
         )
