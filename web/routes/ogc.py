@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -24,8 +23,18 @@ from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.public_url import public_base_url
 from web.routes.export import dataset_info
+from web.routes.ogc_common import (
+    COLLECTIONS,
+    GEOJSON,
+    HTML,
+    JSON,
+    Urls,
+    html_page,
+    json_answer,
+    known_collection,
+    swap_self,
+)
 from web.routes.ogc_crs import CONFORMANCE_CRS, content_crs, offered_crs, requested_crs
 from web.routes.ogc_filter import (
     CONFORMANCE_FILTER,
@@ -44,9 +53,7 @@ from web.routes.ogc_params import (
 from web.routes.ogc_schema import CONFORMANCE_SCHEMA, schema_links
 from web.routes.ogc_tiles import TILES_CONFORMANCE, collection_links, landing_links
 from web.routes.ogc_tiles_openapi import openapi_paths
-from web.security import csp_nonce
 from web.settings import Settings
-from web.templating import templates
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
 CONFORMANCE = [
@@ -59,20 +66,6 @@ CONFORMANCE = [
     *CONFORMANCE_FILTER,
     CONFORMANCE_SCHEMA,
 ]
-JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
-COLLECTIONS = {
-    "places": (
-        "Heritage places",
-        "Places residents put on the map, with their stories: published, with consent to "
-        "open data, no personal data; generalised locations on a grid, hidden ones without "
-        "geometry. datetime filters on when a place was recorded.",
-    ),
-    "neighbourhoods": (
-        "Neighbourhoods",
-        "The neighbourhoods places are grouped by, with how many open-data places each "
-        "holds, in all and per category (datetime does not apply).",
-    ),
-}
 # What each route answers, for the app's OpenAPI document (JSON or HTML by f= or Accept).
 _JSON_OR_HTML = {"responses": {200: {"content": {JSON: {}, HTML: {}}}}}
 _GEOJSON_OR_HTML = {"responses": {200: {"content": {GEOJSON: {}, HTML: {}}}}}
@@ -84,58 +77,6 @@ ITEM_PARAMS = {
     "places": _COMMON | {"category"} | FILTER_PARAMETERS,
     "neighbourhoods": _COMMON,
 }
-
-
-class Urls:
-    """Absolute links under ``/ogc`` (the public address if one is configured)."""
-
-    def __init__(self, request: Request, settings: Settings) -> None:
-        self.root = public_base_url(request, settings) + "/ogc"
-
-    def __call__(self, path: str = "", **params: Any) -> str:
-        query = urlencode({k: v for k, v in params.items() if v is not None})
-        return self.root + path + ("?" + query if query else "")
-
-    def pair(self, path: str, rel_title: str, json_type: str = JSON, **params: Any) -> list[dict]:
-        """``self`` and ``alternate`` links for a resource in JSON and HTML."""
-        return [
-            {
-                "href": self(path, f="json", **params),
-                "rel": "self",
-                "type": json_type,
-                "title": f"{rel_title} (JSON)",
-            },
-            {
-                "href": self(path, f="html", **params),
-                "rel": "alternate",
-                "type": HTML,
-                "title": f"{rel_title} (HTML)",
-            },
-        ]
-
-
-def _json(body: Any, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), media_type=media_type, headers=headers)
-
-
-def _html(request: Request, name: str, context: dict[str, Any]) -> Response:
-    nonce = csp_nonce(request)
-    response = templates.TemplateResponse(request, name, {**context, "nonce": nonce})
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; base-uri 'none'; "
-        "form-action 'self'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _swap_self(links: list[dict]) -> list[dict]:
-    """For the HTML page, the HTML link is ``self`` and the JSON one ``alternate``."""
-    out = []
-    for link in links:
-        rel = {"self": "alternate", "alternate": "self"}.get(link["rel"], link["rel"])
-        out.append({**link, "rel": rel})
-    return out
 
 
 @router.get("", summary="Landing page", **_JSON_OR_HTML)
@@ -177,8 +118,8 @@ def landing(request: Request, settings: Settings = Depends(get_settings)) -> Res
         "links": links,
     }
     if wants_html(request):
-        return _html(request, "ogc_landing.html", {**body, "links": _swap_self(links)})
-    return _json(body)
+        return html_page(request, "ogc_landing.html", {**body, "links": swap_self(links)})
+    return json_answer(body)
 
 
 @router.get("/conformance", summary="Conformance classes", **_JSON_OR_HTML)
@@ -187,8 +128,8 @@ def conformance(request: Request, settings: Settings = Depends(get_settings)) ->
     url = Urls(request, settings)
     body = {"conformsTo": CONFORMANCE, "links": url.pair("/conformance", "Conformance")}
     if wants_html(request):
-        return _html(request, "ogc_conformance.html", {**body, "root": url()})
-    return _json(body)
+        return html_page(request, "ogc_conformance.html", {**body, "root": url()})
+    return json_answer(body)
 
 
 @router.get(
@@ -206,8 +147,8 @@ def api(
     doc = openapi_document(url(), vocabulary, request.app.version, offered_crs(settings))
     doc["paths"].update(openapi_paths())
     if wants_html(request):
-        return _html(request, "ogc_api.html", {"doc": doc, "root": url()})
-    return _json(doc, OPENAPI_MEDIA_TYPE)
+        return html_page(request, "ogc_api.html", {"doc": doc, "root": url()})
+    return json_answer(doc, OPENAPI_MEDIA_TYPE)
 
 
 def _extent(store: PlaceStore, cid: str) -> dict[str, Any]:
@@ -271,12 +212,6 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
     }
 
 
-def _collection_id(cid: str) -> str:
-    if cid not in COLLECTIONS:
-        raise NotFound(f"there is no collection {cid!r}; try places or neighbourhoods")
-    return cid
-
-
 @router.get("/collections", summary="The feature collections", **_JSON_OR_HTML)
 def collections(
     request: Request,
@@ -291,8 +226,8 @@ def collections(
         "collections": [_collection(store, url, cid, settings) for cid in COLLECTIONS],
     }
     if wants_html(request):
-        return _html(request, "ogc_collections.html", {**body, "root": url()})
-    return _json(body)
+        return html_page(request, "ogc_collections.html", {**body, "root": url()})
+    return json_answer(body)
 
 
 @router.get("/collections/{collection_id}", summary="One collection", **_JSON_OR_HTML)
@@ -302,12 +237,14 @@ def collection(
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    cid = _collection_id(collection_id)
+    cid = known_collection(collection_id)
     check_params(request, {"f"})
     body = _collection(store, Urls(request, settings), cid, settings)
     if wants_html(request):
-        return _html(request, "ogc_collection.html", {"c": body, "root": Urls(request, settings)()})
-    return _json(body)
+        return html_page(
+            request, "ogc_collection.html", {"c": body, "root": Urls(request, settings)()}
+        )
+    return json_answer(body)
 
 
 def _page_links(
@@ -357,7 +294,7 @@ def items(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    cid = _collection_id(collection_id)
+    cid = known_collection(collection_id)
     check_params(request, ITEM_PARAMS[cid])
     html = wants_html(request)
     limit = min(int_param(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
@@ -402,11 +339,11 @@ def items(
         context = {
             "c": {"id": cid, "title": COLLECTIONS[cid][0]},
             "doc": doc,
-            "links": _swap_self(links),
+            "links": swap_self(links),
             "root": url(),
             "offset": offset,
         }
-        return _html(request, "ogc_items.html", context)
+        return html_page(request, "ogc_items.html", context)
     return Response(body, media_type=GEOJSON, headers=content_crs(crs))
 
 
@@ -421,7 +358,7 @@ def item(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    cid = _collection_id(collection_id)
+    cid = known_collection(collection_id)
     check_params(request, {"f", "crs"})
     crs = requested_crs(request, "crs", offered_crs(settings))
     project = projection(crs)
@@ -460,8 +397,8 @@ def item(
         context = {
             "c": {"id": cid, "title": COLLECTIONS[cid][0]},
             "feature": feature,
-            "links": _swap_self(feature["links"]),
+            "links": swap_self(feature["links"]),
             "root": url(),
         }
-        return _html(request, "ogc_item.html", context)
-    return _json(feature, GEOJSON, content_crs(crs))
+        return html_page(request, "ogc_item.html", context)
+    return json_answer(feature, GEOJSON, content_crs(crs))

@@ -16,7 +16,7 @@ from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import request_language
-from web.routes.ogc import COLLECTIONS, HTML, Urls, _collection_id, _html
+from web.routes.ogc_common import COLLECTIONS, HTML, Urls, html_page, known_collection
 from web.routes.ogc_params import check_params, wants_html
 from web.routes.ogc_schema import (
     SCHEMA_MEDIA_TYPE,
@@ -57,7 +57,7 @@ def _types(request: Request, store: PlaceStore, vocabulary: Vocabulary) -> dict:
 def _answer(request: Request, url: Urls, cid: str, doc: dict, what: str) -> Response:
     if wants_html(request):
         context = {"c": {"id": cid, "title": COLLECTIONS[cid][0]}, "doc": doc, "root": url()}
-        return _html(request, "ogc_schema.html", {**context, "what": what})
+        return html_page(request, "ogc_schema.html", {**context, "what": what})
     return Response(orjson.dumps(doc), media_type=SCHEMA_MEDIA_TYPE)
 
 
@@ -73,7 +73,7 @@ def queryables(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    cid = _collection_id(collection_id)
+    cid = known_collection(collection_id)
     check_params(request, {"f"})
     if cid != "places":
         raise NotFound("neighbourhoods take no filter, so they have no queryables")
@@ -98,7 +98,7 @@ def schema(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    cid = _collection_id(collection_id)
+    cid = known_collection(collection_id)
     check_params(request, {"f"})
     url = Urls(request, settings)
     doc = _schema(request, url, cid, store, vocabulary)
@@ -124,7 +124,7 @@ def one_feature_schema(
     settings: Settings = Depends(get_settings),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
-    cid = _collection_id(collection_id)
+    cid = known_collection(collection_id)
     check_params(request, set())
     url = Urls(request, settings)
     doc = feature_schema(
