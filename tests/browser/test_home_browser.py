@@ -12,16 +12,6 @@ from tests.mapping.conftest import make_place
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def watched(page):
-    """The page, with everything that went wrong on it collected."""
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
-    page.problems = problems
-    return page
 
 
 @pytest.mark.parametrize(("lang", "direction"), [("en", "ltr"), ("pt", "ltr"), ("ar", "rtl")])

@@ -34,24 +34,6 @@ def workshop(lisbon_store) -> Workshop:
     )
 
 
-@pytest.fixture
-def watched(page):
-    """The page, with everything that went wrong on it collected."""
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    # A view request cancelled because the map moved on is expected (ERR_ABORTED).
-    page.on(
-        "requestfailed",
-        lambda r: (
-            "ERR_ABORTED" not in (r.failure or "")
-            and problems.append(f"failed: {r.url} {r.failure}")
-        ),
-    )
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.problems = problems
-    return page
 
 
 def open_map(page, url: str) -> dict:

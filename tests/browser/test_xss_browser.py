@@ -112,23 +112,6 @@ def hostile(lisbon_store, live_server) -> dict:
     return {"published": published, "pending": pending, "own": own}
 
 
-@pytest.fixture
-def watched(page):
-    """The page, with everything that went wrong on it collected."""
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            "ERR_ABORTED" not in (r.failure or "")
-            and problems.append(f"failed: {r.url} {r.failure}")
-        ),
-    )
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.problems = problems
-    return page
 
 
 def assert_clean(page, where: str) -> None:

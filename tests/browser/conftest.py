@@ -1,0 +1,26 @@
+"""What the browser suites share: a page that collects everything that went wrong on it."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _failed(problems: list[str], request) -> None:
+    # ERR_ABORTED is the browser cancelling its own request: a map view the map moved on
+    # from, or the favicon when the page navigates. Anything else is a real failure.
+    if "ERR_ABORTED" not in (request.failure or ""):
+        problems.append(f"failed: {request.url} {request.failure}")
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with console errors, page errors, failed requests, 4xx/5xx answers and
+    dialogs collected in ``page.problems``."""
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: _failed(problems, r))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.problems = problems
+    return page
