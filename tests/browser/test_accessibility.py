@@ -77,6 +77,11 @@ def site(live_server, lisbon_store: PlaceStore):
     }
 
 
+def choose_language(page, base: str, language: str) -> None:
+    """As the language picker does: the ``lang`` cookie, for every page after."""
+    page.context.add_cookies([{"name": "lang", "value": language, "url": base}])
+
+
 def visit(page, url: str, path: str) -> None:
     page.goto(url)
     if path.split("?")[0] in MAP_PAGES:
@@ -94,19 +99,19 @@ def test_public_pages_have_no_serious_accessibility_violation(page, site, langua
         "/contribute?workshop=AXE1",
         site["edit"],
         "/workshops/AXE1/live",
-        "/ogc",
-        "/ogc/collections",
-        "/ogc/collections/places",
-        "/ogc/collections/places/items?limit=5",
-        f"/ogc/collections/places/items/{site['place']}",
+        "/ogc?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/places?f=html",
+        "/ogc/collections/places/items?f=html&limit=5",
+        f"/ogc/collections/places/items/{site['place']}?f=html",
         "/no-such-page",
         f"/places/{site['pending']}",
         "/login",
     ]
+    choose_language(page, site["base"], language)
     failures = []
     for path in paths:
-        sep = "&" if "?" in path else "?"
-        visit(page, f"{site['base']}{path}{sep}lang={language}", path)
+        visit(page, site["base"] + path, path)
         found = blocking_violations(page)
         if found:
             failures.append(f"{path} [{language}]:\n{readable(found)}")
@@ -124,12 +129,11 @@ def sign_in(page, base: str, name: str) -> None:
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_staff_pages_have_no_serious_accessibility_violation(page, site, language):
     base = site["base"]
-    # The language is chosen before signing in (the cookie keeps it for every page).
-    page.goto(f"{base}/login?lang={language}")
+    choose_language(page, base, language)
     sign_in(page, base, site["staff"][Role.ADMIN].name)
     paths = [
         "/moderation",
-        f"/moderation/{site['pending']}",
+        f"/moderation/places/{site['pending']}",
         "/workshops",
         "/workshops/AXE1",
         "/workshops/AXE1/print",
@@ -139,7 +143,6 @@ def test_staff_pages_have_no_serious_accessibility_violation(page, site, languag
     failures = []
     for path in paths:
         visit(page, f"{base}{path}", path)
-        assert page.evaluate("document.documentElement.lang") == language, path
         found = blocking_violations(page)
         if found:
             failures.append(f"{path} [{language}]:\n{readable(found)}")
