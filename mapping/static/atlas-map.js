@@ -300,12 +300,22 @@
     box.appendChild(body);
     var popup = L.popup({maxWidth: 340, autoPanPadding: [24, 24]})
       .setLatLng(latlng).setContent(box).openOn(this.map);
-    if (props.details) { this.fillDetails(body, props.details); popup.update(); return popup; }
+    // Leaflet closes a popup on Escape only while the map itself has the focus.
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") self.map.closePopup(popup);
+    });
+    // Leaflet puts the content in again on update, which drops the focus: keep it.
+    var update = function () {
+      var had = box.contains(document.activeElement);
+      popup.update();
+      if (had && !box.contains(document.activeElement)) box.focus({preventScroll: true});
+    };
+    if (props.details) { this.fillDetails(body, props.details); update(); return popup; }
     var url = this.config.placeUrl.replace("{id}", encodeURIComponent(id));
     url += (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(this.config.language || "");
     fetch(url, {headers: {Accept: "application/json"}})
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (d) { self.fillDetails(body, d); popup.update(); })
+      .then(function (d) { self.fillDetails(body, d); update(); })
       .catch(function () { body.textContent = self.text.load_failed; });
     return popup;
   };
