@@ -318,7 +318,9 @@ def add_places(
     """Category layers, the layer switcher and the client that fills them, added to ``m``."""
     layers = add_category_layers(m, styles)
     client = AtlasClient(
-        {**config, "bounds": getattr(m, "atlas_bounds", None)}, layers, config.get("pluralRule", "n != 1")
+        {**config, "bounds": getattr(m, "atlas_bounds", None)},
+        layers,
+        config.get("pluralRule", "n != 1"),
     )
     client.add_to(m)
     if switcher:

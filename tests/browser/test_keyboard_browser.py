@@ -13,6 +13,7 @@ import pytest
 from geodata.models import Status, Workshop, utcnow
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
+from tests.browser.test_contribute_browser import fill_story
 from tests.mapping.conftest import make_place
 
 pytestmark = pytest.mark.browser
@@ -148,14 +149,6 @@ def test_the_projection_lists_places_as_they_are_published(live_server, watched,
 # -- the contribution form ---------------------------------------------------------------
 
 
-def fill_story(page, title: str) -> None:
-    page.fill("#field-title", title)
-    page.fill("#field-narrative", "We played football here every evening.")
-    page.fill("#field-narrative_language", "en")
-    page.select_option("#field-category", "memory")
-    page.check("#field-consent_publish")
-
-
 def send_with_the_keyboard(page, store: PlaceStore):
     page.focus("#submit-place")
     page.keyboard.press("Enter")
@@ -175,8 +168,10 @@ def test_set_the_location_by_typing_coordinates(live_server, watched, lisbon_sto
     status = watched.locator("#draw-status")
     assert status.get_attribute("aria-live") == "polite"
     assert status.inner_text() == "Point placed at latitude 38.71153, longitude -9.13352."
-    centre = watched.evaluate("(() => { const c = document.querySelector('#map');"
-                              " return c.querySelectorAll('.leaflet-interactive').length; })()")
+    centre = watched.evaluate(
+        "(() => { const c = document.querySelector('#map');"
+        " return c.querySelectorAll('.leaflet-interactive').length; })()"
+    )
     assert centre == 1  # the marker is drawn
     fill_story(watched, "Football in the square")
     place = send_with_the_keyboard(watched, lisbon_store)
