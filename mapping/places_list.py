@@ -17,6 +17,7 @@ import folium
 from branca.element import Element, Figure
 
 from geodata.models import Place, Sensitivity
+from geodata.search import fold
 from geodata.store.base import PlaceFilter, PlaceStore
 from mapping.elements import DEFAULT_TEXT, PageHtml
 from mapping.escaping import html_text
@@ -39,7 +40,8 @@ def listing(places: Iterable[Place], total: int) -> Listing:
     """``places`` (as the public may see them; hidden ones are not drawn, so not listed)
     by title, at most ``LIST_MAX`` of them."""
     shown = [(p.id, p.title) for p in places if p.sensitivity in DRAWN]
-    shown.sort(key=lambda pair: pair[1].casefold())
+    # Folded as search folds text: "Árvore" sorts with "arvore", before "zebra".
+    shown.sort(key=lambda pair: fold(pair[1]))
     return Listing(shown[:LIST_MAX], total)
 
 
