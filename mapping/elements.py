@@ -55,15 +55,15 @@ class AtlasClient(folium.MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(
-        self, config: dict[str, Any], layers: dict[str, CategoryLayer], rule: str = "n != 1"
-    ) -> None:
+    def __init__(self, config: dict[str, Any], layers: dict[str, CategoryLayer]) -> None:
         super().__init__()
         self._name = "AtlasClient"
         self.config = config
         self.layers = layers
-        plural_rule(rule)  # refuses anything but a plural rule: it is written in as script
-        self.plural_rule = rule
+        # The catalog's plural rule goes into the page as script: plural_rule refuses
+        # anything that is not one.
+        self.plural_rule = config.get("pluralRule", "n != 1")
+        plural_rule(self.plural_rule)
 
     @property
     def config_json(self) -> str:
@@ -317,11 +317,7 @@ def add_places(
 ) -> AtlasClient:
     """Category layers, the layer switcher and the client that fills them, added to ``m``."""
     layers = add_category_layers(m, styles)
-    client = AtlasClient(
-        {**config, "bounds": getattr(m, "atlas_bounds", None)},
-        layers,
-        config.get("pluralRule", "n != 1"),
-    )
+    client = AtlasClient({**config, "bounds": getattr(m, "atlas_bounds", None)}, layers)
     client.add_to(m)
     if switcher:
         folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)

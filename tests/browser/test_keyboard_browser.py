@@ -216,3 +216,15 @@ def test_set_the_location_by_searching_a_place_or_a_parish(live_server, watched,
     place = send_with_the_keyboard(watched, lisbon_store)
     assert (place.geometry.x, place.geometry.y) == (target.geometry.x, target.geometry.y)
     assert watched.problems == [] and watched.blocked_requests == []
+
+
+def test_the_map_counts_in_arabic_with_the_catalogs_plural_rule(live_server, watched):
+    open_map(watched, live_server.url + "/maps/neighbourhoods/6?lang=ar")
+    n = watched.locator(ENTRY).count()
+    assert 11 <= n % 100 <= 99
+    assert watched.inner_text("#atlas-places-count") == f"{n} مكانًا ظاهرًا"
+    said = watched.evaluate("[0, 1, 2, 105, 101].map(n => atlas.plural('in_view', n))")
+    assert said == ["لا أماكن ظاهرة", "مكان واحد ظاهر", "مكانان ظاهران", "105 أماكن ظاهرة",
+                    "101 مكان ظاهر"]  # fmt: skip
+    assert watched.inner_text(".atlas-skip") == "تخطَّ الخريطة إلى قائمة الأماكن"
+    assert watched.problems == []

@@ -68,7 +68,7 @@ def test_only_a_plural_rule_is_written_into_the_page(rule):
     with pytest.raises(ValueError):
         plural_rule(rule)
     with pytest.raises(ValueError):
-        AtlasClient({}, {}, rule)
+        AtlasClient({"pluralRule": rule}, {})
 
 
 def test_hostile_titles_stay_text_in_the_list(options):
