@@ -5,6 +5,7 @@ JavaScript, and setting a place's location by typed coordinates or by a search."
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -227,4 +228,30 @@ def test_the_map_counts_in_arabic_with_the_catalogs_plural_rule(live_server, wat
     assert said == ["لا أماكن ظاهرة", "مكان واحد ظاهر", "مكانان ظاهران", "105 أماكن ظاهرة",
                     "101 مكان ظاهر"]  # fmt: skip
     assert watched.inner_text(".atlas-skip") == "تخطَّ الخريطة إلى قائمة الأماكن"
+    assert watched.problems == []
+
+
+def test_a_search_while_drawing_a_route_moves_the_map_and_keeps_the_corners(
+    live_server, watched, lisbon_store
+):
+    target = next(iter(lisbon_store.list(PlaceFilter(neighbourhood_id=6), limit=1)))
+    watched.goto(live_server.url + "/contribute")
+    watched.wait_for_selector("#map.leaflet-container")
+    watched.focus(".draw-tools [data-mode=route]")
+    watched.keyboard.press("Enter")
+    watched.focus("#place-centre")
+    watched.keyboard.press("Enter")  # a first corner, where the map was
+    watched.focus("#location-search")
+    watched.keyboard.type(target.title[:20])
+    watched.keyboard.press("Enter")
+    hit = watched.locator("#location-results button", has_text=target.title).first
+    hit.wait_for()
+    hit.focus()
+    watched.keyboard.press("Enter")
+    assert watched.inner_text("#draw-status").startswith(f"The map shows {target.title}")
+    watched.focus("#place-centre")
+    watched.keyboard.press("Enter")  # the second corner, at the place
+    assert watched.inner_text("#draw-status").startswith("Route: 2 points")
+    lon, lat = json.loads(watched.input_value("#field-geometry"))["coordinates"][-1]
+    assert abs(lon - target.geometry.x) < 1e-6 and abs(lat - target.geometry.y) < 1e-6
     assert watched.problems == []

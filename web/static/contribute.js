@@ -191,10 +191,15 @@
     if (statusEl) statusEl.textContent = text;  /* a live region: screen readers say it */
   }
 
+  // A point goes where was chosen; a route or an area being drawn keeps its corners, and
+  // the map moves there instead ("Put it at the centre of the map" adds one).
   function placePoint(latlng, name, keepView) {
-    if (drawing.mode !== "point") setMode("point");
-    addVertex(latlng);
     if (!keepView) map.setView(latlng, Math.max(map.getZoom(), 16));
+    if (drawing.mode !== "point") {
+      tell("moved_to", { name: name });
+      return;
+    }
+    addVertex(latlng);
     tell("set_named", { name: name, lat: round(latlng.lat), lon: round(latlng.lng) });
   }
 
