@@ -7,6 +7,8 @@ API); every program still receives RFC 9457 problem details from :mod:`web.error
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -41,3 +43,17 @@ def not_found_page(request: Request) -> Response:
         status_code=404,
         headers={"Content-Language": language, "Vary": "Accept, Accept-Language, Cookie"},
     )
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Answer a browser's request for a missing page with the page; every other HTTP
+    error still goes to the handler :func:`web.errors.install_error_handlers` set."""
+    problem_details = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404 and wants_page(request):
+            return not_found_page(request)
+        return await problem_details(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)

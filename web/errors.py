@@ -154,11 +154,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404:
-            from web.error_pages import not_found_page, wants_page  # it needs web.i18n
-
-            if wants_page(request):
-                return not_found_page(request)
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
         return problem(
             exc.status_code,
