@@ -30,7 +30,8 @@ from geodata.privacy import (
     public_locations,
     shows_exact_location,
 )
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_exports import EXPORT_COLUMNS
 
 # Most places carry no Local Contexts TK/BC label: they share this one empty list.
 NO_PROTOCOL_LABELS: list[str] = []

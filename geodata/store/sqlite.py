@@ -32,11 +32,8 @@ from geodata.models import (
     utcnow,
 )
 from geodata.store import sqlite_bulk, sqlite_functions
-from geodata.store.base import (
-    GridCell,
-    PlaceFilter,
-    PlaceStore,
-)
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_tiles import GridCell
 from geodata.store.filter_sql import SQLITE, filter_boxes, filter_sql, order_sql
 from geodata.store.records import (
     COLUMNS,

@@ -22,7 +22,8 @@ from geodata.errors import Conflict
 from geodata.models import Narrative, Place, Status
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store import open_store
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter
+from geodata.store.base import PlaceFilter
+from geodata.store.base_exports import EXPORT_COLUMNS
 
 pytestmark = [pytest.mark.postgis, pytest.mark.parametrize("backend", ["postgis"], indirect=True)]
 
