@@ -11,8 +11,9 @@ Lists and export rows stream from a server-side (named) cursor, a batch at a tim
 The URL may carry ``?schema=name`` (every table in that schema) and ``?pool_size=N``.
 Migrations live in ``migrations/postgis``, one file per SQLite migration with the same
 number and name; ``migrate()`` applies them under an advisory lock, so processes starting
-together apply each once. Connections, migrations, neighbourhoods, contributions,
-accounts, reports, search and tiles are mixins in the ``postgis_*`` modules beside this one.
+together apply each once. Connections, migrations, neighbourhoods, workshops,
+contributions, accounts, reports, search and tiles are mixins in the ``postgis_*``
+modules beside this one.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import orjson
 import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import NewPlaces, Place, Workshop, utcnow
+from geodata.models import NewPlaces, Place, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_connections import PostGISConnections
@@ -47,15 +47,14 @@ from geodata.store.postgis_sql import (
     stored_row,
 )
 from geodata.store.postgis_tiles import TilesMixin
+from geodata.store.postgis_workshops import WorkshopsMixin
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
     Shared,
-    iso,
     new_place_columns,
     place_row,
     place_rows,
     places_from_rows,
-    workshop_from_row,
 )
 
 _BATCH = 2000
@@ -76,6 +75,7 @@ class PostGISStore(
     ReportsMixin,
     TilesMixin,
     NeighbourhoodsMixin,
+    WorkshopsMixin,
     MigrationsMixin,
     PostGISConnections,
     PlaceStore,
@@ -280,44 +280,8 @@ class PostGISStore(
     # -- neighbourhoods ------------------------------------------------------------
 
     # -- workshops -------------------------------------------------------------------
-    def add_workshop(self, workshop: Workshop) -> Workshop:
-        workshop.code = workshop.code.upper()
-        with self._write() as conn:
-            cur = conn.execute(
-                f"INSERT INTO workshops ({WORKSHOP_COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT (code) DO NOTHING",
-                (
-                    workshop.code,
-                    workshop.title,
-                    workshop.neighbourhood_id,
-                    iso(workshop.starts_at),
-                    iso(workshop.ends_at),
-                    str(workshop.moderation),
-                    orjson.dumps(workshop.languages).decode(),
-                    workshop.created_by,
-                    iso(workshop.created_at),
-                ),
-            )
-            if cur.rowcount == 0:
-                raise Conflict(f"the join code {workshop.code} is already taken")
-        return workshop
 
     _WORKSHOP_SELECT = WORKSHOP_COLUMNS.replace("languages", "languages::text")
-
-    def get_workshop(self, code: str) -> Workshop:
-        row = self._fetchone(
-            f"SELECT {self._WORKSHOP_SELECT} FROM workshops WHERE code = %s",
-            (code.strip().upper(),),
-        )
-        if row is None:
-            raise NotFound(f"there is no workshop with the code {code!r}")
-        return workshop_from_row(row)
-
-    def workshops(self) -> list[Workshop]:
-        rows = self._fetchall(
-            f"SELECT {self._WORKSHOP_SELECT} FROM workshops ORDER BY created_at DESC"
-        )
-        return [workshop_from_row(r) for r in rows]
 
 
 def _ewkb_hex(geometries: Sequence[BaseGeometry]) -> list[str]:
