@@ -23,7 +23,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from geodata.features import CONSENT_SCOPES
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.privacy import (
     DEFAULT_GRID_M,
     public_filter,
