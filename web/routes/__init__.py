@@ -31,6 +31,9 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import contribute_edit
 
     app.include_router(contribute_edit.router)
+    from web.routes import place_narratives
+
+    app.include_router(place_narratives.router)
     from web import auth
     from web.routes import (
         accounts,
