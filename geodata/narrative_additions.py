@@ -377,3 +377,11 @@ def erase_by_contact(store: PlaceStore, contact: str, erased_places: Sequence[st
     for place_id in sorted(place_ids):
         sync_narratives(store, place_id)
     return removed
+
+
+def place_review(store: PlaceStore, place: Place) -> list[ReviewItem]:
+    """Every addition to ``place`` (any status), oldest first, as a moderator sees it."""
+    return [
+        ReviewItem(a, place, translation_state(place.narratives, a))
+        for a in store.narrative_additions(place_id=place.id, limit=MAX_PER_PLACE * 4)
+    ]

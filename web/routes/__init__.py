@@ -50,6 +50,10 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(moderation.router)
     app.include_router(moderation_api.router)
     app.include_router(moderation_api.api)
+    from web.routes import narrative_moderation
+
+    app.include_router(narrative_moderation.router)
+    app.include_router(narrative_moderation.api)
     app.include_router(workshops.router)
     app.include_router(workshop_print.router)
     app.include_router(stats.router)

@@ -39,7 +39,7 @@ from web.rate_limits import RateLimited, count_submission
 from web.routes.contribute import STORY_LANGUAGES, _csrf_ok, _csrf_secret, _form_expired
 from web.routes.place_pages import place_page_url, public_place
 from web.routes.places import parse_json, require_json
-from web.submission_acceptance import accept_once
+from web.submission_acceptance import Accepted, accept_once
 from web.templating import templates
 
 router = APIRouter(tags=["contributions"])
@@ -74,9 +74,9 @@ def _workshop_budget(store: PlaceStore, code: str | None) -> str | None:
 
 def _accept(
     request: Request, place_id: str, given: dict[str, Any], key: str | None, fingerprint: str
-) -> dict[str, Any]:
+) -> Accepted:
     """Check and store an addition sent as ``given`` (the API's JSON members); the
-    receipt. InvalidInput lists every problem; nothing is written unless all pass."""
+    answer. InvalidInput lists every problem; nothing is written unless all pass."""
     store: PlaceStore = request.app.state.store
 
     def prepare() -> NarrativeAddition:
@@ -102,7 +102,7 @@ def _accept(
             }
         )
 
-    return accept_once(request, key, fingerprint, prepare, save).receipt
+    return accept_once(request, key, fingerprint, prepare, save)
 
 
 # ---------------------------------------------------------------------------
@@ -114,13 +114,7 @@ def _api_submit(request: Request, place_id: str, body: bytes, key: str | None) -
     _public_place(request, place_id)  # a place that is not public: 404 before anything else
     given = parse_json(NarrativeAdditionIn, body).model_dump(exclude_unset=True)
     fingerprint = hashlib.sha256(request.url.path.encode() + b"\0" + body).hexdigest()
-    receipt = _accept(request, place_id, given, key, fingerprint)
-    return Response(
-        orjson.dumps(receipt),
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": receipt["location"], "Cache-Control": "no-store"},
-    )
+    return _accept(request, place_id, given, key, fingerprint).response()
 
 
 @router.post(
@@ -309,7 +303,7 @@ async def add_form_submit(request: Request, place_id: str) -> Response:
         request.url.path.encode() + orjson.dumps(sorted(values.items()))
     ).hexdigest()
     try:
-        receipt = await run_in_threadpool(
+        accepted = await run_in_threadpool(
             _accept, request, place_id, _given(values), key if key and len(key) >= 8 else None,
             fingerprint,
         )  # fmt: skip
@@ -320,4 +314,4 @@ async def add_form_submit(request: Request, place_id: str) -> Response:
     except HeritageError as exc:
         problems = exc.problems or [FieldProblem("form", exc.code, exc.message)]
         return _render(request, place, language, values, _errors(problems, language), exc.status)
-    return _render(request, place, language, values, {}, 201, receipt=receipt)
+    return _render(request, place, language, values, {}, 201, receipt=accepted.receipt)
