@@ -238,7 +238,9 @@ def test_published_additions_are_in_downloads_without_their_author(
 ) -> None:
     receipt = _add(client, place.id, MEMORY).json()
     client.post(f"/api/moderation/narratives/{receipt['id']}/publish", headers=facilitator)
-    geojson = client.get("/api/export/places.geojson").json()
+    download = client.get("/api/export/places.geojson")
+    assert b"rui@example.org" not in download.content and b"Rui from" not in download.content
+    geojson = download.json()
     feature = next(f for f in geojson["features"] if f["id"] == place.id)
     memory = feature["properties"]["narratives"][1]
     assert memory == {"id": receipt["id"], "kind": "memory", "text": MEMORY["text"],
@@ -249,3 +251,15 @@ def test_published_additions_are_in_downloads_without_their_author(
     assert MEMORY["text"] in row["narratives"] and "Rui from Alfama" not in row["narratives"]
     item = client.get(f"/ogc/collections/places/items/{place.id}").json()
     assert item["properties"]["narratives"][1]["id"] == receipt["id"]
+
+
+def test_the_admins_backup_holds_every_addition_with_its_contact(
+    client, place, lisbon_store
+) -> None:
+    receipt = _add(client, place.id, MEMORY).json()
+    admin = make_staff(lisbon_store)[Role.ADMIN].headers
+    body = client.get("/api/admin/backup", headers=admin).json()
+    (kept,) = body["narrative_additions"]
+    assert (kept["id"], kept["status"], kept["contact"]) == (
+        receipt["id"], "pending", "rui@example.org",
+    )  # fmt: skip

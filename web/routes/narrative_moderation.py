@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from geodata import narrative_additions
 from geodata.errors import HeritageError
+from geodata.models import NarrativeAddition
 from geodata.narrative_additions import ReviewItem
 from geodata.store.base import PlaceStore
 from web.auth import FACILITATOR, FACILITATOR_PAGE, SignedIn
@@ -28,13 +29,11 @@ router = APIRouter(tags=["moderation"])
 QUEUE = "/moderation/narratives"
 
 
-def item_json(item: ReviewItem) -> dict[str, Any]:
-    """An addition as moderators see it (its contributor's contact included)."""
-    a = item.addition
+def addition_json(a: NarrativeAddition) -> dict[str, Any]:
+    """An addition with everything stored about it, its contributor's contact included."""
     return {
         "id": a.id,
         "place_id": a.place_id,
-        "place_title": item.place.title,
         "kind": str(a.kind),
         "text": a.text,
         "language": a.language,
@@ -44,11 +43,21 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
         "status": str(a.status),
         "reason": a.reason,
         "translates": a.translates,
+        "translates_hash": a.translates_hash,
         "translates_version": a.translates_version,
-        "out_of_date": item.translation is not None and not item.translation.current,
         "consent_given_at": a.consent_given_at.isoformat(),
         "created_at": a.created_at.isoformat(),
         "updated_at": a.updated_at.isoformat(),
+    }
+
+
+def item_json(item: ReviewItem) -> dict[str, Any]:
+    """An addition as moderators see it, with its place's title and whether (for a
+    translation) the story it translates changed since."""
+    return {
+        **addition_json(item.addition),
+        "place_title": item.place.title,
+        "out_of_date": item.translation is not None and not item.translation.current,
     }
 
 
