@@ -206,8 +206,8 @@ def test_the_form_adds_a_memory_without_javascript_and_shows_errors_next_to_fiel
 
 def test_the_place_page_links_to_the_memory_and_translation_forms(client, place) -> None:
     page = client.get(f"/places/{place.id}").text
-    assert f'href="/places/{place.id}/add?kind=memory"' in page
-    assert f'href="/places/{place.id}/add?kind=translation&amp;story=pt"' in page
+    assert f'href="/places/{place.id}/add?kind=memory&amp;lang=en"' in page
+    assert f'href="/places/{place.id}/add?kind=translation&amp;story=pt&amp;lang=en"' in page
 
 
 def test_moderators_see_out_of_date_marks_and_publish_from_the_queue_page(
