@@ -231,6 +231,9 @@ def test_moderators_see_out_of_date_marks_and_publish_from_the_queue_page(
     )
     assert published.status_code == 303
     assert lisbon_store.narrative_addition(receipt["id"]).status == Status.PUBLISHED
+    review = client.get(f"/moderation/places/{place.id}").text
+    assert "Memories and translations residents added" in review
+    assert 'data-testid="out-of-date"' in review and "Original now (pt):</strong> Outra" in review
 
 
 def test_published_additions_are_in_downloads_without_their_author(
