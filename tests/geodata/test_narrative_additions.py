@@ -218,7 +218,7 @@ def test_translation_goes_out_of_date_when_its_original_is_edited(store: PlaceSt
         narratives=[{"text": "Fado vadio às segundas, desde 1993.", "language": "pt"}],
     )  # fmt: skip
     edited = store.get(place.id).narratives
-    assert [n.text for n in edited][0] == "Fado vadio às segundas, desde 1993."
+    assert edited[0].text == "Fado vadio às segundas, desde 1993."
     assert edited[1].id == added.id  # the edit kept the translation
     state = translation_state(edited, edited[1])
     assert state is not None and not state.current and state.original is edited[0]

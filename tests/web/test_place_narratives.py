@@ -129,7 +129,8 @@ def test_a_retry_with_the_same_idempotency_key_adds_once(client, place, lisbon_s
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
     assert lisbon_store.count_narrative_additions() == 1
-    other = _add(client, place.id, {**MEMORY, "text": "Another"}, **{"Idempotency-Key": "memory-retry-0001"})  # fmt: skip
+    key = {"Idempotency-Key": "memory-retry-0001"}
+    other = _add(client, place.id, {**MEMORY, "text": "Another"}, **key)
     assert other.status_code == 422
 
 
