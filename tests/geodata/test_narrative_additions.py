@@ -281,3 +281,24 @@ def test_published_additions_are_in_the_export_rows(store: PlaceStore) -> None:
         "provenance": "original",
     }  # fmt: skip
     assert "Rui" not in rows[0][column]  # the author is shown on the page, never exported
+
+
+def test_the_contributors_own_edit_keeps_what_others_added(store: PlaceStore) -> None:
+    from geodata import contributions
+    from geodata.schemas import PlacePatch
+
+    place = _place(store)
+    added = narrative_additions.save_addition(
+        store, narrative_additions.prepare_addition(store, place, _memory())
+    )
+    stale = store.get(place.id)  # read before the memory is published
+    narrative_additions.publish(store, added.id, STAFF)
+    patch = PlacePatch.model_validate(
+        {"properties": {"narratives": [{"text": "Fado às segundas.", "language": "pt"}]}}
+    )
+    index = contributions.project_index(store, 1000.0)
+    prepared = contributions.apply_patch(store, stale, patch, index, Vocabulary())
+    saved = contributions.save_patch(store, prepared, None)
+    assert [(n.text, n.id) for n in saved.narratives] == [
+        ("Fado às segundas.", None), ("I danced here in 1974.", added.id),
+    ]  # fmt: skip
