@@ -227,6 +227,16 @@ TEMPLATES = {
     "photos_busy": N_(
         "The service is busy with other photos right now; send yours again in a few seconds."
     ),
+    # memories and translations added to a place
+    "markup": N_("Write plain text, without HTML or other markup."),
+    "addition_consent_required": N_(
+        "Tick the box to agree that what you add is shown with the place and in its "
+        "open-data downloads; without it we cannot accept it."
+    ),
+    "unknown_story": N_("Choose which of the place's stories you translated."),
+    "same_language": N_("The story is already in this language; translate it into another one."),
+    "not_a_translation": N_("A memory translates nothing; leave out which story it translates."),
+    "too_many_additions": N_("This place cannot take more memories and translations."),
     # form security
     "form_expired": N_("The form expired or was sent from elsewhere; send it again."),
 }
