@@ -18,7 +18,7 @@ from geodata.models import Narrative, Provenance
 from geodata.privacy import PublicPlace
 from geodata.story_credits import StoryOrigin
 from mapping.features import choose_narrative, language_name
-from web.i18n import N_
+from web.i18n import N_, babel_locale
 
 Gettext = Callable[[str], str]
 
@@ -96,7 +96,7 @@ def stories(
     for i in story_order(place.narratives, wanted):
         n, origin = place.narratives[i], origins[i]
         told_at = origin.at or place.created_at
-        date = format_date(told_at, "long", locale=language)
+        date = format_date(told_at, "long", locale=babel_locale(language))
         author = place.display_name if origin.by_contributor else None
         if n.provenance == Provenance.ORIGINAL:
             credit = gettext(ORIGINAL)
