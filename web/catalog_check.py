@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -126,7 +126,7 @@ def check_catalog(tag: str, template: Catalog, catalog: Catalog) -> CatalogRepor
         brace = "python-brace-format" in message.flags or "python-brace-format" in original.flags
         brace = brace or bool(re.search(r"\{\w+\}", ids[0]))
         originals = [ids[min(i, len(ids) - 1)] for i in range(len(strings))]
-        if any(_placeholders_differ(o, s, brace) for o, s in zip(originals, strings)):
+        if any(_placeholders_differ(o, s, brace) for o, s in zip(originals, strings, strict=True)):
             mismatched.append(key)
             continue
         translated += 1
@@ -171,7 +171,7 @@ def start_catalog(tag: str, locale_dir: Path = LOCALE_DIR) -> Path:
     if path.exists():
         raise CatalogError(f"There is already a catalog for '{tag}': {path}")
     template = read_catalog(locale_dir / CATALOG_TEMPLATE.name)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     catalog = Catalog(
         locale=locale,
         project=PROJECT,

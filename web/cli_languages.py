@@ -35,19 +35,18 @@ def languages(
 
     reports = check_catalogs()
     table = Table(title="Interface languages (web/locale)")
-    table.add_column("code", no_wrap=True)
-    table.add_column("language", no_wrap=True)
-    for column in ("translated", "fuzzy", "untranslated", "placeholder\nmismatches", "complete"):
+    table.add_column("code", no_wrap=True, min_width=7)
+    table.add_column("language", no_wrap=True, min_width=10)
+    for column in ("translated", "fuzzy", "untranslated", "placeholder\nmismatches"):
         table.add_column(column, justify="right", no_wrap=True)
     for r in reports:
         table.add_row(
             r.tag,
             r.name,
-            f"{r.translated}/{r.total}",
+            f"{r.translated}/{r.total} {r.percent:5.1f}%",
             str(len(r.fuzzy)),
             str(len(r.untranslated) + len(r.missing)),
             str(len(r.placeholder_mismatches)),
-            f"{r.percent:.1f}%",
             style=None if r.complete else "yellow",
         )
     console.print(table)

@@ -112,7 +112,6 @@ def _script(subtags: list[str]) -> str | None:
     return parts[1] if len(parts) > 1 and len(parts[1]) == 4 else None
 
 
-
 def _supported(tag: str | None) -> str | None:
     """The shipped language a tag asks for: the same language in the same script, so
     ``pt-BR`` gets ``pt`` and ``zh-CN`` gets ``zh-Hans`` but ``zh-TW`` gets nothing."""
