@@ -3,8 +3,10 @@ translated field problems.
 
 Catalogs are the ``.po`` files under ``web/locale``; they are compiled in memory the
 first time a language is used, so an installed package needs nothing but the ``.po``
-files (``pybabel compile`` is not a build step). Extract new strings with
-``pybabel extract -F web/locale/babel.cfg -k N_ -o web/locale/messages.pot web``.
+files (``pybabel compile`` is not a build step). The languages offered are the catalogs
+found there, keyed by BCP 47 tag (``zh-Hans``, stored as ``zh_Hans``). Extracting new
+strings, starting and checking a catalog: see "Languages" in the README and
+:mod:`web.catalog_check`.
 """
 
 from __future__ import annotations

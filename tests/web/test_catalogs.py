@@ -6,6 +6,7 @@ text in templates or map markup outside the catalogs, language negotiation by sc
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -326,3 +327,9 @@ def test_accept_language_zh_cn_gets_simplified_chinese_and_zh_tw_the_default(cli
     assert '<html lang="zh-Hans"' in simplified.text
     traditional = client.get("/", headers={"Accept-Language": "zh-TW"})
     assert '<html lang="en"' in traditional.text
+
+
+def test_a_story_written_on_the_chinese_interface_starts_tagged_simplified_chinese(client):
+    form = client.get("/contribute", params={"lang": "zh-Hans"})
+    assert 'name="narrative_language"' in form.text
+    assert re.search(r'name="narrative_language"[^>]*value="zh-Hans"', form.text)
