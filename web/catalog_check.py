@@ -160,6 +160,7 @@ def start_catalog(tag: str, locale_dir: Path = LOCALE_DIR) -> Path:
     """A new, empty catalog for ``tag`` (BCP 47, such as ``ro`` or ``zh-Hant``) made from
     ``messages.pot`` as ``pybabel init`` makes it: plural rules from CLDR, every message
     waiting for its translation. Refuses a tag Babel does not know or one that exists."""
+    tag = tag.strip().replace("_", "-")
     if not _TAG.match(tag):
         raise CatalogError(f"'{tag}' is not a language tag such as 'ro', 'pt-BR' or 'zh-Hant'.")
     try:

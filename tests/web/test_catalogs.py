@@ -228,6 +228,12 @@ def test_starting_a_catalog_makes_one_from_messages_pot_with_cldr_plural_rules(t
     assert report.tag == "ro" and report.name == "Română"
     assert report.translated == 0 and len(report.untranslated) == report.total
     assert start_catalog("zh-Hant", locale_dir).parent.parent.name == "zh_Hant"
+    assert start_catalog("pt_BR", locale_dir).parent.parent.name == "pt_BR"
+    assert [r.name for r in check_catalogs(locale_dir)] == [
+        "Português (Brasil)",
+        "Română",
+        "中文 (繁體)",
+    ]
 
 
 @pytest.mark.parametrize("tag", ["xx-!!", "../etc", "qqq", ""])
