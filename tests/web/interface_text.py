@@ -49,7 +49,15 @@ NOT_LANGUAGE = {
     "©",
     "OpenStreetMap",
     "Leaflet",
+    "API",
+    "UTC",
+    "CRS84",
+    # GeoJSON's own member names, shown as they are in the data
+    "id",
+    "geometry",
 }
+# Elements whose content is code or machine text, not language.
+CODE_ELEMENTS = {"script", "style", "code", "kbd", "samp", "pre"}
 _URL = re.compile(r"^(?:https?://|/)\S*$")
 _ATTRIBUTE = re.compile(r"[\w:-]+=\"[^\"]*\"")
 # What separates the parts of a text node that are judged one by one.
@@ -74,9 +82,15 @@ def _is_language(text: str) -> bool:
     if bare in NOT_LANGUAGE or _URL.match(bare):
         return False
     parts = (" ".join(part.split()) for part in _SEPARATORS.split(text))
+    return any(_has_words(part) for part in parts)
+
+
+def _has_words(part: str) -> bool:
+    if part in NOT_LANGUAGE or _URL.match(part):
+        return False
+    # "OpenAPI 3.0 JSON": each word a name or a number
     return any(
-        any(ch.isalpha() for ch in part) and part not in NOT_LANGUAGE and not _URL.match(part)
-        for part in parts
+        any(ch.isalpha() for ch in word) and word not in NOT_LANGUAGE for word in part.split()
     )
 
 
@@ -86,10 +100,10 @@ class _TextCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[int, str]] = []
-        self._skip = 0  # inside <script> or <style>: code, not language
+        self._skip = 0  # inside <script>, <style>, <code>…: code, not language
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
+        if tag in CODE_ELEMENTS:
             self._skip += 1
         wording = {name for name in WORDING_ATTRIBUTES}
         is_button = tag == "input" and dict(attrs).get("type") in ("submit", "button", "reset")
@@ -100,7 +114,7 @@ class _TextCollector(HTMLParser):
             self.found.append((self.getpos()[0], dict(attrs).get("content") or ""))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
+        if tag in CODE_ELEMENTS and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:
@@ -134,25 +148,29 @@ def template_text(path: Path, environment: Environment | None = None) -> list[Fi
     environment = environment or Environment(extensions=["jinja2.ext.i18n"])
     source = path.read_text(encoding="utf-8")
     document: list[str] = []
-    in_trans = False
-    expecting_tag = False
+    # Words set apart: {% trans %} text is the catalog's, and a block named like
+    # ``body_class`` fills an attribute of the layout (a CSS class, not words).
+    set_apart: str | None = None
+    tag: list[str] = []  # the first names of the {% … %} being read
     for _, token_type, value in environment.lex(source):
         if token_type == "block_begin":
-            expecting_tag = True
+            tag = []
             document.append(STAND_IN)
-        elif token_type == "name" and expecting_tag:
-            expecting_tag = False
-            if value == "trans":
-                in_trans = True
-            elif value == "endtrans":
-                in_trans = False
-        elif token_type == "data" and not in_trans:
+        elif token_type == "name" and len(tag) < 2:
+            tag.append(value)
+            if tag == ["trans"]:
+                set_apart = "endtrans"
+            elif len(tag) == 2 and tag[0] == "block" and tag[1].endswith("class"):
+                set_apart = "endblock"
+            elif set_apart and tag == [set_apart]:
+                set_apart = None
+        elif token_type == "data" and not set_apart:
             document.append(value)
             continue
         elif token_type in ("variable_begin", "data"):
             document.append(STAND_IN)
         if token_type == "data":
-            # translated text keeps its line count, so reported lines stay true
+            # text set apart keeps its line count, so reported lines stay true
             document.append("\n" * value.count("\n"))
     return _findings(path.name, "".join(document))
 
