@@ -25,7 +25,7 @@ from geodata.narrative_additions import translation_state
 from geodata.privacy import PublicPlace
 from geodata.story_credits import StoryOrigin
 from mapping.features import choose_narrative, language_name
-from web.i18n import N_
+from web.i18n import N_, babel_locale
 
 Gettext = Callable[[str], str]
 
@@ -111,7 +111,7 @@ def stories(
         n, origin = place.narratives[i], origins[i]
         added = (additions or {}).get(n.id or "")
         told_at = added.created_at if added else origin.at or place.created_at
-        date = format_date(told_at, "long", locale=language)
+        date = format_date(told_at, "long", locale=babel_locale(language))
         by_contributor = place.display_name if origin.by_contributor else None
         author = added.author if added else by_contributor
         state = translation_state(place.narratives, n)
