@@ -9,12 +9,20 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import export, export_columnar, ogc, ogc_queryables, ogc_tiles
+    from web.routes import (
+        export,
+        export_columnar,
+        ogc,
+        ogc_queryables,
+        ogc_tiles,
+        ogc_vector_tile,
+    )
 
     app.include_router(export.router)
     app.include_router(export_columnar.router)  # after export: its places.{fmt} catches the rest
     app.include_router(ogc.router)
     app.include_router(ogc_tiles.router)
+    app.include_router(ogc_vector_tile.router)
     app.include_router(ogc_queryables.router)
     from web.routes import assets, home, map_data, maps, place_pages
 
@@ -31,6 +39,9 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import contribute_edit
 
     app.include_router(contribute_edit.router)
+    from web.routes import place_narratives
+
+    app.include_router(place_narratives.router)
     from web import auth
     from web.routes import (
         accounts,
@@ -47,6 +58,10 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(moderation.router)
     app.include_router(moderation_api.router)
     app.include_router(moderation_api.api)
+    from web.routes import narrative_moderation
+
+    app.include_router(narrative_moderation.router)
+    app.include_router(narrative_moderation.api)
     app.include_router(workshops.router)
     app.include_router(workshop_print.router)
     app.include_router(stats.router)
