@@ -33,6 +33,11 @@ ACTIONS = {
     "workshop_create": "created a workshop",
     "workshop_close": "closed a workshop",
     "login_lock": "locked sign-in",
+    "walk_create": "proposed a walk",
+    "walk_publish": "published a walk",
+    "walk_reject": "rejected a walk",
+    "walk_hide": "hid a walk",
+    "walk_withdraw": "withdrew a walk",
 }
 # Fields of a snapshot a person reads in a history entry (geometry compared as a whole).
 CONTENT_FIELDS = (

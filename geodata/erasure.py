@@ -2,7 +2,8 @@
 
 Withdrawal (by the resident, with the edit link) takes a place off every output and
 drops the personal data but keeps the record. Erasure goes further: every place whose
-contributor gave that contact is deleted with its stories, photos, labels, flags, edit
+contributor gave that contact is deleted with its stories (and every walk its proposer
+gave that contact), photos, labels, flags, edit
 token and audit history, the database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
@@ -17,6 +18,7 @@ from geodata.errors import InvalidInput
 from geodata.media import remove_files
 from geodata.models import Media
 from geodata.store.base import PlaceStore
+from geodata.walk_lifecycle import erase_walks_by_contact
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class ErasureReport:
     places: int
     photos: int
     audit_events: int
+    walks: int = 0
 
 
 def erase_contact(
@@ -41,11 +44,13 @@ def erase_contact(
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:
             store.delete(place_id)  # stories, photos' records, labels, flags, edit token
+        walks, walk_events = erase_walks_by_contact(store, contact)  # and their stops
+        removed_events += walk_events
         record_account_event(
             store,
             "erase",
             actor,
-            f"erased {len(ids)} place(s), {len(photos)} photo(s) and "
+            f"erased {len(ids)} place(s), {walks} walk(s), {len(photos)} photo(s) and "
             f"{removed_events} audit record(s) submitted by one contact",
         )
     # Files after the commit: a rollback must not leave records pointing at nothing.
@@ -55,4 +60,4 @@ def erase_contact(
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     store.compact()
-    return ErasureReport(len(ids), len(photos), removed_events)
+    return ErasureReport(len(ids), len(photos), removed_events, walks)

@@ -88,8 +88,8 @@ def erase(
     report = erase_contact(store, contact, settings.media_path, COMMAND_LINE)
     store.close()
     console.print(
-        f"erased {report.places} place(s), {report.photos} photo(s) and "
-        f"{report.audit_events} audit record(s); the database was compacted"
+        f"erased {report.places} place(s), {report.photos} photo(s), {report.walks} "
+        f"walk(s) and {report.audit_events} audit record(s); the database was compacted"
     )
 
 

@@ -32,6 +32,7 @@ from geodata.models import (
     Workshop,
 )
 from geodata.store.counts import CountCache
+from geodata.store.walks import WalkStore
 
 if TYPE_CHECKING:  # the tile modules import numpy and pandas: only when tiles are built
     from geodata.tile_layers import TilePlaces
@@ -188,7 +189,7 @@ def require_shown_where_stored(flt: PlaceFilter) -> None:
         )
 
 
-class PlaceStore(abc.ABC):
+class PlaceStore(abc.ABC, WalkStore):
     """Places and neighbourhoods, with transactions. Every acknowledged write is durable."""
 
     @abc.abstractmethod
@@ -786,10 +787,10 @@ class PlaceStore(abc.ABC):
         """Ids of every place whose contributor contact is ``contact`` (trimmed, any case)."""
         raise self._missing("contact lookups")
 
-    def compact(self) -> None:  # noqa: B027 - optional: a no-op where space is reused anyway
+    def compact(self) -> None:
         """Rewrite the database so deleted data no longer sits in free pages (after erasure)."""
 
-    def close(self) -> None:  # noqa: B027 - optional for backends with nothing to close
+    def close(self) -> None:
         """Release connections."""
 
 

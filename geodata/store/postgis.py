@@ -53,6 +53,7 @@ from geodata.store.postgis_sql import (
     use_icu,
 )
 from geodata.store.postgis_tiles import TilesMixin
+from geodata.store.postgis_walks import WalksMixin
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
     Shared,
@@ -127,7 +128,13 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
 
 
 class PostGISStore(
-    SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsMixin, TilesMixin, PlaceStore
+    WalksMixin,
+    SearchMixin,
+    ContributionsMixin,
+    AccountsAuditMixin,
+    ReportsMixin,
+    TilesMixin,
+    PlaceStore,
 ):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)

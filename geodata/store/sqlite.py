@@ -57,6 +57,7 @@ from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
 from geodata.store.sqlite_search import SearchMixin
 from geodata.store.sqlite_tiles import TilesMixin
+from geodata.store.sqlite_walks import WalksMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (
@@ -81,7 +82,13 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class SQLiteStore(
-    ExportMixin, SearchMixin, TilesMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore
+    WalksMixin,
+    ExportMixin,
+    SearchMixin,
+    TilesMixin,
+    ContributionsMixin,
+    AccountsAuditMixin,
+    PlaceStore,
 ):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)

@@ -51,3 +51,6 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(workshop_print.router)
     app.include_router(stats.router)
     app.include_router(backup.router)
+    from web.routes import walks_api
+
+    walks_api.install(app)
