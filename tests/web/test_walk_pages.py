@@ -1,0 +1,113 @@
+"""The walk pages and files: /walks, /walks/{id} without JavaScript, GPX read back by
+GDAL with its waypoints in order, GeoJSON, and 404 for every walk that is not public."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pyogrio
+import pytest
+
+from geodata.models import Status
+
+
+@pytest.fixture
+def demo_walks(lisbon_store):
+    walks = lisbon_store.walks("published")
+    assert len(walks) == 2
+    return {w.titles[0].text.split(":")[0]: w for w in walks}
+
+
+def test_the_demo_walks_are_built_only_from_real_places_and_their_sourced_stories(
+    lisbon_store, demo_walks
+):
+    for walk in demo_walks.values():
+        assert walk.editorial  # the title and introduction are the atlas's, and say so
+        for stop in walk.stops:
+            place = lisbon_store.get(stop.place_id)
+            assert place.status == Status.PUBLISHED
+            assert sorted(stop.chapters, key=repr) == sorted(place.narratives, key=repr)
+            assert all(c.source and c.licence for c in stop.chapters)
+    assert len(demo_walks["Belém"].stops) >= 5
+
+
+def test_the_list_shows_each_walk_with_its_length_neighbourhoods_and_languages(client, demo_walks):
+    page = client.get("/walks", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    for walk in demo_walks.values():
+        assert f'href="/walks/{walk.id}"' in page.text
+    assert "Belém" in page.text and "km" in page.text and "Portuguese" in page.text
+
+
+def test_a_walk_page_without_javascript_is_an_ordered_list_beside_a_static_map(
+    client, lisbon_store, demo_walks
+):
+    walk = demo_walks["Belém"]
+    page = client.get(f"/walks/{walk.id}")
+    assert page.status_code == 200
+    assert '<ol class="walk-stops"' in page.text and "<svg" in page.text
+    numbers = re.findall(r'<li class="walk-stop" id="stop-(\d+)"', page.text)
+    assert numbers == [str(i) for i in range(1, len(walk.stops) + 1)]
+    links = re.findall(r'<a href="/places/([^"]+)" dir="auto">', page.text)
+    assert links == [s.place_id for s in walk.stops]
+    assert "the atlas&#39;s own factual description" in page.text
+    assert "ODbL 1.0" in page.text  # each chapter carries its story's licence
+
+
+def test_a_walk_page_speaks_arabic_right_to_left(client, demo_walks):
+    page = client.get(f"/walks/{demo_walks['Belém'].id}", headers={"Accept-Language": "ar"})
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "المحطة التالية" in page.text  # "Next stop"
+
+
+def test_the_gpx_opens_in_gdal_with_its_waypoints_in_walking_order(
+    client, lisbon_store, demo_walks, tmp_path
+):
+    walk = demo_walks["Santa Maria Maior"]
+    answer = client.get(f"/walks/{walk.id}.gpx")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/gpx+xml")
+    path = tmp_path / "walk.gpx"
+    path.write_bytes(answer.content)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"waypoints", "tracks"} <= layers
+    points = pyogrio.read_dataframe(path, layer="waypoints")
+    titles = [lisbon_store.get(s.place_id).title for s in walk.stops]
+    assert list(points["name"]) == [f"{i}. {t}" for i, t in enumerate(titles, 1)]
+    track = pyogrio.read_dataframe(path, layer="tracks")
+    assert len(track) == 1 and track.geometry[0].geom_type == "MultiLineString"
+
+
+def test_the_geojson_holds_the_route_then_the_numbered_stops(client, demo_walks):
+    walk = demo_walks["Belém"]
+    answer = client.get(f"/walks/{walk.id}.geojson")
+    assert answer.headers["content-type"].startswith("application/geo+json")
+    features = answer.json()["features"]
+    assert features[0]["geometry"]["type"] == "LineString"
+    assert features[0]["properties"]["length_m"] > 1000
+    assert [f["properties"]["number"] for f in features[1:]] == list(range(1, len(walk.stops) + 1))
+    assert '"contributor"' not in answer.text and '"contact"' not in answer.text
+
+
+def test_a_walk_that_is_not_public_is_a_404_everywhere(client, lisbon_store, demo_walks):
+    walk = demo_walks["Belém"]
+    lisbon_store.update_walk(replace(walk, status=Status.PENDING))
+    for path in (f"/walks/{walk.id}", f"/walks/{walk.id}.gpx", f"/walks/{walk.id}.geojson",
+                 "/walks/wk_unknown.gpx", "/walks/not-an-id.geojson"):  # fmt: skip
+        assert client.get(path).status_code == 404, path
+    assert f"/walks/{walk.id}" not in client.get("/walks").text
+
+
+def test_a_stop_that_stops_being_public_leaves_the_page_and_the_files(
+    client, lisbon_store, demo_walks
+):
+    walk = demo_walks["Belém"]
+    gone = lisbon_store.get(walk.stops[1].place_id)
+    lisbon_store.update(replace(gone, status=Status.REJECTED))
+    page = client.get(f"/walks/{walk.id}").text
+    assert gone.id not in page
+    features = client.get(f"/walks/{walk.id}.geojson").json()["features"]
+    assert gone.id not in str(features)
+    at = [gone.geometry.x, gone.geometry.y]
+    assert at not in features[0]["geometry"]["coordinates"]  # the route skips it too

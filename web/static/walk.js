@@ -1,0 +1,125 @@
+/* A walk's story map: the map shows the route and numbered stops, the text column moves
+   stop by stop and the map follows, by scrolling, by the buttons and by the keyboard.
+   Without this script the page is an ordered list of stops beside a static map. */
+(function () {
+  "use strict";
+  var walk = document.querySelector(".walk");
+  var box = document.getElementById("walk-map");
+  if (!walk || !box) { return; }
+  var data;
+  try { data = JSON.parse(box.getAttribute("data-map")); } catch (e) { return; }
+  var stops = Array.prototype.slice.call(walk.querySelectorAll(".walk-stop"));
+  if (!stops.length) { return; }
+  var rtl = document.documentElement.dir === "rtl";
+  var where = walk.querySelector(".walk-where");
+  var prev = walk.querySelector(".walk-prev");
+  var next = walk.querySelector(".walk-next");
+  var markers = {};
+  var map = null;
+  var colourOk = /^#[0-9a-fA-F]{6}$/;
+
+  if (typeof L !== "undefined") {
+    box.hidden = false;
+    var figure = walk.querySelector(".walk-static");
+    if (figure) { figure.hidden = true; }
+    map = L.map(box, { scrollWheelZoom: false, attributionControl: !!data.tiles });
+    if (data.tiles) {
+      L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.tiles_attribution || "" }).addTo(map);
+    }
+    var colour = colourOk.test(data.route_colour) ? data.route_colour : "#b03a2e";
+    var points = [];
+    if (data.route && data.route.length > 1) {
+      L.polyline(data.route, { color: colour, weight: 5, dashArray: "10 6" }).addTo(map);
+      points = points.concat(data.route);
+    }
+    data.stops.forEach(function (s) {
+      var icon = L.divIcon({
+        className: "walk-marker", html: "<span>" + Number(s.number) + "</span>",
+        iconSize: [30, 30], iconAnchor: [15, 15]
+      });
+      var m = L.marker([s.lat, s.lon], { icon: icon, keyboard: false }).addTo(map);
+      m.on("click", function () { go(s.number, true); });
+      markers[s.number] = m;
+      points.push([s.lat, s.lon]);
+    });
+    map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom: 17, animate: false });
+  }
+
+  var current = 0;
+  var steering = false;  // a button or key moved us: the scroll it causes is not a new choice
+
+  function show(n) {
+    current = n;
+    walk.setAttribute("data-current", String(n));
+    stops.forEach(function (li) {
+      var on = Number(li.getAttribute("data-stop")) === n;
+      li.classList.toggle("walk-stop-current", on);
+      if (on) { li.setAttribute("aria-current", "step"); } else { li.removeAttribute("aria-current"); }
+    });
+    Object.keys(markers).forEach(function (k) {
+      var el = markers[k].getElement();
+      if (el) { el.classList.toggle("walk-marker-current", Number(k) === n); }
+    });
+    if (map && markers[n]) {
+      map.setView(markers[n].getLatLng(), Math.max(map.getZoom(), 16), { animate: false });
+      box.setAttribute("data-following", String(n));
+    }
+    if (where) {
+      where.textContent = where.getAttribute("data-template")
+        .replace("{number}", String(n)).replace("{count}", String(stops.length));
+    }
+    if (prev) { prev.disabled = n <= 1; }
+    if (next) { next.disabled = n >= stops.length; }
+  }
+
+  function go(n, focus) {
+    n = Math.max(1, Math.min(stops.length, n));
+    show(n);
+    if (focus) {
+      steering = true;
+      var li = stops[n - 1];
+      li.focus({ preventScroll: true });
+      li.scrollIntoView({ block: "start" });
+      window.setTimeout(function () { steering = false; }, 400);  // "scrollend" is not everywhere
+    }
+  }
+
+  var controls = walk.querySelector(".walk-controls");
+  if (controls) { controls.hidden = false; }
+  var keys = walk.querySelector(".walk-keys");
+  if (keys) { keys.hidden = false; }
+  if (prev) { prev.addEventListener("click", function () { go(current - 1, true); }); }
+  if (next) { next.addEventListener("click", function () { go(current + 1, true); }); }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|SUMMARY)$/.test(t.tagName))) {
+      if (!(t.tagName === "BUTTON" && (e.key === "ArrowDown" || e.key === "ArrowUp"))) { return; }
+    }
+    var forward = rtl ? "ArrowLeft" : "ArrowRight";
+    var back = rtl ? "ArrowRight" : "ArrowLeft";
+    var to = null;
+    if (e.key === "ArrowDown" || e.key === forward || e.key === "j" || e.key === "J") { to = current + 1; }
+    else if (e.key === "ArrowUp" || e.key === back || e.key === "k" || e.key === "K") { to = current - 1; }
+    else if (e.key === "Home") { to = 1; }
+    else if (e.key === "End") { to = stops.length; }
+    if (to === null) { return; }
+    e.preventDefault();
+    go(to, true);
+  });
+
+  if ("IntersectionObserver" in window) {
+    var seen = new IntersectionObserver(function (entries) {
+      if (steering) { return; }
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { show(Number(entry.target.getAttribute("data-stop"))); }
+      });
+    }, { rootMargin: "-45% 0px -45% 0px" });
+    stops.forEach(function (li) { seen.observe(li); });
+  }
+
+  var wanted = /^#stop-(\d+)$/.exec(window.location.hash);
+  show(wanted ? Math.min(Number(wanted[1]), stops.length) : 1);
+  walk.setAttribute("data-ready", "1");
+})();
