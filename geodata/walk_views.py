@@ -14,7 +14,7 @@ from datetime import datetime
 from shapely.geometry import LineString
 
 from geodata.models import Narrative, Status
-from geodata.privacy import PublicPlace, public_filter, public_view, shows_exact_location
+from geodata.privacy import Audience, PublicPlace, public_filter, public_view, shows_exact_location
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.walks import Walk, metres, stop_to_stop, walking_minutes
 
@@ -61,11 +61,14 @@ class PublicWalk:
         return list(seen)
 
 
-def shown_places(store: PlaceStore, place_ids: Sequence[str]) -> dict[str, PublicPlace]:
-    """The places among ``place_ids`` a walk may show: public, at their exact location."""
+def shown_places(
+    store: PlaceStore, place_ids: Sequence[str], audience: Audience = "map"
+) -> dict[str, PublicPlace]:
+    """The places among ``place_ids`` a walk may show to ``audience``: public (for
+    ``open_data``, with that consent too), at their exact location."""
     if not place_ids:
         return {}
-    found = store.list(public_filter(PlaceFilter(ids=list(place_ids)), "map"))
+    found = store.list(public_filter(PlaceFilter(ids=list(place_ids)), audience))
     return {p.id: public_view(p) for p in found if shows_exact_location(p.sensitivity)}
 
 
@@ -129,13 +132,31 @@ def hidden_stops(walk: Walk, places: dict[str, PublicPlace]) -> list[HiddenStop]
     ]
 
 
-def public_walks(store: PlaceStore, walks: Sequence[Walk]) -> list[PublicWalk]:
-    """The public views of ``walks`` (published, with a stop to show), in one place query."""
+def public_walks(
+    store: PlaceStore, walks: Sequence[Walk], audience: Audience = "map"
+) -> list[PublicWalk]:
+    """The public views of ``walks`` (published, with a stop to show), in one place query;
+    for ``open_data``, only the walks (and stops) with that consent."""
+    if audience == "open_data":
+        walks = [w for w in walks if w.consent.open_data]
     ids = list(dict.fromkeys(s.place_id for w in walks for s in w.stops))
-    places = shown_places(store, ids)
+    places = shown_places(store, ids, audience)
     out = []
     for w in walks:
         view = public_walk(w, places)
         if view is not None:
             out.append(view)
     return out
+
+
+MAX_OPEN_WALKS = 1000  # what one open-data output holds at most (OGC pages, GeoPackage)
+
+
+def open_data_walks(store: PlaceStore) -> list[PublicWalk]:
+    """The walks an open-data output may hold, newest first."""
+    return public_walks(store, store.walks("published", limit=MAX_OPEN_WALKS), "open_data")
+
+
+def walk_versions(store: PlaceStore) -> list[tuple[str, int]]:
+    """(id, version) of the published walks: what a download's ETag follows."""
+    return [(w.id, w.version) for w in store.walks("published", limit=MAX_OPEN_WALKS)]

@@ -110,3 +110,66 @@ def walk_features(walk: PublicWalk, base_url: str) -> list[dict[str, Any]]:
 
 def walk_geojson(walk: PublicWalk, base_url: str) -> bytes:
     return orjson.dumps({"type": "FeatureCollection", "features": walk_features(walk, base_url)})
+
+
+def _original(narratives: list[Any]) -> Any:
+    return next((n for n in narratives if n.provenance == "original"), narratives[0])
+
+
+WALK_FIELDS = {
+    "title": "string",
+    "title_language": "string",
+    "introduction": "string",
+    "stops": "integer",
+    "stop_place_ids": "string",
+    "stop_titles": "string",
+    "length_m": "integer",
+    "walking_minutes": "integer",
+    "languages": "string",
+    "editorial": "boolean",
+    "licence": "string",
+    "url": "string",
+}
+
+
+def walk_record(walk: PublicWalk, base_url: str) -> dict[str, Any]:
+    """A walk as one flat row (its texts in their original language): what GIS tables
+    hold, for the OGC API collection and the GeoPackage layer. Fields as WALK_FIELDS."""
+    title, intro = _original(walk.titles), _original(walk.introductions)
+    return {
+        "title": title.text,
+        "title_language": title.language,
+        "introduction": intro.text,
+        "stops": len(walk.stops),
+        "stop_place_ids": " ".join(s.place.id for s in walk.stops),
+        "stop_titles": " | ".join(f"{s.number}. {s.place.title}" for s in walk.stops),
+        "length_m": round(walk.length_m),
+        "walking_minutes": walk.minutes,
+        "languages": ", ".join(walk.languages),
+        "editorial": walk.editorial,
+        "licence": walk.licence,
+        "url": f"{base_url}/walks/{walk.id}",
+    }
+
+
+WALKS_LAYER = "walks"
+
+
+def write_walks_layer(path: str, walks: list[PublicWalk], base_url: str) -> int:
+    """Add a ``walks`` layer (one route line per walk, its fields as WALK_FIELDS) to the
+    GeoPackage at ``path``; return how many walks it holds."""
+    import geopandas as gpd  # only where a GeoPackage is written
+    import pyogrio
+
+    rows = [walk_record(w, base_url) | {"walk_id": w.id} for w in walks]
+    columns = ["walk_id", *WALK_FIELDS]
+    frame = gpd.GeoDataFrame(
+        rows or None,
+        columns=columns,
+        geometry=[w.route for w in walks],
+        crs="EPSG:4326",
+    )
+    pyogrio.write_dataframe(
+        frame, path, layer=WALKS_LAYER, driver="GPKG", geometry_type="LineString"
+    )
+    return len(rows)

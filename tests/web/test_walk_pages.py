@@ -10,6 +10,7 @@ import pyogrio
 import pytest
 
 from geodata.models import Status
+from tests.web.test_gdal_clients import gdal
 
 
 @pytest.fixture
@@ -111,3 +112,36 @@ def test_a_stop_that_stops_being_public_leaves_the_page_and_the_files(
     assert gone.id not in str(features)
     at = [gone.geometry.x, gone.geometry.y]
     assert at not in features[0]["geometry"]["coordinates"]  # the route skips it too
+
+
+def test_walks_are_a_collection_of_the_ogc_api_that_gdal_reads(client, live_server, demo_walks):
+    listed = client.get("/ogc/collections?f=json").json()["collections"]
+    assert "walks" in [c["id"] for c in listed]
+    items = client.get("/ogc/collections/walks/items?f=json").json()
+    assert {f["id"] for f in items["features"]} == {w.id for w in demo_walks.values()}
+    assert items["numberMatched"] == 2
+    belem = demo_walks["Belém"]
+    one = client.get(f"/ogc/collections/walks/items/{belem.id}?f=json").json()
+    assert one["properties"]["stops"] == len(belem.stops)
+    assert one["properties"]["stop_place_ids"].split() == [s.place_id for s in belem.stops]
+    assert client.get("/ogc/collections/walks/items/wk_nope?f=json").status_code == 404
+    assert client.get("/ogc/collections/walks/schema").status_code == 200
+    # GDAL's OGC API driver, in its own process (the server runs in this one).
+    out = gdal("ogrinfo", "-ro", "-al", "-geom=SUMMARY", f"OAPIF:{live_server.url}/ogc", "walks")
+    assert "Feature Count: 2" in out and out.count("LINESTRING") == 2
+    for walk in demo_walks.values():
+        assert f"title (String) = {walk.titles[0].text}" in out
+
+
+def test_the_geopackage_download_has_a_walks_layer(client, demo_walks, tmp_path):
+    answer = client.get("/api/export/places.gpkg")
+    assert answer.status_code == 200
+    path = tmp_path / "atlas.gpkg"
+    path.write_bytes(answer.content)
+    layers = dict(pyogrio.list_layers(path))
+    assert "places" in layers and layers["walks"] == "LineString"
+    walks = pyogrio.read_dataframe(path, layer="walks")
+    assert set(walks["walk_id"]) == {w.id for w in demo_walks.values()}
+    belem = walks[walks["walk_id"] == demo_walks["Belém"].id].iloc[0]
+    assert belem["stop_place_ids"].split() == [s.place_id for s in demo_walks["Belém"].stops]
+    assert belem["length_m"] > 1000

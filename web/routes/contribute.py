@@ -121,7 +121,7 @@ def form_field(api_field: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _csrf_secret(request: Request) -> bytes:
+def form_csrf_secret(request: Request) -> bytes:
     settings: Settings = request.app.state.settings
     if settings.secret_key:
         return settings.secret_key.encode()
@@ -200,7 +200,7 @@ def _context(
     settings: Settings = request.app.state.settings
     categories = [(c.key, c.label(language)) for c in request.app.state.vocabulary]
     token = request.cookies.get(CSRF_COOKIE)
-    secret = _csrf_secret(request)
+    secret = form_csrf_secret(request)
     if not csrf_token_valid(secret, token, token):
         token = issue_csrf_token(secret)
     error_list = [(name, message) for name, messages in errors.items() for message in messages]
@@ -380,7 +380,7 @@ def busy_page(response: Response, exc: PhotosBusy) -> Response:
 def _csrf_ok(request: Request, form: FormData) -> bool:
     submitted = form.get(CSRF_FIELD)
     return csrf_token_valid(
-        _csrf_secret(request),
+        form_csrf_secret(request),
         request.cookies.get(CSRF_COOKIE),
         submitted if isinstance(submitted, str) else None,
     )

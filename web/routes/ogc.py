@@ -1,7 +1,8 @@
 """OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0) under ``/ogc``.
 
-Two collections: ``places`` (the open-data places, exactly as in the downloads: one
-privacy path, :mod:`geodata.io.export`) and ``neighbourhoods`` (with place counts).
+Three collections: ``places`` (the open-data places, exactly as in the downloads: one
+privacy path, :mod:`geodata.io.export`), ``neighbourhoods`` (with place counts) and
+``walks`` (:mod:`web.routes.ogc_walks`).
 Queries go to the store's filters and spatial index; JSON or HTML is chosen by ``f=``
 or the Accept header. Bad parameters get a 400 problem+json, as the standard asks.
 """
@@ -23,6 +24,8 @@ from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.public_url import public_base_url
+from web.routes import ogc_walks
 from web.routes.export import dataset_info
 from web.routes.ogc_common import (
     COLLECTIONS,
@@ -76,6 +79,7 @@ _COMMON = {"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "neigh
 ITEM_PARAMS = {
     "places": _COMMON | {"category"} | FILTER_PARAMETERS,
     "neighbourhoods": _COMMON,
+    "walks": ogc_walks.ITEM_PARAMS,
 }
 
 
@@ -152,6 +156,8 @@ def api(
 
 
 def _extent(store: PlaceStore, cid: str) -> dict[str, Any]:
+    if cid == "walks":
+        return ogc_walks.walks_extent(store)
     if cid == "neighbourhoods":
         hoods = store.neighbourhoods()
         bounds = None
@@ -189,7 +195,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
         "attribution": info.attribution,
         "license": info.licence,
         "itemType": "feature",
-        "crs": offered_crs(settings),
+        "crs": [CRS84] if cid == "walks" else offered_crs(settings),
         "storageCrs": CRS84,
         "extent": _extent(store, cid),
         "links": [
@@ -206,7 +212,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
                 "type": HTML,
                 "title": f"{title} (HTML)",
             },
-            *collection_links(url(), cid),
+            *(collection_links(url(), cid) if cid != "walks" else []),
             *schema_links(url, cid, title),
         ],
     }
@@ -301,7 +307,11 @@ def items(
     offset = int_param(request, "offset", 0, 0)
     offered = offered_crs(settings)
     crs = requested_crs(request, "crs", offered)
-    flt = items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
+    flt = (
+        PlaceFilter()
+        if cid == "walks"
+        else items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
+    )
     project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
     matched: int | None
@@ -320,7 +330,10 @@ def items(
         returned = sum(len(b) for b in batches)
         encoded = b",".join(geojson.encode_features(b, project) for b in batches)
     else:
-        features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
+        if cid == "walks":
+            features = ogc_walks.walk_features(store, public_base_url(request, settings))
+        else:
+            features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
         matched = len(features)
         page = features[offset : offset + limit]
         returned = len(page)
@@ -359,7 +372,7 @@ def item(
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
     cid = known_collection(collection_id)
-    check_params(request, {"f", "crs"})
+    check_params(request, {"f"} if cid == "walks" else {"f", "crs"})
     crs = requested_crs(request, "crs", offered_crs(settings))
     project = projection(crs)
     missing = NotFound(f"there is no feature {feature_id!r} in {cid}")
@@ -374,6 +387,15 @@ def item(
         if not batches or batches[0].ids[0] != feature_id:
             raise missing
         feature = orjson.loads(geojson.encode_feature(batches[0], project))
+    elif cid == "walks":
+        found = [
+            f
+            for f in ogc_walks.walk_features(store, public_base_url(request, settings))
+            if f["id"] == feature_id
+        ]
+        if not found:
+            raise missing
+        feature = found[0]
     else:
         features, _ = geojson.neighbourhood_features(
             store, PlaceFilter(), vocabulary.keys(), project
