@@ -145,3 +145,18 @@ def test_the_geopackage_download_has_a_walks_layer(client, demo_walks, tmp_path)
     belem = walks[walks["walk_id"] == demo_walks["Belém"].id].iloc[0]
     assert belem["stop_place_ids"].split() == [s.place_id for s in demo_walks["Belém"].stops]
     assert belem["length_m"] > 1000
+
+
+def test_the_print_view_is_an_a4_leaflet_with_a_qr_code_per_stop(client, demo_walks):
+    import segno
+
+    walk = demo_walks["Belém"]
+    page = client.get(f"/walks/{walk.id}/print?lang=ar")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert page.text.count('class="qr"') == len(walk.stops)
+    assert page.text.count("<svg") == len(walk.stops) + 1  # the overview map and the codes
+    for stop in walk.stops:  # each code is its place page's address
+        code = segno.make(f"http://127.0.0.1/places/{stop.place_id}", error="m")
+        assert code.svg_inline(scale=3, omitsize=True) in page.text
+    assert "size: A4" in client.get("/static/walk-print.css").text
+    assert client.get("/walks/wk_nope/print").status_code == 404

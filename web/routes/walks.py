@@ -22,7 +22,10 @@ from geodata.walk_views import PublicWalk, public_walk, public_walks, shown_plac
 from mapping.walk_map import static_walk_svg, walk_map_data
 from web.dependencies import get_settings, get_store
 from web.i18n import LANGUAGES, direction, gettext_for, request_language
+from web.place_view import excerpt
+from web.public_url import public_base_url
 from web.routes.maps import map_options
+from web.routes.workshops import qr_code
 from web.security import csp_nonce
 from web.settings import Settings
 from web.templating import templates
@@ -134,3 +137,29 @@ def walk_page(
     settings: Settings = Depends(get_settings),
 ) -> Response:
     return render_walk(request, "walk_page.html", walk_id, store, settings)
+
+
+@router.get(
+    "/walks/{walk_id}/print",
+    response_class=HTMLResponse,
+    summary="A walk as an A4 leaflet: overview map, numbered stops, a QR code per stop",
+    responses={404: {"description": "no public walk has this id", "content": {"text/html": {}}}},
+)
+def walk_print(
+    request: Request,
+    walk_id: str,
+    store: PlaceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    base = public_base_url(request, settings)
+    return render_walk(request, "walk_print.html", walk_id, store, settings, qr=_qr_codes(base),
+                       excerpt=excerpt)  # fmt: skip
+
+
+def _qr_codes(base: str) -> Any:
+    """For the template: a place id -> an inline SVG QR code of its page's address."""
+
+    def qr(place_id: str) -> str:
+        return qr_code(base + f"/places/{place_id}").svg_inline(scale=3, omitsize=True)
+
+    return qr
