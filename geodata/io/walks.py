@@ -170,6 +170,7 @@ def write_walks_layer(path: str, walks: list[PublicWalk], base_url: str) -> int:
         crs="EPSG:4326",
     )
     pyogrio.write_dataframe(
-        frame, path, layer=WALKS_LAYER, driver="GPKG", geometry_type="LineString"
-    )
+        frame, path, layer=WALKS_LAYER, driver="GPKG", geometry_type="LineString",
+        layer_options={"GEOMETRY_NAME": "geom"},  # as the places layer names it
+    )  # fmt: skip
     return len(rows)

@@ -195,7 +195,7 @@ def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> d
         "attribution": info.attribution,
         "license": info.licence,
         "itemType": "feature",
-        "crs": [CRS84] if cid == "walks" else offered_crs(settings),
+        "crs": offered_crs(settings),
         "storageCrs": CRS84,
         "extent": _extent(store, cid),
         "links": [
@@ -331,7 +331,8 @@ def items(
         encoded = b",".join(geojson.encode_features(b, project) for b in batches)
     else:
         if cid == "walks":
-            features = ogc_walks.walk_features(store, public_base_url(request, settings))
+            base = public_base_url(request, settings)
+            features = ogc_walks.walk_features(store, base, project)
         else:
             features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
         matched = len(features)
@@ -372,7 +373,7 @@ def item(
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
     cid = known_collection(collection_id)
-    check_params(request, {"f"} if cid == "walks" else {"f", "crs"})
+    check_params(request, {"f", "crs"})
     crs = requested_crs(request, "crs", offered_crs(settings))
     project = projection(crs)
     missing = NotFound(f"there is no feature {feature_id!r} in {cid}")
@@ -390,7 +391,7 @@ def item(
     elif cid == "walks":
         found = [
             f
-            for f in ogc_walks.walk_features(store, public_base_url(request, settings))
+            for f in ogc_walks.walk_features(store, public_base_url(request, settings), project)
             if f["id"] == feature_id
         ]
         if not found:

@@ -32,8 +32,8 @@ COLLECTIONS = {
     "walks": (
         "Walks",
         "Published walks whose proposer consented to open data: the route (drawn by the "
-        "proposer, or from stop to stop) and its stops in order, only public places. CRS84 "
-        "only; bbox, datetime and neighbourhood do not apply.",
+        "proposer, or from stop to stop) and its stops in order, only public places; bbox, "
+        "datetime and neighbourhood do not apply.",
     ),
 }
 

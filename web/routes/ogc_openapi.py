@@ -229,14 +229,14 @@ def openapi_document(
         paths[f"/collections/{cid}/items"] = _get(
             f"{title}: features",
             f"get_{cid}_features",
-            ["f", "limit", "offset"] if cid == "walks" else item_params,
+            ["f", "crs", "limit", "offset"] if cid == "walks" else item_params,
             geo,
             extra,
         )
         paths[f"/collections/{cid}/items/{{featureId}}"] = _get(
             f"{title}: one feature",
             f"get_{cid}_feature",
-            ["f"] if cid == "walks" else ["f", "crs"],
+            ["f", "crs"],
             geo,
             [feature_id],
         )

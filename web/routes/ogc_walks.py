@@ -2,36 +2,43 @@
 consented to open data, its geometry the route (drawn, or from stop to stop through the
 stops shown), its properties one flat row (:func:`geodata.io.walks.walk_record`).
 
-Only CRS84; the stops are the places the open-data audience may see.
+Coordinates in any offered CRS (``crs=``); the stops are the places the open-data
+audience may see.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import shapely
 from shapely.geometry import mapping
 
-from geodata.crs import CRS84
+from geodata.crs import CRS84, Projection
 from geodata.io.export import coarse_bbox
 from geodata.io.walks import WALK_FIELDS, walk_record
 from geodata.store.base import PlaceStore
 from geodata.walk_views import PublicWalk, open_data_walks
 
-ITEM_PARAMS = {"f", "limit", "offset"}
+ITEM_PARAMS = {"f", "crs", "limit", "offset"}
 _TYPES = {"string": "string", "integer": "integer", "boolean": "boolean"}
 
 
-def walk_feature(walk: PublicWalk, base_url: str) -> dict[str, Any]:
+def walk_feature(walk: PublicWalk, base_url: str, project: Projection | None) -> dict[str, Any]:
+    route = walk.route
+    if route is not None and project is not None:
+        route = shapely.transform(route, project)
     return {
         "type": "Feature",
         "id": walk.id,
-        "geometry": mapping(walk.route) if walk.route is not None else None,
+        "geometry": mapping(route) if route is not None else None,
         "properties": walk_record(walk, base_url),
     }
 
 
-def walk_features(store: PlaceStore, base_url: str) -> list[dict[str, Any]]:
-    return [walk_feature(w, base_url) for w in open_data_walks(store)]
+def walk_features(
+    store: PlaceStore, base_url: str, project: Projection | None = None
+) -> list[dict[str, Any]]:
+    return [walk_feature(w, base_url, project) for w in open_data_walks(store)]
 
 
 def walks_extent(store: PlaceStore) -> dict[str, Any]:
