@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import GeometryError, InvalidInput
-from geodata.geometry import GeometryRules, validate_place_geometry
+from geodata.geometry import validate_place_geometry
+from geodata.geometry_rules import GeometryRules
 from geodata.models import DEFAULT_LICENCE, Consent, Narrative, Provenance, Status, utcnow
 from geodata.schemas import LICENCES, ConsentIn, ContributorIn, NarrativeIn, Problem
 from geodata.store.base import PlaceStore

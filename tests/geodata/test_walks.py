@@ -12,7 +12,7 @@ from geodata import walk_lifecycle
 from geodata.audit import Actor
 from geodata.erasure import erase_contact
 from geodata.errors import Conflict, InvalidInput, NotFound
-from geodata.geometry import GeometryRules
+from geodata.geometry_rules import GeometryRules
 from geodata.models import Narrative, Place, Sensitivity, Status
 from geodata.store.base import PlaceStore
 from geodata.walk_checks import WalkSubmission, prepare_walk

@@ -19,10 +19,10 @@ from starlette.responses import Response
 from geodata import contributions, walk_lifecycle
 from geodata.errors import FieldProblem, InvalidInput
 from geodata.walk_checks import WalkSubmission, prepare_walk
+from web.contribute_form import csrf_secret
 from web.i18n import request_language, translate_problem
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, count_submission
-from web.routes.contribute import form_csrf_secret
 from web.routes.walks import page_context, page_headers
 from web.templating import templates
 
@@ -80,7 +80,7 @@ def _render(
     request: Request, language: str, values: dict[str, str], errors: dict[str, list[str]],
     status: int = 200, done: dict[str, str] | None = None,
 ) -> Response:  # fmt: skip
-    secret = form_csrf_secret(request)
+    secret = csrf_secret(request)
     token = request.cookies.get(CSRF_COOKIE)
     if not csrf_token_valid(secret, token, token):
         token = issue_csrf_token(secret)
@@ -113,7 +113,7 @@ async def new_walk_submit(request: Request) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
     submitted = form.get(CSRF_FIELD)
     if not csrf_token_valid(
-        form_csrf_secret(request),
+        csrf_secret(request),
         request.cookies.get(CSRF_COOKIE),
         submitted if isinstance(submitted, str) else None,
     ):

@@ -2,7 +2,7 @@
 it); facilitators see the queue, with the stops the public no longer sees, and publish,
 reject or hide walks with a reason.
 
-Bodies are read like a place's (:func:`web.routes.places.parse_json`): malformed JSON is
+Bodies are read like a place's (:func:`web.json_body.parse_json`): malformed JSON is
 a 400, every broken rule a 422 naming each problem, in the reader's language.
 """
 
@@ -27,9 +27,10 @@ from geodata.walks import Walk
 from web.auth import FACILITATOR, SignedIn
 from web.dependencies import get_store
 from web.i18n import localised_problem, request_language
+from web.json_body import parse_json, require_json
 from web.rate_limits import RateLimited, count_submission
 from web.routes.moderation_api import ReasonIn
-from web.routes.places import edit_token_of, parse_json, require_json
+from web.routes.places import edit_token_of
 
 router = APIRouter(prefix="/api/walks", tags=["walks"])
 staff = APIRouter(prefix="/api/moderation/walks", tags=["moderation"])
