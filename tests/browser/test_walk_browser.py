@@ -100,3 +100,30 @@ def test_without_javascript_the_walk_is_an_ordered_list_with_a_static_map(
         assert page.locator("#walk-map").is_hidden() and page.locator(".walk-controls").is_hidden()
     finally:
         context.close()
+
+
+def test_walk_with_me_opens_the_stop_within_30_m_and_sends_the_position_nowhere(
+    live_server, browser, lisbon_store, belem
+):
+    stop = lisbon_store.get(belem.stops[2].place_id).geometry.centroid
+    context = browser.new_context(
+        geolocation={"latitude": stop.y + 0.0001, "longitude": stop.x},  # about 11 m away
+        permissions=["geolocation"],
+        viewport={"width": 390, "height": 800},
+    )
+    page = context.new_page()
+    sent: list[str] = []
+    try:
+        page.goto(f"{live_server.url}/walks/{belem.id}?lang=en")
+        page.wait_for_selector(READY, state="attached", timeout=10_000)
+        page.on("request", lambda r: sent.append(r.url + (r.post_data or "")))
+        page.locator(".walk-follow").click()
+        page.wait_for_selector(".walk[data-nearest='3']", state="attached", timeout=5_000)
+        assert current(page)[:2] == (3, 3)
+        assert "Nearest stop: 3, about 11 m away" in page.locator(".walk-nearest").inner_text()
+        latitude = f"{stop.y + 0.0001:.4f}"
+        assert not [u for u in sent if latitude in u]
+        page.locator(".walk-follow").click()  # off again
+        assert page.locator(".walk-follow").inner_text() == "Walk with me"
+    finally:
+        context.close()

@@ -119,6 +119,53 @@
     stops.forEach(function (li) { seen.observe(li); });
   }
 
+  // "Walk with me": the browser's position, never sent anywhere, picks the nearest stop
+  // and opens its story (and plays its recording, if it has one) within about 30 m.
+  var NEAR_M = 30;
+  var follow = walk.querySelector(".walk-with-me");
+  if (follow && navigator.geolocation && data.stops) {
+    follow.hidden = false;
+    var button = follow.querySelector(".walk-follow");
+    var nearest = follow.querySelector(".walk-nearest");
+    var watching = null;
+    var opened = {};
+    var metres = function (lat1, lon1, lat2, lon2) {
+      var r = Math.PI / 180;
+      var a = Math.sin((lat2 - lat1) * r / 2) * Math.sin((lat2 - lat1) * r / 2) +
+        Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin((lon2 - lon1) * r / 2) * Math.sin((lon2 - lon1) * r / 2);
+      return 6371008.8 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
+    };
+    var moved = function (pos) {
+      var best = null;
+      data.stops.forEach(function (s) {
+        var d = metres(pos.coords.latitude, pos.coords.longitude, s.lat, s.lon);
+        if (best === null || d < best.d) { best = { n: s.number, d: d }; }
+      });
+      if (best === null) { return; }
+      nearest.textContent = nearest.getAttribute("data-template")
+        .replace("{number}", String(best.n)).replace("{metres}", String(Math.round(best.d)));
+      walk.setAttribute("data-nearest", String(best.n));
+      if (best.d <= NEAR_M && !opened[best.n]) {
+        opened[best.n] = true;
+        go(best.n, true);
+        var sound = stops[best.n - 1].querySelector("audio");
+        if (sound) { sound.play().catch(function () {}); }
+      }
+    };
+    var failed = function () { nearest.textContent = nearest.getAttribute("data-unavailable"); };
+    button.addEventListener("click", function () {
+      if (watching !== null) {
+        navigator.geolocation.clearWatch(watching);
+        watching = null;
+        button.textContent = button.getAttribute("data-on");
+        return;
+      }
+      opened = {};
+      watching = navigator.geolocation.watchPosition(moved, failed, { enableHighAccuracy: true, maximumAge: 5000 });
+      button.textContent = button.getAttribute("data-off");
+    });
+  }
+
   var wanted = /^#stop-(\d+)$/.exec(window.location.hash);
   show(wanted ? Math.min(Number(wanted[1]), stops.length) : 1);
   walk.setAttribute("data-ready", "1");
