@@ -127,3 +127,24 @@ def test_walk_with_me_opens_the_stop_within_30_m_and_sends_the_position_nowhere(
         assert page.locator(".walk-follow").inner_text() == "Walk with me"
     finally:
         context.close()
+
+
+def test_a_walk_saved_for_offline_opens_with_no_signal(live_server, browser, belem):
+    context = browser.new_context(service_workers="allow")
+    page = context.new_page()
+    try:
+        url = f"{live_server.url}/walks/{belem.id}?lang=en"
+        page.goto(url)
+        page.wait_for_selector(READY, state="attached", timeout=10_000)
+        page.locator(".walk-save").click()
+        page.wait_for_selector(".walk[data-saved='1']", state="attached", timeout=20_000)
+        context.set_offline(True)
+        page.goto(url)
+        page.wait_for_selector(READY, state="attached", timeout=10_000)
+        assert page.locator("ol.walk-stops > li").count() == len(belem.stops)
+        assert page.locator(".walk-marker").count() == len(belem.stops)  # Leaflet, from cache
+        stop = belem.stops[0].place_id
+        page.goto(f"{live_server.url}/places/{stop}")  # each stop's own page too
+        assert page.locator("h1").count() == 1
+    finally:
+        context.close()

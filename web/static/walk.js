@@ -166,6 +166,33 @@
     });
   }
 
+  // "Save for offline": the service worker keeps what the walk needs (see walk-sw.js).
+  var offline = walk.querySelector(".walk-offline");
+  if (offline && "serviceWorker" in navigator && window.caches && window.MessageChannel) {
+    offline.hidden = false;
+    var save = offline.querySelector(".walk-save");
+    var saved = offline.querySelector(".walk-saved");
+    save.addEventListener("click", function () {
+      save.disabled = true;
+      var done = function (ok) {
+        saved.textContent = saved.getAttribute(ok ? "data-done" : "data-failed");
+        walk.setAttribute("data-saved", ok ? "1" : "0");
+        save.disabled = false;
+      };
+      navigator.serviceWorker.register("/walks/sw.js", { scope: "/" }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (reg) {
+        return fetch(save.getAttribute("data-list")).then(function (r) { return r.json(); }).then(function (job) {
+          job.type = "save";
+          job.urls.push(window.location.pathname + window.location.search);
+          var channel = new MessageChannel();
+          channel.port1.onmessage = function (e) { done(!!(e.data && e.data.saved)); };
+          reg.active.postMessage(job, [channel.port2]);
+        });
+      }).catch(function () { done(false); });
+    });
+  }
+
   var wanted = /^#stop-(\d+)$/.exec(window.location.hash);
   show(wanted ? Math.min(Number(wanted[1]), stops.length) : 1);
   walk.setAttribute("data-ready", "1");
