@@ -160,3 +160,22 @@ def test_the_print_view_is_an_a4_leaflet_with_a_qr_code_per_stop(client, demo_wa
         assert code.svg_inline(scale=3, omitsize=True) in page.text
     assert "size: A4" in client.get("/static/walk-print.css").text
     assert client.get("/walks/wk_nope/print").status_code == 404
+
+
+def test_the_offline_list_names_the_page_its_stops_and_a_bounded_set_of_tiles(
+    client, lisbon_store, demo_walks
+):
+    from geodata.walk_views import public_walk, shown_places
+    from web.routes.walk_offline import MAX_TILES, tile_urls
+
+    walk = demo_walks["Belém"]
+    listed = client.get(f"/walks/{walk.id}/offline.json").json()
+    assert listed["cache"] == f"walk-{walk.id}" and listed["tiles"] == []  # no tile server
+    assert {f"/places/{s.place_id}" for s in walk.stops} <= set(listed["urls"])
+    assert client.get("/walks/wk_nope/offline.json").status_code == 404
+    view = public_walk(walk, shown_places(lisbon_store, [s.place_id for s in walk.stops]))
+    tiles = tile_urls(view, "https://tile.example.org/{z}/{x}/{y}.png")
+    assert 0 < len(tiles) <= MAX_TILES and len(set(tiles)) == len(tiles)
+    assert any("/13/" in t for t in tiles) and any("/16/" in t for t in tiles)
+    sw = client.get("/walks/sw.js")
+    assert sw.headers["service-worker-allowed"] == "/" and "caches" in sw.text
