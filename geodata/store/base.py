@@ -24,6 +24,7 @@ from geodata.store.base_contributions import ContributionsContract
 from geodata.store.base_exports import ExportDefaults
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
+from geodata.store.narrative_additions import NarrativeAdditionsInterface
 from geodata.store.walks import WalkStore
 
 __all__ = ["EARTH_RADIUS_M", "PlaceFilter", "PlaceStore", "near_box"]
@@ -42,7 +43,13 @@ def near_box(geometry: BaseGeometry, radius_m: float) -> tuple[float, float, flo
 
 
 class PlaceStore(
-    ExportDefaults, TileDefaults, ContributionsContract, AccountsDefaults, abc.ABC, WalkStore
+    NarrativeAdditionsInterface,
+    ExportDefaults,
+    TileDefaults,
+    ContributionsContract,
+    AccountsDefaults,
+    abc.ABC,
+    WalkStore,
 ):
     """Places and neighbourhoods, with transactions. Every acknowledged write is durable."""
 
