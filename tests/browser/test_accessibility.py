@@ -108,6 +108,7 @@ def test_public_pages_have_no_serious_accessibility_violation(page, site, langua
         "/ogc/collections/places?f=html",
         "/ogc/collections/places/items?f=html&limit=5",
         f"/ogc/collections/places/items/{site['place']}?f=html",
+        "/walks",
         "/no-such-page",
         f"/places/{site['pending']}",
         "/login",
