@@ -54,6 +54,7 @@ from geodata.schemas import (
 from geodata.store.base import PlaceStore
 from geodata.text import check_language, check_text
 from geodata.vocabulary import Vocabulary
+from geodata.voices import remove_all_recordings
 
 MAX_TITLE = 200
 MAX_NARRATIVE = 10_000
@@ -495,7 +496,7 @@ def save_patch(store: PlaceStore, prepared: PreparedPlace, expected_version: int
 
 def withdraw(store: PlaceStore, place: Place, media_dir: str | Path) -> Place:
     """Take a place off every map and download at once, and erase the contributor's
-    personal data and photos. The record stays (withdrawn) so its id keeps answering."""
+    personal data, photos and recordings. The record stays (withdrawn) so its id keeps answering."""
     if place.status != Status.WITHDRAWN:
         before = replace(place)
         place.status = Status.WITHDRAWN
@@ -504,4 +505,5 @@ def withdraw(store: PlaceStore, place: Place, media_dir: str | Path) -> Place:
             place = store.update(place)
             audit.record(store, "withdraw", audit.RESIDENT, before=before, after=place)
     remove_all_photos(store, media_dir, place.id)
+    remove_all_recordings(store, media_dir, place.id)  # type: ignore[arg-type]
     return place

@@ -2,7 +2,7 @@
 
 Withdrawal (by the resident, with the edit link) takes a place off every output and
 drops the personal data but keeps the record. Erasure goes further: every place whose
-contributor gave that contact is deleted with its stories, photos, labels, flags, edit
+contributor gave that contact is deleted with its stories, photos, recordings, labels, flags, edit
 token and audit history, the database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
@@ -15,8 +15,9 @@ from pathlib import Path
 from geodata.audit import Actor, record_account_event
 from geodata.errors import InvalidInput
 from geodata.media import remove_files
-from geodata.models import Media
+from geodata.models import Media, Recording
 from geodata.store.base import PlaceStore
+from geodata.voices import remove_recording_files
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,16 @@ def erase_contact(
     if not contact.strip():
         raise InvalidInput("give the contact (e-mail or phone) to erase", code="required")
     photos: list[Media] = []
+    recordings: list[Recording] = []
     with store.transaction():
         ids = store.place_ids_by_contact(contact)
         for media in store.media_for_places(ids).values():
             photos.extend(media)
+        for items in store.recordings_for_places(ids).values():  # type: ignore[attr-defined]
+            recordings.extend(items)
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:
-            store.delete(place_id)  # stories, photos' records, labels, flags, edit token
+            store.delete(place_id)  # stories, photos' and recordings' records, labels...
         record_account_event(
             store,
             "erase",
@@ -50,6 +54,7 @@ def erase_contact(
         )
     # Files after the commit: a rollback must not leave records pointing at nothing.
     remove_files(media_dir, photos)
+    remove_recording_files(media_dir, recordings)
     for place_id in ids:
         folder = Path(media_dir) / place_id
         if folder.is_dir() and not any(folder.iterdir()):

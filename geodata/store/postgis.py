@@ -40,6 +40,7 @@ from geodata.models import Neighbourhood, NewPlaces, Place, Workshop, utcnow
 from geodata.store.base import PlaceFilter, PlaceStore, near_box
 from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_contributions import ContributionsMixin
+from geodata.store.postgis_recordings import RecordingsMixin
 from geodata.store.postgis_reports import ReportsMixin
 from geodata.store.postgis_search import SearchMixin
 from geodata.store.postgis_sql import (
@@ -127,7 +128,13 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
 
 
 class PostGISStore(
-    SearchMixin, ContributionsMixin, AccountsAuditMixin, ReportsMixin, TilesMixin, PlaceStore
+    SearchMixin,
+    ContributionsMixin,
+    RecordingsMixin,
+    AccountsAuditMixin,
+    ReportsMixin,
+    TilesMixin,
+    PlaceStore,
 ):
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.conninfo, options = parse_url(url)

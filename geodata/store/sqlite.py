@@ -55,6 +55,7 @@ from geodata.store.records import (
 from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
+from geodata.store.sqlite_recordings import RecordingsMixin
 from geodata.store.sqlite_search import SearchMixin
 from geodata.store.sqlite_tiles import TilesMixin
 
@@ -81,7 +82,13 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class SQLiteStore(
-    ExportMixin, SearchMixin, TilesMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore
+    ExportMixin,
+    SearchMixin,
+    TilesMixin,
+    ContributionsMixin,
+    RecordingsMixin,
+    AccountsAuditMixin,
+    PlaceStore,
 ):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
