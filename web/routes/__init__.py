@@ -27,6 +27,9 @@ def register_routes(app: FastAPI) -> None:
 
     places.install(app)
     app.include_router(media.router)
+    from web.routes import audio
+
+    app.include_router(audio.router)
     app.include_router(contribute.router)
     from web.routes import contribute_edit
 
