@@ -34,6 +34,9 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import contribute_edit
 
     app.include_router(contribute_edit.router)
+    from web.routes import contribute_voice
+
+    app.include_router(contribute_voice.router)
     from web import auth
     from web.routes import (
         accounts,

@@ -35,6 +35,7 @@ from web.auth import SESSION_COOKIE
 from web.i18n import N_, TEMPLATES, localised_problem, request_language
 from web.routes.places import _PROBLEM, UnsupportedMediaType, _guarded, edit_token_of
 from web.settings import Settings
+from web.voice_view import format_duration
 
 router = APIRouter(tags=["contributions"])
 AUDIO_UPLOAD_PATH = r"/api/places/[^/]+/audio|/contribute/edit/[^/]+/audio"
@@ -75,14 +76,6 @@ def audio_limits(settings: Settings) -> AudioLimits:
 def audio_body_limit(settings: Settings) -> int:
     """The largest request body an upload of the largest recording needs."""
     return settings.max_audio_bytes + FORM_ALLOWANCE
-
-
-def format_duration(seconds: float) -> str:
-    """``m:ss`` (or ``h:mm:ss``), as players show it."""
-    whole = max(0, round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def recording_json(item: Recording) -> dict[str, Any]:

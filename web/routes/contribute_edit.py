@@ -41,6 +41,7 @@ from web.routes.contribute import (
 from web.routes.media import photo_limits, processed_upload
 from web.settings import Settings
 from web.submission_acceptance import edit_url
+from web.voice_view import voice_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,6 +101,7 @@ def _edit_context(
         place=place,
         token=token,
         photos=store.media(place.id),
+        voices=[voice_view(r) for r in store.recordings(place.id)],  # type: ignore[attr-defined]
         edit_link=edit_url(request, settings, place.id, token),
         status=str(place.status),
         rejection_reason=audit.rejection_reason(store, place),
