@@ -15,8 +15,8 @@ from mutagen.id3 import ID3, TIT2, TPE1, TXXX
 
 from geodata.accounts import create_account, start_session
 from geodata.audit import Actor
-from geodata.moderation import publish
 from geodata.models import Role
+from geodata.moderation import publish
 from tests.geodata.test_audio_files import FIXTURES, GPS, SECRET, sine_wav, wav_with_info
 
 PROBLEM = "application/problem+json"
@@ -67,9 +67,7 @@ def files_under(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
-def test_an_uploaded_recording_plays_back_with_its_tags_gone(
-    client, place, lisbon_store, tmp_path
-):
+def test_an_uploaded_recording_plays_back_with_its_tags_gone(client, place, lisbon_store, tmp_path):
     data = tagged_mp3(tmp_path)
     assert SECRET.encode() in data and GPS.encode() in data
     answer = upload(client, place, data, name="grandmother.txt", title="A avó Rosa")
@@ -145,10 +143,13 @@ def test_an_oversized_recording_gets_413_whether_declared_or_streamed(
             json={
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [-9.135, 38.715]},
-                "properties": {"title": "Rua", "category": "public_space",
-                               "narratives": [{"text": "Rua", "language": "pt"}],
-                               "consent": {"publish": True}},
-            },  # fmt: skip
+                "properties": {
+                    "title": "Rua",
+                    "category": "public_space",
+                    "narratives": [{"text": "Rua", "language": "pt"}],
+                    "consent": {"publish": True},
+                },
+            },
         ).json()
         # over the file limit, under the body limit: cut off while copied to disk
         answer = upload(client, place, sine_wav(3.0), name="long.wav")
@@ -223,14 +224,22 @@ def test_each_scope_decides_who_hears_a_recording(client, place, lisbon_store, t
         who: start_session(lisbon_store, account, timedelta(hours=1))[0]
         for who, account in (("facilitator", facilitator), ("planner", planner))
     }
-    heard = {"public": {"public"}, "facilitator": {"public", "workshop"},
-             "planner": {"public"}, "owner": {"public", "workshop", "archive"}}  # fmt: skip
+    heard = {
+        "public": {"public"},
+        "facilitator": {"public", "workshop"},
+        "planner": {"public"},
+        "owner": {"public", "workshop", "archive"},
+    }
     for who, expected in heard.items():
         client.cookies.clear()
         headers = owner(place) if who == "owner" else {}
         if who in sessions:
             client.cookies.set("heritage_session", sessions[who])
-        got = {s for s, rid in ids.items() if client.get(f"/audio/{rid}", headers=headers).status_code == 200}  # noqa: E501
+        got = {
+            s
+            for s, rid in ids.items()
+            if client.get(f"/audio/{rid}", headers=headers).status_code == 200
+        }
         assert got == expected, who
     client.cookies.clear()
     listed = client.get(f"/api/places/{place['id']}/audio").json()["recordings"]
@@ -242,9 +251,13 @@ def test_a_transcript_is_found_by_search_with_the_narratives_while_public(
 ):
     publish(lisbon_store, place["id"], Actor("test facilitator"))
     answer = upload(
-        client, place, (FIXTURES / "tone.m4a").read_bytes(), name="r.m4a",
-        transcript="Vendíamos carapaus e sardinhas", transcript_language="pt",
-    )  # fmt: skip
+        client,
+        place,
+        (FIXTURES / "tone.m4a").read_bytes(),
+        name="r.m4a",
+        transcript="Vendíamos carapaus e sardinhas",
+        transcript_language="pt",
+    )
     assert answer.status_code == 201, answer.text
 
     def found(q: str) -> list[str]:
