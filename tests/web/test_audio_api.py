@@ -244,6 +244,10 @@ def test_each_scope_decides_who_hears_a_recording(client, place, lisbon_store, t
     client.cookies.clear()
     listed = client.get(f"/api/places/{place['id']}/audio").json()["recordings"]
     assert [r["scope"] for r in listed] == ["public"]
+    _, admin_token = create_account(lisbon_store, "adm", Role.ADMIN, password="x" * 16)
+    backup = client.get("/api/admin/backup", headers={"Authorization": f"Bearer {admin_token}"})
+    kept = next(f for f in backup.json()["features"] if f["id"] == place["id"])
+    assert [r["scope"] for r in kept["properties"]["recordings"]] == list(ids)
 
 
 def test_a_transcript_is_found_by_search_with_the_narratives_while_public(
