@@ -244,6 +244,11 @@ def test_each_scope_decides_who_hears_a_recording(client, place, lisbon_store, t
     client.cookies.clear()
     listed = client.get(f"/api/places/{place['id']}/audio").json()["recordings"]
     assert [r["scope"] for r in listed] == ["public"]
+    client.cookies.set("heritage_session", sessions["facilitator"])
+    review = client.get(f"/moderation/places/{place['id']}").text
+    assert f'src="/audio/{ids["workshop"]}"' in review  # the room hears it
+    assert f"/audio/{ids['archive']}" not in review and "archive only" in review
+    client.cookies.clear()
     _, admin_token = create_account(lisbon_store, "adm", Role.ADMIN, password="x" * 16)
     backup = client.get("/api/admin/backup", headers={"Authorization": f"Bearer {admin_token}"})
     kept = next(f for f in backup.json()["features"] if f["id"] == place["id"])
