@@ -142,6 +142,9 @@ _KEEP_IN = {  # container -> the children that playing the sound needs
     b"mdia": {b"mdhd", b"hdlr", b"minf", b"free", b"skip"},
     b"minf": {b"smhd", b"dinf", b"stbl", b"hdlr", b"free", b"skip"},
 }
+# Fragmented MP4 (sound in movie fragments after the header): its duration and tags lie
+# in every fragment; not taken (the edit page's recorder never makes one).
+_FRAGMENTS = {b"moof", b"mfra", b"sidx", b"styp"}
 _DATED = {b"mvhd", b"tkhd", b"mdhd"}  # version/flags, then creation and modification time
 
 
@@ -185,6 +188,11 @@ def mp4_blanks(fh: BinaryIO, size: int) -> tuple[list[tuple[int, int, int]], lis
                 handlers.append(window.read(body + 8, 4))
 
     for kind, at, body, atom_end in _atoms(window, 0, size):
+        if kind in _FRAGMENTS:
+            raise ContainerError(
+                "a fragmented MP4 file (as some browsers record) is not accepted",
+                unsupported=True,
+            )
         if kind == b"moov":
             has_moov = True
             walk(kind, body, atom_end)

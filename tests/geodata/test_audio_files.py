@@ -163,7 +163,10 @@ def test_a_file_that_is_not_audio_is_unsupported(content, code, tmp_path):
     assert caught.value.status == 415 and caught.value.code == code
 
 
-@pytest.mark.parametrize(("name", "named"), [("tone.flac", "FLAC"), ("video.webm", "video")])
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [("tone.flac", "FLAC"), ("video.webm", "video"), ("fragmented.m4a", "fragmented")],
+)
 def test_sound_in_a_container_not_accepted_is_unsupported_and_says_which(name, named, tmp_path):
     path = tmp_path / name
     shutil.copy(FIXTURES / name, path)

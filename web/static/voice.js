@@ -9,32 +9,32 @@
   if (!box || !input) return;
   var supported = window.MediaRecorder && window.DataTransfer && navigator.mediaDevices &&
     navigator.mediaDevices.getUserMedia;
-  if (!supported) return;
+  // WebM or Ogg with Opus only: what some browsers record otherwise (fragmented MP4)
+  // is not accepted, so there a file is chosen instead.
+  var kinds = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg"];
+  var type = supported && kinds.filter(function (k) { return MediaRecorder.isTypeSupported(k); })[0];
+  if (!type) return;
   box.hidden = false;
   var start = box.querySelector("[data-record]");
   var stop = box.querySelector("[data-stop]");
   var status = box.querySelector("[data-status]");
   var preview = box.querySelector("audio");
   var recorder = null;
-  var kinds = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
-
   function extension(type) {
     if (type.indexOf("ogg") >= 0) return "ogg";
-    if (type.indexOf("mp4") >= 0) return "m4a";
     return "webm";
   }
 
   start.addEventListener("click", function () {
     navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
-      var type = kinds.filter(function (k) { return MediaRecorder.isTypeSupported(k); })[0];
       var chunks = [];
-      recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+      recorder = new MediaRecorder(stream, { mimeType: type });
       recorder.addEventListener("dataavailable", function (event) {
         if (event.data && event.data.size) chunks.push(event.data);
       });
       recorder.addEventListener("stop", function () {
         stream.getTracks().forEach(function (track) { track.stop(); });
-        var mime = recorder.mimeType || type || "audio/webm";
+        var mime = recorder.mimeType || type;
         var blob = new Blob(chunks, { type: mime });
         var files = new DataTransfer();
         files.items.add(new File([blob], "recording." + extension(mime), { type: mime }));
