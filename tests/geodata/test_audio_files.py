@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import shutil
 import struct
 import wave
@@ -207,3 +208,28 @@ def test_an_empty_file_is_refused(tmp_path):
     with pytest.raises(AudioError) as caught:
         prepare_audio(path)
     assert caught.value.code == "empty_audio"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tone.mp3", "tone.opus.ogg", "tone.vorbis.ogg", "tone.m4a", "tone.webm", "recorded.webm"],
+)
+def test_randomly_damaged_recordings_are_refused_cleanly_or_kept_whole(name, tmp_path):
+    """Bytes changed at random (and sometimes the end cut off): every outcome is an
+    AudioError with a message or a recording that passes its own checks again."""
+    rng = random.Random(name)
+    original = (FIXTURES / name).read_bytes()
+    path = tmp_path / name
+    for _ in range(60):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]
+        path.write_bytes(bytes(data))
+        try:
+            prepared = prepare_audio(path)
+        except AudioError as exc:
+            assert exc.status in (415, 422) and exc.message
+        else:
+            assert prepare_audio(path).duration_s == prepared.duration_s

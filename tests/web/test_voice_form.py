@@ -56,6 +56,7 @@ def test_a_recording_sent_with_the_plain_form_is_kept_and_heard_once_public(
         (FIXTURES / "tone.opus.ogg").read_bytes(),
         "fado.ogg",
         scope="public",
+        title="<script>alert(1)</script>",
         transcript="Canta-se o fado aqui.",
         transcript_language="pt",
     )
@@ -67,6 +68,8 @@ def test_a_recording_sent_with_the_plain_form_is_kept_and_heard_once_public(
     publish(lisbon_store, place["id"], Actor("test facilitator"))
     page = client.get(f"/places/{place['id']}")
     assert "<audio controls" in page.text and "Canta-se o fado aqui." in page.text
+    assert "<script>alert(1)</script>" not in page.text  # the title, escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     rid = lisbon_store.recordings(place["id"])[0].id
     removed = client.post(
         f"/contribute/edit/{place['id']}/audio",
