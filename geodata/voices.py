@@ -170,11 +170,10 @@ def add_recording(
             )
         )
     except BaseException:
+        # The folder stays: another upload to the place may be writing into it now.
         for path in (upload, final):
             if path is not None:
                 path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only when empty: a first upload that failed
         raise
 
 
