@@ -33,7 +33,8 @@ from geodata.voices import (
 )
 from web.auth import SESSION_COOKIE
 from web.i18n import N_, TEMPLATES, localised_problem, request_language
-from web.routes.places import _PROBLEM, UnsupportedMediaType, _guarded, edit_token_of
+from web.json_body import UnsupportedMediaType
+from web.routes.places import _PROBLEM, _guarded, edit_token_of
 from web.settings import Settings
 from web.voice_view import format_duration
 

@@ -14,11 +14,11 @@ from starlette.responses import RedirectResponse, Response
 
 from geodata.errors import FieldProblem, HeritageError, NotFound
 from geodata.voices import remove_recording
+from web.contribute_form import csrf_ok, form_expired, render_form
 from web.form_submission import form_values
 from web.i18n import request_language, translate_problem
 from web.routes.audio import read_upload, store_upload
-from web.routes.contribute import _csrf_ok, _form_expired, _render
-from web.routes.contribute_edit import _edit_context, _edit_problem, _load_for_edit
+from web.routes.contribute_edit import edit_context, edit_problem, load_for_edit
 
 router = APIRouter(include_in_schema=False)
 # API field -> the voice form's field, where its message is shown.
@@ -64,19 +64,19 @@ async def voice_submit(request: Request, place_id: str) -> Response:
     try:
         token = str(form.get("token") or "")
         try:
-            place = await run_in_threadpool(_load_for_edit, request, place_id, token)
+            place = await run_in_threadpool(load_for_edit, request, place_id, token)
         except HeritageError as exc:
-            return await run_in_threadpool(_edit_problem, request, language, exc)
+            return await run_in_threadpool(edit_problem, request, language, exc)
 
         async def page(errors: dict[str, list[str]], status: int) -> Response:
             sent: dict[str, Any] = form_values(form)
             context = await run_in_threadpool(
-                _edit_context, request, language, place, token, None, errors, voice_values=sent
+                edit_context, request, language, place, token, None, errors, voice_values=sent
             )
-            return _render(request, "contribute_edit.html", context, status=status)
+            return render_form(request, "contribute_edit.html", context, status=status)
 
-        if not _csrf_ok(request, form):
-            return await page(_form_expired(language), 403)
+        if not csrf_ok(request, form):
+            return await page(form_expired(language), 403)
         try:
             outcome = await run_in_threadpool(_act, request, place_id, form)
         except HeritageError as exc:
