@@ -283,5 +283,5 @@ def withdraw(store: PlaceStore, place: Place, media_dir: str | Path) -> Place:
             place = store.update(place)
             audit.record(store, "withdraw", audit.RESIDENT, before=before, after=place)
     remove_all_photos(store, media_dir, place.id)
-    remove_all_recordings(store, media_dir, place.id)  # type: ignore[arg-type]
+    remove_all_recordings(store, media_dir, place.id)
     return place

@@ -40,7 +40,7 @@ def erase_contact(
         ids = store.place_ids_by_contact(contact)
         for media in store.media_for_places(ids).values():
             photos.extend(media)
-        for items in store.recordings_for_places(ids).values():  # type: ignore[attr-defined]
+        for items in store.recordings_for_places(ids).values():
             recordings.extend(items)
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:

@@ -24,7 +24,7 @@ from geodata.errors import InvalidInput
 from geodata.media import media_file
 from geodata.models import AudioScope, Recording, new_recording_id
 from geodata.schemas import Problem
-from geodata.store.recordings import RecordingStore
+from geodata.store.base_recordings import RecordingStore
 from geodata.text import check_language, check_text
 
 BLOCK = 65536

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geodata.models import Recording
-from geodata.store.recordings import RecordingStore
+from geodata.store.base_recordings import RecordingStore
 from geodata.voices import public_recordings
 
 

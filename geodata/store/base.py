@@ -22,6 +22,7 @@ from geodata.place_filter import PlaceFilter
 from geodata.store.base_accounts import AccountsDefaults
 from geodata.store.base_contributions import ContributionsContract
 from geodata.store.base_exports import ExportDefaults
+from geodata.store.base_recordings import RecordingStore
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
 
@@ -40,7 +41,14 @@ def near_box(geometry: BaseGeometry, radius_m: float) -> tuple[float, float, flo
     return (minx - dlon, max(miny - deg, -90.0), maxx + dlon, min(maxy + deg, 90.0))
 
 
-class PlaceStore(ExportDefaults, TileDefaults, ContributionsContract, AccountsDefaults, abc.ABC):
+class PlaceStore(
+    ExportDefaults,
+    TileDefaults,
+    ContributionsContract,
+    RecordingStore,
+    AccountsDefaults,
+    abc.ABC,
+):
     """Places and neighbourhoods, with transactions. Every acknowledged write is durable."""
 
     @abc.abstractmethod

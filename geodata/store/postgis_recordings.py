@@ -1,4 +1,4 @@
-"""PostGIS side of :class:`~geodata.store.recordings.RecordingStore`, mixed into
+"""PostGIS side of :class:`~geodata.store.base_recordings.RecordingStore`, mixed into
 :class:`~geodata.store.postgis.PostGISStore` (migration 0013_recordings); the semantics
 match the SQLite side method for method."""
 
@@ -12,7 +12,7 @@ import psycopg
 
 from geodata.errors import NotFound
 from geodata.models import Recording
-from geodata.store.recordings import (
+from geodata.store.base_recordings import (
     RECORDING_COLUMNS,
     RecordingStore,
     recording_from_row,

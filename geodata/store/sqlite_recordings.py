@@ -1,4 +1,4 @@
-"""SQLite side of :class:`~geodata.store.recordings.RecordingStore`, mixed into
+"""SQLite side of :class:`~geodata.store.base_recordings.RecordingStore`, mixed into
 :class:`~geodata.store.sqlite.SQLiteStore` (migration 0013_recordings)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 
 from geodata.errors import NotFound
 from geodata.models import Recording
-from geodata.store.recordings import (
+from geodata.store.base_recordings import (
     RECORDING_COLUMNS,
     RecordingStore,
     recording_from_row,

@@ -12,8 +12,6 @@ from tests.mapping.conftest import make_place
 pytestmark = pytest.mark.browser
 
 
-
-
 @pytest.mark.parametrize(("lang", "direction"), [("en", "ltr"), ("pt", "ltr"), ("ar", "rtl")])
 def test_home_page_loads_offline_and_clean(live_server, watched, lisbon_store, lang, direction):
     told = lisbon_store.add(

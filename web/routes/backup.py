@@ -60,7 +60,7 @@ def backup_chunks(store: PlaceStore, vocabulary: Vocabulary) -> Iterator[bytes]:
             break
         ids = [p.id for p in places]
         media, labels = store.media_for_places(ids), store.protocol_labels(ids)
-        recordings = store.recordings_for_places(ids)  # type: ignore[attr-defined]
+        recordings = store.recordings_for_places(ids)
         for p in places:
             item = QueueItem(p, media.get(p.id, []), flags.get(p.id, []), labels.get(p.id, []))
             feature = item_json(item, vocabulary)

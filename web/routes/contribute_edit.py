@@ -101,7 +101,7 @@ def edit_context(
         place=place,
         token=token,
         photos=store.media(place.id),
-        voices=[voice_view(r) for r in store.recordings(place.id)],  # type: ignore[attr-defined]
+        voices=[voice_view(r) for r in store.recordings(place.id)],
         edit_link=edit_url(request, settings, place.id, token),
         status=str(place.status),
         rejection_reason=audit.rejection_reason(store, place),

@@ -118,7 +118,7 @@ def place_page(
     context = {
         "item": item,
         "history": audit.history(store, place_id),
-        "voices": [voice_view(r) for r in store.recordings(place_id)],  # type: ignore[attr-defined]
+        "voices": [voice_view(r) for r in store.recordings(place_id)],
         "versions": audit.versions(store, place_id),
         "vocabulary": vocabulary,
         "label_types": LABEL_TYPES,

@@ -152,7 +152,7 @@ def place_page(
         "stories": told,
         "description": excerpt(told[0].text) if told else None,
         "photos": photos,
-        "voices": public_voices(store, place.id),  # type: ignore[arg-type]
+        "voices": public_voices(store, place.id),
         "category": category or place.category,
         "period": period_words(place, _),
         "neighbourhood": hood,

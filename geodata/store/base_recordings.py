@@ -1,6 +1,7 @@
-"""The store's contract for recordings of places, beside :class:`~geodata.store.base.PlaceStore`:
-mixed into both backends (:mod:`~geodata.store.sqlite_recordings`,
-:mod:`~geodata.store.postgis_recordings`) and tested by one contract suite.
+"""The store's contract for recordings of places, mixed into
+:class:`~geodata.store.base.PlaceStore`; each backend implements it in its own module
+(:mod:`~geodata.store.sqlite_recordings`, :mod:`~geodata.store.postgis_recordings`),
+tested by one contract suite.
 
 Each change to a place's recordings also writes the place's ``search_voices``: the
 transcripts of its *public* recordings, folded as narratives are
