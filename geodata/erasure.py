@@ -2,7 +2,9 @@
 
 Withdrawal (by the resident, with the edit link) takes a place off every output and
 drops the personal data but keeps the record. Erasure goes further: every place whose
-contributor gave that contact is deleted with its stories, photos, recordings, labels, flags, edit
+contributor gave that contact is deleted with its stories, every memory or translation
+they added to other places is taken off them, every walk they proposed is deleted,
+photos, recordings, labels, flags, edit
 token and audit history, the database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
@@ -12,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from geodata import narrative_additions
 from geodata.audit import Actor, record_account_event
 from geodata.errors import InvalidInput
 from geodata.media import remove_files
 from geodata.models import Media, Recording
 from geodata.store.base import PlaceStore
 from geodata.voices import remove_recording_files
+from geodata.walk_lifecycle import erase_walks_by_contact
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class ErasureReport:
     places: int
     photos: int
     audit_events: int
+    narratives: int = 0  # memories and translations added to other people's places
+    walks: int = 0
 
 
 def erase_contact(
@@ -38,6 +44,7 @@ def erase_contact(
     recordings: list[Recording] = []
     with store.transaction():
         ids = store.place_ids_by_contact(contact)
+        narratives = narrative_additions.erase_by_contact(store, contact, ids)
         for media in store.media_for_places(ids).values():
             photos.extend(media)
         for items in store.recordings_for_places(ids).values():
@@ -45,12 +52,15 @@ def erase_contact(
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:
             store.delete(place_id)  # stories, photos' and recordings' records, labels...
+        walks, walk_events = erase_walks_by_contact(store, contact)  # and their stops
+        removed_events += walk_events
         record_account_event(
             store,
             "erase",
             actor,
-            f"erased {len(ids)} place(s), {len(photos)} photo(s) and "
-            f"{removed_events} audit record(s) submitted by one contact",
+            f"erased {len(ids)} place(s), {walks} walk(s), {len(photos)} photo(s), "
+            f"{narratives} added memory(ies) or translation(s) and {removed_events} audit "
+            "record(s) submitted by one contact",
         )
     # Files after the commit: a rollback must not leave records pointing at nothing.
     remove_files(media_dir, photos)
@@ -60,4 +70,4 @@ def erase_contact(
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     store.compact()
-    return ErasureReport(len(ids), len(photos), removed_events)
+    return ErasureReport(len(ids), len(photos), removed_events, narratives, walks)

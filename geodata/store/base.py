@@ -25,6 +25,8 @@ from geodata.store.base_exports import ExportDefaults
 from geodata.store.base_recordings import RecordingStore
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
+from geodata.store.narrative_additions import NarrativeAdditionsInterface
+from geodata.store.walks import WalkStore
 
 __all__ = ["EARTH_RADIUS_M", "PlaceFilter", "PlaceStore", "near_box"]
 
@@ -42,12 +44,14 @@ def near_box(geometry: BaseGeometry, radius_m: float) -> tuple[float, float, flo
 
 
 class PlaceStore(
+    NarrativeAdditionsInterface,
     ExportDefaults,
     TileDefaults,
     ContributionsContract,
     RecordingStore,
     AccountsDefaults,
     abc.ABC,
+    WalkStore,
 ):
     """Places and neighbourhoods, with transactions. Every acknowledged write is durable."""
 

@@ -34,6 +34,7 @@ from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_connections import PostGISConnections
 from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_migrations import MigrationsMixin
+from geodata.store.postgis_narrative_additions import NarrativeAdditionsMixin
 from geodata.store.postgis_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.postgis_recordings import RecordingsMixin
 from geodata.store.postgis_reports import ReportsMixin
@@ -48,6 +49,7 @@ from geodata.store.postgis_sql import (
     stored_row,
 )
 from geodata.store.postgis_tiles import TilesMixin
+from geodata.store.postgis_walks import WalksMixin
 from geodata.store.postgis_workshops import WorkshopsMixin
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
@@ -70,12 +72,14 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
 
 
 class PostGISStore(
+    WalksMixin,
     SearchMixin,
     ContributionsMixin,
     RecordingsMixin,
     AccountsAuditMixin,
     ReportsMixin,
     TilesMixin,
+    NarrativeAdditionsMixin,
     NeighbourhoodsMixin,
     WorkshopsMixin,
     MigrationsMixin,

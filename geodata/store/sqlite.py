@@ -39,11 +39,13 @@ from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
 from geodata.store.sqlite_migrations import MigrationsMixin
+from geodata.store.sqlite_narrative_additions import NarrativeAdditionsMixin
 from geodata.store.sqlite_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.sqlite_place_filter import PlaceFilterMixin
 from geodata.store.sqlite_recordings import RecordingsMixin
 from geodata.store.sqlite_search import SearchMixin
 from geodata.store.sqlite_tiles import TilesMixin
+from geodata.store.sqlite_walks import WalksMixin
 from geodata.store.sqlite_workshops import WorkshopsMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
@@ -55,12 +57,14 @@ _READ_BATCH = 2000  # places decoded at a time when listing
 
 
 class SQLiteStore(
+    WalksMixin,
     ExportMixin,
     SearchMixin,
     TilesMixin,
     ContributionsMixin,
     RecordingsMixin,
     AccountsAuditMixin,
+    NarrativeAdditionsMixin,
     NeighbourhoodsMixin,
     WorkshopsMixin,
     PlaceFilterMixin,

@@ -85,6 +85,11 @@ class Filled:
                 self.receipts.append(answer.json())
         first = self.receipts[0]["id"]
         publish(store, first, Actor.of(self.account))
+        with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as c:
+            memory = {"kind": "memory", "text": "We danced here.", "language": "en",
+                      "author": "Rui", "contact": "rui@example.org", "consent": True}  # fmt: skip
+            answer = c.post(f"/api/places/{first}/narratives", json=memory)
+            assert answer.status_code == 201, answer.text
         store.set_protocol_labels(first, [ProtocolLabel("tk_a", "TK Attribution", "Name us.")])
         store.add_media(
             Media(first, "image/jpeg", 800, 600, 51234, f"{first}/a.jpg", f"{first}/a-t.jpg",
@@ -94,6 +99,15 @@ class Filled:
             Recording(first, "audio/ogg", 61.5, 4321, f"{first}/b.ogg", "cd" * 32,
                       title="A avó", transcript="Vendia sardinhas", transcript_language="pt")
         )  # fmt: skip
+        with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as c:
+            walk = c.post("/api/walks", json={  # walks and walk_stops, with a route
+                "titles": [{"text": "Round the corner", "language": "en"}],
+                "introductions": [{"text": "One door.", "language": "en"}],
+                "stops": [{"place_id": first, "chapters": [{"text": "Here.", "language": "en"}]}],
+                "route": {"type": "LineString", "coordinates": [SPOT, [-9.1398, 38.7103]]},
+                "consent": {"publish": True},
+            })  # fmt: skip
+            assert walk.status_code == 201, walk.text
         store.secret("form-csrf", lambda: b"0123456789abcdef" * 2)
         policy = login_throttle.LockPolicy(after=1)
         login_throttle.admit(store, "ana", policy)  # a wrong password: a lock to copy

@@ -45,6 +45,9 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import contribute_voice
 
     app.include_router(contribute_voice.router)
+    from web.routes import place_narratives
+
+    app.include_router(place_narratives.router)
     from web import auth
     from web.routes import (
         accounts,
@@ -61,7 +64,18 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(moderation.router)
     app.include_router(moderation_api.router)
     app.include_router(moderation_api.api)
+    from web.routes import narrative_moderation
+
+    app.include_router(narrative_moderation.router)
+    app.include_router(narrative_moderation.api)
     app.include_router(workshops.router)
     app.include_router(workshop_print.router)
     app.include_router(stats.router)
     app.include_router(backup.router)
+    from web.routes import walk_downloads, walk_form, walk_offline, walks, walks_api
+
+    walks_api.install(app)
+    app.include_router(walk_downloads.router)  # before walks: /walks/{id}.gpx is not a page
+    app.include_router(walk_form.router)  # and /walks/new is not a walk
+    app.include_router(walk_offline.router)  # nor /walks/sw.js
+    app.include_router(walks.router)
