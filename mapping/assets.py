@@ -96,6 +96,7 @@ JQUERY_JS = Asset("jquery", "js", "jquery", "jquery.min.js")
 FONT_AWESOME_CSS = Asset("font_awesome_css", "css", "font-awesome", "css/fontawesome.min.css")
 FONT_AWESOME_SOLID_CSS = Asset("font_awesome_solid_css", "css", "font-awesome", "css/solid.min.css")
 ATLAS_JS = Asset("atlas_map_js", "js", ATLAS, "atlas-map.js")
+ATLAS_LIST_JS = Asset("atlas_places_list_js", "js", ATLAS, "atlas-places-list.js")
 ATLAS_CSS = Asset("atlas_map_css", "css", ATLAS, "atlas-map.css")
 
 # What every map page needs; markercluster only where clustering happens in the browser
@@ -103,6 +104,7 @@ ATLAS_CSS = Asset("atlas_map_css", "css", ATLAS, "atlas-map.css")
 PAGE_ASSETS: tuple[Asset, ...] = (
     LEAFLET_JS,
     ATLAS_JS,
+    ATLAS_LIST_JS,
     LEAFLET_CSS,
     FONT_AWESOME_CSS,
     FONT_AWESOME_SOLID_CSS,

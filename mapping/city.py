@@ -19,6 +19,7 @@ from mapping.elements import (
 )
 from mapping.features import bounds_of, neighbourhood_features
 from mapping.options import MapOptions
+from mapping.places_list import Listing, add_places_list
 from mapping.style import category_styles, choropleth_classes, class_for
 
 
@@ -64,11 +65,13 @@ def city_map(
     url_for: Callable[[int], str],
     *,
     title: str = "Heritage Atlas",
+    listed: Listing | None = None,
 ) -> folium.Map:
     """The overview: choropleth with legend, a layer per category, search, clusters.
 
     ``counts`` are public places per neighbourhood, hidden ones included (they are
-    counted, never drawn); ``url_for`` gives each neighbourhood's own map.
+    counted, never drawn); ``url_for`` gives each neighbourhood's own map; ``listed`` the
+    places the list beside the map shows as served (:mod:`mapping.places_list`).
     """
     bounds = bounds_of([n.geometry for n in neighbourhoods])
     m = base_map(options, bounds, title)
@@ -85,6 +88,7 @@ def city_map(
         pinsBelow=150,
     )
     add_places(m, styles, config)
+    add_places_list(m, listed, options)
     total = sum(n for n in counts.values())
     TitleControl(title, f"{total:,} places in {len(neighbourhoods)} neighbourhoods").add_to(m)
     return m

@@ -20,6 +20,7 @@ from folium.template import Template
 from mapping.assets import ATLAS, Asset, use_local_assets
 from mapping.escaping import html_text, js_json
 from mapping.options import MapOptions
+from mapping.plurals import client_plurals, plural_rule
 from mapping.style import CategoryStyle
 
 MAX_ZOOM = 19
@@ -49,7 +50,8 @@ class AtlasClient(folium.MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = AtlasMap.start({{ this._parent.get_name() }},
-            {{ this.config_json }}, {{ this.layers_js }});
+            {{ this.config_json }}, {{ this.layers_js }},
+            function (n) { return Number({{ this.plural_rule }}); });
         {% endmacro %}
     """)
 
@@ -58,6 +60,10 @@ class AtlasClient(folium.MacroElement):
         self._name = "AtlasClient"
         self.config = config
         self.layers = layers
+        # The catalog's plural rule goes into the page as script: plural_rule refuses
+        # anything that is not one.
+        self.plural_rule = config.get("pluralRule", "n != 1")
+        plural_rule(self.plural_rule)
 
     @property
     def config_json(self) -> str:
@@ -262,6 +268,8 @@ def client_config(
             s.key: {"label": s.label, "colour": s.colour, "icon": s.icon} for s in styles
         },
         "text": {**DEFAULT_TEXT, **options.text, **(text or {})},
+        "plurals": client_plurals(options),
+        "pluralRule": options.plural_rule,
         "contributeUrl": options.contribute_url,
         "placePageUrl": options.place_page_url,
         **extra,
@@ -292,6 +300,10 @@ DEFAULT_TEXT = {
     "no_story": "Do you know this place's story?",
     "tell_story": "Tell it",
     "place_page": "Open this place's page",
+    "places_heading": "Places in view",
+    "skip_to_list": "Skip the map to the list of places",
+    "list_cut": "The list shows the first {shown} of them.",
+    "map_label": "Map of the places",
 }
 
 

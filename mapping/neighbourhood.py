@@ -18,6 +18,7 @@ from mapping.elements import (
 )
 from mapping.features import geometry_json, outline
 from mapping.options import MapOptions
+from mapping.places_list import Listing, add_places_list
 from mapping.style import category_styles, count_label
 
 PINS_BELOW = 300  # with fewer points in view, draw icon pins instead of plain dots
@@ -44,6 +45,7 @@ def neighbourhood_map(
     source: dict[str, Any] | None = None,
     search: dict[str, Any] | None = None,
     back_link: tuple[str, str] | None = ("/maps/city", "All neighbourhoods"),
+    listed: Listing | None = None,
 ) -> folium.Map:
     """Places of ``neighbourhood`` (``count`` public ones) loaded for the view from the API,
     or from ``source`` when given (a standalone file carries its places inline)."""
@@ -62,6 +64,7 @@ def neighbourhood_map(
         title=title,
     )
     add_places(m, styles, config, switcher=True, collapsed=True)
+    add_places_list(m, listed, options)
     category_legend(styles).add_to(m)
     TitleControl(neighbourhood.name, count_label(count, options.k), back_link).add_to(m)
     return m

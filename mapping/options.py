@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 DEFAULT_K = 3  # counts below this are shown as "fewer than k"
@@ -32,3 +32,7 @@ class MapOptions:
     # Interface strings of the map client in the viewer's language, by key of
     # ``mapping.elements.DEFAULT_TEXT``; those not given stay in English.
     text: Mapping[str, str] = field(default_factory=dict)
+    # Messages that change with a number, by key of ``mapping.elements.DEFAULT_PLURALS``:
+    # the catalog's forms, and its gettext rule (a C expression of n) choosing among them.
+    plurals: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    plural_rule: str = "n != 1"

@@ -14,6 +14,7 @@ from mapping.assets import CLUSTER_ASSETS, PAGE_ASSETS, inline_assets, use_local
 from mapping.features import place_details, place_feature
 from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
+from mapping.places_list import listing
 
 
 def standalone_neighbourhood_html(
@@ -28,6 +29,7 @@ def standalone_neighbourhood_html(
     options = dataclasses.replace(options, contribute_url=None, place_page_url=page)
     neighbourhood = store.neighbourhood(neighbourhood_id)
     features = []
+    drawn = []
     count = 0
     for place in store.list(public_filter(PlaceFilter(neighbourhood_id=neighbourhood_id), "map")):
         count += 1  # hidden places count, as on the served maps, but are not drawn
@@ -37,6 +39,7 @@ def standalone_neighbourhood_html(
             # No photos: their files live on the server this file does without.
             feature["properties"]["details"] = place_details(shown, vocabulary, options.language)
             features.append(feature)
+            drawn.append(place)
     m = neighbourhood_map(
         neighbourhood,
         count,
@@ -45,6 +48,7 @@ def standalone_neighbourhood_html(
         source={"kind": "inline", "features": features},
         search={"inline": True},
         back_link=None,
+        listed=listing(drawn, len(drawn)),
     )
     use_local_assets(m, PAGE_ASSETS + CLUSTER_ASSETS, options.static_base)
     return inline_assets(m.get_root().render(), options.static_base)

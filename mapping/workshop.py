@@ -16,6 +16,7 @@ from mapping.escaping import html_text
 from mapping.features import bounds_of
 from mapping.neighbourhood import outline_layer
 from mapping.options import MapOptions
+from mapping.places_list import Listing, add_places_list
 from mapping.style import category_styles
 
 POLL_MS = 2000  # new places show up within this (plus one request) of being published
@@ -66,6 +67,7 @@ def workshop_map(
     cursor: str,
     live_url: str,
     poll_ms: int = POLL_MS,
+    listed: Listing | None = None,
 ) -> folium.Map:
     """The projection for ``workshop``, framed on its neighbourhood (else on all of them).
 
@@ -101,6 +103,7 @@ def workshop_map(
         live={"url": live_url, "interval": poll_ms, "cursor": cursor, "highlightMs": HIGHLIGHT_MS},
     )
     add_places(m, styles, config, switcher=False)
+    add_places_list(m, listed, options)
     category_legend(styles, position="bottomleft").add_to(m)
     PageHtml(panel_html(workshop, join_url, summary)).add_to(m)
     return m

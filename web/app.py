@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from geodata.store import open_store
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from web.error_pages import install_error_pages
 from web.errors import install_error_handlers
 from web.photo_slots import PhotoSlots
 from web.settings import Settings
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     app.state.vocabulary = Vocabulary()
     app.state.photo_slots = PhotoSlots(settings.photo_concurrency)  # per worker process
     install_error_handlers(app)
+    install_error_pages(app)
     from web.middleware import install_middleware
     from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
     from web.routes.media import UPLOAD_PATH

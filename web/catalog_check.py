@@ -78,14 +78,16 @@ def placeholders(text: str) -> set[str]:
     return found
 
 
-def _placeholders_differ(msgid: str, translation: str, brace: bool) -> bool:
+def _placeholders_differ(msgid: str, translation: str, brace: bool, plural: bool = False) -> bool:
     try:
         wanted, given = placeholders(msgid), placeholders(translation)
     except ValueError:
         return True
     if not brace:  # then "{" is ordinary text: compare the %-style fields only
         wanted, given = {p for p in wanted if "%" in p}, {p for p in given if "%" in p}
-    return wanted != given
+    # A plural form may say its number in words ("one place", "two places" in Arabic),
+    # as msgfmt allows; it may never invent a field.
+    return not given <= wanted if plural else wanted != given
 
 
 def _forms(message: Message) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -126,7 +128,9 @@ def check_catalog(tag: str, template: Catalog, catalog: Catalog) -> CatalogRepor
         brace = "python-brace-format" in message.flags or "python-brace-format" in original.flags
         brace = brace or bool(re.search(r"\{\w+\}", ids[0]))
         originals = [ids[min(i, len(ids) - 1)] for i in range(len(strings))]
-        if any(_placeholders_differ(o, s, brace) for o, s in zip(originals, strings, strict=True)):
+        plural = isinstance(message.id, tuple)
+        pairs = zip(originals, strings, strict=True)
+        if any(_placeholders_differ(o, s, brace, plural) for o, s in pairs):
             mismatched.append(key)
             continue
         translated += 1

@@ -12,7 +12,9 @@ strings, starting and checking a catalog: see "Languages" in the README and
 from __future__ import annotations
 
 import functools
+import gettext
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,6 +91,24 @@ def translations(language: str) -> NullTranslations:
 
 def gettext_for(language: str) -> Callable[[str], str]:
     return translations(language).gettext
+
+
+_PLURAL_RULE = re.compile(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+)")
+
+
+@functools.cache
+def plural_samples(language: str) -> tuple[str, tuple[int, ...]]:
+    """The catalog's gettext plural rule (a C expression of ``n``) and, for each of its
+    forms in order, a number that takes that form: with ``ngettext`` on each, a script
+    has every form of a message and the rule to choose among them."""
+    header = translations(language).info().get("plural-forms", "")
+    found = _PLURAL_RULE.search(header)
+    rule, count = (found.group(2).strip(), int(found.group(1))) if found else ("n != 1", 2)
+    choose = gettext.c2py(rule)
+    samples = {}
+    for n in range(1000):  # every rule in use reaches each of its forms below 1000
+        samples.setdefault(choose(n), n)
+    return rule, tuple(samples.get(i, 5) for i in range(count))
 
 
 @functools.cache

@@ -110,6 +110,13 @@
       layer = L.geoJSON(feature, {style: {color: s.colour, weight: 4, opacity: 0.9,
                                           fillColor: s.colour, fillOpacity: 0.25}});
     }
+    if (layer instanceof L.Marker) {
+      // A pin is a keyboard button (role="button"); its name is the place's title.
+      layer.on("add", function () {
+        var icon = layer.getElement();
+        if (icon) icon.setAttribute("aria-label", String(p.title || ""));
+      });
+    }
     layer.bindTooltip(function () { return el("span", "atlas-tooltip", p.title); },
                       {direction: "top", sticky: feature.geometry.type !== "Point"});
     layer.on("click", function (e) {
@@ -203,7 +210,12 @@
     var self = this, source = this.config.source;
     if (source.kind !== "api") return;
     var categories = this.enabledCategories();
-    if (categories.length === 0) { this.clearAll(); this.markReady(); return; }
+    if (categories.length === 0) {
+      this.clearAll();
+      this.map.fire("atlas:drawn", {mode: this.mode, features: 0});
+      this.markReady();
+      return;
+    }
     var params = new URLSearchParams(source.params || {});
     params.set("bbox", this.viewBbox());
     params.set("zoom", String(Math.round(this.map.getZoom())));
@@ -275,6 +287,7 @@
       sync();
     }
     this.mode = "inline";
+    this.map.fire("atlas:drawn", {mode: this.mode, features: features.length});
     this.markReady();
   };
 
@@ -287,13 +300,24 @@
     box.appendChild(body);
     var popup = L.popup({maxWidth: 340, autoPanPadding: [24, 24]})
       .setLatLng(latlng).setContent(box).openOn(this.map);
-    if (props.details) { this.fillDetails(body, props.details); popup.update(); return; }
+    // Leaflet closes a popup on Escape only while the map itself has the focus.
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") self.map.closePopup(popup);
+    });
+    // Leaflet puts the content in again on update, which drops the focus: keep it.
+    var update = function () {
+      var had = box.contains(document.activeElement);
+      popup.update();
+      if (had && !box.contains(document.activeElement)) box.focus({preventScroll: true});
+    };
+    if (props.details) { this.fillDetails(body, props.details); update(); return popup; }
     var url = this.config.placeUrl.replace("{id}", encodeURIComponent(id));
     url += (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(this.config.language || "");
     fetch(url, {headers: {Accept: "application/json"}})
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (d) { self.fillDetails(body, d); popup.update(); })
+      .then(function (d) { self.fillDetails(body, d); update(); })
       .catch(function () { body.textContent = self.text.load_failed; });
+    return popup;
   };
 
   Atlas.prototype.fillDetails = function (body, d) {
@@ -520,6 +544,7 @@
     added.forEach(function (f) { self.highlight(f); });
     if (reload) this.schedule();
     this.updatePanel(d, added);
+    if (!reload) this.map.fire("atlas:drawn", {mode: this.mode, features: this.index.size});
   };
 
   Atlas.prototype.highlight = function (feature) {
@@ -587,13 +612,21 @@
     });
   }
 
+  // The message ``key`` for the number n, in the viewer's language (see mapping/plurals.py).
+  Atlas.prototype.plural = function (key, n) {
+    var forms = (this.config.plurals || {})[key] || ["{n}"];
+    var index = Math.max(0, Math.min(forms.length - 1, this.pluralIndex(n) || 0));
+    return fmt(forms[index], {n: n});
+  };
+
   Atlas.prototype.stats = function () {
     return {features: this.index.size, mapLayers: Object.keys(this.map._layers).length,
             domNodes: document.getElementsByTagName("*").length, polls: this.polls, mode: this.mode,
             timers: this.timers.size};
   };
 
-  function start(map, config, layers) {
+  // pluralIndex: the catalog's plural rule, written into the page by the server.
+  function start(map, config, layers, pluralIndex) {
     if (config.bounds) {
       // Keep the workshop panel from covering the area it frames.
       var panel = document.querySelector(".atlas-panel");
@@ -601,7 +634,12 @@
                                     paddingBottomRight: [panel ? panel.offsetWidth + 28 : 16, 16]});
     }
     var atlas = new Atlas(map, config, layers);
+    atlas.pluralIndex = pluralIndex || function (n) { return n === 1 ? 0 : 1; };
     global.atlas = atlas;
+    // The map is a region of the page with a name (Leaflet makes it focusable for panning).
+    map.getContainer().setAttribute("role", "region");
+    map.getContainer().setAttribute("aria-label", atlas.text.map_label || document.title);
+    if (global.AtlasPlacesList) global.AtlasPlacesList.attach(atlas);
     var status = L.control({position: "bottomleft"});
     status.onAdd = function () {
       var box = el("div", "atlas-status");
@@ -632,5 +670,6 @@
     return atlas;
   }
 
-  global.AtlasMap = {start: start, neighbourhood: neighbourhood, Atlas: Atlas};
+  global.AtlasMap = {start: start, neighbourhood: neighbourhood, Atlas: Atlas, el: el,
+                     latLngOf: latLngOf};
 })(window);

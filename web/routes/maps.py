@@ -19,9 +19,10 @@ from mapping.city import city_map
 from mapping.live import workshop_summary
 from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
+from mapping.places_list import store_listing
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import N_, gettext_for, request_language
+from web.i18n import N_, gettext_for, plural_samples, request_language, translations
 from web.public_url import public_base_url
 from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
@@ -45,6 +46,11 @@ MAP_TEXT = {
     "generalised": N_("Location shown approximately, to protect it."),
     "neighbourhood": N_("Neighbourhood"),
     "place": N_("Place"),
+    "places_heading": N_("Places in view"),
+    "skip_to_list": N_("Skip the map to the list of places"),
+    "list_cut": N_("The list shows the first {shown} of them."),
+    "map_label": N_("Map of the places"),
+    "zoom_in": N_("Zoom in to see these places"),
 }
 
 
@@ -54,8 +60,18 @@ def map_text(language: str) -> dict[str, str]:
     return {key: gettext(message) for key, message in MAP_TEXT.items()}
 
 
+def map_plurals(language: str) -> tuple[str, dict[str, list[str]]]:
+    """The catalog's plural rule and every form of the map's messages with a number."""
+    rule, samples = plural_samples(language)
+    ngettext = translations(language).ngettext
+    return rule, {
+        "in_view": [ngettext("{n} place in view", "{n} places in view", n) for n in samples]
+    }
+
+
 def map_options(settings: Settings, language: str = "en") -> MapOptions:
     """The map settings of this service, for a viewer reading ``language``."""
+    rule, plurals = map_plurals(language)
     return MapOptions(
         tiles=settings.tiles if settings.tiles_enabled else None,
         tiles_attribution=settings.tiles_attribution,
@@ -65,6 +81,8 @@ def map_options(settings: Settings, language: str = "en") -> MapOptions:
         api_base=API_BASE,
         max_features=settings.map_max_features,
         text=map_text(language),
+        plurals=plurals,
+        plural_rule=rule,
     )
 
 
@@ -96,8 +114,16 @@ def city_page(
 ) -> HTMLResponse:
     """Neighbourhoods shaded by their number of published places, the places on top."""
     options = map_options(settings, request_language(request))
-    counts = store.counts_by_neighbourhood(public_filter(PlaceFilter(), "map"))
-    m = city_map(store.neighbourhoods(), counts, vocabulary, options, neighbourhood_url)
+    shown = public_filter(PlaceFilter(), "map")
+    counts = store.counts_by_neighbourhood(shown)
+    m = city_map(
+        store.neighbourhoods(),
+        counts,
+        vocabulary,
+        options,
+        neighbourhood_url,
+        listed=store_listing(store, shown),
+    )
     return map_page(m, request)
 
 
@@ -115,8 +141,10 @@ def neighbourhood_page(
 ) -> HTMLResponse:
     neighbourhood = store.neighbourhood(neighbourhood_id)
     options = map_options(settings, request_language(request))
-    count = store.count(public_filter(PlaceFilter(neighbourhood_id=neighbourhood_id), "map"))
-    return map_page(neighbourhood_map(neighbourhood, count, vocabulary, options), request)
+    shown = public_filter(PlaceFilter(neighbourhood_id=neighbourhood_id), "map")
+    listed = store_listing(store, shown)
+    m = neighbourhood_map(neighbourhood, store.count(shown), vocabulary, options, listed=listed)
+    return map_page(m, request)
 
 
 def join_url(request: Request, settings: Settings, code: str) -> str:
@@ -154,5 +182,6 @@ def workshop_page(
         summary=workshop_summary(store, workshop),
         cursor=iso(utcnow()),
         live_url=f"{API_BASE}/workshops/{quote(workshop.code)}/updates",
+        listed=store_listing(store, public_filter(PlaceFilter(workshop=workshop.code), "map")),
     )
     return map_page(m, request)

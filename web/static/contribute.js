@@ -173,11 +173,83 @@
         drawing.vertices = [L.latLng(lat, lon)];
         redraw();
         geometryInput.value = "";
+        map.setView(drawing.vertices[0], Math.max(map.getZoom(), 16));
+        tell("set_typed", { lat: round(lat), lon: round(lon) });
       }
     }
     latInput.addEventListener("change", fromFields);
     lonInput.addEventListener("change", fromFields);
+    wireLocationSearch();
     loadExisting();
+  }
+
+  /* ---- setting the location without a pointer: a search, or typed coordinates ---- */
+  var locationMessages = json("location-messages") || {};
+  function tell(key, values) {
+    var text = locationMessages[key] || "";
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    if (statusEl) statusEl.textContent = text;  /* a live region: screen readers say it */
+  }
+
+  // A point goes where was chosen; a route or an area being drawn keeps its corners, and
+  // the map moves there instead ("Put it at the centre of the map" adds one).
+  function placePoint(latlng, name, keepView) {
+    if (!keepView) map.setView(latlng, Math.max(map.getZoom(), 16));
+    if (drawing.mode !== "point") {
+      tell("moved_to", { name: name });
+      return;
+    }
+    addVertex(latlng);
+    tell("set_named", { name: name, lat: round(latlng.lat), lon: round(latlng.lng) });
+  }
+
+  function wireLocationSearch() {
+    var input = document.getElementById("location-search");
+    var results = document.getElementById("location-results");
+    if (!input || !results) return;
+    function choice(label, kind, choose) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;  /* text, never markup */
+      var small = document.createElement("small");
+      small.textContent = " · " + kind;
+      button.appendChild(small);
+      button.addEventListener("click", choose);
+      item.appendChild(button);
+      return item;
+    }
+    function show(found) {
+      var items = [];
+      (found.neighbourhoods || []).forEach(function (n) {
+        items.push(choice(n.name, locationMessages.neighbourhood, function () {
+          var bounds = L.latLngBounds([n.bbox[1], n.bbox[0]], [n.bbox[3], n.bbox[2]]);
+          map.fitBounds(bounds);
+          placePoint(bounds.getCenter(), n.name, true);
+        }));
+      });
+      (found.places || []).forEach(function (p) {
+        items.push(choice(p.title, locationMessages.place, function () {
+          placePoint(L.latLng(p.lat, p.lon), p.title, false);
+        }));
+      });
+      results.replaceChildren.apply(results, items);
+      tell(items.length ? "choose" : "none");
+    }
+    function search() {
+      var q = input.value.trim();
+      if (q.length < 2) return;
+      tell("searching");
+      fetch("/api/map/search?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(show)
+        .catch(function () { tell("failed"); });
+    }
+    // Enter searches here; it must not send the whole form.
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); search(); }
+    });
+    document.getElementById("location-search-go").addEventListener("click", search);
   }
 
   /* ---- errors next to their fields ---------------------------------------------- */

@@ -1,0 +1,154 @@
+"""Every page a browser reaches, in English and in Arabic (right to left), checked by
+axe-core in Debian's Chromium: no violation of serious or critical impact. axe-core comes
+inside the ``axe-playwright-python`` package, so nothing is fetched to run it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from geodata.models import Role, Status, Workshop, utcnow
+from geodata.store.base import PlaceStore
+from tests.web.staff_helpers import PASSWORD, make_staff
+
+pytestmark = pytest.mark.browser
+axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+BLOCKING = {"serious", "critical"}
+READY = "html[data-atlas-ready]"
+MAP_PAGES = {"/maps/city", "/maps/neighbourhoods/6", "/workshops/AXE1/live"}
+
+
+def blocking_violations(page) -> list[dict]:
+    """axe's violations of serious or critical impact on the page as it is now."""
+    results = axe_sync.Axe().run(page)
+    return [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
+
+
+def readable(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} — {v['helpUrl']}")
+        for node in v["nodes"][:6]:
+            lines.append(f"    at {', '.join(map(str, node['target']))}: {node['html'][:160]}")
+            lines.append(f"       {node.get('failureSummary', '').replace(chr(10), ' ')[:300]}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, where: str) -> None:
+    found = blocking_violations(page)
+    assert not found, f"{where}:\n{readable(found)}"
+
+
+@pytest.fixture
+def site(live_server, lisbon_store: PlaceStore):
+    """The demo, a workshop, one place sent with its edit link, and staff accounts."""
+    now = utcnow()
+    lisbon_store.add_workshop(
+        Workshop("AXE1", "Memórias de Alfama", now - timedelta(hours=1), now + timedelta(hours=3),
+                 neighbourhood_id=6)
+    )  # fmt: skip
+    r = httpx.post(
+        live_server.url + "/api/places",
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-9.1335, 38.7115]},
+            "properties": {
+                "title": "Fado on the steps",
+                "narratives": [{"text": "Every June the whole street sings.", "language": "pt"}],
+                "category": "tradition",
+                "consent": {"publish": True, "open_data": True},
+                "workshop": "AXE1",
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    sent = r.json()
+    published = next(iter(lisbon_store.list(limit=1)))
+    assert published.status == Status.PUBLISHED
+    return {
+        "base": live_server.url,
+        "edit": f"/contribute/edit/{sent['id']}?token={sent['edit_token']}",
+        "pending": sent["id"],
+        "place": published.id,
+        "staff": make_staff(lisbon_store),
+    }
+
+
+def choose_language(page, base: str, language: str) -> None:
+    """As the language picker does: the ``lang`` cookie, for every page after."""
+    page.context.add_cookies([{"name": "lang", "value": language, "url": base}])
+
+
+def visit(page, url: str, path: str) -> None:
+    page.goto(url)
+    if path.split("?")[0] in MAP_PAGES:
+        page.wait_for_selector(READY, state="attached", timeout=10_000)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_public_pages_have_no_serious_accessibility_violation(page, site, language):
+    paths = [
+        "/",
+        "/maps/city",
+        "/maps/neighbourhoods/6",
+        f"/places/{site['place']}",
+        "/contribute",
+        "/contribute?workshop=AXE1",
+        site["edit"],
+        "/workshops/AXE1/live",
+        "/ogc?f=html",
+        "/ogc/conformance?f=html",
+        "/ogc/api?f=html",
+        "/ogc/collections/places/queryables?f=html",
+        "/ogc/collections/places/schema?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/places?f=html",
+        "/ogc/collections/places/items?f=html&limit=5",
+        f"/ogc/collections/places/items/{site['place']}?f=html",
+        "/walks",
+        "/no-such-page",
+        f"/places/{site['pending']}",
+        "/login",
+    ]
+    choose_language(page, site["base"], language)
+    failures = []
+    for path in paths:
+        visit(page, site["base"] + path, path)
+        found = blocking_violations(page)
+        if found:
+            failures.append(f"{path} [{language}]:\n{readable(found)}")
+    assert not failures, "\n\n".join(failures)
+
+
+def sign_in(page, base: str, name: str) -> None:
+    page.goto(base + "/login?next=/moderation")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(base + "/moderation")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_staff_pages_have_no_serious_accessibility_violation(page, site, language):
+    base = site["base"]
+    choose_language(page, base, language)
+    sign_in(page, base, site["staff"][Role.ADMIN].name)
+    paths = [
+        "/moderation",
+        f"/moderation/places/{site['pending']}",
+        "/workshops",
+        "/workshops/AXE1",
+        "/workshops/AXE1/print",
+        "/admin",
+        "/stats",
+    ]
+    failures = []
+    for path in paths:
+        visit(page, f"{base}{path}", path)
+        found = blocking_violations(page)
+        if found:
+            failures.append(f"{path} [{language}]:\n{readable(found)}")
+    assert not failures, "\n\n".join(failures)
