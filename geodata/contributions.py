@@ -53,6 +53,7 @@ from geodata.schemas import (
 )
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from geodata.voices import remove_all_recordings
 from geodata.workshops import shows_at_once
 
 # Edits to these change what the public sees, so a moderated place is checked again.
@@ -275,7 +276,7 @@ def save_patch(store: PlaceStore, prepared: PreparedPlace, expected_version: int
 
 def withdraw(store: PlaceStore, place: Place, media_dir: str | Path) -> Place:
     """Take a place off every map and download at once, and erase the contributor's
-    personal data and photos. The record stays (withdrawn) so its id keeps answering."""
+    personal data, photos and recordings. The record stays (withdrawn) so its id keeps answering."""
     if place.status != Status.WITHDRAWN:
         before = replace(place)
         place.status = Status.WITHDRAWN
@@ -284,4 +285,5 @@ def withdraw(store: PlaceStore, place: Place, media_dir: str | Path) -> Place:
             place = store.update(place)
             audit.record(store, "withdraw", audit.RESIDENT, before=before, after=place)
     remove_all_photos(store, media_dir, place.id)
+    remove_all_recordings(store, media_dir, place.id)
     return place

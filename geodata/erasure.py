@@ -4,7 +4,7 @@ Withdrawal (by the resident, with the edit link) takes a place off every output 
 drops the personal data but keeps the record. Erasure goes further: every place whose
 contributor gave that contact is deleted with its stories, every memory or translation
 they added to other places is taken off them, every walk they proposed is deleted,
-photos, labels, flags, edit
+photos, recordings, labels, flags, edit
 token and audit history, the database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
@@ -18,8 +18,9 @@ from geodata import narrative_additions
 from geodata.audit import Actor, record_account_event
 from geodata.errors import InvalidInput
 from geodata.media import remove_files
-from geodata.models import Media
+from geodata.models import Media, Recording
 from geodata.store.base import PlaceStore
+from geodata.voices import remove_recording_files
 from geodata.walk_lifecycle import erase_walks_by_contact
 
 
@@ -40,14 +41,17 @@ def erase_contact(
     if not contact.strip():
         raise InvalidInput("give the contact (e-mail or phone) to erase", code="required")
     photos: list[Media] = []
+    recordings: list[Recording] = []
     with store.transaction():
         ids = store.place_ids_by_contact(contact)
         narratives = narrative_additions.erase_by_contact(store, contact, ids)
         for media in store.media_for_places(ids).values():
             photos.extend(media)
+        for items in store.recordings_for_places(ids).values():
+            recordings.extend(items)
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:
-            store.delete(place_id)  # stories, photos' records, labels, flags, edit token
+            store.delete(place_id)  # stories, photos' and recordings' records, labels...
         walks, walk_events = erase_walks_by_contact(store, contact)  # and their stops
         removed_events += walk_events
         record_account_event(
@@ -60,6 +64,7 @@ def erase_contact(
         )
     # Files after the commit: a rollback must not leave records pointing at nothing.
     remove_files(media_dir, photos)
+    remove_recording_files(media_dir, recordings)
     for place_id in ids:
         folder = Path(media_dir) / place_id
         if folder.is_dir() and not any(folder.iterdir()):

@@ -428,6 +428,41 @@ class ProtocolLabel:
     url: str | None = None  # the label on the Local Contexts Hub
 
 
+class AudioScope(StrEnum):
+    """Who may hear a recording: its own consent, apart from the place's."""
+
+    PUBLIC = "public"  # played on the place's page and walk stops; transcript searchable
+    WORKSHOP = "workshop"  # played only to signed-in staff (in the workshop room)
+    ARCHIVE = "archive"  # kept for the archive: played to no one, in admins' backups only
+
+
+def new_recording_id() -> str:
+    return "au_" + secrets.token_urlsafe(9)
+
+
+@dataclass
+class Recording:
+    """A recording of a place (an oral history, a song, a street sound): a file stripped
+    of every tag under the media directory, its duration, and an optional transcript.
+
+    It belongs to a place; a walk stop, being a public place, plays its place's
+    recordings (see :func:`geodata.voices.playable`)."""
+
+    place_id: str
+    mime_type: str
+    duration_s: float
+    bytes: int
+    path: str  # relative to the media directory
+    sha256: str
+    scope: AudioScope = AudioScope.PUBLIC
+    title: str | None = None  # what it is, in the resident's words
+    transcript: str | None = None  # what is said, in any language
+    transcript_language: str | None = None  # a BCP 47 tag
+    id: str = field(default_factory=new_recording_id)
+    position: int = 0  # set by the store: 1, 2, 3... in the order they were added
+    created_at: datetime = field(default_factory=utcnow)
+
+
 def new_narrative_id() -> str:
     return "nr_" + secrets.token_urlsafe(9)
 

@@ -29,9 +29,14 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     install_error_handlers(app)
     install_error_pages(app)
     from web.middleware import install_middleware
+    from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
     from web.routes.media import UPLOAD_PATH
 
-    install_middleware(app, settings.max_body_bytes, {UPLOAD_PATH: settings.max_upload_bytes})
+    install_middleware(
+        app,
+        settings.max_body_bytes,
+        {UPLOAD_PATH: settings.max_upload_bytes, AUDIO_UPLOAD_PATH: audio_body_limit(settings)},
+    )
     from web.public_url import install_host_guard
 
     install_host_guard(app, settings)  # before the body is read, inside the headers

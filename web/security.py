@@ -34,9 +34,10 @@ from web.settings import Settings
 
 NONCE_STATE = "csp_nonce"
 # Features no page of ours uses are switched off; the contribution form may locate the
-# resident, so geolocation stays allowed for our own origin.
+# resident, so geolocation stays allowed for our own origin, and record a voice, so the
+# microphone does too.
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), midi=(), "
+    "camera=(), microphone=(self), payment=(), usb=(), serial=(), bluetooth=(), midi=(), "
     "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), "
     "interest-cohort=(), geolocation=(self)"
 )
@@ -81,6 +82,7 @@ def content_security_policy(
         f"style-src 'self' 'nonce-{nonce}'",
         f"img-src 'self' data: blob:{' ' + img_origins if img_origins else ''}",
         "font-src 'self' data:",
+        "media-src 'self' blob:",  # blob: a voice just recorded, heard before it is sent
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

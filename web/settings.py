@@ -96,6 +96,14 @@ class Settings(BaseSettings):
         le=80_000_000,  # Pillow itself refuses more (its decompression-bomb guard)
         description="largest photo, in pixels, as its file declares; checked before decoding",
     )
+    max_audio_bytes: int = Field(
+        64 * 1_048_576,
+        ge=1,
+        le=1024 * 1_048_576,
+        description="largest recording file, in bytes (an hour of MP3 at 128 kbit/s is 58 MB); "
+        "uploads stream to disk and are cut off past it",
+    )
+    max_recordings_per_place: int = Field(5, ge=1, le=100, description="recordings per place")
     photo_concurrency: int = Field(
         2,
         ge=1,

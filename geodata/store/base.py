@@ -22,6 +22,7 @@ from geodata.place_filter import PlaceFilter
 from geodata.store.base_accounts import AccountsDefaults
 from geodata.store.base_contributions import ContributionsContract
 from geodata.store.base_exports import ExportDefaults
+from geodata.store.base_recordings import RecordingStore
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
 from geodata.store.narrative_additions import NarrativeAdditionsInterface
@@ -47,6 +48,7 @@ class PlaceStore(
     ExportDefaults,
     TileDefaults,
     ContributionsContract,
+    RecordingStore,
     AccountsDefaults,
     abc.ABC,
     WalkStore,

@@ -36,6 +36,7 @@ from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_migrations import MigrationsMixin
 from geodata.store.postgis_narrative_additions import NarrativeAdditionsMixin
 from geodata.store.postgis_neighbourhoods import NeighbourhoodsMixin
+from geodata.store.postgis_recordings import RecordingsMixin
 from geodata.store.postgis_reports import ReportsMixin
 from geodata.store.postgis_search import SearchMixin
 from geodata.store.postgis_sql import (
@@ -74,6 +75,7 @@ class PostGISStore(
     WalksMixin,
     SearchMixin,
     ContributionsMixin,
+    RecordingsMixin,
     AccountsAuditMixin,
     ReportsMixin,
     TilesMixin,

@@ -29,7 +29,7 @@ _BACKFILL_BATCH = 2000
 _MERGE_PENDING = (
     "SELECT gin_clean_pending_list(c.oid) FROM pg_class c JOIN pg_namespace n ON "
     "n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-    "AND c.relname IN ('places_search_title', 'places_search_body')"
+    "AND c.relname IN ('places_search_title', 'places_search_body', 'places_search_voices')"
 )
 
 
@@ -102,8 +102,9 @@ class SearchMixin:
         low, high = prefix_range(query)
         likes = [like_pattern(p) for p in query.patterns]
         in_title = " AND ".join("p.search_title LIKE %s" for _ in likes)
-        anywhere = " AND ".join(
-            "(p.search_title LIKE %s OR (p.search_body <> '' AND p.search_body LIKE %s))"
+        anywhere = " AND ".join(  # search_voices: transcripts of public recordings (0013)
+            "(p.search_title LIKE %s OR (p.search_body <> '' AND p.search_body LIKE %s) "
+            "OR (p.search_voices <> '' AND p.search_voices LIKE %s))"
             for _ in likes
         )
         with self._connection() as conn:  # one connection for the three queries
@@ -125,7 +126,7 @@ class SearchMixin:
                 found += _oldest(
                     conn,
                     f"{anywhere} AND NOT ({in_title}) AND {where}",
-                    [*(like for like in likes for _ in range(2)), *likes, *params],
+                    [*(like for like in likes for _ in range(3)), *likes, *params],
                     n - len(found),
                 )
         return places_from_rows(found)

@@ -42,6 +42,7 @@ from geodata.store.sqlite_migrations import MigrationsMixin
 from geodata.store.sqlite_narrative_additions import NarrativeAdditionsMixin
 from geodata.store.sqlite_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.sqlite_place_filter import PlaceFilterMixin
+from geodata.store.sqlite_recordings import RecordingsMixin
 from geodata.store.sqlite_search import SearchMixin
 from geodata.store.sqlite_tiles import TilesMixin
 from geodata.store.sqlite_walks import WalksMixin
@@ -61,6 +62,7 @@ class SQLiteStore(
     SearchMixin,
     TilesMixin,
     ContributionsMixin,
+    RecordingsMixin,
     AccountsAuditMixin,
     NarrativeAdditionsMixin,
     NeighbourhoodsMixin,

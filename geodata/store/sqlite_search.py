@@ -6,7 +6,8 @@ written with every place into the external-content FTS5 table ``places_search``
 changes and deletions by triggers. A search is three queries, each answered in order by
 an index and cut at the limit (see :mod:`geodata.search`): titles starting with the
 query by the B-tree on ``search_title``; other titles, then narratives, by the FTS5
-index, which lists its matches in rowid order. A query's patterns of three characters
+index, which lists its matches in rowid order (its third column, ``search_voices``, holds
+the transcripts of public recordings: migration 0013). A query's patterns of three characters
 or more go to the index as quoted strings (so nothing a person types is FTS5 syntax);
 shorter ones (a one-letter word at a word start, " r") are checked on the rows found.
 """
@@ -62,15 +63,17 @@ class SearchMixin:
                 [f"search_title : ({indexed})", *query.patterns, low, high, *params],
                 n - len(found), flt,
             )  # fmt: skip
-        if len(found) < n:  # the others: matched through their narratives, oldest first
-            anywhere = "".join(
-                " AND (instr(p.search_title, ?) > 0 OR instr(p.search_body, ?) > 0)" for _ in short
+        if len(found) < n:  # the others: matched through narratives or transcripts, oldest
+            anywhere = "".join(  # first
+                " AND (instr(p.search_title, ?) > 0 OR instr(p.search_body, ?) > 0 "
+                "OR instr(p.search_voices, ?) > 0)"
+                for _ in short
             )
             found += self._found(
                 f"SELECT {_SELECT} FROM places_search s JOIN places p ON p.rid = s.rowid{joins} "
                 f"WHERE s.places_search MATCH ?{anywhere} AND NOT ({in_title}) AND {where} "
                 "ORDER BY s.rowid LIMIT ?",
-                [indexed, *(p for p in short for _ in range(2)), *query.patterns, *params],
+                [indexed, *(p for p in short for _ in range(3)), *query.patterns, *params],
                 n - len(found), flt,
             )  # fmt: skip
         return found

@@ -34,8 +34,6 @@ def workshop(lisbon_store) -> Workshop:
     )
 
 
-
-
 def open_map(page, url: str) -> dict:
     page.goto(url)
     page.wait_for_selector(READY, state="attached", timeout=10_000)

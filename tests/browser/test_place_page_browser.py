@@ -18,8 +18,6 @@ pytestmark = pytest.mark.browser
 MAP_READY = "#place-map[data-ready]"
 
 
-
-
 def assert_clean(page) -> None:
     assert page.blocked_requests == []
     assert page.problems == []

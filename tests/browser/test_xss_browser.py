@@ -112,8 +112,6 @@ def hostile(lisbon_store, live_server) -> dict:
     return {"published": published, "pending": pending, "own": own}
 
 
-
-
 def assert_clean(page, where: str) -> None:
     page.wait_for_timeout(200)  # a payload's onerror/onload would have fired by now
     assert page.evaluate("window.__pwned") is None, f"a payload ran on {where}"

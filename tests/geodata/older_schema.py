@@ -28,6 +28,10 @@ def undo_search_migration(store: PlaceStore) -> None:
         conn.execute("DROP INDEX places_search_title")
         conn.execute("ALTER TABLE places DROP COLUMN search_title")
         conn.execute("ALTER TABLE places DROP COLUMN search_body")
+        # and what later migrations added, which SQLite runs again after it (0013)
+        conn.execute("DROP TABLE IF EXISTS recordings")
+        if any(r[1] == "search_voices" for r in conn.execute("PRAGMA table_info(places)")):
+            conn.execute("ALTER TABLE places DROP COLUMN search_voices")
         conn.execute(f"PRAGMA user_version = {search_migration() - 1}")
         return
     with store.transaction(), store._connection() as conn:  # type: ignore[attr-defined]

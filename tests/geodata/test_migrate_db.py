@@ -24,6 +24,7 @@ from geodata.models import (
     Narrative,
     Place,
     ProtocolLabel,
+    Recording,
     Status,
     Workshop,
     utcnow,
@@ -93,6 +94,10 @@ class Filled:
         store.add_media(
             Media(first, "image/jpeg", 800, 600, 51234, f"{first}/a.jpg", f"{first}/a-t.jpg",
                   320, 240, "ab" * 32, caption="The door")
+        )  # fmt: skip
+        store.add_recording(
+            Recording(first, "audio/ogg", 61.5, 4321, f"{first}/b.ogg", "cd" * 32,
+                      title="A avó", transcript="Vendia sardinhas", transcript_language="pt")
         )  # fmt: skip
         with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as c:
             walk = c.post("/api/walks", json={  # walks and walk_stops, with a route

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from geodata.models import Role
 from geodata.store.base import PlaceStore
+from tests.geodata.test_audio_files import FIXTURES
 from tests.web.staff_helpers import Staff, make_staff, sign_in
 from tests.web.test_access_control import PUBLIC_ROUTES
 from web.app import create_app
@@ -51,6 +52,7 @@ class Seeded:
     workshop: str
     neighbourhood_id: int
     title: str
+    recording_id: str = ""
 
 
 def _jpeg() -> bytes:
@@ -101,6 +103,13 @@ def seed(client: TestClient, store: PlaceStore) -> Seeded:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert photo.status_code == 201, photo.text
+    voice = client.post(
+        f"/api/places/{place_id}/audio",
+        files={"file": ("voice.webm", (FIXTURES / "tone.webm").read_bytes(), "audio/webm")},
+        data={"transcript": "Água para a rua toda.", "transcript_language": "pt"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert voice.status_code == 201, voice.text
     client.put(
         f"/api/moderation/places/{place_id}/labels",
         json={"labels": [{"label_id": "tk_a", "text": "Name the street's elders."}]},
@@ -127,6 +136,7 @@ def seed(client: TestClient, store: PlaceStore) -> Seeded:
         workshop,
         store.get(place_id).neighbourhood_id,
         title,
+        recording_id=voice.json()["id"],
     )
 
 
@@ -139,6 +149,7 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         "collection_id": "places",
         "feature_id": seeded.place_id,
         "media_id": seeded.media_id,
+        "recording_id": seeded.recording_id,
         "fmt": "shp",
         # Vector tiles: the whole world's tile holds every place (fewer than the cap).
         "tile_matrix_set_id": "WebMercatorQuad",

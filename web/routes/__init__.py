@@ -35,10 +35,16 @@ def register_routes(app: FastAPI) -> None:
 
     places.install(app)
     app.include_router(media.router)
+    from web.routes import audio
+
+    app.include_router(audio.router)
     app.include_router(contribute.router)
     from web.routes import contribute_edit
 
     app.include_router(contribute_edit.router)
+    from web.routes import contribute_voice
+
+    app.include_router(contribute_voice.router)
     from web.routes import place_narratives
 
     app.include_router(place_narratives.router)

@@ -22,6 +22,7 @@ from geodata.vocabulary import Vocabulary
 from web.auth import ADMIN, SignedIn
 from web.dependencies import get_store, get_vocabulary
 from web.routes.accounts import account_json
+from web.routes.audio import recording_json
 from web.routes.moderation_api import item_json
 from web.routes.narrative_moderation import addition_json
 
@@ -61,9 +62,15 @@ def backup_chunks(store: PlaceStore, vocabulary: Vocabulary) -> Iterator[bytes]:
             break
         ids = [p.id for p in places]
         media, labels = store.media_for_places(ids), store.protocol_labels(ids)
+        recordings = store.recordings_for_places(ids)
         for p in places:
             item = QueueItem(p, media.get(p.id, []), flags.get(p.id, []), labels.get(p.id, []))
-            yield (b"" if first else b",") + orjson.dumps(item_json(item, vocabulary))
+            feature = item_json(item, vocabulary)
+            # every recording, whatever its scope (its file stays under the media dir)
+            feature["properties"]["recordings"] = [
+                recording_json(r) for r in recordings.get(p.id, [])
+            ]
+            yield (b"" if first else b",") + orjson.dumps(feature)
             first = False
         offset += len(places)
     # Memories and translations residents added to places, in every status.

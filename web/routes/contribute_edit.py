@@ -41,6 +41,7 @@ from web.photo_slots import PhotosBusy
 from web.routes.media import photo_limits, processed_upload
 from web.settings import Settings
 from web.submission_acceptance import edit_url
+from web.voice_view import voice_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,7 +80,7 @@ def _values_of(place: Place) -> dict[str, Any]:
     }
 
 
-def _edit_context(
+def edit_context(
     request: Request,
     language: str,
     place: Place,
@@ -98,6 +99,7 @@ def _edit_context(
         place=place,
         token=token,
         photos=store.media(place.id),
+        voices=[voice_view(r) for r in store.recordings(place.id)],
         edit_link=edit_url(request, settings, place.id, token),
         status=str(place.status),
         rejection_reason=audit.rejection_reason(store, place),
@@ -105,7 +107,7 @@ def _edit_context(
     )
 
 
-def _edit_problem(request: Request, language: str, exc: HeritageError) -> Response:
+def edit_problem(request: Request, language: str, exc: HeritageError) -> Response:
     _ = gettext_for(language)
     context = form_context(request, language, {}, {}, problem=exc, place=None)
     context["problem_message"] = (
@@ -119,7 +121,7 @@ def _edit_problem(request: Request, language: str, exc: HeritageError) -> Respon
     return render_form(request, "contribute_done.html", context, status=exc.status)
 
 
-def _load_for_edit(request: Request, place_id: str, token: str | None) -> Place:
+def load_for_edit(request: Request, place_id: str, token: str | None) -> Place:
     return contributions.check_edit_token(request.app.state.store, place_id, token)
 
 
@@ -127,12 +129,12 @@ def _load_for_edit(request: Request, place_id: str, token: str | None) -> Place:
 async def edit_page(request: Request, place_id: str, token: str | None = None) -> Response:
     language = request_language(request)
     try:
-        place = await run_in_threadpool(_load_for_edit, request, place_id, token)
+        place = await run_in_threadpool(load_for_edit, request, place_id, token)
     except HeritageError as exc:
-        return await run_in_threadpool(_edit_problem, request, language, exc)
+        return await run_in_threadpool(edit_problem, request, language, exc)
     notice = request.query_params.get("done")
     context = await run_in_threadpool(
-        _edit_context, request, language, place, token or "", notice=notice
+        edit_context, request, language, place, token or "", notice=notice
     )
     return render_form(request, "contribute_edit.html", context)
 
@@ -179,7 +181,7 @@ def _edit_action(request: Request, place_id: str, form: FormData) -> str:
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
     token = str(form.get("token") or "")
-    place = _load_for_edit(request, place_id, token)
+    place = load_for_edit(request, place_id, token)
     action = str(form.get("action") or "save")
     if place.status == Status.WITHDRAWN and action != "withdraw":
         raise contributions.Withdrawn("this place was withdrawn and can no longer be changed")
@@ -217,12 +219,12 @@ async def edit_submit(request: Request, place_id: str) -> Response:
     form = await request.form(max_files=1, max_fields=60)
     token = str(form.get("token") or "")
     try:
-        place = await run_in_threadpool(_load_for_edit, request, place_id, token)
+        place = await run_in_threadpool(load_for_edit, request, place_id, token)
     except HeritageError as exc:
-        return await run_in_threadpool(_edit_problem, request, language, exc)
+        return await run_in_threadpool(edit_problem, request, language, exc)
     if not csrf_ok(request, form):
         context = await run_in_threadpool(
-            _edit_context,
+            edit_context,
             request,
             language,
             place,
@@ -240,12 +242,12 @@ async def edit_submit(request: Request, place_id: str) -> Response:
         # After a failed withdrawal or photo the details form was not the one sent.
         values = None if "confirm_withdraw" in errors or "photo" in errors else form_values(form)
         context = await run_in_threadpool(
-            _edit_context, request, language, place, token, values, errors
+            edit_context, request, language, place, token, values, errors
         )
         return render_form(request, "contribute_edit.html", context, status=422)
     except PhotosBusy as exc:
         context = await run_in_threadpool(
-            _edit_context, request, language, place, token, None, busy_errors(exc, language)
+            edit_context, request, language, place, token, None, busy_errors(exc, language)
         )
         return busy_page(render_form(request, "contribute_edit.html", context, status=503), exc)
     except HeritageError as exc:
@@ -255,7 +257,7 @@ async def edit_submit(request: Request, place_id: str) -> Response:
             ]
         }
         context = await run_in_threadpool(
-            _edit_context, request, language, place, token, None, errors
+            edit_context, request, language, place, token, None, errors
         )
         return render_form(request, "contribute_edit.html", context, status=exc.status)
     return RedirectResponse(

@@ -29,6 +29,7 @@ from web.dependencies import get_settings, get_store, get_vocabulary
 from web.routes.accounts import staff_page
 from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status
 from web.settings import Settings
+from web.voice_view import voice_view
 
 router = APIRouter(tags=["moderation"])
 
@@ -117,6 +118,7 @@ def place_page(
     context = {
         "item": item,
         "history": audit.history(store, place_id),
+        "voices": [voice_view(r) for r in store.recordings(place_id)],
         "additions": narrative_additions.place_review(store, item.place),
         "versions": audit.versions(store, place_id),
         "vocabulary": vocabulary,

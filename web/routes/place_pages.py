@@ -32,6 +32,7 @@ from web.routes.maps import map_options, neighbourhood_url
 from web.security import csp_nonce
 from web.settings import Settings
 from web.templating import templates
+from web.voice_view import public_voices
 
 router = APIRouter(tags=["maps"])
 PATH = "/places/{place_id}"
@@ -152,6 +153,7 @@ def place_page(
         "stories": told,
         "description": excerpt(told[0].text) if told else None,
         "photos": photos,
+        "voices": public_voices(store, place.id),
         "category": category or place.category,
         "period": period_words(place, _),
         "neighbourhood": hood,

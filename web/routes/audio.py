@@ -1,0 +1,351 @@
+"""Voices: recordings added to a place with its edit token, listed, changed, removed, and
+played back as their consent scope allows.
+
+Uploads are multipart (as an HTML form sends them): the body streams through the
+multipart parser into a spooled temporary file (memory up to 1 MB, then disk), is copied
+block by block beside the place's other files, checked and stripped there
+(:mod:`geodata.voices`). A body past the limit is cut off as it streams (413), and a
+client that goes away mid-upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import ClientDisconnect
+from starlette.responses import FileResponse, Response
+
+from geodata import accounts, contributions
+from geodata.audio import FORMATS, AudioLimits
+from geodata.errors import HeritageError, InvalidInput, NotFound
+from geodata.media import media_file
+from geodata.models import AudioScope, Recording, Role, Status
+from geodata.schemas import Problem
+from geodata.voices import (
+    RecordingDetails,
+    add_recording,
+    check_details,
+    playable,
+    remove_recording,
+)
+from web.auth import SESSION_COOKIE
+from web.i18n import N_, TEMPLATES, localised_problem, request_language
+from web.json_body import UnsupportedMediaType
+from web.routes.places import _PROBLEM, _guarded, edit_token_of
+from web.settings import Settings
+from web.voice_view import format_duration
+
+router = APIRouter(tags=["contributions"])
+AUDIO_UPLOAD_PATH = r"/api/places/[^/]+/audio|/contribute/edit/[^/]+/audio"
+# Room in an upload's body for the multipart framing and the other fields (a transcript
+# of 20,000 characters is 80 kB at most in UTF-8).
+FORM_ALLOWANCE = 256 * 1024
+_SECURITY = {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]}
+_STAFF = (Role.FACILITATOR, Role.ADMIN)
+
+TEMPLATES.update(
+    {
+        "empty_audio": N_("The file is empty; choose a recording."),
+        "not_audio": N_(
+            "This file is not a recording we can take, whatever its name says; send MP3, "
+            "Ogg, M4A, WAV or WebM."
+        ),
+        "unsupported_audio": N_(
+            "Recordings of this kind are not accepted; send MP3, Ogg (Opus or Vorbis), M4A "
+            "(AAC), WAV or WebM (Opus) with sound only."
+        ),
+        "broken_audio": N_("The recording is damaged or cut short; send it again."),
+        "audio_too_large": N_("The recording is larger than {limit} MB; send a shorter one."),
+        "too_many_recordings": N_(
+            "This place already has {limit} recordings, the most it can have; remove one first."
+        ),
+        "no_recording": N_("Choose a recording to send, or record one."),
+        "transcript_language": N_("Say which language the transcript is in."),
+    }
+)
+
+
+def audio_limits(settings: Settings) -> AudioLimits:
+    return AudioLimits(
+        max_bytes=settings.max_audio_bytes, max_per_place=settings.max_recordings_per_place
+    )
+
+
+def audio_body_limit(settings: Settings) -> int:
+    """The largest request body an upload of the largest recording needs."""
+    return settings.max_audio_bytes + FORM_ALLOWANCE
+
+
+def recording_json(item: Recording) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "position": item.position,
+        "url": f"/audio/{item.id}",
+        "mime_type": item.mime_type,
+        "duration_s": item.duration_s,
+        "duration": format_duration(item.duration_s),
+        "bytes": item.bytes,
+        "scope": str(item.scope),
+        "title": item.title,
+        "transcript": item.transcript,
+        "transcript_language": item.transcript_language,
+    }
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def read_upload(form: FormData) -> tuple[UploadFile, RecordingDetails]:
+    """The recording and its details from a submitted form; raise InvalidInput."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or (upload.size == 0 and not upload.filename):
+        message = "choose a recording to send, or record one"
+        raise InvalidInput(
+            message, code="no_recording", problems=[Problem("file", "no_recording", message)]
+        )
+
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+
+    details = check_details(
+        text("scope"), text("title"), text("transcript"), text("transcript_language")
+    )
+    return upload, details
+
+
+def store_upload(
+    request: Request, place_id: str, source: BinaryIO, details: RecordingDetails
+) -> Recording:
+    """Add a recording to a place whose edit token was checked; raise a HeritageError."""
+    store = request.app.state.store
+    settings: Settings = request.app.state.settings
+    place = store.get(place_id)
+    if place.status == Status.WITHDRAWN:
+        raise contributions.Withdrawn("this place was withdrawn; it cannot get new recordings")
+    return add_recording(
+        store, settings.media_path, place_id, source, details, audio_limits(settings)
+    )
+
+
+def _add(request: Request, place_id: str, source: BinaryIO, details: RecordingDetails) -> Response:
+    contributions.check_edit_token(request.app.state.store, place_id, edit_token_of(request))
+    item = store_upload(request, place_id, source, details)
+    return _json(recording_json(item), 201, {"Location": f"/audio/{item.id}"})
+
+
+@router.post(
+    "/api/places/{place_id}/audio",
+    status_code=201,
+    summary="Add a recording to your place (with its edit token)",
+    openapi_extra={
+        **_SECURITY,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "MP3, Ogg (Opus or Vorbis), M4A (AAC), WAV or "
+                                "WebM (Opus)",
+                            },
+                            "scope": {
+                                "type": "string",
+                                "enum": ["public", "workshop", "archive"],
+                                "description": "who may hear it (default public)",
+                            },
+                            "title": {"type": "string"},
+                            "transcript": {"type": "string"},
+                            "transcript_language": {"type": "string", "example": "pt"},
+                        },
+                    }
+                }
+            },
+        },
+    },
+    responses={code: _PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422)},
+)
+async def upload_recording(request: Request, place_id: str) -> Response:
+    """The kind is recognised from the content, not the name; every tag (names, GPS
+    positions, devices) is removed before the file is kept, and its duration measured.
+    A body over the limit is refused with 413 as it streams; a file that is not a
+    recording, or one in a container not accepted, 415; a damaged one 422."""
+    language = request_language(request)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        exc = UnsupportedMediaType(
+            "send the recording as multipart/form-data with a 'file' field (as an HTML form does)"
+        )
+        return localised_problem(exc, language, request.url.path)
+    try:
+        form = await request.form(max_files=1, max_fields=8)
+    except ClientDisconnect:
+        return Response(status_code=400)  # no one is listening; the parser kept nothing
+    try:
+        try:
+            upload, details = read_upload(form)
+        except HeritageError as exc:
+            return localised_problem(exc, language, request.url.path)
+        return await _guarded(request, _add, place_id, upload.file, details)
+    finally:
+        await form.close()  # the spooled upload goes at once
+
+
+def _owner(request: Request, place_id: str) -> bool:
+    token = edit_token_of(request) or request.query_params.get("token")
+    if not token:
+        return False
+    try:
+        contributions.check_edit_token(request.app.state.store, place_id, token)
+    except (contributions.EditTokenRequired, contributions.WrongEditToken):
+        return False
+    return True
+
+
+def _staff(request: Request) -> bool:
+    """Whether a facilitator or admin is signed in (by session: the workshop's screen)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return False
+    try:
+        account, _ = accounts.authenticate(request.app.state.store, cookie, accounts.SESSION)
+    except HeritageError:
+        return False
+    return account.role in _STAFF
+
+
+def _place_public(request: Request, place_id: str) -> bool:
+    place = request.app.state.store.get(place_id)
+    return place.status == Status.PUBLISHED and place.consent.publish
+
+
+def _list(request: Request, place_id: str) -> Response:
+    store = request.app.state.store
+    owner = _owner(request, place_id)
+    if not owner and not _place_public(request, place_id):
+        raise NotFound(f"there is no place {place_id}")
+    staff = not owner and _staff(request)
+    items = [r for r in store.recordings(place_id) if playable(r, staff=staff, owner=owner)]
+    return _json(
+        {"recordings": [recording_json(r) for r in items]},
+        headers={"Cache-Control": "private, no-store" if owner or staff else "no-cache"},
+    )
+
+
+@router.get(
+    "/api/places/{place_id}/audio",
+    summary="A place's recordings: public ones, or all of them with the edit token",
+    responses={404: _PROBLEM},
+)
+async def list_recordings(request: Request, place_id: str) -> Response:
+    return await _guarded(request, _list, place_id)
+
+
+def _own_recording(request: Request, place_id: str, recording_id: str) -> Recording:
+    store = request.app.state.store
+    contributions.check_edit_token(store, place_id, edit_token_of(request))
+    item = store.get_recording(recording_id)
+    if item.place_id != place_id:
+        raise NotFound(f"place {place_id} has no recording {recording_id}")
+    return item
+
+
+def _change(request: Request, place_id: str, recording_id: str, body: dict) -> Response:
+    item = _own_recording(request, place_id, recording_id)
+    details = check_details(
+        body.get("scope", str(item.scope)),
+        body.get("title", item.title),
+        body.get("transcript", item.transcript),
+        body.get("transcript_language", item.transcript_language),
+    )
+    item.scope, item.title = details.scope, details.title
+    item.transcript, item.transcript_language = details.transcript, details.transcript_language
+    updated = request.app.state.store.update_recording(item)
+    return _json(recording_json(updated))
+
+
+@router.patch(
+    "/api/places/{place_id}/audio/{recording_id}",
+    summary="Change a recording's scope, title or transcript (with the edit token)",
+    openapi_extra=_SECURITY,
+    responses={code: _PROBLEM for code in (400, 401, 403, 404, 415, 422)},
+)
+async def change_recording(request: Request, place_id: str, recording_id: str) -> Response:
+    language = request_language(request)
+    try:
+        body = orjson.loads(await request.body())
+        if not isinstance(body, dict) or not all(isinstance(v, str | None) for v in body.values()):
+            raise ValueError
+    except ValueError:
+        exc = InvalidInput(
+            "send a JSON object of text fields: scope, title, transcript, transcript_language",
+            code="json_invalid",
+        )
+        return localised_problem(exc, language, request.url.path)
+    return await _guarded(request, _change, place_id, recording_id, body)
+
+
+def _remove(request: Request, place_id: str, recording_id: str) -> Response:
+    item = _own_recording(request, place_id, recording_id)
+    remove_recording(request.app.state.store, request.app.state.settings.media_path, item)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/api/places/{place_id}/audio/{recording_id}",
+    status_code=204,
+    summary="Remove a recording from your place (with its edit token)",
+    openapi_extra=_SECURITY,
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+)
+async def delete_recording(request: Request, place_id: str, recording_id: str) -> Response:
+    return await _guarded(request, _remove, place_id, recording_id)
+
+
+def _serve(request: Request, recording_id: str) -> Response:
+    store = request.app.state.store
+    item = store.get_recording(recording_id)
+    public = item.scope == AudioScope.PUBLIC and _place_public(request, item.place_id)
+    if not public:
+        owner = _owner(request, item.place_id)
+        staff = not owner and _staff(request)
+        if not (owner or staff) or not playable(item, staff=staff, owner=owner):
+            # Not for this listener: as far as they know, it is not there.
+            raise NotFound(f"there is no recording {recording_id}")
+    path = media_file(request.app.state.settings.media_path, item.path)
+    if not path.exists():
+        raise NotFound(f"the file of recording {recording_id} is missing")
+    return FileResponse(
+        path,
+        media_type=item.mime_type,
+        headers={
+            "Cache-Control": "public, max-age=3600" if public else "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+@router.get(
+    "/audio/{recording_id}",
+    summary="A recording (byte ranges served, for seeking)",
+    response_class=Response,
+    responses={
+        200: {"content": {mime: {} for mime, _ in FORMATS.values()}},
+        404: _PROBLEM,
+    },
+)
+async def recording_file(request: Request, recording_id: str) -> Response:
+    return await _guarded(request, _serve, recording_id)
