@@ -28,7 +28,9 @@ def undo_search_migration(store: PlaceStore) -> None:
         conn.execute("DROP INDEX places_search_title")
         conn.execute("ALTER TABLE places DROP COLUMN search_title")
         conn.execute("ALTER TABLE places DROP COLUMN search_body")
-        # and what later migrations added, which SQLite runs again after it (0013)
+        # and what later migrations added, which SQLite runs again after it (0012, 0013)
+        conn.execute("DROP TABLE IF EXISTS walk_stops")  # 0012
+        conn.execute("DROP TABLE IF EXISTS walks")
         conn.execute("DROP TABLE IF EXISTS recordings")
         if any(r[1] == "search_voices" for r in conn.execute("PRAGMA table_info(places)")):
             conn.execute("ALTER TABLE places DROP COLUMN search_voices")

@@ -94,6 +94,18 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/places/{place_id}/narratives"): "residents add to a public place",
     ("GET", "/places/{place_id}/add"): "the form to add to a public place",
     ("POST", "/places/{place_id}/add"): "the form to add to a public place",
+    ("GET", "/walks"): "the published walks",
+    ("GET", "/walks/{walk_id}"): "a published walk's page (404 for any other)",
+    ("GET", "/walks/{walk_id}/print"): "a published walk's leaflet",
+    ("GET", "/walks/{walk_id}.gpx"): "a published walk (open data)",
+    ("GET", "/walks/{walk_id}.geojson"): "a published walk (open data)",
+    ("GET", "/walks/{walk_id}/offline.json"): "what to keep of a published walk offline",
+    ("GET", "/walks/sw.js"): "the walks' service worker script",
+    ("GET", "/walks/new"): "residents propose a walk without an account",
+    ("POST", "/walks/new"): "residents propose a walk without an account",
+    ("POST", "/api/walks"): "residents propose a walk without an account",
+    ("GET", "/api/walks/{walk_id}"): "the resident's edit token guards it",
+    ("DELETE", "/api/walks/{walk_id}"): "the resident's edit token guards it",
 }
 PUBLIC_MOUNT_PREFIX = "/static"  # scripts, styles, fonts
 
