@@ -19,7 +19,7 @@ from folium.template import Template
 
 from mapping.assets import ATLAS, Asset, use_local_assets
 from mapping.escaping import html_text, js_json
-from mapping.options import MapOptions
+from mapping.options import N_, MapOptions
 from mapping.style import CategoryStyle
 
 MAX_ZOOM = 19
@@ -212,7 +212,7 @@ def base_map(
         folium.TileLayer(
             tiles=options.tiles,
             attr=options.tiles_attribution or " ",
-            name="Base map",
+            name=options.gettext("Base map"),
             control=False,
             max_zoom=MAX_ZOOM,
         ).add_to(m)
@@ -232,7 +232,53 @@ def base_map(
     figure.lang = options.language
     figure.dir = "rtl" if options.language.split("-")[0].lower() in _RTL else "ltr"
     figure.body_class = body_class
+    if options.languages:
+        LanguagePicker(options).add_to(m)
     return m
+
+
+class LanguagePicker(folium.MacroElement):
+    """The interface-language picker in a corner of the map: a plain GET form (``?lang=``),
+    so it works without any script of ours."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var control = L.control({position: "topleft"});
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", "atlas-language");
+                div.innerHTML = {{ this.html_json }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, options: MapOptions) -> None:
+        super().__init__()
+        self._name = "LanguagePicker"
+        self.options = options
+
+    @property
+    def html_json(self) -> str:
+        return js_json(self.html)
+
+    @property
+    def html(self) -> str:
+        e, current = html_text, self.options.language
+        choices = "".join(
+            f'<option value="{e(code)}" lang="{e(code)}"{" selected" if code == current else ""}>'
+            f"{e(name)}</option>"
+            for code, name in self.options.languages.items()
+        )
+        return (
+            '<form method="get" action="">'
+            f'<label for="atlas-lang">{e(self.options.gettext("Language"))}</label>'
+            f'<select id="atlas-lang" name="lang">{choices}</select> '
+            f'<button type="submit">{e(self.options.gettext("Change"))}</button></form>'
+        )
 
 
 def add_category_layers(m: folium.Map, styles: Sequence[CategoryStyle]) -> dict[str, CategoryLayer]:
@@ -261,37 +307,41 @@ def client_config(
         "categories": {
             s.key: {"label": s.label, "colour": s.colour, "icon": s.icon} for s in styles
         },
-        "text": {**DEFAULT_TEXT, **options.text, **(text or {})},
+        "text": {
+            **{key: options.gettext(message) for key, message in DEFAULT_TEXT.items()},
+            **options.text,
+            **(text or {}),
+        },
         "contributeUrl": options.contribute_url,
         "placePageUrl": options.place_page_url,
         **extra,
     }
 
 
-# Interface strings of the map client, in English; ``MapOptions.text`` gives them in the
-# viewer's language (the web layer translates those its catalogs hold).
+# Interface strings of the map client, translated through ``MapOptions.translations``;
+# ``MapOptions.text`` may still replace any of them.
 DEFAULT_TEXT = {
-    "loading": "Loading…",
-    "load_failed": "The map could not load its places; retrying.",
-    "period": "Period",
-    "licence": "Licence",
-    "by": "Shared by",
-    "in_language": "Written in {language}",
-    "translated": "Translation ({provenance})",
-    "generalised": "Location shown approximately, to protect it.",
-    "search": "Search a place or neighbourhood",
-    "no_results": "Nothing found",
-    "open_map": "Open the map of {name}",
-    "places": "places",
-    "zoom_in": "Zoom in to see these places",
-    "reconnecting": "Connection lost; trying again…",
-    "neighbourhood": "Neighbourhood",
-    "place": "Place",
-    "story_licence": "Story: {licence}",
-    "story_source": "Source",
-    "no_story": "Do you know this place's story?",
-    "tell_story": "Tell it",
-    "place_page": "Open this place's page",
+    "loading": N_("Loading…"),
+    "load_failed": N_("The map could not load its places; retrying."),
+    "period": N_("Period"),
+    "licence": N_("Licence"),
+    "by": N_("Shared by"),
+    "in_language": N_("Written in {language}"),
+    "translated": N_("Translation ({provenance})"),
+    "generalised": N_("Location shown approximately, to protect it."),
+    "search": N_("Search a place or neighbourhood"),
+    "no_results": N_("Nothing found"),
+    "open_map": N_("Open the map of {name}"),
+    "places": N_("places"),
+    "zoom_in": N_("Zoom in to see these places"),
+    "reconnecting": N_("Connection lost; trying again…"),
+    "neighbourhood": N_("Neighbourhood"),
+    "place": N_("Place"),
+    "story_licence": N_("Story: {licence}"),
+    "story_source": N_("Source"),
+    "no_story": N_("Do you know this place's story?"),
+    "tell_story": N_("Tell it"),
+    "place_page": N_("Open this place's page"),
 }
 
 
@@ -313,9 +363,11 @@ def add_places(
 
 
 def category_legend(
-    styles: Sequence[CategoryStyle], title: str = "Categories", position: str = "bottomright"
+    styles: Sequence[CategoryStyle], options: MapOptions, position: str = "bottomright"
 ) -> Legend:
-    return Legend(title, [LegendEntry(s.label, s.colour, s.icon) for s in styles], position)
+    """The categories' colours and icons, titled in the viewer's language."""
+    entries = [LegendEntry(s.label, s.colour, s.icon) for s in styles]
+    return Legend(options.gettext("Categories"), entries, position)
 
 
 class TitleControl(folium.MacroElement):

@@ -207,6 +207,7 @@
     var params = new URLSearchParams(source.params || {});
     params.set("bbox", this.viewBbox());
     params.set("zoom", String(Math.round(this.map.getZoom())));
+    if (this.config.language) params.set("lang", this.config.language);  // cluster wording
     if (categories.length < Object.keys(this.layers).length) params.set("categories", categories.join(","));
     if (this.controller) this.controller.abort();
     var controller = this.controller = new AbortController();
@@ -484,7 +485,8 @@
     var tick = function () {
       var controller = new AbortController();
       var timeout = setTimeout(function () { controller.abort(); }, 10000);
-      fetch(live.url + "?since=" + encodeURIComponent(self.cursor), {signal: controller.signal, cache: "no-store"})
+      fetch(live.url + "?since=" + encodeURIComponent(self.cursor) +
+            "&lang=" + encodeURIComponent(self.config.language || ""), {signal: controller.signal, cache: "no-store"})
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (d) {
           clearTimeout(timeout);
@@ -597,8 +599,10 @@
     if (config.bounds) {
       // Keep the workshop panel from covering the area it frames.
       var panel = document.querySelector(".atlas-panel");
-      map.fitBounds(config.bounds, {animate: false, paddingTopLeft: [16, 16],
-                                    paddingBottomRight: [panel ? panel.offsetWidth + 28 : 16, 16]});
+      // (on the left in a right-to-left page)
+      var side = panel ? panel.offsetWidth + 28 : 16, rtl = document.documentElement.dir === "rtl";
+      map.fitBounds(config.bounds, {animate: false, paddingTopLeft: [rtl ? side : 16, 16],
+                                    paddingBottomRight: [rtl ? 16 : side, 16]});
     }
     var atlas = new Atlas(map, config, layers);
     global.atlas = atlas;

@@ -21,7 +21,7 @@ from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import N_, gettext_for, request_language
+from web.i18n import LANGUAGES, request_language, translations
 from web.public_url import public_base_url
 from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
@@ -31,31 +31,9 @@ router = APIRouter(tags=["maps"])
 API_BASE = "/api/map"
 
 
-# Strings of the map client (keys of ``mapping.elements.DEFAULT_TEXT``) that the catalogs
-# translate; the others are still shown in English.
-MAP_TEXT = {
-    "story_licence": N_("Story: {licence}"),
-    "story_source": N_("Source"),
-    "no_story": N_("Do you know this place's story?"),
-    "tell_story": N_("Tell it"),
-    "place_page": N_("Open this place's page"),
-    "period": N_("Period"),
-    "licence": N_("Licence"),
-    "by": N_("Shared by"),
-    "generalised": N_("Location shown approximately, to protect it."),
-    "neighbourhood": N_("Neighbourhood"),
-    "place": N_("Place"),
-}
-
-
-def map_text(language: str) -> dict[str, str]:
-    """The map client's translated strings in ``language``."""
-    gettext = gettext_for(language)
-    return {key: gettext(message) for key, message in MAP_TEXT.items()}
-
-
 def map_options(settings: Settings, language: str = "en") -> MapOptions:
-    """The map settings of this service, for a viewer reading ``language``."""
+    """The map settings of this service, for a viewer reading ``language`` (its catalog,
+    and the language picker)."""
     return MapOptions(
         tiles=settings.tiles if settings.tiles_enabled else None,
         tiles_attribution=settings.tiles_attribution,
@@ -64,7 +42,8 @@ def map_options(settings: Settings, language: str = "en") -> MapOptions:
         language=language,
         api_base=API_BASE,
         max_features=settings.map_max_features,
-        text=map_text(language),
+        languages=LANGUAGES,
+        translations=translations(language),
     )
 
 
@@ -151,7 +130,7 @@ def workshop_page(
         vocabulary,
         options,
         join_url=join_url(request, settings, workshop.code),
-        summary=workshop_summary(store, workshop),
+        summary=workshop_summary(store, workshop, options),
         cursor=iso(utcnow()),
         live_url=f"{API_BASE}/workshops/{quote(workshop.code)}/updates",
     )
