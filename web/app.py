@@ -36,6 +36,9 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.security import install_security
 
     install_security(app, settings)  # even a refused body gets the headers
+    from web.page_language import LanguageCookie
+
+    app.add_middleware(LanguageCookie)  # a language picked with ?lang= is remembered
     from web.client_address import ClientAddress
 
     # Outermost: everything inside sees the client (and scheme) behind our own proxies.
