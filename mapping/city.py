@@ -56,12 +56,10 @@ def choropleth(
 
 def city_subtitle(places: int, neighbourhoods: int, options: MapOptions) -> str:
     """ "1,234 places in 12 neighbourhoods", each count with its own plural form."""
-    in_places = options.ngettext("{n} place", "{n} places", places).format(
-        n=options.number(places)
+    in_places = options.ngettext("{n} place", "{n} places", places).format(n=options.number(places))
+    in_hoods = options.ngettext("{n} neighbourhood", "{n} neighbourhoods", neighbourhoods).format(
+        n=options.number(neighbourhoods)
     )
-    in_hoods = options.ngettext(
-        "{n} neighbourhood", "{n} neighbourhoods", neighbourhoods
-    ).format(n=options.number(neighbourhoods))
     return options.gettext("{places} in {neighbourhoods}").format(
         places=in_places, neighbourhoods=in_hoods
     )

@@ -237,7 +237,9 @@ TEMPLATES = {
     "bad_account_name": N_(
         "An account name is 2 to 64 letters, digits, dots, dashes, underscores or @."
     ),
-    "weak_password": N_("A password needs at least {min} characters (a few words make a good one)."),
+    "weak_password": N_(
+        "A password needs at least {min} characters (a few words make a good one)."
+    ),
     # staff: workshops
     "naive_time": N_("Give the times with their time zone."),
     "times_reversed": N_("The workshop must end after it starts."),

@@ -4,7 +4,7 @@ a choice made with ``?lang=``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from babel.core import UnknownLocaleError
@@ -14,7 +14,6 @@ from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.staff_words import word_for
 from web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -23,6 +22,7 @@ from web.i18n import (
     supported_language,
     translations,
 )
+from web.staff_words import word_for
 
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
 UNECHOED = {"lang", "workshop", "token"}
@@ -43,10 +43,10 @@ def format_number(n: int | float, language: str) -> str:
 def format_moment(moment: datetime, language: str, with_seconds: bool = False) -> str:
     """A date and time in UTC, as the reader's locale writes them."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
         return format_datetime(
-            moment, "medium" if with_seconds else "short", tzinfo=timezone.utc, locale=_locale(language)
+            moment, "medium" if with_seconds else "short", tzinfo=UTC, locale=_locale(language)
         )
     except (ValueError, UnknownLocaleError):
         return moment.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
@@ -69,9 +69,7 @@ def language_context(request: Request) -> dict[str, Any]:
         # The language picker keeps the page's other query parameters, except a workshop
         # code or edit token: those only where the page vouches for them (a wrong code is
         # never echoed back, so a page cannot tell codes apart).
-        "kept_query": [
-            (k, v) for k, v in request.query_params.multi_items() if k not in UNECHOED
-        ],
+        "kept_query": [(k, v) for k, v in request.query_params.multi_items() if k not in UNECHOED],
     }
 
 

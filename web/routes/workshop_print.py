@@ -9,6 +9,7 @@ Only what the public may see: :func:`geodata.privacy.public_filter` picks the pl
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.i18n import gettext_for, request_language
 from web.routes.accounts import staff_page
 from web.settings import Settings
 
@@ -100,9 +102,7 @@ def print_map_svg(
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0f} '
         f'{project.height:.0f}" role="img" aria-labelledby="map-title">'
-        f'<title id="map-title">{html.escape(title)}</title>'
-        + "".join(parts)
-        + "</svg>"
+        f'<title id="map-title">{html.escape(title)}</title>' + "".join(parts) + "</svg>"
     )
     return svg, [n for n, _ in shown]
 
