@@ -36,24 +36,33 @@ def panel_html(
     ids = " ".join(p["id"] for p in summary["latest"])
     link = e(join_url) if join_url.startswith(("http://", "https://", "/")) else "#"
     pending = summary.get("pending_label") or ""
+    words = {
+        "panel": _("Workshop"),
+        "join": _("Add your place:"),
+        "qr": _("QR code of the join link"),
+        "code": _("Code"),
+        "latest": _("Latest"),
+        "fullscreen": _("Full screen"),
+    }
+    w = {key: e(text) for key, text in words.items()}
     return (
-        f'<aside class="atlas-panel" aria-label="{e(_("Workshop"))}">'
+        f'<aside class="atlas-panel" aria-label="{w["panel"]}">'
         f"<h1>{e(workshop.title)}</h1>"
-        f'<p class="atlas-join">{e(_("Add your place:"))} <a href="{link}" dir="ltr">'
+        f'<p class="atlas-join">{w["join"]} <a href="{link}" dir="ltr">'
         f"{e(join_url)}</a></p>"
-        f'<div class="atlas-qr" role="img" aria-label="{e(_("QR code of the join link"))}">'
+        f'<div class="atlas-qr" role="img" aria-label="{w["qr"]}">'
         f"{qr_svg(join_url)}</div>"
-        f'<p class="atlas-join-code">{e(_("Code"))} <strong dir="ltr">{e(workshop.code)}</strong>'
+        f'<p class="atlas-join-code">{w["code"]} <strong dir="ltr">{e(workshop.code)}</strong>'
         "</p>"
         f'<p class="atlas-count" id="atlas-count" aria-live="polite">'
         f"{e(summary['count_label'])}</p>"
         f'<p class="atlas-pending" id="atlas-pending"{"" if pending else " hidden"}>'
         f"{e(pending)}</p>"
-        f"<h2>{e(_('Latest'))}</h2>"
+        f"<h2>{w['latest']}</h2>"
         f'<ol class="atlas-latest" id="atlas-latest" data-ids="{e(ids)}">{latest}</ol>'
         '<p class="atlas-live-status" id="atlas-live-status" role="status" hidden></p>'
         '<button type="button" class="atlas-fullscreen" id="atlas-fullscreen" hidden>'
-        f"{e(_('Full screen'))}</button>"
+        f"{w['fullscreen']}</button>"
         "</aside>"
     )
 

@@ -47,4 +47,7 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.routes import register_routes
 
     register_routes(app)
+    from web.error_pages import install_error_pages
+
+    install_error_pages(app)  # after every handler is set: browsers get a page
     return app

@@ -149,7 +149,8 @@ async def login(
     if not csrf_token_valid(
         service_key(request, "login-csrf"), request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token_field
     ):
-        expired = gettext_for(request_language(request))("The form expired; please sign in again.")
+        _ = gettext_for(request_language(request))
+        expired = _("The form expired; please sign in again.")
         return _login_form(request, target, expired, name, 400)
     try:
         value = await run_in_threadpool(_sign_in, request, name, password)

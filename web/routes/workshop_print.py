@@ -132,7 +132,8 @@ def print_page(
     )
     labels = store.protocol_labels([p.id for p in found])
     places = [public_view(p, settings.privacy_grid_m, labels.get(p.id, ())) for p in found]
-    title = gettext_for(request_language(request))("Map of the places, numbered as in the list")
+    _ = gettext_for(request_language(request))
+    title = _("Map of the places, numbered as in the list")
     svg, drawn = print_map_svg(neighbourhood.geometry if neighbourhood else None, places, title)
     context = {
         "w": workshop,

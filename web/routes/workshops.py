@@ -323,6 +323,7 @@ def dashboard(
     if workshop.code != code:
         return RedirectResponse(f"/workshops/{workshop.code}", status_code=308)
     link = join_url(request, settings, workshop.code)
+    _ = gettext_for(request_language(request))
     neighbourhood = None
     if workshop.neighbourhood_id is not None:
         try:
@@ -338,7 +339,7 @@ def dashboard(
         "qr_svg": qr_code(link).svg_inline(
             scale=8,
             border=4,
-            title=gettext_for(request_language(request))("QR code of the contribute link"),
+            title=_("QR code of the contribute link"),
             svgclass="qrcode",
         ),
         "neighbourhood": neighbourhood,
