@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from geodata.features import PROPERTIES
 from geodata.queryables import QUERYABLES, sortables
+from geodata.tilematrix import MAX_ZOOM
 from geodata.vocabulary import Vocabulary
 from web.i18n import N_
 from web.routes.ogc_filter import FILTER_LANGUAGES, QUERYABLE_PARAMETERS
+from web.routes.ogc_tiles_openapi import ONE_REPRESENTATION, ZOOM_LEVELS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 MAX_LIMIT = 10_000
@@ -27,6 +30,38 @@ def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) ->
         "explode": False,
         **extra,
     }
+
+
+# Descriptions made from a template (the HTML page fills them in the reader's language).
+LIMIT_DESCRIPTION = N_("How many features per page (1 to {max}; larger values are read as {max}).")
+QUERYABLE_DESCRIPTION = N_("Only places whose {what} is this value.")
+# The queryables' titles (geodata.queryables), as the parameters' descriptions name them.
+QUERYABLE_TITLES = (
+    N_("Identifier"),
+    N_("Title"),
+    N_("Neighbourhood id"),
+    N_("Language of a story"),
+    N_("Period"),
+    N_("From year"),
+    N_("To year"),
+    N_("Licence"),
+    N_("Attribution"),
+)
+
+
+def parameter_description(param: dict[str, Any], gettext: Callable[[str], str]) -> str:
+    """A parameter's description in the reader's language (for the API's HTML page)."""
+    name = param.get("name")
+    if name == "f" and len(param.get("schema", {}).get("enum", ())) == 1:
+        return gettext(ONE_REPRESENTATION).format(value=param["schema"]["enum"][0])
+    if name == "tileMatrix":
+        return gettext(ZOOM_LEVELS).format(max=MAX_ZOOM)
+    if name == "limit":
+        return gettext(LIMIT_DESCRIPTION).format(max=MAX_LIMIT)
+    if name in QUERYABLE_PARAMETERS and param.get("in") == "query":
+        title = gettext(QUERYABLES[str(name)].title)
+        return gettext(QUERYABLE_DESCRIPTION).format(what=title.lower())
+    return gettext(param.get("description") or "")
 
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -54,7 +89,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     ),
     "limit": _param(
         "limit",
-        f"How many features per page (1 to {MAX_LIMIT}; larger values are read as {MAX_LIMIT}).",
+        LIMIT_DESCRIPTION.format(max=MAX_LIMIT),
         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     ),
     "offset": _param(
@@ -127,8 +162,8 @@ def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
     for name in QUERYABLE_PARAMETERS:
         q = QUERYABLES[name]
         kind = "integer" if q.kind == "integer" else "string"
-        params[name] = _param(name, f"Only places whose {q.title.lower()} is this value.",
-                              {"type": kind})  # fmt: skip
+        described = QUERYABLE_DESCRIPTION.format(what=q.title.lower())
+        params[name] = _param(name, described, {"type": kind})
     return params
 
 
