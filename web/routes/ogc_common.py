@@ -51,6 +51,9 @@ LINK_WORDS = (
     N_("The API documentation"),
     N_("Conformance classes"),
     N_("queryables"),
+    N_("Tile matrix sets (tiling schemes)"),
+    N_("vector tiles"),
+    N_("This tileset"),
     N_("Participatory heritage mapping: open data as OGC API – Features."),
 )
 _FORMAT_SUFFIX = re.compile(r"^(.*?)( \((?:JSON|HTML|GeoJSON)\))?$", re.DOTALL)
