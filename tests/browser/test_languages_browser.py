@@ -20,6 +20,7 @@ from shapely.geometry import Point, box
 
 from geodata.models import Consent, Moderation, Narrative, Place, Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
+from geodata.vocabulary import Vocabulary
 from tests.web.staff_helpers import PASSWORD, make_staff
 from web.i18n import LANGUAGES, LOCALE_DIR, translations
 
@@ -92,6 +93,7 @@ def english_fragments(language: str) -> set[str]:
                 piece = piece.strip(" :;,.()–—“”«»")
                 if sum(ch.isalpha() for ch in piece) >= MIN_LETTERS:
                     pieces.add(piece)
+    own_words += [category.label(language) for category in Vocabulary()]
     own = "\n".join(own_words)
     return {p for p in pieces if not re.search(_word(p), own)}
 
