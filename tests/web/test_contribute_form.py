@@ -352,6 +352,11 @@ def test_each_catalog_is_complete_and_keeps_its_placeholders(lang):
     translated = {m.id: m.string for m in catalog if m.id and m.string}
     assert wanted - set(translated) == set()
     for msgid, text in translated.items():
-        assert set(re.findall(r"\{\w+\}", msgid)) == set(re.findall(r"\{\w+\}", text)), msgid
+        # A plural entry (msgid, msgid_plural) has one text per plural form of the language.
+        ids, texts = (msgid, text) if isinstance(msgid, tuple) else ((msgid,), (text,))
+        wanted_names = set(re.findall(r"\{\w+\}", ids[-1]))
+        for form in texts:
+            assert form, msgid
+            assert wanted_names == set(re.findall(r"\{\w+\}", form)), msgid
     # Every problem sentence the API may send is in the catalog.
     assert set(TEMPLATES.values()) <= set(translated)
