@@ -342,6 +342,10 @@ DEFAULT_TEXT = {
     "no_story": N_("Do you know this place's story?"),
     "tell_story": N_("Tell it"),
     "place_page": N_("Open this place's page"),
+    # Leaflet's own controls, which it titles in English.
+    "zoom_in_button": N_("Zoom in"),
+    "zoom_out_button": N_("Zoom out"),
+    "layers": N_("Layers"),
 }
 
 

@@ -595,6 +595,19 @@
             timers: this.timers.size};
   };
 
+  // Leaflet titles its zoom buttons and layer switcher in English: say them in the
+  // reader's language (once every control of the page is on the map).
+  function translateControls(map, text) {
+    [["leaflet-control-zoom-in", text.zoom_in_button], ["leaflet-control-zoom-out", text.zoom_out_button],
+     ["leaflet-control-layers-toggle", text.layers]].forEach(function (pair) {
+      if (!pair[1]) return;
+      map.getContainer().querySelectorAll("." + pair[0]).forEach(function (button) {
+        button.title = pair[1];
+        button.setAttribute("aria-label", pair[1]);
+      });
+    });
+  }
+
   function start(map, config, layers) {
     if (config.bounds) {
       // Keep the workshop panel from covering the area it frames.
@@ -606,6 +619,7 @@
     }
     var atlas = new Atlas(map, config, layers);
     global.atlas = atlas;
+    setTimeout(function () { translateControls(map, atlas.text); }, 0);
     var status = L.control({position: "bottomleft"});
     status.onAdd = function () {
       var box = el("div", "atlas-status");
