@@ -30,8 +30,9 @@ HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 def html_tag(page: str) -> str:
-    match = re.search(r"<html[^>]*>", page)
-    assert match, "no <html> element"
+    """``<html lang=".." dir=".."`` (without the page's other attributes)."""
+    match = re.search(r'<html lang="[^"]*" dir="[^"]*"', page)
+    assert match, "no <html lang dir> element"
     return match.group(0)
 
 
@@ -44,7 +45,7 @@ def staff(lisbon_store):
 def test_every_public_page_is_arabic_and_right_to_left(client, path):
     r = client.get(path, headers={**HTML, "Accept-Language": "ar"})
     assert r.status_code == 200, r.text[:300]
-    assert html_tag(r.text) == '<html lang="ar" dir="rtl">'
+    assert html_tag(r.text) == '<html lang="ar" dir="rtl"'
     assert re.search(r'name=\\?"lang\\?"', r.text)  # the language picker (in the map's JSON)
     assert "العربية" in r.text and "Português" in r.text  # each language named in itself
 
@@ -54,7 +55,7 @@ def test_every_staff_page_is_arabic_and_right_to_left(client, staff):
     for path in STAFF_PAGES:
         r = client.get(path, headers={**HTML, "Accept-Language": "ar"})
         assert r.status_code == 200, (path, r.text[:300])
-        assert html_tag(r.text) == '<html lang="ar" dir="rtl">', path
+        assert html_tag(r.text) == '<html lang="ar" dir="rtl"', path
         assert translations("ar").gettext("Sign out") in r.text, path
         assert ">Sign out<" not in r.text, path
 
@@ -89,7 +90,7 @@ def test_a_missing_page_is_a_page_for_browsers_and_a_problem_for_api_clients(cli
     page = client.get("/no/such/page", headers={**HTML, "Accept-Language": "pt"})
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
-    assert html_tag(page.text) == '<html lang="pt" dir="ltr">'
+    assert html_tag(page.text) == '<html lang="pt" dir="ltr"'
     assert translations("pt").gettext("This page does not exist") in page.text
     api = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
@@ -106,7 +107,7 @@ def test_a_missing_page_is_a_page_for_browsers_and_a_problem_for_api_clients(cli
 def test_every_error_a_browser_reaches_is_an_arabic_page(client, path, status):
     r = client.get(path, headers={**HTML, "Accept-Language": "ar"})
     assert r.status_code == status
-    assert html_tag(r.text) == '<html lang="ar" dir="rtl">'
+    assert html_tag(r.text) == '<html lang="ar" dir="rtl"'
     assert r.headers["content-language"] == "ar"
 
 
