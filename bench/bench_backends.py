@@ -290,7 +290,7 @@ def main() -> None:
     args = parser.parse_args()
     import psycopg
 
-    from geodata.store.postgis import parse_url
+    from geodata.store.postgis_connections import parse_url
 
     schema = f"bench_{secrets.token_hex(4)}"
     pg_url = f"{args.postgis_url}{'&' if '?' in args.postgis_url else '?'}schema={schema}"

@@ -32,12 +32,8 @@ import orjson
 
 from geodata.demo import NEIGHBOURHOODS, demo_path
 from geodata.errors import GeometryError
-from geodata.geometry import (
-    GeometryRules,
-    ProjectArea,
-    validate_place_geometries,
-    validate_place_geometry,
-)
+from geodata.geometry import validate_place_geometries, validate_place_geometry
+from geodata.geometry_rules import GeometryRules, ProjectArea
 from geodata.neighbourhoods import read_neighbourhoods
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -67,7 +67,8 @@ def prepare(n: int, workdir: Path) -> tuple[Path, list[tuple[str, object, None]]
 
 def naive_import(store, path: Path, limit: int | None = None, one_transaction: bool = True) -> int:
     from geodata.errors import GeometryError, InvalidInput
-    from geodata.geometry import GeometryRules, ProjectArea, validate_place_geometry
+    from geodata.geometry import validate_place_geometry
+    from geodata.geometry_rules import GeometryRules, ProjectArea
     from geodata.importer import ImportOptions, properties_to_fields
     from geodata.models import Place, Status
     from geodata.vocabulary import Vocabulary

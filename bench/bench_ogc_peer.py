@@ -155,7 +155,7 @@ def create_view(base_url: str, grid_m: float) -> None:
     bbox and tile queries use an index, as they would on a plain geometry column."""
     import psycopg
 
-    from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+    from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 
     def public_geom(p: str) -> str:
         lat_step = grid_m / M_PER_DEG_LAT

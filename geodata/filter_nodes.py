@@ -15,7 +15,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 
 DAY_MIN, DAY_MAX = -(10**9), 10**9  # the open ends of a period, as day keys
 TIME_MIN = datetime(1, 1, 1, tzinfo=UTC)

@@ -16,12 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from geodata.errors import InvalidInput, Rejection
-from geodata.geometry import (
-    BulkVerdicts,
-    GeometryRules,
-    ProjectArea,
-    validate_place_geometries,
-)
+from geodata.geometry import BulkVerdicts, validate_place_geometries
+from geodata.geometry_rules import GeometryRules, ProjectArea
 from geodata.import_fields import (
     CATEGORY_FIELDS,
     NARRATIVE_FIELDS,

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from geodata.audit import Actor, record_account_event
 from geodata.errors import HeritageError
 from geodata.models import utcnow
-from geodata.store.base import LoginThrottle, PlaceStore
+from geodata.store.base import PlaceStore
+from geodata.store.base_accounts import LoginThrottle
 
 LOCK_ACTION = "login_lock"
 MEMORY = timedelta(days=1)  # failures further apart than this start again from one

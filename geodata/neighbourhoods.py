@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Rejection, SourceError
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Neighbourhood
 
 NAME_FIELD_GUESSES = ("name", "Name", "NAME", "nome", "NOME", "nom", "NOM", "title")

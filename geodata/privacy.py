@@ -18,9 +18,9 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Narrative, Place, ProtocolLabel, Sensitivity
-from geodata.store.base import PlaceFilter
+from geodata.place_filter import PlaceFilter
 
 Audience = Literal["map", "open_data"]
 DEFAULT_GRID_M = 250.0

@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geodata.geometry import GeometryRules, ProjectArea
+from geodata.geometry_rules import GeometryRules, ProjectArea
 from geodata.models import Neighbourhood
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store.base import PlaceStore

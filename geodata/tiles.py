@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import shapely
 
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Sensitivity
 from geodata.privacy import DEFAULT_GRID_M, public_filter, public_locations
 from geodata.store.base import PlaceFilter, PlaceStore

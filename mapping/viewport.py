@@ -21,7 +21,7 @@ from typing import Any
 import shapely
 from shapely import box
 
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.models import Sensitivity
 from geodata.privacy import PublicPlace, public_filter, public_view
 from geodata.store.base import PlaceFilter, PlaceStore

@@ -29,7 +29,7 @@ def fresh_schema_url(prefix: str) -> Iterator[str]:
         import psycopg
     except ImportError:
         _unavailable("psycopg")
-    from geodata.store.postgis import parse_url
+    from geodata.store.postgis_connections import parse_url
 
     schema = f"{prefix}_{secrets.token_hex(4)}"
     try:

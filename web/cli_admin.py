@@ -1,7 +1,7 @@
 """Staff, maintenance and standalone-map commands of ``heritage-atlas``.
 
-They register on the same Typer app as :mod:`web.cli` (which imports this module last),
-with the same one-line error handling.
+They register on the Typer app of :mod:`web.cli_common` (:mod:`web.cli` imports this
+module last), with the same one-line error handling.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import typer
 from geodata.errors import HeritageError
 from geodata.store import open_store
 from geodata.store.base import PlaceStore
-from web.cli import (
+from web.cli_common import (
     DatabaseOption,
     app,
     console,

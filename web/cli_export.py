@@ -1,8 +1,8 @@
 """``heritage-atlas export``: the open-data places in every download format, filtered like
 the download API.
 
-It registers on the same Typer app as :mod:`web.cli` (which imports this module last),
-with the same one-line error handling.
+It registers on the Typer app of :mod:`web.cli_common` (:mod:`web.cli` imports this
+module last), with the same one-line error handling.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from typing import Annotated
 import typer
 
 from geodata.errors import HeritageError
-from web.cli import DatabaseOption, app, console, one_line_errors, progress_bar, settings_and_store
+from web.cli_common import (
+    DatabaseOption,
+    app,
+    console,
+    one_line_errors,
+    progress_bar,
+    settings_and_store,
+)
 
 EXPORT_FORMATS = ("geojson", "gpkg", "csv", "parquet", "fgb")
 EXPORT_FORMAT_ALIASES = {

@@ -1,7 +1,7 @@
 """Import commands of ``heritage-atlas``: neighbourhoods and places from vector files.
 
-They register on the same Typer app as :mod:`web.cli` (which imports this module last),
-with the same one-line error handling.
+They register on the Typer app of :mod:`web.cli_common` (:mod:`web.cli` imports this
+module last), with the same one-line error handling.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from geodata.errors import HeritageError
-from web.cli import (
+from web.cli_common import (
     DatabaseOption,
     app,
     console,

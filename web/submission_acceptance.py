@@ -23,7 +23,8 @@ from geodata import contributions
 from geodata.errors import InvalidInput
 from geodata.models import utcnow
 from geodata.schemas import Problem
-from geodata.store.base import IdempotentResponse, PlaceStore
+from geodata.store.base import PlaceStore
+from geodata.store.base_contributions import IdempotentResponse
 from web.public_url import public_base_url
 from web.rate_limits import count_submission
 from web.settings import Settings

@@ -19,7 +19,7 @@ import shapely
 from geodata.features import narrative_languages
 from geodata.io.export import COLUMN, PublicBatch
 from geodata.io.fields import BOOLEAN, DATETIME, FIELDS, INTEGER, JSON, LIST, STRING
-from geodata.store.base import EXPORT_COLUMNS
+from geodata.store.base_exports import EXPORT_COLUMNS
 
 # A story taken from elsewhere also says where from (source) and on what terms (licence).
 NARRATIVE = pa.struct(

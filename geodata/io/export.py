@@ -23,14 +23,15 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from geodata.features import CONSENT_SCOPES
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.privacy import (
     DEFAULT_GRID_M,
     public_filter,
     public_locations,
     shows_exact_location,
 )
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_exports import EXPORT_COLUMNS
 
 # Most places carry no Local Contexts TK/BC label: they share this one empty list.
 NO_PROTOCOL_LABELS: list[str] = []

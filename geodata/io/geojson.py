@@ -34,7 +34,8 @@ from geodata.io.export import (
 )
 from geodata.io.pipeline import read_ahead
 from geodata.privacy import DEFAULT_GRID_M, public_filter
-from geodata.store.base import EXPORT_COLUMNS, PENDING, FeatureBatch, PlaceFilter, PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_exports import EXPORT_COLUMNS, PENDING, FeatureBatch
 
 MEDIA_TYPE = "application/geo+json"
 

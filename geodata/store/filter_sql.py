@@ -35,7 +35,7 @@ from geodata.filter_nodes import (
     Temporal,
     grid_margin_deg,
 )
-from geodata.geometry import M_PER_DEG_LAT, M_PER_DEG_LON
+from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
 from geodata.queryables import QUERYABLES
 from geodata.store.records import iso
 

@@ -16,7 +16,7 @@ import psycopg
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import Account, AuditEvent, Credential, ProtocolLabel, Role, Workshop
-from geodata.store.base import LoginThrottle
+from geodata.store.base_accounts import LoginThrottle
 from geodata.store.counts import CountCache
 
 _ACCOUNT = "id, name::text, role, password_hash, created_at, disabled_at"

@@ -17,7 +17,7 @@ import psycopg
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import Media, PlaceFlag, utcnow
-from geodata.store.base import IdempotentResponse
+from geodata.store.base_contributions import IdempotentResponse
 
 _MEDIA_COLUMNS = (
     "id, place_id, position, mime_type, width, height, bytes, path, thumb_path, "

@@ -11,13 +11,9 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from geodata.store.base import (
-    FeatureBatch,
-    GridCell,
-    PlaceFilter,
-    PlaceSummary,
-    assemble_features,
-)
+from geodata.store.base import PlaceFilter
+from geodata.store.base_exports import FeatureBatch, PlaceSummary, assemble_features
+from geodata.store.base_tiles import GridCell
 from geodata.store.counts import MISSING, CountCache
 from geodata.store.postgis_sql import EXPORT_SELECT, place_where
 

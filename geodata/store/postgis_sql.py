@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter
+from geodata.store.base import PlaceFilter
+from geodata.store.base_exports import EXPORT_COLUMNS
 from geodata.store.filter_sql import Dialect, filter_sql, order_sql, postgis_dialect
 from geodata.store.records import COLUMNS, ROW_COLUMNS, iso
 

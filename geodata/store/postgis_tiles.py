@@ -16,7 +16,8 @@ from typing import Any
 import shapely
 
 from geodata.mvt import EXTENT
-from geodata.store.base import GridCell, PlaceFilter, require_shown_where_stored
+from geodata.store.base import PlaceFilter
+from geodata.store.base_tiles import GridCell, require_shown_where_stored
 from geodata.store.postgis_sql import place_where
 from geodata.tile_layers import TilePlaces
 from geodata.tilematrix import BUFFER, Tile

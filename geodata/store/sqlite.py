@@ -3,6 +3,8 @@
 Each thread gets its own connection (FastAPI runs sync endpoints in a thread pool);
 WAL lets readers go on while one writer commits, and ``synchronous=FULL`` makes a
 commit durable before it returns, so an acknowledged write survives a crash.
+Migrations, filters, neighbourhoods, workshops, contributions, accounts, exports, search
+and tiles are mixins in the ``sqlite_*`` modules beside this one.
 """
 
 from __future__ import annotations
@@ -13,50 +15,35 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
 import shapely
 from shapely.geometry import box
-from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import (
-    Neighbourhood,
-    NewPlaces,
-    Place,
-    Workshop,
-    utcnow,
-)
+from geodata.models import NewPlaces, Place, utcnow
 from geodata.store import sqlite_bulk, sqlite_functions
-from geodata.store.base import (
-    GridCell,
-    PlaceFilter,
-    PlaceStore,
-)
-from geodata.store.filter_sql import SQLITE, filter_boxes, filter_sql, order_sql
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_tiles import GridCell
+from geodata.store.filter_sql import SQLITE, order_sql
 from geodata.store.records import (
     COLUMNS,
     ROW_COLUMNS,
-    WORKSHOP_COLUMNS,
-    iso,
-    neighbourhoods_from_rows,
     new_place_columns,
-    parse_iso,
     place_row,
     place_rows,
     places_from_rows,
-    stored_heads,
-    workshop_from_row,
 )
 from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
+from geodata.store.sqlite_migrations import MigrationsMixin
+from geodata.store.sqlite_neighbourhoods import NeighbourhoodsMixin
+from geodata.store.sqlite_place_filter import PlaceFilterMixin
 from geodata.store.sqlite_search import SearchMixin
 from geodata.store.sqlite_tiles import TilesMixin
+from geodata.store.sqlite_workshops import WorkshopsMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
 _INSERT = (
@@ -64,24 +51,19 @@ _INSERT = (
 )
 _BATCH = 5000  # rows per staged batch: fewer hand-overs, a small first batch to wait for
 _READ_BATCH = 2000  # places decoded at a time when listing
-# 0006_export: places gained public_feature; 0009_feature_languages: heads gained a
-# property. Databases from before the later of them get their heads encoded again.
-# (Main has 0008_login_throttle; this branch skips the number, harmlessly.)
-_HEADS_MIGRATION = 9
-
-
-def migrations() -> list[tuple[int, str]]:
-    """(version, SQL) for every migration script shipped with the package, in order."""
-    folder = resources.files("geodata.store") / "migrations" / "sqlite"
-    out = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            out.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(out)
 
 
 class SQLiteStore(
-    ExportMixin, SearchMixin, TilesMixin, ContributionsMixin, AccountsAuditMixin, PlaceStore
+    ExportMixin,
+    SearchMixin,
+    TilesMixin,
+    ContributionsMixin,
+    AccountsAuditMixin,
+    NeighbourhoodsMixin,
+    WorkshopsMixin,
+    PlaceFilterMixin,
+    MigrationsMixin,
+    PlaceStore,
 ):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -151,40 +133,6 @@ class SQLiteStore(
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
-
-    def migrate(self) -> None:
-        conn = self.conn
-        with self.transaction():
-            current = conn.execute("PRAGMA user_version").fetchone()[0]
-            upgraded = False
-            for version, sql in migrations():
-                if version > current:
-                    for statement in _split_sql(sql):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {int(version)}")
-                    upgraded = True
-            if current and current < _HEADS_MIGRATION:
-                self._store_missing_heads()
-            if current and upgraded:  # places written before 0010_search (or by an older
-                self._index_missing_search()  # version) have no search text yet
-
-    def _store_missing_heads(self) -> None:
-        """Encode the feature heads of places written before migration 0009 (or 0006)."""
-        last = 0
-        while rows := self.conn.execute(
-            f"SELECT p.rid, {_SELECT} FROM places p WHERE p.rid > ? AND "
-            "p.public_feature IS NULL AND p.sensitivity = 'public' ORDER BY p.rid LIMIT 2000",
-            (last,),
-        ).fetchall():
-            heads = stored_heads([r[1:] for r in rows])
-            self.conn.executemany(
-                "UPDATE places SET public_feature = ? WHERE rid = ?",
-                [(head, r[0]) for head, r in zip(heads, rows, strict=True)],
-            )
-            last = rows[-1][0]
-
-    def schema_version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -285,128 +233,6 @@ class SQLiteStore(
             cur = self.conn.execute("DELETE FROM places WHERE id = ?", (place_id,))
             if cur.rowcount == 0:
                 raise NotFound(f"there is no place {place_id}")
-
-    def _where(self, flt: PlaceFilter | None) -> tuple[str, str, list[Any]]:
-        """FROM-clause joins, WHERE clause and parameters for a filter."""
-        if flt is None:
-            return "", "1=1", []
-        joins, clauses, params = "", [], []
-        if flt.bbox is not None:
-            minx, miny, maxx, maxy = flt.bbox
-            joins = " JOIN places_rtree r ON r.rid = p.rid"
-            # R*Tree boxes are float32, rounded outward: recheck on the exact columns.
-            clauses += [
-                "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
-                "p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?",
-            ]
-            params += [minx, maxx, miny, maxy] * 2
-        # A filter's spatial functions select candidates by the R*Tree too.
-        boxes = filter_boxes(flt.where) if flt.where is not None else []
-        for minx, miny, maxx, maxy in boxes:
-            joins = " JOIN places_rtree r ON r.rid = p.rid"
-            clauses.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
-            params += [minx, maxx, miny, maxy]
-        # With a bounding box the R*Tree is the selective index: a unary "+" keeps SQLite
-        # from driving the query by the status or category index instead (which scans
-        # every published place and is some 30 times slower for a small box).
-        plain = "+" if flt.bbox is not None or boxes else ""
-        # The sensitivity index finds the few generalised or hidden places; "public" is
-        # nearly every place, which the R*Tree or a plain scan reach far sooner.
-        wanted = [flt.sensitivity] if isinstance(flt.sensitivity, str) else flt.sensitivity or []
-        common = "+" if "public" in [str(v) for v in wanted] else ""
-        if wanted and not common:
-            if flt.bbox is not None and self._box_holds_fewer(flt):
-                common = "+"  # a small box: its R*Tree entries are fewer than those places
-            else:  # the term that lets the partial sensitivity index serve
-                clauses.append("p.sensitivity <> 'public'")
-        for column, value in (
-            (plain + "p.category", flt.category),
-            (plain + "p.status", flt.status),
-            (common + "p.sensitivity", flt.sensitivity),
-        ):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                clauses.append(f"{column} = ?")
-                params.append(str(value))
-            else:
-                values = [str(v) for v in value]
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params += values
-        if flt.neighbourhood_id is not None:
-            clauses.append("p.neighbourhood_id = ?")
-            params.append(flt.neighbourhood_id)
-        if flt.workshop is not None:
-            clauses.append("p.workshop = ?")
-            params.append(flt.workshop)
-        if flt.since is not None:
-            clauses.append("p.created_at >= ?")
-            params.append(iso(flt.since))
-        if flt.until is not None:
-            clauses.append("p.created_at < ?")
-            params.append(iso(flt.until))
-        if flt.updated_since is not None:
-            clauses.append("p.updated_at > ?")
-            params.append(iso(flt.updated_since))
-        if flt.language is not None:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM json_each(p.narratives) j WHERE "
-                "lower(json_extract(j.value, '$.language')) = ? OR "
-                "lower(json_extract(j.value, '$.language')) LIKE ?)"
-            )
-            lang = flt.language.lower()
-            params += [lang, lang + "-%"]
-        if flt.audience is not None:
-            column = {"map": "consent_publish", "open_data": "consent_open_data"}[flt.audience]
-            clauses.append(f"{plain}p.status = 'published' AND p.{column} = 1")
-        if flt.year_from is not None:
-            clauses.append("coalesce(p.year_to, p.year_from) >= ?")
-            params.append(flt.year_from)
-        if flt.year_to is not None:
-            clauses.append("coalesce(p.year_from, p.year_to) <= ?")
-            params.append(flt.year_to)
-        if flt.ids is not None:
-            clauses.append("p.id IN (SELECT value FROM json_each(?))")
-            params.append(orjson.dumps([str(i) for i in flt.ids]).decode())
-        if flt.title_contains:
-            escaped = flt.title_contains.replace("\\", "\\\\").replace("%", "\\%")
-            clauses.append("p.title LIKE ? ESCAPE '\\'")
-            params.append("%" + escaped.replace("_", "\\_") + "%")
-        if flt.where is not None:
-            sql, more = filter_sql(flt.where, SQLITE)
-            clauses.append(f"({sql})")
-            params += more
-        return joins, " AND ".join(clauses) or "1=1", params
-
-    def _box_holds_fewer(self, flt: PlaceFilter) -> bool:
-        """Whether ``flt.bbox`` holds fewer places than have ``flt.sensitivity``: then the
-        R*Tree, not the sensitivity index, should drive the query. Both counts stop early."""
-        assert flt.bbox is not None and flt.sensitivity is not None
-        values = [flt.sensitivity] if isinstance(flt.sensitivity, str) else list(flt.sensitivity)
-        marks = ", ".join("?" for _ in values)
-        rare = self.conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM places WHERE sensitivity IN ({marks}) "
-            "AND sensitivity <> 'public' LIMIT 100000)",
-            [str(v) for v in values],
-        ).fetchone()[0]
-        minx, miny, maxx, maxy = flt.bbox
-        in_box = self.conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM places_rtree WHERE maxx >= ? AND minx <= ? "
-            "AND maxy >= ? AND miny <= ? LIMIT ?)",
-            (minx, maxx, miny, maxy, rare + 1),
-        ).fetchone()[0]
-        return in_box <= rare
-
-    def _exact_bbox(self, places: list[Place], flt: PlaceFilter | None) -> list[Place]:
-        # Bounding boxes overlap is exact for points; routes and areas get a real test.
-        if flt is None or flt.bbox is None:
-            return places
-        area = box(*flt.bbox)
-        return [
-            p
-            for p in places
-            if p.geometry.geom_type == "Point" or shapely.intersects(area, p.geometry)
-        ]
 
     def list(
         self, flt: PlaceFilter | None = None, *, limit: int | None = None, offset: int = 0
@@ -529,95 +355,9 @@ class SQLiteStore(
         ).fetchone()[0]
         return n >= self._MANY
 
-    def set_neighbourhood_ids(self, assignments: Iterable[tuple[str, int | None]]) -> None:
-        with self.transaction():
-            self.conn.executemany(
-                "UPDATE places SET neighbourhood_id = ? WHERE id = ?",
-                [(nid, pid) for pid, nid in assignments],
-            )
-
     # -- neighbourhoods ------------------------------------------------------------
-    def replace_neighbourhoods(
-        self, items: Sequence[tuple[str, BaseGeometry, str | None]]
-    ) -> list[Neighbourhood]:
-        with self.transaction():
-            self.conn.execute("UPDATE places SET neighbourhood_id = NULL")
-            self.conn.execute("DELETE FROM neighbourhoods")
-            self.conn.executemany(
-                "INSERT INTO neighbourhoods (id, name, code, geom) VALUES (?, ?, ?, ?)",
-                [
-                    (i, name, code, shapely.to_wkb(g))
-                    for i, (name, g, code) in enumerate(items, start=1)
-                ],
-            )
-        return self.neighbourhoods()
-
-    def places_version(self) -> tuple[str, datetime | None]:
-        # Updates and deletions bump the counter (triggers); inserts raise max(rid).
-        row = self.conn.execute(
-            "SELECT (SELECT max(rid) FROM places), version, changed_at FROM store_versions "
-            "WHERE name = 'places'"
-        ).fetchone()
-        if row is None:  # pragma: no cover - emptied by hand
-            return super().places_version()
-        newest = self.conn.execute(
-            "SELECT updated_at FROM places ORDER BY rid DESC LIMIT 1"
-        ).fetchone()
-        times = [parse_iso(t) for t in (row[2], newest and newest[0]) if t]
-        return f"{row[0]}:{row[1]}", max(times) if times else None
-
-    def neighbourhoods_version(self) -> str:
-        row = self.conn.execute(
-            "SELECT version FROM store_versions WHERE name = 'neighbourhoods'"
-        ).fetchone()
-        # In-memory databases share a path; the object tells them apart.
-        where = f"{self.path}@{id(self)}" if self.path == ":memory:" else self.path
-        return f"sqlite:{where}:{row[0]}"
-
-    def neighbourhoods(self) -> list[Neighbourhood]:
-        rows = self.conn.execute(
-            "SELECT id, name, code, geom FROM neighbourhoods ORDER BY id"
-        ).fetchall()
-        return neighbourhoods_from_rows(rows)
 
     # -- workshops -------------------------------------------------------------------
-    def add_workshop(self, workshop: Workshop) -> Workshop:
-        workshop.code = workshop.code.upper()
-        try:
-            with self.transaction():
-                self.conn.execute(
-                    f"INSERT INTO workshops ({WORKSHOP_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        workshop.code,
-                        workshop.title,
-                        workshop.neighbourhood_id,
-                        iso(workshop.starts_at),
-                        iso(workshop.ends_at),
-                        str(workshop.moderation),
-                        orjson.dumps(workshop.languages).decode(),
-                        workshop.created_by,
-                        iso(workshop.created_at),
-                    ),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise Conflict(f"the join code {workshop.code} is already taken") from exc
-        return workshop
-
-    def get_workshop(self, code: str) -> Workshop:
-        row = self.conn.execute(
-            f"SELECT {WORKSHOP_COLUMNS} FROM workshops WHERE code = ?",
-            (code.strip().upper(),),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"there is no workshop with the code {code!r}")
-        return workshop_from_row(row)
-
-    def workshops(self) -> list[Workshop]:
-        rows = self.conn.execute(
-            f"SELECT {WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC"
-        ).fetchall()
-        return [workshop_from_row(r) for r in rows]
 
 
 def _order(flt: PlaceFilter | None) -> str:
@@ -628,19 +368,3 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while batch := list(itertools.islice(it, size)):
         yield batch
-
-
-def _split_sql(sql: str) -> list[str]:
-    """Statements of a migration script (triggers keep their inner semicolons)."""
-    statements, buf = [], []
-    for line in sql.splitlines():
-        if line.strip().startswith("--") and not buf:
-            continue
-        buf.append(line)
-        text = "\n".join(buf)
-        if sqlite3.complete_statement(text):
-            statements.append(text.strip())
-            buf = []
-    if "\n".join(buf).strip():
-        statements.append("\n".join(buf).strip())
-    return statements

@@ -22,7 +22,7 @@ from geodata.models import (
     Role,
     Workshop,
 )
-from geodata.store.base import LoginThrottle
+from geodata.store.base_accounts import LoginThrottle
 from geodata.store.records import iso, parse_iso
 
 _ACCOUNT = "id, name, role, password_hash, created_at, disabled_at"

@@ -15,7 +15,7 @@ from typing import Any
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import Media, PlaceFlag, utcnow
-from geodata.store.base import IdempotentResponse
+from geodata.store.base_contributions import IdempotentResponse
 from geodata.store.records import iso, parse_iso
 
 

@@ -18,13 +18,8 @@ import orjson
 import shapely
 from shapely.geometry import box
 
-from geodata.store.base import (
-    EXPORT_COLUMNS,
-    FeatureBatch,
-    PlaceFilter,
-    PlaceSummary,
-    assemble_features,
-)
+from geodata.store.base import PlaceFilter
+from geodata.store.base_exports import EXPORT_COLUMNS, FeatureBatch, PlaceSummary, assemble_features
 from geodata.store.filter_sql import SQLITE, order_sql
 from geodata.store.records import parse_iso
 

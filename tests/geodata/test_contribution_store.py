@@ -10,7 +10,8 @@ from shapely.geometry import Point
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import Media, Narrative, Place, PlaceFlag
-from geodata.store.base import IdempotentResponse, PlaceStore
+from geodata.store.base import PlaceStore
+from geodata.store.base_contributions import IdempotentResponse
 
 
 def _place(title: str = "Fado house") -> Place:

@@ -6,7 +6,8 @@ import orjson
 import shapely
 
 from geodata.privacy import public_filter
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter, PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_exports import EXPORT_COLUMNS
 from geodata.store.records import iso
 
 

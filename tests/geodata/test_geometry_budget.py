@@ -21,12 +21,8 @@ import pytest
 
 from geodata.demo import NEIGHBOURHOODS, demo_path
 from geodata.errors import GeometryError
-from geodata.geometry import (
-    GeometryRules,
-    ProjectArea,
-    validate_place_geometries,
-    validate_place_geometry,
-)
+from geodata.geometry import validate_place_geometries, validate_place_geometry
+from geodata.geometry_rules import GeometryRules, ProjectArea
 from geodata.neighbourhoods import read_neighbourhoods
 
 SHAPES = sorted((Path(__file__).resolve().parents[1] / "hostile" / "json").glob("geometry_*"))

@@ -11,12 +11,8 @@ import shapely
 
 from geodata.demo import NEIGHBOURHOODS, demo_path
 from geodata.errors import GeometryError
-from geodata.geometry import (
-    GeometryRules,
-    ProjectArea,
-    validate_place_geometries,
-    validate_place_geometry,
-)
+from geodata.geometry import validate_place_geometries, validate_place_geometry
+from geodata.geometry_rules import GeometryRules, ProjectArea
 from geodata.neighbourhoods import read_neighbourhoods
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -12,7 +12,8 @@ from geodata import login_throttle
 from geodata.accounts import create_account
 from geodata.login_throttle import AccountLocked, LockPolicy, admit, failed, succeeded
 from geodata.models import Role
-from geodata.store.base import LoginThrottle, PlaceStore
+from geodata.store.base import PlaceStore
+from geodata.store.base_accounts import LoginThrottle
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 POLICY = LockPolicy(after=5, first_s=1.0, max_s=900.0)

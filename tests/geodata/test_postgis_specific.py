@@ -22,7 +22,8 @@ from geodata.errors import Conflict
 from geodata.models import Narrative, Place, Status
 from geodata.neighbourhoods import assign_neighbourhoods
 from geodata.store import open_store
-from geodata.store.base import EXPORT_COLUMNS, PlaceFilter
+from geodata.store.base import PlaceFilter
+from geodata.store.base_exports import EXPORT_COLUMNS
 
 pytestmark = [pytest.mark.postgis, pytest.mark.parametrize("backend", ["postgis"], indirect=True)]
 
@@ -245,7 +246,8 @@ def test_every_url_spelling_opens_the_same_database(store):
 
 
 def test_an_unreachable_server_is_a_clear_error_not_a_hang(backend):
-    from geodata.store.postgis import DatabaseUnavailable, PostGISStore
+    from geodata.store.postgis import PostGISStore
+    from geodata.store.postgis_connections import DatabaseUnavailable
 
     with socket_closed_port() as port:
         s = PostGISStore(f"postgresql://postgres@127.0.0.1:{port}/nowhere", timeout=1.0)
@@ -272,7 +274,7 @@ class socket_closed_port:
 
 def test_schema_and_pool_size_are_ours_and_the_rest_goes_to_libpq(backend):
     from geodata.errors import InvalidInput
-    from geodata.store.postgis import parse_url
+    from geodata.store.postgis_connections import parse_url
 
     conninfo, ours = parse_url(
         "postgis://atlas:s3cret@db.internal:6432/heritage?sslmode=require&schema=lisboa&pool_size=4"
@@ -287,7 +289,8 @@ def test_schema_and_pool_size_are_ours_and_the_rest_goes_to_libpq(backend):
 
 
 def test_a_full_pool_is_a_clear_error_after_the_timeout_then_recovers(store):
-    from geodata.store.postgis import DatabaseUnavailable, PostGISStore
+    from geodata.store.postgis import PostGISStore
+    from geodata.store.postgis_connections import DatabaseUnavailable
 
     store.add_many(grid_of_points(2_500))  # more than one batch: lists stream
     url = f"{URL}{'&' if '?' in URL else '?'}pool_size=2"

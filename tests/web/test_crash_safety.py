@@ -290,7 +290,7 @@ def check_sqlite(path: Path, ids: list[str]) -> None:
 def check_postgis(url: str, ids: list[str]) -> None:
     import psycopg
 
-    from geodata.store.postgis import parse_url
+    from geodata.store.postgis_connections import parse_url
 
     conninfo, ours = parse_url(url)
     with psycopg.connect(conninfo, autocommit=True) as db:
@@ -365,7 +365,7 @@ def writing_started(url: str, application: str) -> bool:
         return wal.exists() and wal.stat().st_size > 1_000_000
     import psycopg
 
-    from geodata.store.postgis import parse_url
+    from geodata.store.postgis_connections import parse_url
 
     conninfo, _ = parse_url(url)
     with psycopg.connect(conninfo, autocommit=True) as db:

@@ -9,12 +9,20 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import health
 
     app.include_router(health.router)
-    from web.routes import export, export_columnar, ogc, ogc_queryables, ogc_tiles
+    from web.routes import (
+        export,
+        export_columnar,
+        ogc,
+        ogc_queryables,
+        ogc_tiles,
+        ogc_vector_tile,
+    )
 
     app.include_router(export.router)
     app.include_router(export_columnar.router)  # after export: its places.{fmt} catches the rest
     app.include_router(ogc.router)
     app.include_router(ogc_tiles.router)
+    app.include_router(ogc_vector_tile.router)
     app.include_router(ogc_queryables.router)
     from web.routes import assets, home, map_data, maps, place_pages
 

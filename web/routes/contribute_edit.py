@@ -20,6 +20,16 @@ from geodata.media import check_room, remove_photo, store_photo
 from geodata.models import Place, Status
 from geodata.schemas import PlacePatch, Problem, validation_problems
 from geodata.store.base import PlaceStore
+from web.contribute_form import (
+    busy_errors,
+    busy_page,
+    csrf_ok,
+    form_context,
+    form_errors,
+    form_expired,
+    form_photo,
+    render_form,
+)
 from web.form_submission import (
     form_values,
     geometry_from_form,
@@ -28,16 +38,6 @@ from web.form_submission import (
 )
 from web.i18n import gettext_for, request_language, translate_problem
 from web.photo_slots import PhotosBusy
-from web.routes.contribute import (
-    _context,
-    _csrf_ok,
-    _errors,
-    _form_expired,
-    _photo,
-    _render,
-    busy_errors,
-    busy_page,
-)
 from web.routes.media import photo_limits, processed_upload
 from web.settings import Settings
 from web.submission_acceptance import edit_url
@@ -92,7 +92,7 @@ def _edit_context(
 ) -> dict[str, Any]:
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
-    return _context(
+    return form_context(
         request,
         language,
         values or _values_of(place),
@@ -109,7 +109,7 @@ def _edit_context(
 
 def _edit_problem(request: Request, language: str, exc: HeritageError) -> Response:
     _ = gettext_for(language)
-    context = _context(request, language, {}, {}, problem=exc, place=None)
+    context = form_context(request, language, {}, {}, problem=exc, place=None)
     context["problem_message"] = (
         _(
             "This edit link is not valid. Use the private link you were given when you "
@@ -118,7 +118,7 @@ def _edit_problem(request: Request, language: str, exc: HeritageError) -> Respon
         if exc.status in (401, 403)
         else _("There is no such place.")
     )
-    return _render(request, "contribute_done.html", context, status=exc.status)
+    return render_form(request, "contribute_done.html", context, status=exc.status)
 
 
 def _load_for_edit(request: Request, place_id: str, token: str | None) -> Place:
@@ -136,7 +136,7 @@ async def edit_page(request: Request, place_id: str, token: str | None = None) -
     context = await run_in_threadpool(
         _edit_context, request, language, place, token or "", notice=notice
     )
-    return _render(request, "contribute_edit.html", context)
+    return render_form(request, "contribute_edit.html", context)
 
 
 def _save_edit(request: Request, place: Place, values: dict[str, Any]) -> None:
@@ -200,7 +200,7 @@ def _edit_action(request: Request, place_id: str, form: FormData) -> str:
         contributions.withdraw(store, place, settings.media_path)
         return "withdrawn"
     if action == "photo":
-        photo, caption = _photo(form)
+        photo, caption = form_photo(form)
         _add_edit_photo(request, place, photo, caption)
         return "photo_added"
     if action.startswith("remove_photo:"):
@@ -222,7 +222,7 @@ async def edit_submit(request: Request, place_id: str) -> Response:
         place = await run_in_threadpool(_load_for_edit, request, place_id, token)
     except HeritageError as exc:
         return await run_in_threadpool(_edit_problem, request, language, exc)
-    if not _csrf_ok(request, form):
+    if not csrf_ok(request, form):
         context = await run_in_threadpool(
             _edit_context,
             request,
@@ -230,24 +230,26 @@ async def edit_submit(request: Request, place_id: str) -> Response:
             place,
             token,
             form_values(form),
-            _form_expired(language),
+            form_expired(language),
         )
-        return _render(request, "contribute_edit.html", context, status=403)
+        return render_form(request, "contribute_edit.html", context, status=403)
     try:
         outcome = await run_in_threadpool(_edit_action, request, place_id, form)
     except InvalidInput as exc:
-        errors = _errors(exc.problems or [FieldProblem("form", exc.code, exc.message)], language)
+        errors = form_errors(
+            exc.problems or [FieldProblem("form", exc.code, exc.message)], language
+        )
         # After a failed withdrawal or photo the details form was not the one sent.
         values = None if "confirm_withdraw" in errors or "photo" in errors else form_values(form)
         context = await run_in_threadpool(
             _edit_context, request, language, place, token, values, errors
         )
-        return _render(request, "contribute_edit.html", context, status=422)
+        return render_form(request, "contribute_edit.html", context, status=422)
     except PhotosBusy as exc:
         context = await run_in_threadpool(
             _edit_context, request, language, place, token, None, busy_errors(exc, language)
         )
-        return busy_page(_render(request, "contribute_edit.html", context, status=503), exc)
+        return busy_page(render_form(request, "contribute_edit.html", context, status=503), exc)
     except HeritageError as exc:
         errors = {
             "form": [
@@ -257,7 +259,7 @@ async def edit_submit(request: Request, place_id: str) -> Response:
         context = await run_in_threadpool(
             _edit_context, request, language, place, token, None, errors
         )
-        return _render(request, "contribute_edit.html", context, status=exc.status)
+        return render_form(request, "contribute_edit.html", context, status=exc.status)
     return RedirectResponse(
         f"/contribute/edit/{place_id}?token={token}&done={outcome}",
         status_code=303,

@@ -16,16 +16,15 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from geodata.crs import CRS84, projection
+from geodata.crs import projection
 from geodata.errors import NotFound
 from geodata.io import geojson
-from geodata.io.export import coarse_bbox, public_batches, public_page
-from geodata.privacy import public_filter
+from geodata.io.export import public_batches, public_page
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import gettext_for, request_language
-from web.routes.export import dataset_info
+from web.routes.ogc_collection_metadata import collection_metadata
 from web.routes.ogc_common import (
     COLLECTIONS,
     GEOJSON,
@@ -58,8 +57,8 @@ from web.routes.ogc_params import (
     items_filter,
     wants_html,
 )
-from web.routes.ogc_schema import CONFORMANCE_SCHEMA, schema_links
-from web.routes.ogc_tiles import TILES_CONFORMANCE, collection_links, landing_links
+from web.routes.ogc_schema import CONFORMANCE_SCHEMA
+from web.routes.ogc_tiles import TILES_CONFORMANCE, landing_links
 from web.routes.ogc_tiles_openapi import openapi_paths
 from web.settings import Settings
 
@@ -160,67 +159,6 @@ def api(
     return json_answer(doc, OPENAPI_MEDIA_TYPE)
 
 
-def _extent(store: PlaceStore, cid: str) -> dict[str, Any]:
-    if cid == "neighbourhoods":
-        hoods = store.neighbourhoods()
-        bounds = None
-        if hoods:
-            b = [n.geometry.bounds for n in hoods]
-            bounds = [
-                min(x[0] for x in b),
-                min(x[1] for x in b),
-                max(x[2] for x in b),
-                max(x[3] for x in b),
-            ]
-        return {"spatial": {"bbox": [coarse_bbox(bounds) or [-180, -90, 180, 90]], "crs": CRS84}}
-    s = store.summary(public_filter(None, "open_data"))
-    stamp = "%Y-%m-%dT%H:%M:%SZ"
-    interval = [
-        s.first_created.strftime(stamp) if s.first_created else None,
-        s.last_created.strftime(stamp) if s.last_created else None,
-    ]
-    return {
-        "spatial": {"bbox": [coarse_bbox(s.bbox) or [-180, -90, 180, 90]], "crs": CRS84},
-        "temporal": {
-            "interval": [interval],
-            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
-        },
-    }
-
-
-def _collection(store: PlaceStore, url: Urls, cid: str, settings: Settings) -> dict[str, Any]:
-    title, description = COLLECTIONS[cid]
-    info = dataset_info(settings)
-    return {
-        "id": cid,
-        "title": title,
-        "description": description,
-        "attribution": info.attribution,
-        "license": info.licence,
-        "itemType": "feature",
-        "crs": offered_crs(settings),
-        "storageCrs": CRS84,
-        "extent": _extent(store, cid),
-        "links": [
-            *url.pair(f"/collections/{cid}", title),
-            {
-                "href": url(f"/collections/{cid}/items", f="json"),
-                "rel": "items",
-                "type": GEOJSON,
-                "title": f"{title} (GeoJSON)",
-            },
-            {
-                "href": url(f"/collections/{cid}/items", f="html"),
-                "rel": "items",
-                "type": HTML,
-                "title": f"{title} (HTML)",
-            },
-            *collection_links(url(), cid),
-            *schema_links(url, cid, title),
-        ],
-    }
-
-
 @router.get("/collections", summary="The feature collections", **_JSON_OR_HTML)
 def collections(
     request: Request,
@@ -232,7 +170,7 @@ def collections(
     body = {
         "links": url.pair("/collections", "Collections"),
         "crs": offered_crs(settings),  # Part 2: every CRS some collection offers
-        "collections": [_collection(store, url, cid, settings) for cid in COLLECTIONS],
+        "collections": [collection_metadata(store, url, cid, settings) for cid in COLLECTIONS],
     }
     if wants_html(request):
         return html_page(request, "ogc_collections.html", {**body, "root": url()})
@@ -248,7 +186,7 @@ def collection(
 ) -> Response:
     cid = known_collection(collection_id)
     check_params(request, {"f"})
-    body = _collection(store, Urls(request, settings), cid, settings)
+    body = collection_metadata(store, Urls(request, settings), cid, settings)
     if wants_html(request):
         return html_page(
             request, "ogc_collection.html", {"c": body, "root": Urls(request, settings)()}

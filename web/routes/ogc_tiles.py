@@ -12,8 +12,6 @@ parameter; a tile index that is not a number gets a 400.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import html
 import math
 import re
@@ -27,15 +25,14 @@ from geodata.errors import FieldProblem, NotFound
 from geodata.io.export import coarse_bbox
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
-from geodata.tilematrix import MAX_ZOOM, TILE_MATRIX_SET, Tile, tile_matrix_set
+from geodata.tilematrix import MAX_ZOOM, TILE_MATRIX_SET, tile_matrix_set
 from mapping.options import MapOptions
-from mapping.tiles import COLLECTIONS, collection_tile
+from mapping.tiles import COLLECTIONS
 from web.dependencies import get_settings, get_store
 from web.public_url import public_base_url
-from web.routes.export import accepts_gzip, dataset_info
+from web.routes.export import dataset_info
 from web.routes.ogc_params import BadParameter, check_params
 from web.settings import Settings
-from web.tile_cache import TileCache
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
@@ -108,21 +105,21 @@ def _root(request: Request, settings: Settings) -> str:
     return public_base_url(request, settings) + "/ogc"
 
 
-def _collection(cid: str) -> str:
+def checked_collection(cid: str) -> str:
     if cid not in COLLECTIONS:
         message = f"there is no collection {cid!r} with tiles; try places or neighbourhoods"
         raise NotFound(message, problems=[FieldProblem("collectionId", "unknown", message)])
     return cid
 
 
-def _tile_matrix_set(tid: str) -> str:
+def checked_tile_matrix_set(tid: str) -> str:
     if tid != TILE_MATRIX_SET:
         message = f"there is no tile matrix set {tid!r}; use {TILE_MATRIX_SET}"
         raise NotFound(message, problems=[FieldProblem("tileMatrixSetId", "unknown", message)])
     return tid
 
 
-def _index(name: str, raw: str) -> int:
+def tile_index(name: str, raw: str) -> int:
     if not _INDEX.fullmatch(raw):
         message = f"{name} must be a whole number, not {raw[:40]!r}"
         raise BadParameter(message, problems=[FieldProblem(name, "not_a_number", message)])
@@ -170,7 +167,7 @@ def tile_matrix_sets(request: Request, settings: Settings = Depends(get_settings
 def tile_matrix_set_definition(
     tile_matrix_set_id: str, request: Request, settings: Settings = Depends(get_settings)
 ) -> Response:
-    _tile_matrix_set(tile_matrix_set_id)
+    checked_tile_matrix_set(tile_matrix_set_id)
     _json_only(request)
     body = tile_matrix_set().model_dump(mode="json", exclude_none=True)
     href = f"{_root(request, settings)}/tileMatrixSets/{TILE_MATRIX_SET}?f=json"
@@ -243,7 +240,7 @@ def _tileset_summary(root: str, cid: str) -> dict[str, Any]:
 def tilesets(
     collection_id: str, request: Request, settings: Settings = Depends(get_settings)
 ) -> Response:
-    cid = _collection(collection_id)
+    cid = checked_collection(collection_id)
     _json_only(request)
     root = _root(request, settings)
     return _json(
@@ -269,8 +266,8 @@ def tileset(
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    cid = _collection(collection_id)
-    _tile_matrix_set(tile_matrix_set_id)
+    cid = checked_collection(collection_id)
+    checked_tile_matrix_set(tile_matrix_set_id)
     _json_only(request)
     minx, miny, maxx, maxy = _bounds(store, cid)
     fields = _FIELDS[cid]
@@ -315,8 +312,8 @@ def tilejson(
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    cid = _collection(collection_id)
-    _tile_matrix_set(tile_matrix_set_id)
+    cid = checked_collection(collection_id)
+    checked_tile_matrix_set(tile_matrix_set_id)
     _json_only(request)
     root = _root(request, settings)
     template = root + TILE_PATH.format(cid=cid).format(
@@ -354,92 +351,3 @@ def tilejson(
     response = _json(body)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-def _etag(store: PlaceStore, settings: Settings, cid: str, tile: Tile) -> str:
-    version, _ = store.places_version()
-    key = orjson.dumps(
-        [
-            FORMAT_VERSION,
-            cid,
-            tile.z,
-            tile.x,
-            tile.y,
-            version,
-            store.neighbourhoods_version(),
-            settings.tile_max_features,
-            settings.privacy_k,
-            settings.privacy_grid_m,
-        ],
-        default=str,
-    )
-    return 'W/"' + hashlib.sha256(key).hexdigest()[:32] + '"'
-
-
-def _matches(request: Request, etag: str) -> bool:
-    given = request.headers.get("if-none-match")
-    if given is None:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
-
-
-def _cache(request: Request) -> TileCache:
-    state = request.app.state
-    if not hasattr(state, "tile_cache"):
-        state.tile_cache = TileCache()
-    return state.tile_cache
-
-
-@router.get(
-    "/collections/{collection_id}/tiles/{tile_matrix_set_id}/{tile_matrix}/{tile_row}/{tile_col}",
-    summary="One vector tile of a collection (Mapbox Vector Tile)",
-    response_class=Response,
-    responses={
-        200: {"content": {MVT: {}}, "description": "The tile (empty when nothing is in it)"},
-        304: {"description": "Not modified since the ETag given in If-None-Match"},
-        400: {"description": "A tile index is not a whole number"},
-        404: {"description": "No such collection, tile matrix set or tile"},
-    },
-)
-def tile(
-    collection_id: str,
-    tile_matrix_set_id: str,
-    tile_matrix: str,
-    tile_row: str,
-    tile_col: str,
-    request: Request,
-    store: PlaceStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
-) -> Response:
-    cid = _collection(collection_id)
-    _tile_matrix_set(tile_matrix_set_id)
-    check_params(request, {"f"})
-    f = request.query_params.get("f")
-    if f is not None and f != "mvt":
-        raise BadParameter(f"f must be mvt here, not {f[:40]!r}")
-    address = Tile.checked(
-        _index("tileMatrix", tile_matrix), _index("tileRow", tile_row), _index("tileCol", tile_col)
-    )
-    etag = _etag(store, settings, cid, address)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": "public, no-cache",  # kept, but asked again: withdrawals show at once
-        "Vary": "Accept-Encoding",
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Expose-Headers": "ETag",
-    }
-    if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
-    zipped = accepts_gzip(request)
-    key = etag + (":gz" if zipped else "")
-    cache = _cache(request)
-    body = cache.get(key)
-    if body is None:
-        body = collection_tile(store, cid, address, tile_options(settings))
-        if zipped:
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-        cache.put(key, body)
-    if zipped:
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=MVT, headers=headers)

@@ -9,13 +9,12 @@ state in the database, so any number of workers can serve one store.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -23,11 +22,12 @@ from starlette.responses import Response
 from geodata import audit, contributions
 from geodata.errors import HeritageError, InvalidInput
 from geodata.models import Media, Place
-from geodata.schemas import PlacePatch, PlaceSubmission, Problem, validation_problems
+from geodata.schemas import PlacePatch, PlaceSubmission
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
 from web.i18n import localised_problem, request_language
+from web.json_body import parse_json, require_json
 from web.photo_slots import PhotosBusy
 from web.rate_limits import RateLimited, with_join_code
 from web.settings import Settings
@@ -35,7 +35,6 @@ from web.submission_acceptance import accept_submission
 
 router = APIRouter(prefix="/api/places", tags=["contributions"])
 
-JSON_TYPES = ("application/json", "application/geo+json")
 
 # Both ways of sending the edit token, as OpenAPI security schemes.
 SECURITY_SCHEMES = {
@@ -54,11 +53,6 @@ SECURITY_SCHEMES = {
 _PROBLEM = {"content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
-class UnsupportedMediaType(HeritageError):
-    code = "unsupported_media_type"
-    status = 415
-
-
 class SubmissionReceipt(BaseModel):
     id: str
     status: str
@@ -75,57 +69,6 @@ def edit_token_of(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.headers.get("x-edit-token") or None
-
-
-def require_json(request: Request) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in JSON_TYPES:
-        raise UnsupportedMediaType(
-            f"send the place as JSON with 'Content-Type: application/json' (got "
-            f"{media_type or 'no Content-Type'!r})"
-        )
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: set[str] = set()
-    for name, _ in pairs:
-        if name in seen:
-            raise InvalidInput(
-                f"{name!r} appears twice in one object; send each member once",
-                code="duplicate_member",
-                problems=[Problem(name, "duplicate_member", "this member appears twice")],
-            )
-        seen.add(name)
-    return dict(pairs)
-
-
-def parse_json(model: type[BaseModel], body: bytes) -> Any:
-    """Validate ``body`` into ``model``; malformed JSON is a 400, wrong fields a 422.
-
-    A member named twice in one object is refused: parsers disagree on which one counts
-    (the first or the last), so what a client meant is not known."""
-    try:
-        parsed = model.model_validate_json(body)
-        json.loads(body, object_pairs_hook=_unique_members)  # after: the body is valid JSON
-        return parsed
-    except ValidationError as exc:
-        problems = validation_problems(exc)
-        broken = any(p.code in ("json_invalid", "json_type", "json_too_deep") for p in problems)
-        error = InvalidInput(
-            problems[0].message
-            if broken
-            else "; ".join(f"{p.field}: {p.message}" for p in problems[:3]),
-            code="malformed_json" if broken else "invalid_input",
-            problems=problems,
-        )
-        if broken:
-            error.status = 400
-        raise error from None
-
-
-# ---------------------------------------------------------------------------
-# Safe retries: the first answer, kept encrypted with a key only the client holds
-# ---------------------------------------------------------------------------
 
 
 # ---------------------------------------------------------------------------
