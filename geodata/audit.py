@@ -33,6 +33,10 @@ ACTIONS = {
     "workshop_create": "created a workshop",
     "workshop_close": "closed a workshop",
     "login_lock": "locked sign-in",
+    "narrative_add": "added a memory or translation",
+    "narrative_publish": "published a memory or translation",
+    "narrative_reject": "rejected a memory or translation",
+    "narrative_hide": "hid a memory or translation",
 }
 # Fields of a snapshot a person reads in a history entry (geometry compared as a whole).
 CONTENT_FIELDS = (
@@ -74,7 +78,9 @@ def snapshot(place: Place) -> dict[str, Any]:
     """A place's content as JSON-ready values, without personal data."""
     return {
         "title": place.title,
-        "narratives": [n.to_json() for n in place.narratives],
+        # The place's own story: what others added has its own events (narrative_*),
+        # which an erasure of their contributor removes.
+        "narratives": [n.to_json() for n in place.narratives if not n.added],
         "category": place.category,
         "period": place.period,
         "year_from": place.year_from,

@@ -35,16 +35,16 @@ from geodata.edit_tokens import (  # noqa: F401 - part of this module's interfac
     hash_edit_token,
     new_edit_token,
 )
-from geodata.errors import HeritageError, NotFound
+from geodata.errors import HeritageError
 from geodata.media import remove_all_photos
 from geodata.models import (
     Consent,
-    Moderation,
     Place,
     PlaceFlag,
     Status,
     utcnow,
 )
+from geodata.narrative_additions import keep_additions, with_additions
 from geodata.project_index import ProjectIndex, project_index  # noqa: F401
 from geodata.schemas import (
     PlacePatch,
@@ -53,6 +53,7 @@ from geodata.schemas import (
 )
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from geodata.workshops import shows_at_once
 
 # Edits to these change what the public sees, so a moderated place is checked again.
 CONTENT_FIELDS = (
@@ -191,7 +192,9 @@ def apply_patch(
     if "title" in given:
         changes["title"] = c.text(p.title, "properties.title", "title", MAX_TITLE)
     if "narratives" in given:
-        changes["narratives"] = check_narratives(c, p.narratives or [])
+        # The place's own story; memories and translations others added stay.
+        own = check_narratives(c, p.narratives or [])
+        changes["narratives"] = keep_additions(place.narratives, own)
     if "category" in given:
         if p.category is None:
             c.add("properties.category", "required", "the category is required", label="category")
@@ -249,20 +252,19 @@ def apply_patch(
 
 
 def _status_after_edit(store: PlaceStore, place: Place, now: datetime) -> Status:
-    if place.workshop:
-        try:
-            workshop = store.get_workshop(place.workshop)
-        except NotFound:
-            return Status.PENDING
-        if workshop.moderation == Moderation.POST and workshop.is_open(now):
-            return Status.PUBLISHED
-    return Status.PENDING
+    return Status.PUBLISHED if shows_at_once(store, place.workshop, now) else Status.PENDING
 
 
 def save_patch(store: PlaceStore, prepared: PreparedPlace, expected_version: int | None) -> Place:
     with store.transaction():
+        store.lock_place(prepared.place.id)
         before = store.get(prepared.place.id)
-        place = store.update(prepared.place, expected_version=expected_version)
+        # Additions published since the place was read stay too.
+        edited = replace(
+            prepared.place,
+            narratives=with_additions(store, before.id, prepared.place.narratives),
+        )
+        place = store.update(edited, expected_version=expected_version)
         if prepared.flags:
             store.add_flags(prepared.flags)
         audit.record(

@@ -2,7 +2,8 @@
 
 Withdrawal (by the resident, with the edit link) takes a place off every output and
 drops the personal data but keeps the record. Erasure goes further: every place whose
-contributor gave that contact is deleted with its stories, photos, labels, flags, edit
+contributor gave that contact is deleted with its stories, every memory or translation
+they added to other places is taken off them, photos, labels, flags, edit
 token and audit history, the database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from geodata import narrative_additions
 from geodata.audit import Actor, record_account_event
 from geodata.errors import InvalidInput
 from geodata.media import remove_files
@@ -24,6 +26,7 @@ class ErasureReport:
     places: int
     photos: int
     audit_events: int
+    narratives: int = 0  # memories and translations added to other people's places
 
 
 def erase_contact(
@@ -36,6 +39,7 @@ def erase_contact(
     photos: list[Media] = []
     with store.transaction():
         ids = store.place_ids_by_contact(contact)
+        narratives = narrative_additions.erase_by_contact(store, contact, ids)
         for media in store.media_for_places(ids).values():
             photos.extend(media)
         removed_events = store.delete_audit_events(ids)
@@ -45,8 +49,9 @@ def erase_contact(
             store,
             "erase",
             actor,
-            f"erased {len(ids)} place(s), {len(photos)} photo(s) and "
-            f"{removed_events} audit record(s) submitted by one contact",
+            f"erased {len(ids)} place(s), {len(photos)} photo(s), {narratives} added "
+            f"memory(ies) or translation(s) and {removed_events} audit record(s) submitted "
+            "by one contact",
         )
     # Files after the commit: a rollback must not leave records pointing at nothing.
     remove_files(media_dir, photos)
@@ -55,4 +60,4 @@ def erase_contact(
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     store.compact()
-    return ErasureReport(len(ids), len(photos), removed_events)
+    return ErasureReport(len(ids), len(photos), removed_events, narratives)

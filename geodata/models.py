@@ -7,6 +7,7 @@ Plain dataclasses inside the domain; pydantic models validate input at the edges
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -53,6 +54,13 @@ def new_place_ids(n: int) -> list[str]:
     return ["pl_" + raw[i : i + 12] for i in range(0, 12 * n, 12)]
 
 
+class NarrativeKind(StrEnum):
+    """What a narrative residents add to a place is (the place's own story has no kind)."""
+
+    MEMORY = "memory"  # a resident's own memory of the place, with its own author
+    TRANSLATION = "translation"  # a translation of one of the place's stories
+
+
 @dataclass(frozen=True)
 class Narrative:
     """A story told about a place, in one language (a BCP 47 tag such as ``pt`` or ``ar-MA``).
@@ -61,6 +69,12 @@ class Narrative:
     (e.g. "OpenStreetMap way/96628628 tag `description`") and ``licence`` with the credit
     it asks for (e.g. "ODbL 1.0 (© OpenStreetMap contributors)"), shown next to the story.
     Both None: the place's own licence and attribution cover it, as for residents' stories.
+
+    A narrative another resident added (:class:`NarrativeAddition`, once it is public) has
+    its ``id`` and ``kind``; a translation also names the story it translates
+    (``translates``: that story's :func:`narrative_ref`) and the fingerprint of the text it
+    was made from (``translates_hash``: :func:`text_fingerprint`), so a page can tell when
+    the original changed since.
     """
 
     text: str
@@ -68,13 +82,31 @@ class Narrative:
     provenance: Provenance = Provenance.ORIGINAL
     source: str | None = None
     licence: str | None = None
+    id: str | None = None
+    kind: NarrativeKind | None = None
+    translates: str | None = None
+    translates_hash: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        """The narrative as stored and exported (``source`` and ``licence`` only when set).
+        """The narrative as stored and exported (the optional keys only when set).
 
         Keys in PostgreSQL's jsonb order (shorter first, then bytewise), so the text a
         PostGIS store gives back is the text an SQLite store keeps, byte for byte.
         """
+        if self.id is not None:
+            return _jsonb_order(
+                {
+                    "id": self.id,
+                    "kind": str(self.kind) if self.kind else None,
+                    "text": self.text,
+                    "source": self.source,
+                    "licence": self.licence,
+                    "language": self.language,
+                    "provenance": str(self.provenance),
+                    "translates": self.translates,
+                    "translates_hash": self.translates_hash,
+                }
+            )
         out = {"text": self.text}
         if self.source is not None:
             out["source"] = self.source
@@ -86,13 +118,44 @@ class Narrative:
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> Narrative:
+        kind = data.get("kind")
         return cls(
             data["text"],
             data["language"],
             Provenance(data["provenance"]),
             data.get("source"),
             data.get("licence"),
+            data.get("id"),
+            NarrativeKind(kind) if kind else None,
+            data.get("translates"),
+            data.get("translates_hash"),
         )
+
+    @property
+    def added(self) -> bool:
+        """Whether another resident added it (a memory or a translation), rather than it
+        being part of the place's own story."""
+        return self.id is not None
+
+
+def _jsonb_order(values: dict[str, str | None]) -> dict[str, str]:
+    """The set values in jsonb's key order: shorter keys first, then bytewise."""
+    return {
+        k: v for k, v in sorted(values.items(), key=lambda kv: (len(kv[0]), kv[0])) if v is not None
+    }
+
+
+def narrative_ref(narrative: Narrative) -> str:
+    """How a translation names the story it translates: an added story by its id, one of
+    the place's own stories by its language (a place tells its own story once per
+    language)."""
+    return narrative.id or narrative.language
+
+
+def text_fingerprint(text: str) -> str:
+    """A short fingerprint of a story's text: a translation keeps the one of the text it
+    was made from, so a changed original shows."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -363,3 +426,47 @@ class ProtocolLabel:
     name: str  # e.g. "TK Attribution"
     text: str  # the community's own wording of the protocol
     url: str | None = None  # the label on the Local Contexts Hub
+
+
+def new_narrative_id() -> str:
+    return "nr_" + secrets.token_urlsafe(9)
+
+
+@dataclass
+class NarrativeAddition:
+    """A memory or a translation a resident added to a place, from its page or the API.
+
+    It is public (a :class:`Narrative` among the place's own) while ``status`` is
+    published; pending until a facilitator publishes it where the place's workshop
+    moderates first. ``contributor_contact`` is personal data, kept only so the
+    contributor can ask for erasure; ``author`` is the name they chose to have shown.
+    """
+
+    place_id: str
+    kind: NarrativeKind
+    text: str
+    language: str
+    provenance: Provenance
+    consent_given_at: datetime
+    author: str | None = None
+    contributor_contact: str | None = None
+    translates: str | None = None  # the narrative_ref of the story it translates
+    translates_hash: str | None = None  # text_fingerprint of that story when translated
+    translates_version: int | None = None  # the place's version then
+    status: Status = Status.PENDING
+    reason: str | None = None  # why a facilitator rejected or hid it
+    id: str = field(default_factory=new_narrative_id)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+
+    def narrative(self) -> Narrative:
+        """The addition as one of the place's narratives (what the public sees)."""
+        return Narrative(
+            self.text,
+            self.language,
+            self.provenance,
+            id=self.id,
+            kind=self.kind,
+            translates=self.translates,
+            translates_hash=self.translates_hash,
+        )

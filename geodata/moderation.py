@@ -113,6 +113,9 @@ def _narratives(items: Sequence[dict[str, Any]]) -> list[Narrative]:
     if not items:
         raise InvalidInput("keep at least one version of the story", code="required")
     out, languages = [], set()
+    # Memories and translations residents added (they have an id) are not the place's
+    # own story: an edit leaves them as they are.
+    items = [item for item in items if not item.get("id")]
     for i, item in enumerate(items):
         try:
             text = check_text(str(item.get("text") or ""), "story", max_length=MAX_NARRATIVE)
@@ -167,10 +170,12 @@ def edit(
     if not changes:
         raise InvalidInput("send a title, a category or the stories to change", code="no_change")
     with store.transaction():
+        store.lock_place(place_id)
         before = _live(store, place_id)
         _version(before, expected_version)
         if "narratives" in changes:
-            changes["narratives"] = _sources_kept(before.narratives, changes["narratives"])
+            edited = _sources_kept(before.narratives, changes["narratives"])
+            changes["narratives"] = edited + [n for n in before.narratives if n.added]
         if all(getattr(before, k) == v for k, v in changes.items()):
             return before
         after = store.update(replace(before, **changes))

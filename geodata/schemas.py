@@ -170,3 +170,30 @@ def validation_problems(exc: ValidationError) -> list[Problem]:
             params = {}
         out.append(Problem(where, kind, message, params))
     return out
+
+
+class NarrativeAdditionIn(_Input):
+    """A memory of a place, or a translation of one of its stories, added by a resident."""
+
+    kind: Literal["memory", "translation"] = Field(
+        description="'memory': your own memory of the place; 'translation': one of its "
+        "stories in another language"
+    )
+    text: str = Field(description="plain text (no HTML or other markup)")
+    language: str = Field(description="BCP 47 language tag of the text, e.g. 'pt', 'ar'")
+    translates: str | None = Field(
+        None,
+        description="for a translation: the story it translates, as the place's narratives "
+        "name it (an added story's id, otherwise the story's language tag)",
+    )
+    provenance: Literal["community_translation", "machine_translation"] | None = Field(
+        None, description="for a translation: made by a person (default) or by a program"
+    )
+    author: str | None = Field(None, description="the name to show with it, if any")
+    contact: str | None = Field(
+        None, description="e-mail or phone, kept private: only to erase it on your request"
+    )
+    consent: bool = Field(
+        description="must be true: it may be shown with the place and included in its "
+        "open-data downloads, under the place's licence"
+    )

@@ -49,6 +49,18 @@ class WorkshopPlan:
     languages: Sequence[str] = ()
 
 
+def shows_at_once(store: PlaceStore, code: str | None, now: datetime | None = None) -> bool:
+    """Whether what residents send to workshop ``code`` is public at once: the workshop
+    moderates afterwards (``post``) and is open now."""
+    if not code:
+        return False
+    try:
+        workshop = store.get_workshop(code)
+    except NotFound:
+        return False
+    return workshop.moderation == Moderation.POST and workshop.is_open(now or utcnow())
+
+
 def check_plan(store: PlaceStore, plan: WorkshopPlan) -> WorkshopPlan:
     title = check_text(plan.title, "title", max_length=MAX_TITLE)
     if plan.starts_at.tzinfo is None or plan.ends_at.tzinfo is None:

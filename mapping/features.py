@@ -14,7 +14,7 @@ import langcodes
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geodata.models import Narrative, Neighbourhood, Provenance
+from geodata.models import Narrative, NarrativeKind, Neighbourhood, Provenance
 from geodata.privacy import PublicPlace
 from geodata.protocols import label_json
 from geodata.vocabulary import Vocabulary
@@ -98,6 +98,8 @@ def choose_narrative(narratives: Sequence[Narrative], language: str) -> Narrativ
     """The narrative in the viewer's language if there is one, else the original."""
     if not narratives:
         return None
+    # A resident's memory is theirs, not the place's story: shown only if nothing else is.
+    narratives = [n for n in narratives if n.kind != NarrativeKind.MEMORY] or narratives
     wanted = language.lower()
     for test in (
         lambda n: n.language.lower() == wanted,

@@ -83,13 +83,19 @@ def erase(
 
     settings, store = settings_and_store(database_url)
     found = len(store.place_ids_by_contact(contact))
-    if found and not yes:
-        typer.confirm(f"erase {found} place(s) for good?", abort=True, err=True)
+    added = len(store.narrative_addition_ids_by_contact(contact))
+    if (found or added) and not yes:
+        typer.confirm(
+            f"erase {found} place(s) and {added} added memory(ies) or translation(s) for good?",
+            abort=True,
+            err=True,
+        )
     report = erase_contact(store, contact, settings.media_path, COMMAND_LINE)
     store.close()
     console.print(
-        f"erased {report.places} place(s), {report.photos} photo(s) and "
-        f"{report.audit_events} audit record(s); the database was compacted"
+        f"erased {report.places} place(s), {report.photos} photo(s), {report.narratives} "
+        f"added memory(ies) or translation(s) and {report.audit_events} audit record(s); "
+        "the database was compacted"
     )
 
 

@@ -3,8 +3,10 @@ translated field problems.
 
 Catalogs are the ``.po`` files under ``web/locale``; they are compiled in memory the
 first time a language is used, so an installed package needs nothing but the ``.po``
-files (``pybabel compile`` is not a build step). Extract new strings with
-``pybabel extract -F web/locale/babel.cfg -k N_ -o web/locale/messages.pot web``.
+files (``pybabel compile`` is not a build step). The languages offered are the catalogs
+found there, keyed by BCP 47 tag (``zh-Hans``, stored as ``zh_Hans``). Extracting new
+strings, starting and checking a catalog: see "Languages" in the README and
+:mod:`web.catalog_check`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from babel import Locale
+from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -25,10 +28,44 @@ from geodata.errors import FieldProblem, HeritageError
 from web.errors import problem
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-# Interface languages, each named in itself (that is how people look for theirs).
-LANGUAGES: dict[str, str] = {"en": "English", "pt": "Português", "fr": "Français", "ar": "العربية"}
+CATALOG_TEMPLATE = LOCALE_DIR / "messages.pot"
+SOURCE_LANGUAGE = "en"  # the language of the msgids: its catalog needs no translations
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "lang"
+# Where Babel's name of a language in itself is not the one its readers look for in a
+# language picker; every other language is named by Babel (CLDR).
+OWN_NAMES = {"zh-Hans": "简体中文"}
+
+
+def catalog_path(tag: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    """The catalog of a BCP 47 tag: ``zh-Hans`` -> ``zh_Hans/LC_MESSAGES/messages.po``."""
+    return locale_dir / tag.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+
+
+def babel_locale(tag: str) -> Locale:
+    """The Babel locale of a BCP 47 tag (Babel spells ``zh-Hans`` as ``zh_Hans``)."""
+    return Locale.parse(tag.replace("-", "_"))
+
+
+def own_name(tag: str) -> str:
+    """A language named in itself, as a picker lists it: ``uk`` -> "Українська"."""
+    if tag in OWN_NAMES:
+        return OWN_NAMES[tag]
+    locale = babel_locale(tag)
+    name = locale.get_display_name(locale) or tag
+    return name[:1].upper() + name[1:]
+
+
+def shipped_languages(locale_dir: Path = LOCALE_DIR) -> list[str]:
+    """The BCP 47 tags of the catalogs on disk (``zh_Hans`` -> ``zh-Hans``), sorted."""
+    return sorted(
+        path.parent.parent.name.replace("_", "-")
+        for path in locale_dir.glob("*/LC_MESSAGES/messages.po")
+    )
+
+
+# Interface languages, each named in itself (that is how people look for theirs).
+LANGUAGES: dict[str, str] = {tag: own_name(tag) for tag in shipped_languages()}
 
 
 def N_(message: str) -> str:
@@ -39,11 +76,11 @@ def N_(message: str) -> str:
 @functools.cache
 def translations(language: str) -> NullTranslations:
     """The catalog of ``language``, compiled from its .po file on first use."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if language == DEFAULT_LANGUAGE or not po.exists():
+    po = catalog_path(language)
+    if language == SOURCE_LANGUAGE or language not in LANGUAGES or not po.exists():
         return NullTranslations()
     with po.open("rb") as fh:
-        catalog = read_po(fh, locale=language)
+        catalog = read_po(fh, locale=babel_locale(language))
     compiled = io.BytesIO()
     write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
     compiled.seek(0)
@@ -57,15 +94,45 @@ def gettext_for(language: str) -> Callable[[str], str]:
 @functools.cache
 def direction(language: str) -> str:
     """``rtl`` for right-to-left scripts (Arabic), else ``ltr``."""
-    order = Locale.parse(language).character_order
+    order = babel_locale(language).character_order
     return "rtl" if order == "right-to-left" else "ltr"
 
 
+_LIKELY: dict[str, str] = get_global("likely_subtags")
+
+
+def _script(subtags: list[str]) -> str | None:
+    """The script a tag is written in: its own script subtag, else the likeliest for its
+    language and region (CLDR: ``zh-TW`` -> Hant, ``zh-SG`` and ``zh`` -> Hans)."""
+    for subtag in subtags[1:]:
+        if len(subtag) == 4 and subtag.isalpha():
+            return subtag.title()
+    language = subtags[0].lower()
+    region = next((s.upper() for s in subtags[1:] if len(s) == 2 or s.isdigit()), None)
+    likely = _LIKELY.get(f"{language}_{region}") or _LIKELY.get(language) or ""
+    parts = likely.split("_")
+    return parts[1] if len(parts) > 1 and len(parts[1]) == 4 else None
+
+
 def supported_language(tag: str | None) -> str | None:
+    """The shipped language a tag asks for: the same language in the same script, so
+    ``pt-BR`` gets ``pt`` and ``zh-CN`` gets ``zh-Hans`` but ``zh-TW`` gets nothing."""
     if not tag:
         return None
-    primary = tag.strip().replace("_", "-").split("-")[0].lower()
-    return primary if primary in LANGUAGES else None
+    subtags = tag.strip().replace("_", "-").split("-")
+    primary = subtags[0].lower()
+    candidates = [code for code in LANGUAGES if code.split("-")[0].lower() == primary]
+    if not candidates:
+        return None
+    wanted = "-".join(subtags).lower()
+    for code in candidates:
+        if code.lower() == wanted:
+            return code
+    script = _script(subtags)
+    for code in candidates:
+        if _script(code.split("-")) == script:
+            return code
+    return None
 
 
 def parse_accept_language(header: str | None) -> list[str]:
@@ -227,6 +294,16 @@ TEMPLATES = {
     "photos_busy": N_(
         "The service is busy with other photos right now; send yours again in a few seconds."
     ),
+    # memories and translations added to a place
+    "markup": N_("Write plain text, without HTML or other markup."),
+    "addition_consent_required": N_(
+        "Tick the box to agree that what you add is shown with the place and in its "
+        "open-data downloads; without it we cannot accept it."
+    ),
+    "unknown_story": N_("Choose which of the place's stories you translated."),
+    "same_language": N_("The story is already in this language; translate it into another one."),
+    "not_a_translation": N_("A memory translates nothing; leave out which story it translates."),
+    "too_many_additions": N_("This place cannot take more memories and translations."),
     # form security
     "form_expired": N_("The form expired or was sent from elsewhere; send it again."),
     # staff: signing in and accounts
@@ -252,7 +329,7 @@ TEMPLATES = {
 
 def translate_problem(problem: FieldProblem, language: str) -> FieldProblem:
     """``problem`` with its message in ``language`` when the catalog has one."""
-    if language == DEFAULT_LANGUAGE:
+    if language == SOURCE_LANGUAGE:
         return problem
     code = problem.code
     if code == "too_long" and problem.field == "geometry":
@@ -305,10 +382,10 @@ def localised_problem(
     """A domain error as problem+json, its field messages in ``language`` where we can."""
     problems = [translate_problem(p, language) for p in exc.problems]
     detail = exc.message
-    if problems and language != DEFAULT_LANGUAGE:
+    if problems and language != SOURCE_LANGUAGE:
         more = len(problems) - 1
         detail = problems[0].message + (f" (+{more})" if more else "")
-    elif not problems and language != DEFAULT_LANGUAGE:
+    elif not problems and language != SOURCE_LANGUAGE:
         template = TEMPLATES.get(exc.code)
         if template is not None and gettext_for(language)(template) != template:
             detail = translate_problem(FieldProblem("", exc.code, exc.message), language).message

@@ -18,7 +18,17 @@ from mapping.escaping import js_json
 from web.place_view import LICENCE_URLS, Story, excerpt
 
 # Open Graph wants language_TERRITORY: the variants this service is written for.
-OG_LOCALES = {"en": "en_GB", "pt": "pt_PT", "fr": "fr_FR", "ar": "ar_AR"}
+OG_LOCALES = {
+    "en": "en_GB",
+    "pt": "pt_PT",
+    "fr": "fr_FR",
+    "ar": "ar_AR",
+    "es": "es_ES",
+    "uk": "uk_UA",
+    "zh-Hans": "zh_CN",
+    "ne": "ne_NP",
+    "bn": "bn_BD",
+}
 COORD_DECIMALS = 6
 
 

@@ -8,17 +8,24 @@ contributor's name or contact, or a generalised place's true location.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from babel.dates import format_date
 
-from geodata.models import Narrative, Provenance
+from geodata.models import (
+    Narrative,
+    NarrativeAddition,
+    NarrativeKind,
+    Provenance,
+    narrative_ref,
+)
+from geodata.narrative_additions import translation_state
 from geodata.privacy import PublicPlace
 from geodata.story_credits import StoryOrigin
 from mapping.features import choose_narrative, language_name
-from web.i18n import N_
+from web.i18n import N_, babel_locale
 
 Gettext = Callable[[str], str]
 
@@ -26,6 +33,8 @@ ORIGINAL = N_("Original version")
 COMMUNITY_BY = N_("Community translation by {name}, {date}")
 COMMUNITY = N_("Community translation, {date}")
 MACHINE = N_("Machine translation, {date}")
+MEMORY_BY = N_("Memory shared by {name}, {date}")
+MEMORY = N_("A resident's memory, {date}")
 FROM_YEAR = N_("from {year}")
 UNTIL_YEAR = N_("until {year}")
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
@@ -54,6 +63,9 @@ class Story:
     licence: str | None  # its own licence and credit (None: the place's licence)
     author: str | None  # the name its contributor chose to show, when they told it
     told_at: datetime
+    ref: str  # how a translation of it names it (geodata.models.narrative_ref)
+    kind: str | None = None  # "memory" or "translation" when a resident added it
+    outdated: bool = False  # a translation of a story that changed since (or is gone)
 
 
 def story_order(narratives: Sequence[Narrative], language: str) -> list[int]:
@@ -88,17 +100,29 @@ def stories(
     wanted: str,
     language: str,
     gettext: Gettext,
+    additions: Mapping[str, NarrativeAddition] | None = None,
 ) -> list[Story]:
     """The place's stories, ``wanted``'s language first (a ``?story=`` choice or the
-    reader's language), each named and credited in the reader's ``language``."""
+    reader's language), each named and credited in the reader's ``language``;
+    ``additions`` (by id) credit the memories and translations residents added."""
     out: list[Story] = []
     taken: set[str] = set()
     for i in story_order(place.narratives, wanted):
         n, origin = place.narratives[i], origins[i]
-        told_at = origin.at or place.created_at
-        date = format_date(told_at, "long", locale=language)
-        author = place.display_name if origin.by_contributor else None
-        if n.provenance == Provenance.ORIGINAL:
+        added = (additions or {}).get(n.id or "")
+        told_at = added.created_at if added else origin.at or place.created_at
+        date = format_date(told_at, "long", locale=babel_locale(language))
+        by_contributor = place.display_name if origin.by_contributor else None
+        author = added.author if added else by_contributor
+        state = translation_state(place.narratives, n)
+        if n.kind == NarrativeKind.MEMORY:
+            # Isolated, so a name in one script keeps its place in a sentence in another.
+            credit = (
+                gettext(MEMORY_BY).format(name=f"\u2068{author}\u2069", date=date)
+                if author
+                else gettext(MEMORY).format(date=date)
+            )
+        elif n.provenance == Provenance.ORIGINAL:
             credit = gettext(ORIGINAL)
         elif n.provenance == Provenance.COMMUNITY_TRANSLATION:
             if author:
@@ -121,6 +145,9 @@ def stories(
                 licence=n.licence,
                 author=author,
                 told_at=told_at,
+                ref=narrative_ref(n),
+                kind=str(n.kind) if n.kind else None,
+                outdated=state is not None and not state.current,
             )
         )
     return out

@@ -37,6 +37,7 @@ WORDS: dict[str, dict[str, str]] = {
         "community_translation": N_("community translation"),
         "machine_translation": N_("machine translation"),
     },
+    "narrative_kind": {"memory": N_("memory"), "translation": N_("translation")},
     "field": {
         "title": N_("title"),
         "narratives": N_("stories"),

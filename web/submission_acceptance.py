@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -29,6 +29,7 @@ from web.public_url import public_base_url
 from web.rate_limits import count_submission
 from web.settings import Settings
 
+T = TypeVar("T")
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,255}")
 
@@ -83,8 +84,9 @@ class Accepted:
         return orjson.loads(self.body)
 
     def response(self) -> Response:
-        place_id = self.receipt["id"]
-        headers = {"Location": f"/api/places/{place_id}", "Cache-Control": "no-store"}
+        # The answer names where to find what was made (a place's own URL by default).
+        location = self.receipt.get("location") or f"/api/places/{self.receipt['id']}"
+        headers = {"Location": location, "Cache-Control": "no-store"}
         if self.replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(self.body, status_code=201, media_type="application/json", headers=headers)
@@ -113,8 +115,38 @@ def accept_submission(
 ) -> Accepted:
     """Replay the first answer for ``key``, or check (``prepare``), rate-limit and store a
     new place; the check of the key, the limit and every write share one transaction."""
-    store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
+
+    def save(prepared: contributions.PreparedPlace) -> bytes:
+        # The domain attached the place to its workshop only if the code is open now.
+        count_submission(request, prepared.place.workshop)
+        receipt = contributions.save_submission(request.app.state.store, prepared)
+        place = receipt.place
+        return orjson.dumps(
+            {
+                "id": place.id,
+                "status": str(place.status),
+                "edit_token": receipt.edit_token,
+                "edit_url": edit_url(request, settings, place.id, receipt.edit_token),
+                "url": f"/api/places/{place.id}",
+                "warnings": receipt.warnings,
+            }
+        )
+
+    return accept_once(request, key, request_hash, prepare, save)
+
+
+def accept_once(
+    request: Request,
+    key: str | None,
+    request_hash: str,
+    prepare: Callable[[], T],
+    save: Callable[[T], bytes],
+) -> Accepted:
+    """Replay the first answer for ``key``, or check (``prepare``) and ``save`` what was
+    sent, which gives the answer; the check of the key and every write of ``save`` (its
+    rate limit included) share one transaction."""
+    store: PlaceStore = request.app.state.store
     key_hash = None
     if key is not None:
         _check_key(key)
@@ -128,20 +160,7 @@ def accept_submission(
             prior = store.idempotent_response(key_hash)  # a twin request may have won
             if prior is not None:
                 return _replay(prior, key, request_hash)
-        # The domain attached the place to its workshop only if the code is open now.
-        count_submission(request, prepared.place.workshop)
-        receipt = contributions.save_submission(store, prepared)
-        place = receipt.place
-        answer = orjson.dumps(
-            {
-                "id": place.id,
-                "status": str(place.status),
-                "edit_token": receipt.edit_token,
-                "edit_url": edit_url(request, settings, place.id, receipt.edit_token),
-                "url": f"/api/places/{place.id}",
-                "warnings": receipt.warnings,
-            }
-        )
+        answer = save(prepared)
         if key is not None and key_hash is not None:
             store.save_idempotent_response(
                 key_hash,

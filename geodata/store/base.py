@@ -24,6 +24,7 @@ from geodata.store.base_contributions import ContributionsContract
 from geodata.store.base_exports import ExportDefaults
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
+from geodata.store.narrative_additions import NarrativeAdditionsInterface
 
 __all__ = ["EARTH_RADIUS_M", "PlaceFilter", "PlaceStore", "near_box"]
 
@@ -40,7 +41,14 @@ def near_box(geometry: BaseGeometry, radius_m: float) -> tuple[float, float, flo
     return (minx - dlon, max(miny - deg, -90.0), maxx + dlon, min(maxy + deg, 90.0))
 
 
-class PlaceStore(ExportDefaults, TileDefaults, ContributionsContract, AccountsDefaults, abc.ABC):
+class PlaceStore(
+    NarrativeAdditionsInterface,
+    ExportDefaults,
+    TileDefaults,
+    ContributionsContract,
+    AccountsDefaults,
+    abc.ABC,
+):
     """Places and neighbourhoods, with transactions. Every acknowledged write is durable."""
 
     @abc.abstractmethod

@@ -34,6 +34,7 @@ from geodata.store.postgis_accounts import AccountsAuditMixin
 from geodata.store.postgis_connections import PostGISConnections
 from geodata.store.postgis_contributions import ContributionsMixin
 from geodata.store.postgis_migrations import MigrationsMixin
+from geodata.store.postgis_narrative_additions import NarrativeAdditionsMixin
 from geodata.store.postgis_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.postgis_reports import ReportsMixin
 from geodata.store.postgis_search import SearchMixin
@@ -74,6 +75,7 @@ class PostGISStore(
     AccountsAuditMixin,
     ReportsMixin,
     TilesMixin,
+    NarrativeAdditionsMixin,
     NeighbourhoodsMixin,
     WorkshopsMixin,
     MigrationsMixin,

@@ -39,6 +39,7 @@ from geodata.store.sqlite_accounts import AccountsAuditMixin
 from geodata.store.sqlite_contributions import ContributionsMixin
 from geodata.store.sqlite_export import ExportMixin
 from geodata.store.sqlite_migrations import MigrationsMixin
+from geodata.store.sqlite_narrative_additions import NarrativeAdditionsMixin
 from geodata.store.sqlite_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.sqlite_place_filter import PlaceFilterMixin
 from geodata.store.sqlite_search import SearchMixin
@@ -59,6 +60,7 @@ class SQLiteStore(
     TilesMixin,
     ContributionsMixin,
     AccountsAuditMixin,
+    NarrativeAdditionsMixin,
     NeighbourhoodsMixin,
     WorkshopsMixin,
     PlaceFilterMixin,

@@ -12,9 +12,10 @@ from tests.mapping.conftest import make_place
 pytestmark = pytest.mark.browser
 
 
-
-
-@pytest.mark.parametrize(("lang", "direction"), [("en", "ltr"), ("pt", "ltr"), ("ar", "rtl")])
+@pytest.mark.parametrize(
+    ("lang", "direction"),
+    [("en", "ltr"), ("pt", "ltr"), ("ar", "rtl"), ("zh-Hans", "ltr"), ("bn", "ltr")],
+)
 def test_home_page_loads_offline_and_clean(live_server, watched, lisbon_store, lang, direction):
     told = lisbon_store.add(
         make_place(title="مقهى الحي", narratives=[Narrative("كنا نلتقي هنا كل مساء.", "ar")])
@@ -52,5 +53,28 @@ def test_everything_works_without_javascript(browser, live_server, lisbon_store)
         page.goto(live_server.url + "/")
         page.locator(".home-map a").first.click()
         page.wait_for_url("**/maps/neighbourhoods/*")
+    finally:
+        context.close()
+
+
+def test_the_picker_switches_to_simplified_chinese_by_its_own_tag(browser, live_server):
+    context = browser.new_context(java_script_enabled=False, locale="zh-TW")
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        # Traditional Chinese is not shipped: the reader is not given simplified instead.
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("#lang-picker option", has_text="简体中文").count() == 1
+        page.select_option("#lang-picker", "zh-Hans")
+        page.click(".language button")
+        page.wait_for_url("**/?lang=zh-Hans")
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        assert page.locator("h1").first.inner_text()
+        assert "添加地点" in page.content()
+        # On the form the choice is remembered (a cookie): it comes back in it.
+        page.goto(live_server.url + "/contribute?lang=zh-Hans")
+        page.goto(live_server.url + "/contribute")
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        assert page.locator("#field-narrative_language").get_attribute("value") == "zh-Hans"
     finally:
         context.close()

@@ -172,3 +172,39 @@ def test_a_map_popup_leads_to_the_place_page(live_server, watched, lisbon_store)
     watched.wait_for_selector(MAP_READY, state="attached", timeout=10_000)
     assert watched.locator("h1").inner_text() == "Casa da Mariquinhas"
     assert_clean(watched)
+
+
+def test_without_javascript_a_resident_adds_a_memory_from_the_place_page(
+    browser, live_server, lisbon_store
+):
+    place = lisbon_store.add(make_place(title="Miradouro sem história", narratives=[]))
+    context = browser.new_context(java_script_enabled=False)
+    blocked: list[str] = []
+
+    def guard(route, request) -> None:
+        if request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            blocked.append(request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/places/{place.id}?lang=pt")
+        page.click("text=Conte-a")  # "Do you know this place's story? Tell it"
+        page.fill("#field-text", "Aqui vinha namorar nos anos sessenta.")
+        page.fill("#field-language", "pt")
+        page.fill("#field-author", "Dona Lurdes")
+        page.click("#send-addition")
+        assert page.locator("#error-consent").is_visible()  # next to its field, in Portuguese
+        assert "Marque a caixa" in page.inner_text("#error-consent")
+        assert page.input_value("#field-text") == "Aqui vinha namorar nos anos sessenta."
+        page.check("input[name=consent]")
+        page.click("#send-addition")
+        assert "Um facilitador vai lê-lo" in page.inner_text("[data-testid=added]")
+        (added,) = lisbon_store.narrative_additions(place_id=place.id)
+        assert (added.author, added.status) == ("Dona Lurdes", "pending")
+        assert blocked == []
+    finally:
+        context.close()

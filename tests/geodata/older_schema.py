@@ -15,9 +15,11 @@ def search_migration() -> int:
 
 def undo_search_migration(store: PlaceStore) -> None:
     """Take out what migration 0010_search added (folded texts, index, triggers), on
-    either backend, as if the database had been written by a version without it."""
+    either backend, as if the database had been written by a version without it (so
+    without the migrations after it either)."""
     if hasattr(store, "conn"):  # SQLite
         conn = store.conn
+        conn.execute("DROP TABLE narrative_additions")  # 0011
         for (trigger,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'places_search%'"
         ).fetchall():
@@ -31,3 +33,5 @@ def undo_search_migration(store: PlaceStore) -> None:
     with store.transaction(), store._connection() as conn:  # type: ignore[attr-defined]
         conn.execute("ALTER TABLE places DROP COLUMN search_title, DROP COLUMN search_body")
         conn.execute("DELETE FROM schema_migrations WHERE name = 'search'")
+        conn.execute("DROP TABLE narrative_additions")  # 0011
+        conn.execute("DELETE FROM schema_migrations WHERE name = 'narrative_additions'")

@@ -84,6 +84,11 @@ class Filled:
                 self.receipts.append(answer.json())
         first = self.receipts[0]["id"]
         publish(store, first, Actor.of(self.account))
+        with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as c:
+            memory = {"kind": "memory", "text": "We danced here.", "language": "en",
+                      "author": "Rui", "contact": "rui@example.org", "consent": True}  # fmt: skip
+            answer = c.post(f"/api/places/{first}/narratives", json=memory)
+            assert answer.status_code == 201, answer.text
         store.set_protocol_labels(first, [ProtocolLabel("tk_a", "TK Attribution", "Name us.")])
         store.add_media(
             Media(first, "image/jpeg", 800, 600, 51234, f"{first}/a.jpg", f"{first}/a-t.jpg",

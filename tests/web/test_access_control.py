@@ -85,6 +85,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/contribute/edit/{place_id}"): "the resident's edit token guards it",
     ("GET", "/login"): "signing in",
     ("POST", "/login"): "signing in",
+    ("POST", "/api/places/{place_id}/narratives"): "residents add to a public place",
+    ("GET", "/places/{place_id}/add"): "the form to add to a public place",
+    ("POST", "/places/{place_id}/add"): "the form to add to a public place",
 }
 PUBLIC_MOUNT_PREFIX = "/static"  # scripts, styles, fonts
 

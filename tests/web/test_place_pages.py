@@ -218,7 +218,8 @@ def test_a_story_taken_from_elsewhere_shows_its_source_and_licence(client, lisbo
 def test_a_place_without_a_story_invites_one(client, lisbon_store):
     place = lisbon_store.add(make_place(narratives=[], title="Chafariz sem história"))
     page = client.get(f"/places/{place.id}?lang=pt").text
-    assert 'Conhece a história deste lugar? <a href="/contribute">Conte-a</a>' in page
+    memory_form = f"/places/{place.id}/add?kind=memory&amp;lang=pt"
+    assert f'Conhece a história deste lugar? <a href="{memory_form}">Conte-a</a>' in page
     assert "og:description" not in page and "subjectOf" not in page
 
 

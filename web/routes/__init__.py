@@ -39,6 +39,9 @@ def register_routes(app: FastAPI) -> None:
     from web.routes import contribute_edit
 
     app.include_router(contribute_edit.router)
+    from web.routes import place_narratives
+
+    app.include_router(place_narratives.router)
     from web import auth
     from web.routes import (
         accounts,
@@ -55,6 +58,10 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(moderation.router)
     app.include_router(moderation_api.router)
     app.include_router(moderation_api.api)
+    from web.routes import narrative_moderation
+
+    app.include_router(narrative_moderation.router)
+    app.include_router(narrative_moderation.api)
     app.include_router(workshops.router)
     app.include_router(workshop_print.router)
     app.include_router(stats.router)

@@ -1,5 +1,6 @@
 """The admins' full backup: every place in every status with everything stored about it,
-the contributors' names and contacts included, streamed as one GeoJSON document.
+and every memory or translation residents added to places, the contributors' names and
+contacts included, streamed as one GeoJSON document.
 
 Admins only, and nobody else: this is the one output that carries personal data.
 """
@@ -22,6 +23,7 @@ from web.auth import ADMIN, SignedIn
 from web.dependencies import get_store, get_vocabulary
 from web.routes.accounts import account_json
 from web.routes.moderation_api import item_json
+from web.routes.narrative_moderation import addition_json
 
 router = APIRouter(tags=["accounts"])
 BATCH = 500
@@ -64,6 +66,14 @@ def backup_chunks(store: PlaceStore, vocabulary: Vocabulary) -> Iterator[bytes]:
             yield (b"" if first else b",") + orjson.dumps(item_json(item, vocabulary))
             first = False
         offset += len(places)
+    # Memories and translations residents added to places, in every status.
+    yield b'],"narrative_additions":['
+    offset, first = 0, True
+    while additions := store.narrative_additions(limit=BATCH, offset=offset):
+        for a in additions:
+            yield (b"" if first else b",") + orjson.dumps(addition_json(a))
+            first = False
+        offset += len(additions)
     yield b"]}"
 
 

@@ -85,9 +85,15 @@ def _workshop_notice(request: Request, code: str | None, _: Any) -> tuple[str | 
     )
 
 
+def _story_language(language: str) -> str:
+    """The story language the form starts with: the reader's own, tag and all (a story
+    written on the ``zh-Hans`` interface is most likely in simplified Chinese)."""
+    return language if language.split("-")[0] in STORY_LANGUAGES else "pt"
+
+
 def _blank_values(language: str, workshop: str | None) -> dict[str, Any]:
     return {
-        "narrative_language": language if language in STORY_LANGUAGES else "pt",
+        "narrative_language": _story_language(language),
         "translation_language": "en" if language != "en" else "pt",
         "translation_provenance": "community_translation",
         "licence": LICENCES[0],

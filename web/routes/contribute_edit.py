@@ -46,11 +46,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _values_of(place: Place) -> dict[str, Any]:
-    original = next(
-        (n for n in place.narratives if str(n.provenance) == "original"),
-        place.narratives[0] if place.narratives else None,
-    )
-    translation = next((n for n in place.narratives if n is not original), None)
+    own = [n for n in place.narratives if not n.added]  # not what other residents added
+    original = next((n for n in own if str(n.provenance) == "original"), own[0] if own else None)
+    translation = next((n for n in own if n is not original), None)
     point = place.geometry if place.geometry.geom_type == "Point" else None
     return {
         "title": place.title,

@@ -19,7 +19,7 @@ from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from geodata import audit, moderation
+from geodata import audit, moderation, narrative_additions
 from geodata.errors import HeritageError
 from geodata.protocols import LABEL_TYPES
 from geodata.store.base import PlaceStore
@@ -128,6 +128,7 @@ def place_page(
     context = {
         "item": item,
         "history": audit.history(store, place_id),
+        "additions": narrative_additions.place_review(store, item.place),
         "versions": audit.versions(store, place_id),
         "vocabulary": vocabulary,
         "label_types": LABEL_TYPES,

@@ -134,7 +134,8 @@ def place_page(
     _ = gettext_for(language)
     wanted = story if story and _STORY.fullmatch(story) else language
     origins = story_origins(store.audit_events(place_id=place.id), place.narratives)
-    told = stories(place, origins, wanted, language, _)
+    added = {a.id: a for a in store.narrative_additions(place_id=place.id, status="published")}
+    told = stories(place, origins, wanted, language, _, added)
     photos = _photos(store.media(place.id), place.title)
     base = public_base_url(request, settings)
     hood = _neighbourhood(store, place)
@@ -161,7 +162,7 @@ def place_page(
         "open_graph": open_graph(place, told, photos, links, language, list(LANGUAGES)),
         "json_ld": json_ld_script(json_ld(place, told, photos, links)),
         "nonce": csp_nonce(request),
-        "contribute_url": "/contribute",
+        "add_url": place_page_url(place.id) + "/add",
     }
     return templates.TemplateResponse(
         request, "place_page.html", context, headers=_headers(language)

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from geodata import audit, contributions
 from geodata.errors import HeritageError, InvalidInput
 from geodata.models import Media, Place
-from geodata.schemas import PlacePatch, PlaceSubmission
+from geodata.schemas import NarrativeAdditionIn, PlacePatch, PlaceSubmission
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
@@ -340,7 +340,7 @@ def install(app: FastAPI) -> None:
         components = schema.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
         if "PlaceSubmission" not in schemas:
-            for model in (PlaceSubmission, PlacePatch):
+            for model in (PlaceSubmission, PlacePatch, NarrativeAdditionIn):
                 spec = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 schemas.update(spec.pop("$defs", {}))
                 schemas[model.__name__] = spec

@@ -1,0 +1,26 @@
+-- Memories and translations residents add to a place from its page or the API. Each is
+-- kept here with its moderation state; while published it is also one of the place's
+-- narratives (places.narratives), so every map, search and download shows it as it
+-- shows the place's own story. Deleted with its place.
+CREATE TABLE narrative_additions (
+    id text PRIMARY KEY,                 -- 'nr_...', stable and opaque
+    place_id text NOT NULL REFERENCES places (id) ON DELETE CASCADE,
+    kind text NOT NULL CHECK (kind IN ('memory', 'translation')),
+    text text NOT NULL,
+    language text NOT NULL,              -- BCP 47
+    provenance text NOT NULL,
+    author text,                         -- the name its contributor chose to have shown
+    contributor_contact text,            -- personal data: only for erasure on request
+    translates text,                     -- the story it translates (its id, or language)
+    translates_hash text,                -- fingerprint of that story's text when translated
+    translates_version integer,          -- the place's version then
+    status text NOT NULL,                -- pending, published, rejected
+    reason text,                         -- why it was rejected or hidden
+    consent_given_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX narrative_additions_place ON narrative_additions (place_id, created_at);
+CREATE INDEX narrative_additions_status ON narrative_additions (status, created_at);
+CREATE INDEX narrative_additions_contact ON narrative_additions (lower(trim(contributor_contact)))
+    WHERE contributor_contact IS NOT NULL;

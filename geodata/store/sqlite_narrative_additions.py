@@ -1,0 +1,142 @@
+"""SQLite side of narrative additions (memories and translations residents add to
+places), mixed into :class:`~geodata.store.sqlite.SQLiteStore`; semantics on
+:class:`~geodata.store.narrative_additions.NarrativeAdditionsInterface`."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import orjson
+
+from geodata.errors import Conflict, NotFound
+from geodata.models import NarrativeAddition, NarrativeKind, Provenance, Status
+from geodata.store.narrative_additions import COLUMNS
+from geodata.store.records import iso, parse_iso
+
+
+def _addition(r: Sequence[Any]) -> NarrativeAddition:
+    return NarrativeAddition(
+        id=r[0], place_id=r[1], kind=NarrativeKind(r[2]), text=r[3], language=r[4],
+        provenance=Provenance(r[5]), author=r[6], contributor_contact=r[7], translates=r[8],
+        translates_hash=r[9], translates_version=r[10], status=Status(r[11]), reason=r[12],
+        consent_given_at=parse_iso(r[13]), created_at=parse_iso(r[14]),
+        updated_at=parse_iso(r[15]),
+    )  # fmt: skip
+
+
+class NarrativeAdditionsMixin:
+    """Narrative additions; needs SQLiteStore's ``conn`` and ``transaction``."""
+
+    conn: sqlite3.Connection
+    transaction: Callable[[], AbstractContextManager[None]]
+
+    def lock_place(self, place_id: str) -> None:
+        # A transaction holds SQLite's one write lock already: only the place's existence.
+        if self.conn.execute("SELECT 1 FROM places WHERE id = ?", (place_id,)).fetchone() is None:
+            raise NotFound(f"there is no place {place_id}")
+
+    def add_narrative_addition(self, addition: NarrativeAddition) -> NarrativeAddition:
+        a = addition
+        try:
+            with self.transaction():
+                self.lock_place(a.place_id)
+                self.conn.execute(
+                    f"INSERT INTO narrative_additions ({COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        a.id,
+                        a.place_id,
+                        str(a.kind),
+                        a.text,
+                        a.language,
+                        str(a.provenance),
+                        a.author,
+                        a.contributor_contact,
+                        a.translates,
+                        a.translates_hash,
+                        a.translates_version,
+                        str(a.status),
+                        a.reason,
+                        iso(a.consent_given_at),
+                        iso(a.created_at),
+                        iso(a.updated_at),
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"there is already a narrative {a.id}") from exc
+        return a
+
+    def narrative_addition(self, addition_id: str) -> NarrativeAddition:
+        row = self.conn.execute(
+            f"SELECT {COLUMNS} FROM narrative_additions WHERE id = ?", (addition_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no added narrative {addition_id}")
+        return _addition(row)
+
+    _WHERE = "WHERE (?1 IS NULL OR place_id = ?1) AND (?2 IS NULL OR status = ?2)"
+
+    def narrative_additions(
+        self,
+        *,
+        place_id: str | None = None,
+        status: Status | str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[NarrativeAddition]:
+        rows = self.conn.execute(
+            f"SELECT {COLUMNS} FROM narrative_additions {self._WHERE} "
+            "ORDER BY created_at, rowid LIMIT ?3 OFFSET ?4",
+            (place_id, None if status is None else str(status), -1 if limit is None else limit,
+             offset),
+        ).fetchall()  # fmt: skip
+        return [_addition(r) for r in rows]
+
+    def count_narrative_additions(
+        self, *, place_id: str | None = None, status: Status | str | None = None
+    ) -> int:
+        return self.conn.execute(
+            f"SELECT count(*) FROM narrative_additions {self._WHERE}",
+            (place_id, None if status is None else str(status)),
+        ).fetchone()[0]
+
+    def update_narrative_addition(self, addition: NarrativeAddition) -> NarrativeAddition:
+        with self.transaction():
+            changed = self.conn.execute(
+                "UPDATE narrative_additions SET status = ?, reason = ?, updated_at = ? "
+                "WHERE id = ?",
+                (str(addition.status), addition.reason, iso(addition.updated_at), addition.id),
+            ).rowcount
+        if not changed:
+            raise NotFound(f"there is no added narrative {addition.id}")
+        return addition
+
+    def narrative_addition_ids_by_contact(self, contact: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM narrative_additions WHERE contributor_contact IS NOT NULL AND "
+            "lower(trim(contributor_contact)) = lower(trim(?)) ORDER BY created_at, rowid",
+            (contact,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def delete_narrative_additions(self, addition_ids: Sequence[str]) -> int:
+        if not addition_ids:
+            return 0
+        ids = orjson.dumps(list(addition_ids)).decode()
+        with self.transaction():
+            # Their own events (submitted, published, rejected...) name them in the snapshot.
+            self.conn.execute(
+                "DELETE FROM audit_log WHERE place_id IN (SELECT place_id FROM "
+                "narrative_additions WHERE id IN (SELECT value FROM json_each(?1))) AND "
+                "action LIKE 'narrative%' AND "
+                "json_extract(coalesce(after, before), '$.narrative.id') IN "
+                "(SELECT value FROM json_each(?1))",
+                (ids,),
+            )
+            return self.conn.execute(
+                "DELETE FROM narrative_additions WHERE id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            ).rowcount
