@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from web.cli import app, console, err_console
+from web.cli_common import app, console, err_console
 
 languages_app = typer.Typer(
     no_args_is_help=False,
