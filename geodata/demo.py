@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from geodata.demo_walks import WALKS, load_demo_walks
 from geodata.importer import ImportOptions, ImportResult, import_places
 from geodata.neighbourhoods import read_neighbourhoods
 from geodata.store.base import PlaceStore
@@ -72,7 +73,8 @@ def demo_path(name: str) -> Path:
 
 
 def load_demo(store: PlaceStore) -> list[ImportResult] | None:
-    """Load Lisbon's 24 parishes and its heritage places into an empty store.
+    """Load Lisbon's 24 parishes, its heritage places and the walks built from them
+    (:mod:`geodata.demo_walks`) into an empty store.
 
     Returns None (and changes nothing) when the store already holds places or
     neighbourhoods, so restarting with ``--demo`` never duplicates anything.
@@ -85,4 +87,5 @@ def load_demo(store: PlaceStore) -> list[ImportResult] | None:
         store.replace_neighbourhoods(boundaries.items)
         for name, options in PLACES:
             results.append(import_places(store, demo_path(name), options))
+        load_demo_walks(store, demo_path(WALKS))
     return results

@@ -38,15 +38,20 @@ def check_edit_token(store: PlaceStore, place_id: str, token: str | None) -> Pla
     """The place, if ``token`` is its edit token; raise NotFound, EditTokenRequired or
     WrongEditToken otherwise."""
     place = store.get(place_id)
+    require_token(store.edit_token_hash(place_id), token, "place", "submitted")
+    return place
+
+
+def require_token(stored: str | None, token: str | None, what: str, how: str) -> None:
+    """Raise EditTokenRequired or WrongEditToken unless ``token`` hashes to ``stored``
+    (the edit token of a ``what``: place, walk, that its contributor ``how``: submitted...)."""
     if not token:
         raise EditTokenRequired(
-            "this needs the place's edit token: send it as "
+            f"this needs the {what}'s edit token: send it as "
             "'Authorization: Bearer <token>' or 'X-Edit-Token'"
         )
-    stored = store.edit_token_hash(place_id)
     if stored is None or not hmac.compare_digest(stored, hash_edit_token(token)):
         raise WrongEditToken(
-            "this edit token does not belong to this place; use the "
-            "private edit link you were given when you submitted it"
+            f"this edit token does not belong to this {what}; use the "
+            f"private edit link you were given when you {how} it"
         )
-    return place

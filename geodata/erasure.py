@@ -3,7 +3,8 @@
 Withdrawal (by the resident, with the edit link) takes a place off every output and
 drops the personal data but keeps the record. Erasure goes further: every place whose
 contributor gave that contact is deleted with its stories, every memory or translation
-they added to other places is taken off them, photos, labels, flags, edit
+they added to other places is taken off them, every walk they proposed is deleted,
+photos, labels, flags, edit
 token and audit history, the database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
@@ -19,6 +20,7 @@ from geodata.errors import InvalidInput
 from geodata.media import remove_files
 from geodata.models import Media
 from geodata.store.base import PlaceStore
+from geodata.walk_lifecycle import erase_walks_by_contact
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class ErasureReport:
     photos: int
     audit_events: int
     narratives: int = 0  # memories and translations added to other people's places
+    walks: int = 0
 
 
 def erase_contact(
@@ -45,13 +48,15 @@ def erase_contact(
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:
             store.delete(place_id)  # stories, photos' records, labels, flags, edit token
+        walks, walk_events = erase_walks_by_contact(store, contact)  # and their stops
+        removed_events += walk_events
         record_account_event(
             store,
             "erase",
             actor,
-            f"erased {len(ids)} place(s), {len(photos)} photo(s), {narratives} added "
-            f"memory(ies) or translation(s) and {removed_events} audit record(s) submitted "
-            "by one contact",
+            f"erased {len(ids)} place(s), {walks} walk(s), {len(photos)} photo(s), "
+            f"{narratives} added memory(ies) or translation(s) and {removed_events} audit "
+            "record(s) submitted by one contact",
         )
     # Files after the commit: a rollback must not leave records pointing at nothing.
     remove_files(media_dir, photos)
@@ -60,4 +65,4 @@ def erase_contact(
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     store.compact()
-    return ErasureReport(len(ids), len(photos), removed_events, narratives)
+    return ErasureReport(len(ids), len(photos), removed_events, narratives, walks)

@@ -93,9 +93,9 @@ def erase(
     report = erase_contact(store, contact, settings.media_path, COMMAND_LINE)
     store.close()
     console.print(
-        f"erased {report.places} place(s), {report.photos} photo(s), {report.narratives} "
-        f"added memory(ies) or translation(s) and {report.audit_events} audit record(s); "
-        "the database was compacted"
+        f"erased {report.places} place(s), {report.photos} photo(s), {report.walks} "
+        f"walk(s), {report.narratives} added memory(ies) or translation(s) and "
+        f"{report.audit_events} audit record(s); the database was compacted"
     )
 
 

@@ -294,6 +294,19 @@ TEMPLATES = {
     "photos_busy": N_(
         "The service is busy with other photos right now; send yours again in a few seconds."
     ),
+    # walks
+    "no_stops": N_("A walk needs at least one stop; add the places it visits."),
+    "duplicate_stop": N_("This place is already a stop of the walk; visit each place once."),
+    "not_public_place": N_(
+        "This stop is not a public place: a walk may only visit published places shown "
+        "where they are."
+    ),
+    "route_not_a_line": N_(
+        "The route must be a line, from where the walk starts to where it ends."
+    ),
+    "walk_consent_required": N_(
+        "Tick the box to agree that your walk is shown publicly; without it we cannot accept it."
+    ),
     # memories and translations added to a place
     "markup": N_("Write plain text, without HTML or other markup."),
     "addition_consent_required": N_(

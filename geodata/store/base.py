@@ -25,6 +25,7 @@ from geodata.store.base_exports import ExportDefaults
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
 from geodata.store.narrative_additions import NarrativeAdditionsInterface
+from geodata.store.walks import WalkStore
 
 __all__ = ["EARTH_RADIUS_M", "PlaceFilter", "PlaceStore", "near_box"]
 
@@ -48,6 +49,7 @@ class PlaceStore(
     ContributionsContract,
     AccountsDefaults,
     abc.ABC,
+    WalkStore,
 ):
     """Places and neighbourhoods, with transactions. Every acknowledged write is durable."""
 

@@ -37,6 +37,8 @@ ORDER = (
     "place_flags",
     "media",
     "place_protocol_labels",
+    "walks",
+    "walk_stops",
     "accounts",
     "credentials",
     "audit_log",

@@ -48,6 +48,7 @@ from geodata.store.postgis_sql import (
     stored_row,
 )
 from geodata.store.postgis_tiles import TilesMixin
+from geodata.store.postgis_walks import WalksMixin
 from geodata.store.postgis_workshops import WorkshopsMixin
 from geodata.store.records import (
     WORKSHOP_COLUMNS,
@@ -70,6 +71,7 @@ def _batches(items: Iterable[Place], size: int) -> Iterator[list[Place]]:
 
 
 class PostGISStore(
+    WalksMixin,
     SearchMixin,
     ContributionsMixin,
     AccountsAuditMixin,

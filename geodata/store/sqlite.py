@@ -44,6 +44,7 @@ from geodata.store.sqlite_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.sqlite_place_filter import PlaceFilterMixin
 from geodata.store.sqlite_search import SearchMixin
 from geodata.store.sqlite_tiles import TilesMixin
+from geodata.store.sqlite_walks import WalksMixin
 from geodata.store.sqlite_workshops import WorkshopsMixin
 
 _SELECT = ", ".join(f"p.{c}" for c in COLUMNS)
@@ -55,6 +56,7 @@ _READ_BATCH = 2000  # places decoded at a time when listing
 
 
 class SQLiteStore(
+    WalksMixin,
     ExportMixin,
     SearchMixin,
     TilesMixin,

@@ -94,6 +94,15 @@ class Filled:
             Media(first, "image/jpeg", 800, 600, 51234, f"{first}/a.jpg", f"{first}/a-t.jpg",
                   320, 240, "ab" * 32, caption="The door")
         )  # fmt: skip
+        with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as c:
+            walk = c.post("/api/walks", json={  # walks and walk_stops, with a route
+                "titles": [{"text": "Round the corner", "language": "en"}],
+                "introductions": [{"text": "One door.", "language": "en"}],
+                "stops": [{"place_id": first, "chapters": [{"text": "Here.", "language": "en"}]}],
+                "route": {"type": "LineString", "coordinates": [SPOT, [-9.1398, 38.7103]]},
+                "consent": {"publish": True},
+            })  # fmt: skip
+            assert walk.status_code == 201, walk.text
         store.secret("form-csrf", lambda: b"0123456789abcdef" * 2)
         policy = login_throttle.LockPolicy(after=1)
         login_throttle.admit(store, "ana", policy)  # a wrong password: a lock to copy

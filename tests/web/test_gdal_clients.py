@@ -47,7 +47,8 @@ def test_ogrinfo_sees_both_collections_with_the_right_counts(
 ) -> None:
     out = gdal("ogrinfo", "-ro", "-so", "-al", f"OAPIF:{live_server.url}/ogc")
     counts = dict(re.findall(r"Layer name: (\w+).*?Feature Count: (\d+)", out, re.S))
-    assert counts == {"places": str(len(open_data_ids(lisbon_store))), "neighbourhoods": "24"}
+    assert counts == {"places": str(len(open_data_ids(lisbon_store))), "neighbourhoods": "24",
+                      "walks": "2"}  # the demo's two walks  # fmt: skip
     for field in ("title", "licence", "attribution", "consent", "protocol_labels",
                   "location_generalised", "created_at", "places_museum"):  # fmt: skip
         assert f"\n{field}: " in out, field
@@ -210,7 +211,8 @@ def test_ogrinfo_reads_the_geopackage_download_without_a_warning(
                           text=True, timeout=120, env=env)  # fmt: skip
     assert done.returncode == 0 and done.stderr == "", done.stderr  # no user_version warning
     out = done.stdout
-    assert re.findall(r"Layer name: (\w+)", out) == ["places"]  # no extra licences layer
+    # No extra licences layer; the walks layer holds the demo's two walks.
+    assert re.findall(r"Layer name: (\w+)", out) == ["places", "walks"]
     assert f"Feature Count: {len(open_data_ids(lisbon_store))}\n" in out
     fields = dict(re.findall(r"^(\w+): (\S+) \(", out.split("Geometry Column = geom\n")[1], re.M))
     assert fields["year_from"] == fields["year_to"] == "Integer"

@@ -70,7 +70,7 @@ def test_collections_describe_places_and_neighbourhoods_with_extents(
 ) -> None:
     doc = client.get("/ogc/collections").json()
     by_id = {c["id"]: c for c in doc["collections"]}
-    assert set(by_id) == {"places", "neighbourhoods"}
+    assert set(by_id) == {"places", "neighbourhoods", "walks"}  # walks: test_walk_pages
     minx, miny, maxx, maxy = by_id["places"]["extent"]["spatial"]["bbox"][0]
     true = lisbon_store.summary(public_filter(None, "open_data")).bbox
     assert minx <= true[0] and miny <= true[1] and maxx >= true[2] and maxy >= true[3]

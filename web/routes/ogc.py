@@ -1,7 +1,8 @@
 """OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0) under ``/ogc``.
 
-Two collections: ``places`` (the open-data places, exactly as in the downloads: one
-privacy path, :mod:`geodata.io.export`) and ``neighbourhoods`` (with place counts).
+Three collections: ``places`` (the open-data places, exactly as in the downloads: one
+privacy path, :mod:`geodata.io.export`), ``neighbourhoods`` (with place counts) and
+``walks`` (:mod:`web.routes.ogc_walks`).
 Queries go to the store's filters and spatial index; JSON or HTML is chosen by ``f=``
 or the Accept header. Bad parameters get a 400 problem+json, as the standard asks.
 """
@@ -24,6 +25,8 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import gettext_for, request_language
+from web.public_url import public_base_url
+from web.routes import ogc_walks
 from web.routes.ogc_collection_metadata import collection_metadata
 from web.routes.ogc_common import (
     COLLECTIONS,
@@ -83,6 +86,7 @@ _COMMON = {"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "neigh
 ITEM_PARAMS = {
     "places": _COMMON | {"category"} | FILTER_PARAMETERS,
     "neighbourhoods": _COMMON,
+    "walks": ogc_walks.ITEM_PARAMS,
 }
 
 
@@ -248,7 +252,11 @@ def items(
     offset = int_param(request, "offset", 0, 0)
     offered = offered_crs(settings)
     crs = requested_crs(request, "crs", offered)
-    flt = items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
+    flt = (
+        PlaceFilter()
+        if cid == "walks"
+        else items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
+    )
     project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
     matched: int | None
@@ -267,7 +275,11 @@ def items(
         returned = sum(len(b) for b in batches)
         encoded = b",".join(geojson.encode_features(b, project) for b in batches)
     else:
-        features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
+        if cid == "walks":
+            base = public_base_url(request, settings)
+            features = ogc_walks.walk_features(store, base, project)
+        else:
+            features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
         matched = len(features)
         page = features[offset : offset + limit]
         returned = len(page)
@@ -321,6 +333,15 @@ def item(
         if not batches or batches[0].ids[0] != feature_id:
             raise missing
         feature = orjson.loads(geojson.encode_feature(batches[0], project))
+    elif cid == "walks":
+        found = [
+            f
+            for f in ogc_walks.walk_features(store, public_base_url(request, settings), project)
+            if f["id"] == feature_id
+        ]
+        if not found:
+            raise missing
+        feature = found[0]
     else:
         features, _ = geojson.neighbourhood_features(
             store, PlaceFilter(), vocabulary.keys(), project

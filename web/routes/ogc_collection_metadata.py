@@ -19,10 +19,13 @@ from web.routes.ogc_common import (
 from web.routes.ogc_crs import offered_crs
 from web.routes.ogc_schema import schema_links
 from web.routes.ogc_tiles import collection_links
+from web.routes.ogc_walks import walks_extent
 from web.settings import Settings
 
 
 def _extent(store: PlaceStore, cid: str) -> dict[str, Any]:
+    if cid == "walks":
+        return walks_extent(store)
     if cid == "neighbourhoods":
         hoods = store.neighbourhoods()
         bounds = None
@@ -80,7 +83,7 @@ def collection_metadata(
                 "type": HTML,
                 "title": f"{title} (HTML)",
             },
-            *collection_links(url(), cid),
+            *(collection_links(url(), cid) if cid != "walks" else []),
             *schema_links(url, cid, title),
         ],
     }

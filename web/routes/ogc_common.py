@@ -36,6 +36,12 @@ COLLECTIONS = {
             "holds, in all and per category (datetime does not apply)."
         ),
     ),
+    "walks": (
+        "Walks",
+        "Published walks whose proposer consented to open data: the route (drawn by the "
+        "proposer, or from stop to stop) and its stops in order, only public places; bbox, "
+        "datetime and neighbourhood do not apply.",
+    ),
 }
 # The words of the documents' link titles ("This page (JSON)"), for the HTML pages.
 LINK_WORDS = (
@@ -134,5 +140,5 @@ def swap_self(links: list[dict]) -> list[dict]:
 
 def known_collection(cid: str) -> str:
     if cid not in COLLECTIONS:
-        raise NotFound(f"there is no collection {cid!r}; try places or neighbourhoods")
+        raise NotFound(f"there is no collection {cid!r}; try places, neighbourhoods or walks")
     return cid

@@ -268,7 +268,12 @@ def openapi_document(
     }
     filtering = filter_parameters(offered)
     schema_media = {"json": "application/schema+json", "html": "text/html"}
-    for cid, title in (("places", N_("Heritage places")), ("neighbourhoods", N_("Neighbourhoods"))):
+    collections = (
+        ("places", N_("Heritage places")),
+        ("neighbourhoods", N_("Neighbourhoods")),
+        ("walks", N_("Walks")),
+    )
+    for cid, title in collections:
         filters = ["neighbourhood", *(filtering if cid == "places" else [])]
         extra = [category] if cid == "places" else []
         if cid == "places":
@@ -286,15 +291,20 @@ def openapi_document(
         paths[f"/collections/{cid}"] = _get(
             f"{title}: description", f"describe_{cid}", ["f"], json_html
         )
+        item_params = ["f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", *filters]
         paths[f"/collections/{cid}/items"] = _get(
             f"{title}: features",
             f"get_{cid}_features",
-            ["f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", *filters],
+            ["f", "crs", "limit", "offset"] if cid == "walks" else item_params,
             geo,
             extra,
         )
         paths[f"/collections/{cid}/items/{{featureId}}"] = _get(
-            f"{title}: one feature", f"get_{cid}_feature", ["f", "crs"], geo, [feature_id]
+            f"{title}: one feature",
+            f"get_{cid}_feature",
+            ["f", "crs"],
+            geo,
+            [feature_id],
         )
     return {
         "openapi": "3.0.3",
@@ -303,7 +313,7 @@ def openapi_document(
             "version": version,
             "description": N_(
                 "Published heritage places (open-data consent only, no personal "
-                "data, sensitive locations generalised or left out) and neighbourhoods."
+                "data, sensitive locations generalised or left out), neighbourhoods and walks."
             ),
             "license": {"name": "Each place carries its own licence"},
         },

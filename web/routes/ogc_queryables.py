@@ -26,6 +26,7 @@ from web.routes.ogc_schema import (
     property_types,
     queryables_document,
 )
+from web.routes.ogc_walks import walks_schema
 from web.settings import Settings
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
@@ -76,7 +77,7 @@ def queryables(
     cid = known_collection(collection_id)
     check_params(request, {"f"})
     if cid != "places":
-        raise NotFound("neighbourhoods take no filter, so they have no queryables")
+        raise NotFound(f"{cid} take no filter, so they have no queryables")
     url = Urls(request, settings)
     doc = queryables_document(
         url(f"/collections/{cid}/queryables"),
@@ -109,6 +110,8 @@ def _schema(request: Request, url: Urls, cid: str, store: PlaceStore, vocabulary
     here, title = url(f"/collections/{cid}/schema"), COLLECTIONS[cid][0]
     if cid == "places":
         return places_schema(here, title, _types(request, store, vocabulary))
+    if cid == "walks":
+        return walks_schema(here, title)
     return neighbourhoods_schema(here, title, vocabulary, request_language(request))
 
 

@@ -1,0 +1,71 @@
+"""The ``walks`` collection of the OGC API: one feature per public walk whose proposer
+consented to open data, its geometry the route (drawn, or from stop to stop through the
+stops shown), its properties one flat row (:func:`geodata.io.walks.walk_record`).
+
+Coordinates in any offered CRS (``crs=``); the stops are the places the open-data
+audience may see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping
+
+from geodata.crs import CRS84, Projection
+from geodata.io.export import coarse_bbox
+from geodata.io.walks import WALK_FIELDS, walk_record
+from geodata.store.base import PlaceStore
+from geodata.walk_views import PublicWalk, open_data_walks
+
+ITEM_PARAMS = {"f", "crs", "limit", "offset"}
+_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean"}
+
+
+def walk_feature(walk: PublicWalk, base_url: str, project: Projection | None) -> dict[str, Any]:
+    route = walk.route
+    if route is not None and project is not None:
+        route = shapely.transform(route, project)
+    return {
+        "type": "Feature",
+        "id": walk.id,
+        "geometry": mapping(route) if route is not None else None,
+        "properties": walk_record(walk, base_url),
+    }
+
+
+def walk_features(
+    store: PlaceStore, base_url: str, project: Projection | None = None
+) -> list[dict[str, Any]]:
+    return [walk_feature(w, base_url, project) for w in open_data_walks(store)]
+
+
+def walks_extent(store: PlaceStore) -> dict[str, Any]:
+    bounds = [w.route.bounds for w in open_data_walks(store) if w.route is not None]
+    box = None
+    if bounds:
+        box = [min(b[0] for b in bounds), min(b[1] for b in bounds),
+               max(b[2] for b in bounds), max(b[3] for b in bounds)]  # fmt: skip
+    return {"spatial": {"bbox": [coarse_bbox(box) or [-180, -90, 180, 90]], "crs": CRS84}}
+
+
+def walks_schema(url: str, title: str) -> dict[str, Any]:
+    """``/collections/walks/schema``."""
+    properties: dict[str, Any] = {
+        "id": {"title": "Identifier", "type": "string", "x-ogc-role": "id"},
+        "geometry": {
+            "title": "Route",
+            "format": "geometry-linestring",
+            "x-ogc-role": "primary-geometry",
+        },
+    }
+    for name, kind in WALK_FIELDS.items():
+        properties[name] = {"title": name.replace("_", " ").capitalize(), "type": _TYPES[kind]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "type": "object",
+        "title": title,
+        "properties": properties,
+    }
