@@ -37,10 +37,12 @@ COLLECTIONS = {
         ),
     ),
     "walks": (
-        "Walks",
-        "Published walks whose proposer consented to open data: the route (drawn by the "
-        "proposer, or from stop to stop) and its stops in order, only public places; bbox, "
-        "datetime and neighbourhood do not apply.",
+        N_("Walks"),
+        N_(
+            "Published walks whose proposer consented to open data: the route (drawn by the "
+            "proposer, or from stop to stop) and its stops in order, only public places; bbox, "
+            "datetime and neighbourhood do not apply."
+        ),
     ),
 }
 # The words of the documents' link titles ("This page (JSON)"), for the HTML pages.
