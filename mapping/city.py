@@ -30,10 +30,9 @@ def choropleth(
     url_for: Callable[[int], str],
 ) -> tuple[NeighbourhoodLayer, Legend]:
     """Neighbourhood shapes shaded by their count of places, and the legend that reads them."""
-    classes = choropleth_classes([counts.get(n.id, 0) for n in neighbourhoods], options.k)
-    features = neighbourhood_features(
-        neighbourhoods, counts, options.k, {n.id: url_for(n.id) for n in neighbourhoods}
-    )
+    classes = choropleth_classes([counts.get(n.id, 0) for n in neighbourhoods], options.k, options)
+    urls = {n.id: url_for(n.id) for n in neighbourhoods}
+    features = neighbourhood_features(neighbourhoods, counts, options.k, urls, options=options)
     for n, feature in zip(neighbourhoods, features, strict=True):
         shade = class_for(counts.get(n.id, 0), classes)
         feature["properties"]["style"] = {
@@ -43,18 +42,28 @@ def choropleth(
             "weight": 1.2,
         }
         feature["properties"]["shade"] = shade.label
+    _ = options.gettext
+    note = _(
+        "Counts below {k} are shown as “fewer than {k}” so that no small group stands out."
+    ).format(k=options.number(options.k))
     legend = Legend(
-        "Places per neighbourhood",
+        _("Places per neighbourhood"),
         [LegendEntry(c.label, c.colour) for c in classes],
         position="bottomright",
-        note=(
-            f"Counts below {options.k} are shown as “fewer than {options.k}” so that no "
-            "small group stands out."
-            if options.k > 1
-            else None
-        ),
+        note=note if options.k > 1 else None,
     )
-    return NeighbourhoodLayer(features), legend
+    return NeighbourhoodLayer(features, _("Neighbourhoods")), legend
+
+
+def city_subtitle(places: int, neighbourhoods: int, options: MapOptions) -> str:
+    """ "1,234 places in 12 neighbourhoods", each count with its own plural form."""
+    in_places = options.ngettext("{n} place", "{n} places", places).format(n=options.number(places))
+    in_hoods = options.ngettext("{n} neighbourhood", "{n} neighbourhoods", neighbourhoods).format(
+        n=options.number(neighbourhoods)
+    )
+    return options.gettext("{places} in {neighbourhoods}").format(
+        places=in_places, neighbourhoods=in_hoods
+    )
 
 
 def city_map(
@@ -90,5 +99,5 @@ def city_map(
     add_places(m, styles, config)
     add_places_list(m, listed, options)
     total = sum(n for n in counts.values())
-    TitleControl(title, f"{total:,} places in {len(neighbourhoods)} neighbourhoods").add_to(m)
+    TitleControl(title, city_subtitle(total, len(neighbourhoods), options)).add_to(m)
     return m

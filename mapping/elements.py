@@ -19,7 +19,8 @@ from folium.template import Template
 
 from mapping.assets import ATLAS, Asset, use_local_assets
 from mapping.escaping import html_text, js_json
-from mapping.options import MapOptions
+from mapping.language_picker import LanguagePicker
+from mapping.options import N_, MapOptions
 from mapping.plurals import client_plurals, plural_rule
 from mapping.style import CategoryStyle
 
@@ -218,7 +219,7 @@ def base_map(
         folium.TileLayer(
             tiles=options.tiles,
             attr=options.tiles_attribution or " ",
-            name="Base map",
+            name=options.gettext("Base map"),
             control=False,
             max_zoom=MAX_ZOOM,
         ).add_to(m)
@@ -238,6 +239,8 @@ def base_map(
     figure.lang = options.language
     figure.dir = "rtl" if options.language.split("-")[0].lower() in _RTL else "ltr"
     figure.body_class = body_class
+    if options.languages:
+        LanguagePicker(options).add_to(m)
     return m
 
 
@@ -267,7 +270,11 @@ def client_config(
         "categories": {
             s.key: {"label": s.label, "colour": s.colour, "icon": s.icon} for s in styles
         },
-        "text": {**DEFAULT_TEXT, **options.text, **(text or {})},
+        "text": {
+            **{key: options.gettext(message) for key, message in DEFAULT_TEXT.items()},
+            **options.text,
+            **(text or {}),
+        },
         "plurals": client_plurals(options),
         "pluralRule": options.plural_rule,
         "contributeUrl": options.contribute_url,
@@ -276,34 +283,38 @@ def client_config(
     }
 
 
-# Interface strings of the map client, in English; ``MapOptions.text`` gives them in the
-# viewer's language (the web layer translates those its catalogs hold).
+# Interface strings of the map client, translated through ``MapOptions.translations``;
+# ``MapOptions.text`` may still replace any of them.
 DEFAULT_TEXT = {
-    "loading": "Loading…",
-    "load_failed": "The map could not load its places; retrying.",
-    "period": "Period",
-    "licence": "Licence",
-    "by": "Shared by",
-    "in_language": "Written in {language}",
-    "translated": "Translation ({provenance})",
-    "generalised": "Location shown approximately, to protect it.",
-    "search": "Search a place or neighbourhood",
-    "no_results": "Nothing found",
-    "open_map": "Open the map of {name}",
-    "places": "places",
-    "zoom_in": "Zoom in to see these places",
-    "reconnecting": "Connection lost; trying again…",
-    "neighbourhood": "Neighbourhood",
-    "place": "Place",
-    "story_licence": "Story: {licence}",
-    "story_source": "Source",
-    "no_story": "Do you know this place's story?",
-    "tell_story": "Tell it",
-    "place_page": "Open this place's page",
-    "places_heading": "Places in view",
-    "skip_to_list": "Skip the map to the list of places",
-    "list_cut": "The list shows the first {shown} of them.",
-    "map_label": "Map of the places",
+    "loading": N_("Loading…"),
+    "load_failed": N_("The map could not load its places; retrying."),
+    "period": N_("Period"),
+    "licence": N_("Licence"),
+    "by": N_("Shared by"),
+    "in_language": N_("Written in {language}"),
+    "translated": N_("Translation ({provenance})"),
+    "generalised": N_("Location shown approximately, to protect it."),
+    "search": N_("Search a place or neighbourhood"),
+    "no_results": N_("Nothing found"),
+    "open_map": N_("Open the map of {name}"),
+    "places": N_("places"),
+    "zoom_in": N_("Zoom in to see these places"),
+    "reconnecting": N_("Connection lost; trying again…"),
+    "neighbourhood": N_("Neighbourhood"),
+    "place": N_("Place"),
+    "story_licence": N_("Story: {licence}"),
+    "story_source": N_("Source"),
+    "no_story": N_("Do you know this place's story?"),
+    "tell_story": N_("Tell it"),
+    "place_page": N_("Open this place's page"),
+    # Leaflet's own controls, which it titles in English.
+    "zoom_in_button": N_("Zoom in"),
+    "zoom_out_button": N_("Zoom out"),
+    "layers": N_("Layers"),
+    "places_heading": N_("Places in view"),
+    "skip_to_list": N_("Skip the map to the list of places"),
+    "list_cut": N_("The list shows the first {shown} of them."),
+    "map_label": N_("Map of the places"),
 }
 
 
@@ -325,9 +336,11 @@ def add_places(
 
 
 def category_legend(
-    styles: Sequence[CategoryStyle], title: str = "Categories", position: str = "bottomright"
+    styles: Sequence[CategoryStyle], options: MapOptions, position: str = "bottomright"
 ) -> Legend:
-    return Legend(title, [LegendEntry(s.label, s.colour, s.icon) for s in styles], position)
+    """The categories' colours and icons, titled in the viewer's language."""
+    entries = [LegendEntry(s.label, s.colour, s.icon) for s in styles]
+    return Legend(options.gettext("Categories"), entries, position)
 
 
 class TitleControl(folium.MacroElement):

@@ -18,7 +18,8 @@ from geodata.models import Narrative, NarrativeKind, Neighbourhood, Provenance
 from geodata.privacy import PublicPlace
 from geodata.protocols import label_json
 from geodata.vocabulary import Vocabulary
-from mapping.style import count_label, short_count
+from mapping.options import N_, MapOptions
+from mapping.style import ENGLISH, count_label, short_count
 
 COORD_DECIMALS = 6  # about 10 cm: more would only make responses bigger
 OUTLINE_TOLERANCE_DEG = 0.00005  # about 5 m: outlines stay true, pages stay small
@@ -71,7 +72,7 @@ class Cluster:
     count: int
 
 
-def cluster_feature(cluster: Cluster, k: int) -> dict[str, Any]:
+def cluster_feature(cluster: Cluster, k: int, options: MapOptions = ENGLISH) -> dict[str, Any]:
     """A cluster bubble; below ``k`` its exact count is not sent at all."""
     return {
         "type": "Feature",
@@ -83,7 +84,7 @@ def cluster_feature(cluster: Cluster, k: int) -> dict[str, Any]:
             "cluster": True,
             "count": cluster.count if cluster.count >= k else None,
             "label": short_count(cluster.count, k),
-            "title": count_label(cluster.count, k),
+            "title": count_label(cluster.count, k, options),
         },
     }
 
@@ -119,12 +120,12 @@ def language_name(tag: str, in_language: str = "en") -> str:
 
 
 _PROVENANCE_LABELS = {
-    Provenance.COMMUNITY_TRANSLATION: "community translation",
-    Provenance.MACHINE_TRANSLATION: "machine translation",
+    Provenance.COMMUNITY_TRANSLATION: N_("community translation"),
+    Provenance.MACHINE_TRANSLATION: N_("machine translation"),
 }
 
 
-def period_text(place: PublicPlace) -> str | None:
+def period_text(place: PublicPlace, options: MapOptions = ENGLISH) -> str | None:
     years = None
     if place.year_from is not None and place.year_to is not None:
         years = (
@@ -133,9 +134,9 @@ def period_text(place: PublicPlace) -> str | None:
             else f"{place.year_from}–{place.year_to}"
         )
     elif place.year_from is not None:
-        years = f"from {place.year_from}"
+        years = options.gettext("from {year}").format(year=place.year_from)
     elif place.year_to is not None:
-        years = f"until {place.year_to}"
+        years = options.gettext("until {year}").format(year=place.year_to)
     if place.period and years:
         return f"{place.period} ({years})"
     return place.period or years
@@ -152,9 +153,14 @@ class Photo:
 
 
 def place_details(
-    place: PublicPlace, vocabulary: Vocabulary, language: str = "en", photo: Photo | None = None
+    place: PublicPlace,
+    vocabulary: Vocabulary,
+    language: str = "en",
+    photo: Photo | None = None,
+    options: MapOptions = ENGLISH,
 ) -> dict[str, Any]:
-    """What a popup shows: title, the narrative for this viewer, period, photo, licence."""
+    """What a popup shows: title, the narrative for this viewer, period, photo, licence
+    (the popup's own words in ``options``' catalog)."""
     narrative = choose_narrative(place.narratives, language)
     category = vocabulary[place.category] if place.category in vocabulary else None  # noqa: SIM401
     story = None
@@ -166,7 +172,9 @@ def place_details(
             "is_viewer_language": _primary(narrative.language) == _primary(language),
             "translated": narrative.provenance != Provenance.ORIGINAL,
             "provenance": str(narrative.provenance),
-            "provenance_label": _PROVENANCE_LABELS.get(narrative.provenance, ""),
+            "provenance_label": options.gettext(_PROVENANCE_LABELS.get(narrative.provenance, ""))
+            if narrative.provenance in _PROVENANCE_LABELS
+            else "",
             # A story taken from elsewhere: where from, and its licence with the credit it
             # asks for (None: the place's own licence below covers it).
             "source": narrative.source,
@@ -179,7 +187,7 @@ def place_details(
         "category_label": category.label(language) if category else place.category,
         "narrative": story,
         "languages": [n.language for n in place.narratives],
-        "period": period_text(place),
+        "period": period_text(place, options),
         "tags": list(place.tags),
         "licence": place.licence,
         "attribution": place.attribution,
@@ -213,6 +221,7 @@ def neighbourhood_features(
     k: int,
     url_for: dict[int, str] | None = None,
     ndigits: int = 5,
+    options: MapOptions = ENGLISH,
 ) -> list[dict[str, Any]]:
     """Neighbourhoods with their (k-anonymous) count of places, for a choropleth."""
     out = []
@@ -226,7 +235,7 @@ def neighbourhood_features(
                 "properties": {
                     "id": n.id,
                     "name": n.name,
-                    "count_label": count_label(count, k),
+                    "count_label": count_label(count, k, options),
                     "url": (url_for or {}).get(n.id),
                 },
             }

@@ -17,16 +17,15 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.store.records import iso
 from mapping.features import place_feature
 from mapping.options import MapOptions
+from mapping.style import ENGLISH
 
 OVERLAP = timedelta(seconds=10)
 LATEST = 6  # titles listed in the panel
 
 
-def _count_label(n: int) -> str:
-    return f"{n:,} place" + ("" if n == 1 else "s")
-
-
-def workshop_summary(store: PlaceStore, workshop: Workshop) -> dict[str, Any]:
+def workshop_summary(
+    store: PlaceStore, workshop: Workshop, options: MapOptions = ENGLISH
+) -> dict[str, Any]:
     """The panel's numbers and latest titles (published places only, newest first)."""
     shown = public_filter(PlaceFilter(workshop=workshop.code), "map")
     count = store.count(shown)
@@ -34,9 +33,15 @@ def workshop_summary(store: PlaceStore, workshop: Workshop) -> dict[str, Any]:
     latest = list(store.list(shown, limit=LATEST, offset=max(count - LATEST, 0)))
     return {
         "count": count,
-        "count_label": _count_label(count),
+        "count_label": options.ngettext("{n} place", "{n} places", count).format(
+            n=options.number(count)
+        ),
         "pending": pending,
-        "pending_label": f"{pending:,} waiting for review" if pending else "",
+        "pending_label": options.ngettext(
+            "{n} waiting for review", "{n} waiting for review", pending
+        ).format(n=options.number(pending))
+        if pending
+        else "",
         "latest": [{"id": p.id, "title": p.title} for p in reversed(latest)],
     }
 
@@ -62,5 +67,5 @@ def workshop_updates(
         "cursor": iso(now),
         "features": features,
         "removed": removed,
-        **workshop_summary(store, workshop),
+        **workshop_summary(store, workshop, options),
     }

@@ -17,7 +17,7 @@ from mapping.elements import (
     client_config,
 )
 from mapping.features import geometry_json, outline
-from mapping.options import MapOptions
+from mapping.options import N_, MapOptions
 from mapping.places_list import Listing, add_places_list
 from mapping.style import category_styles, count_label
 
@@ -44,12 +44,13 @@ def neighbourhood_map(
     *,
     source: dict[str, Any] | None = None,
     search: dict[str, Any] | None = None,
-    back_link: tuple[str, str] | None = ("/maps/city", "All neighbourhoods"),
+    back_link: tuple[str, str] | None = ("/maps/city", N_("All neighbourhoods")),
     listed: Listing | None = None,
 ) -> folium.Map:
     """Places of ``neighbourhood`` (``count`` public ones) loaded for the view from the API,
     or from ``source`` when given (a standalone file carries its places inline)."""
-    title = f"{neighbourhood.name} — {count_label(count, options.k)}"
+    counted = count_label(count, options.k, options)
+    title = f"{neighbourhood.name} — {counted}"
     m = base_map(options, neighbourhood.geometry.bounds, title)
     outline_layer(neighbourhood).add_to(m)
     styles = category_styles(vocabulary, options.language)
@@ -65,6 +66,7 @@ def neighbourhood_map(
     )
     add_places(m, styles, config, switcher=True, collapsed=True)
     add_places_list(m, listed, options)
-    category_legend(styles).add_to(m)
-    TitleControl(neighbourhood.name, count_label(count, options.k), back_link).add_to(m)
+    category_legend(styles, options).add_to(m)
+    link = (back_link[0], options.gettext(back_link[1])) if back_link else None
+    TitleControl(neighbourhood.name, counted, link).add_to(m)
     return m

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from gettext import NullTranslations
+from typing import Protocol
+
+from babel.core import UnknownLocaleError
+from babel.numbers import format_decimal
 
 DEFAULT_K = 3  # counts below this are shown as "fewer than k"
 DEFAULT_GRID_M = 250.0  # generalised places are drawn on a grid of this size
 DEFAULT_MAX_FEATURES = 2000  # more places than this in view: the server sends clusters
+
+
+def N_(message: str) -> str:
+    """Mark a map string for extraction (``pybabel extract -k N_``); translated later."""
+    return message
+
+
+class Translator(Protocol):
+    """A gettext catalog (the web layer passes its Babel ``Translations``)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -36,3 +54,21 @@ class MapOptions:
     # the catalog's forms, and its gettext rule (a C expression of n) choosing among them.
     plurals: Mapping[str, Sequence[str]] = field(default_factory=dict)
     plural_rule: str = "n != 1"
+    # The interface languages to offer in the map's language picker, each named in itself
+    # (code -> name); empty: no picker (a standalone file has no service to ask).
+    languages: Mapping[str, str] = field(default_factory=dict)
+    # The viewer's catalog: every string a map shows goes through it (English without one).
+    translations: Translator = field(default_factory=NullTranslations, compare=False)
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+    def number(self, n: int) -> str:
+        """``n`` written as the viewer's locale writes numbers (1,234 / 1 234 / ١٬٢٣٤)."""
+        try:
+            return format_decimal(n, locale=self.language.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):  # an unknown locale: the plain digits
+            return str(n)

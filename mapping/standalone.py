@@ -37,7 +37,9 @@ def standalone_neighbourhood_html(
         feature = place_feature(shown)
         if feature is not None:
             # No photos: their files live on the server this file does without.
-            feature["properties"]["details"] = place_details(shown, vocabulary, options.language)
+            feature["properties"]["details"] = place_details(
+                shown, vocabulary, options.language, options=options
+            )
             features.append(feature)
             drawn.append(place)
     m = neighbourhood_map(

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from geodata.vocabulary import Vocabulary
 from mapping.escaping import html_text
+from mapping.options import MapOptions
+
+ENGLISH = MapOptions()  # no catalog: the strings as written
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?$")
 _ICON = re.compile(r"^[a-z0-9-]{1,40}$")
@@ -51,13 +54,13 @@ def category_styles(vocabulary: Vocabulary, language: str = "en") -> list[Catego
     return out
 
 
-def count_label(n: int, k: int) -> str:
+def count_label(n: int, k: int, options: MapOptions = ENGLISH) -> str:
     """How a count of places is shown: exact from ``k`` up, "fewer than k" below."""
     if n <= 0:
-        return "no places"
+        return options.gettext("no places")
     if n < k:
-        return f"fewer than {k}"
-    return f"{n:,} place" + ("" if n == 1 else "s")
+        return options.gettext("fewer than {k}").format(k=options.number(k))
+    return options.ngettext("{n} place", "{n} places", n).format(n=options.number(n))
 
 
 def short_count(n: int, k: int) -> str:
@@ -84,11 +87,14 @@ class ChoroplethClass:
         return n >= self.lower and (self.upper is None or n <= self.upper)
 
 
-def choropleth_classes(counts: Iterable[int], k: int) -> list[ChoroplethClass]:
+def choropleth_classes(
+    counts: Iterable[int], k: int, options: MapOptions = ENGLISH
+) -> list[ChoroplethClass]:
     """Shades for neighbourhood counts: none, fewer than ``k``, then up to 4 quantile ranges."""
-    classes = [ChoroplethClass("no places", NONE_COLOUR, 0, 0)]
+    _, number = options.gettext, options.number
+    classes = [ChoroplethClass(_("no places"), NONE_COLOUR, 0, 0)]
     if k > 1:
-        classes.append(ChoroplethClass(f"fewer than {k}", RAMP[0], 1, k - 1))
+        classes.append(ChoroplethClass(_("fewer than {k}").format(k=number(k)), RAMP[0], 1, k - 1))
     lowest = max(k, 1)
     values = sorted(c for c in counts if c >= lowest)
     if not values:
@@ -102,11 +108,11 @@ def choropleth_classes(counts: Iterable[int], k: int) -> list[ChoroplethClass]:
     for i, lower in enumerate(lowers):
         upper = lowers[i + 1] - 1 if i + 1 < len(lowers) else None
         if upper is None:
-            label = f"{lower:,} or more"
+            label = _("{lower} or more").format(lower=number(lower))
         elif upper == lower:
-            label = f"{lower:,}"
+            label = number(lower)
         else:
-            label = f"{lower:,}–{upper:,}"
+            label = _("{lower} to {upper}").format(lower=number(lower), upper=number(upper))
         classes.append(ChoroplethClass(label, RAMP[i + 1], lower, upper))
     return classes
 

@@ -62,11 +62,11 @@ class View:
     places: list[PublicPlace]
     clusters: list[Cluster]
 
-    def geojson(self, k: int) -> dict[str, Any]:
+    def geojson(self, k: int, options: MapOptions | None = None) -> dict[str, Any]:
         if self.mode == "places":
             features = place_features(self.places)
         else:
-            features = [cluster_feature(c, k) for c in self.clusters]
+            features = [cluster_feature(c, k, options or MapOptions()) for c in self.clusters]
         return {"type": "FeatureCollection", "mode": self.mode, "features": features}
 
 

@@ -28,29 +28,42 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(omitsize=True, border=2, dark="#000", light="#fff")
 
 
-def panel_html(workshop: Workshop, join_url: str, summary: dict[str, Any]) -> str:
+def panel_html(
+    workshop: Workshop, join_url: str, summary: dict[str, Any], options: MapOptions
+) -> str:
     """The corner panel; every piece of text escaped, the lists refreshed by the client."""
-    e = html_text
+    e, _ = html_text, options.gettext
     latest = "".join(f"<li>{e(p['title'])}</li>" for p in summary["latest"])
     ids = " ".join(p["id"] for p in summary["latest"])
     link = e(join_url) if join_url.startswith(("http://", "https://", "/")) else "#"
     pending = summary.get("pending_label") or ""
+    words = {
+        "panel": _("Workshop"),
+        "join": _("Add your place:"),
+        "qr": _("QR code of the join link"),
+        "code": _("Code"),
+        "latest": _("Latest"),
+        "fullscreen": _("Full screen"),
+    }
+    w = {key: e(text) for key, text in words.items()}
     return (
-        '<aside class="atlas-panel" aria-label="Workshop">'
+        f'<aside class="atlas-panel" aria-label="{w["panel"]}">'
         f"<h1>{e(workshop.title)}</h1>"
-        f'<p class="atlas-join">Add your place: <a href="{link}">{e(join_url)}</a></p>'
-        f'<div class="atlas-qr" role="img" aria-label="QR code of the join link">'
+        f'<p class="atlas-join">{w["join"]} <a href="{link}" dir="ltr">'
+        f"{e(join_url)}</a></p>"
+        f'<div class="atlas-qr" role="img" aria-label="{w["qr"]}">'
         f"{qr_svg(join_url)}</div>"
-        f'<p class="atlas-join-code">Code <strong>{e(workshop.code)}</strong></p>'
+        f'<p class="atlas-join-code">{w["code"]} <strong dir="ltr">{e(workshop.code)}</strong>'
+        "</p>"
         f'<p class="atlas-count" id="atlas-count" aria-live="polite">'
         f"{e(summary['count_label'])}</p>"
         f'<p class="atlas-pending" id="atlas-pending"{"" if pending else " hidden"}>'
         f"{e(pending)}</p>"
-        "<h2>Latest</h2>"
+        f"<h2>{w['latest']}</h2>"
         f'<ol class="atlas-latest" id="atlas-latest" data-ids="{e(ids)}">{latest}</ol>'
         '<p class="atlas-live-status" id="atlas-live-status" role="status" hidden></p>'
         '<button type="button" class="atlas-fullscreen" id="atlas-fullscreen" hidden>'
-        "Full screen</button>"
+        f"{w['fullscreen']}</button>"
         "</aside>"
     )
 
@@ -78,7 +91,8 @@ def workshop_map(
         bounds = neighbourhood.geometry.bounds
     else:
         bounds = bounds_of([n.geometry for n in all_neighbourhoods])
-    m = base_map(options, bounds, f"{workshop.title} — live map", body_class="atlas-workshop")
+    title = options.gettext("{title} — live map").format(title=workshop.title)
+    m = base_map(options, bounds, title, body_class="atlas-workshop")
     if neighbourhood is not None:
         outline_layer(neighbourhood).add_to(m)
     styles = category_styles(vocabulary, options.language)
@@ -104,6 +118,6 @@ def workshop_map(
     )
     add_places(m, styles, config, switcher=False)
     add_places_list(m, listed, options)
-    category_legend(styles, position="bottomleft").add_to(m)
-    PageHtml(panel_html(workshop, join_url, summary)).add_to(m)
+    category_legend(styles, options, position="bottomleft").add_to(m)
+    PageHtml(panel_html(workshop, join_url, summary, options)).add_to(m)
     return m

@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from geodata.store import open_store
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
-from web.error_pages import install_error_pages
 from web.errors import install_error_handlers
 from web.photo_slots import PhotoSlots
 from web.settings import Settings
@@ -27,7 +26,6 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     app.state.vocabulary = Vocabulary()
     app.state.photo_slots = PhotoSlots(settings.photo_concurrency)  # per worker process
     install_error_handlers(app)
-    install_error_pages(app)
     from web.middleware import install_middleware
     from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
     from web.routes.media import UPLOAD_PATH
@@ -43,6 +41,9 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.security import install_security
 
     install_security(app, settings)  # even a refused body gets the headers
+    from web.page_language import LanguageCookie
+
+    app.add_middleware(LanguageCookie)  # a language picked with ?lang= is remembered
     from web.client_address import ClientAddress
 
     # Outermost: everything inside sees the client (and scheme) behind our own proxies.
@@ -51,4 +52,7 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.routes import register_routes
 
     register_routes(app)
+    from web.error_pages import install_error_pages
+
+    install_error_pages(app)  # after every handler is set: browsers get a page
     return app

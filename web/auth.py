@@ -31,7 +31,9 @@ from geodata.audit import Actor
 from geodata.models import Account, Credential, Role
 from geodata.store.base import PlaceStore
 from web.errors import problem
+from web.i18n import gettext_for, request_language
 from web.settings import Settings
+from web.staff_words import word_for
 
 SESSION_COOKIE = "heritage_session"
 ACCOUNT_TOKEN = HTTPBearer(
@@ -57,6 +59,8 @@ class SignInRequired(NotSignedIn):
 
 class PageNotAllowed(NotAllowed):
     """An HTML page the signed-in account's role may not see (answered as an HTML 403)."""
+
+    roles: tuple[str, ...] = ()  # the roles that may see it
 
 
 class BadCsrfToken(NotAllowed):
@@ -169,9 +173,13 @@ class RoleGuard:
         if who.account.role not in self.roles:
             needed = " or ".join(sorted(r.value for r in self.roles))
             error = PageNotAllowed if self.page else NotAllowed
-            raise error(
+            refused = error(
                 f"{who.account.name} is a {who.account.role}; this needs a {needed} account"
             )
+            # Admins pass every guard: the page names the other roles it is for.
+            named = (self.roles - {Role.ADMIN}) or {Role.ADMIN}
+            refused.roles = tuple(sorted(r.value for r in named))  # type: ignore[attr-defined]
+            raise refused
         await _check_csrf(request, who)
         return who
 
@@ -236,10 +244,13 @@ def install(app: FastAPI) -> None:
         from web.templating import templates
 
         who = await signed_in(request)
+        _ = gettext_for(request_language(request))
+        roles = " / ".join(word_for(_)("role", r) for r in exc.roles)
+        forbidden = _("This page needs a {roles} account.").format(roles=roles)
         return templates.TemplateResponse(
             request,
             "login.html",
-            {"forbidden": exc.message, "who": who, "next": request.url.path, "csrf": ""},
+            {"forbidden": forbidden, "who": who, "next": request.url.path, "csrf": ""},
             status_code=403,
         )
 

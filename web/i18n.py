@@ -134,7 +134,7 @@ def _script(subtags: list[str]) -> str | None:
     return parts[1] if len(parts) > 1 and len(parts[1]) == 4 else None
 
 
-def _supported(tag: str | None) -> str | None:
+def supported_language(tag: str | None) -> str | None:
     """The shipped language a tag asks for: the same language in the same script, so
     ``pt-BR`` gets ``pt`` and ``zh-CN`` gets ``zh-Hans`` but ``zh-TW`` gets nothing."""
     if not tag:
@@ -177,14 +177,14 @@ def negotiate(
     accept_language: str | None, chosen: str | None = None, default: str = DEFAULT_LANGUAGE
 ) -> str:
     """The interface language: an explicit choice, else the best Accept-Language match."""
-    picked = _supported(chosen)
+    picked = supported_language(chosen)
     if picked:
         return picked
     for tag in parse_accept_language(accept_language):
-        picked = _supported(tag)
+        picked = supported_language(tag)
         if picked:
             return picked
-    return _supported(default) or DEFAULT_LANGUAGE
+    return supported_language(default) or DEFAULT_LANGUAGE
 
 
 def request_language(request: Request) -> str:
@@ -339,6 +339,24 @@ TEMPLATES = {
     "too_many_additions": N_("This place cannot take more memories and translations."),
     # form security
     "form_expired": N_("The form expired or was sent from elsewhere; send it again."),
+    # staff: signing in and accounts
+    "wrong_password": N_("The name or the password is wrong."),
+    "account_disabled": N_("This account is disabled."),
+    "bad_credential": N_("This sign-in is no longer valid; sign in again."),
+    "unknown_role": N_("This is not a role; choose one from the list."),
+    "bad_account_name": N_(
+        "An account name is 2 to 64 letters, digits, dots, dashes, underscores or @."
+    ),
+    "weak_password": N_(
+        "A password needs at least {min} characters (a few words make a good one)."
+    ),
+    # staff: workshops
+    "naive_time": N_("Give the times with their time zone."),
+    "times_reversed": N_("The workshop must end after it starts."),
+    "in_the_past": N_("This time window is already over."),
+    "bad_moderation": N_("Choose whether places are published by hand or shown at once."),
+    "bad_time": N_("This time is not a date and time."),
+    "bad_time_zone": N_("This is not a time zone; use a name such as Europe/Lisbon or UTC."),
 }
 
 
@@ -364,6 +382,23 @@ def translate_problem(problem: FieldProblem, language: str) -> FieldProblem:
     except (KeyError, IndexError, ValueError):
         return problem
     return FieldProblem(problem.field, problem.code, message)
+
+
+def localised_message(exc: HeritageError, language: str, **params: object) -> str:
+    """A domain error as one sentence for a page: in ``language`` when the catalog has
+    its code's sentence, else the domain's own (English) message."""
+    if exc.problems and language != DEFAULT_LANGUAGE:
+        return " ".join(translate_problem(p, language).message for p in exc.problems[:3])
+    template = TEMPLATES.get(exc.code)
+    if template is not None and language != DEFAULT_LANGUAGE:
+        translated = gettext_for(language)(template)
+        if translated != template:
+            try:
+                return translated.format(**params)
+            except (KeyError, IndexError, ValueError):
+                pass
+    message = exc.message
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def translate_text(message: str, language: str) -> str:

@@ -219,6 +219,7 @@
     var params = new URLSearchParams(source.params || {});
     params.set("bbox", this.viewBbox());
     params.set("zoom", String(Math.round(this.map.getZoom())));
+    if (this.config.language) params.set("lang", this.config.language);  // cluster wording
     if (categories.length < Object.keys(this.layers).length) params.set("categories", categories.join(","));
     if (this.controller) this.controller.abort();
     var controller = this.controller = new AbortController();
@@ -508,7 +509,8 @@
     var tick = function () {
       var controller = new AbortController();
       var timeout = setTimeout(function () { controller.abort(); }, 10000);
-      fetch(live.url + "?since=" + encodeURIComponent(self.cursor), {signal: controller.signal, cache: "no-store"})
+      fetch(live.url + "?since=" + encodeURIComponent(self.cursor) +
+            "&lang=" + encodeURIComponent(self.config.language || ""), {signal: controller.signal, cache: "no-store"})
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (d) {
           clearTimeout(timeout);
@@ -625,13 +627,28 @@
             timers: this.timers.size};
   };
 
+  // Leaflet titles its zoom buttons and layer switcher in English: say them in the
+  // reader's language (once every control of the page is on the map).
+  function translateControls(map, text) {
+    [["leaflet-control-zoom-in", text.zoom_in_button], ["leaflet-control-zoom-out", text.zoom_out_button],
+     ["leaflet-control-layers-toggle", text.layers]].forEach(function (pair) {
+      if (!pair[1]) return;
+      map.getContainer().querySelectorAll("." + pair[0]).forEach(function (button) {
+        button.title = pair[1];
+        button.setAttribute("aria-label", pair[1]);
+      });
+    });
+  }
+
   // pluralIndex: the catalog's plural rule, written into the page by the server.
   function start(map, config, layers, pluralIndex) {
     if (config.bounds) {
       // Keep the workshop panel from covering the area it frames.
       var panel = document.querySelector(".atlas-panel");
-      map.fitBounds(config.bounds, {animate: false, paddingTopLeft: [16, 16],
-                                    paddingBottomRight: [panel ? panel.offsetWidth + 28 : 16, 16]});
+      // (on the left in a right-to-left page)
+      var side = panel ? panel.offsetWidth + 28 : 16, rtl = document.documentElement.dir === "rtl";
+      map.fitBounds(config.bounds, {animate: false, paddingTopLeft: [rtl ? side : 16, 16],
+                                    paddingBottomRight: [rtl ? 16 : side, 16]});
     }
     var atlas = new Atlas(map, config, layers);
     atlas.pluralIndex = pluralIndex || function (n) { return n === 1 ? 0 : 1; };
@@ -640,6 +657,7 @@
     map.getContainer().setAttribute("role", "region");
     map.getContainer().setAttribute("aria-label", atlas.text.map_label || document.title);
     if (global.AtlasPlacesList) global.AtlasPlacesList.attach(atlas);
+    setTimeout(function () { translateControls(map, atlas.text); }, 0);
     var status = L.control({position: "bottomleft"});
     status.onAdd = function () {
       var box = el("div", "atlas-status");

@@ -152,7 +152,7 @@ def sign_in(page, base: str) -> None:
     page.goto(base + "/login?next=/moderation")
     page.fill("#name", "xss-facilitator")
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form.stack button[type=submit]")  # not the language picker's
     page.wait_for_url(re.compile(r".*/moderation.*"))
 
 

@@ -34,6 +34,7 @@ from web.auth import (
     signed_in,
 )
 from web.dependencies import get_store
+from web.i18n import N_, gettext_for, localised_message, request_language
 from web.middleware import csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, client_host, client_key, retry_after
 from web.security import content_security_policy, csp_nonce, tile_origins
@@ -46,7 +47,7 @@ LOGIN_ATTEMPTS = 20  # per client per window: slows down password guessing
 LOGIN_WINDOW_S = 600
 # Staff pages are English only (see admin_layout.html).
 TOO_MANY_SIGN_INS = "too many sign-in attempts; wait a few minutes and try again"
-TOO_MANY_SIGN_INS_PAGE = "Too many sign-in attempts. Wait a few minutes and try again."
+TOO_MANY_SIGN_INS_PAGE = N_("Too many sign-in attempts. Wait a few minutes and try again.")
 
 
 # ---------------------------------------------------------------------------
@@ -148,16 +149,19 @@ async def login(
     if not csrf_token_valid(
         service_key(request, "login-csrf"), request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token_field
     ):
-        return _login_form(request, target, "The form expired; please sign in again.", name, 400)
+        _ = gettext_for(request_language(request))
+        expired = _("The form expired; please sign in again.")
+        return _login_form(request, target, expired, name, 400)
     try:
         value = await run_in_threadpool(_sign_in, request, name, password)
     except (RateLimited, login_throttle.AccountLocked) as exc:
         # One message for both: it does not say whether the address or the name is held.
-        response = _login_form(request, target, TOO_MANY_SIGN_INS_PAGE, name, 429)
+        too_many = gettext_for(request_language(request))(TOO_MANY_SIGN_INS_PAGE)
+        response = _login_form(request, target, too_many, name, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except HeritageError as exc:
-        message = exc.message[0].upper() + exc.message[1:] + "."
+        message = localised_message(exc, request_language(request))
         return _login_form(request, target, message, name, 401)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, value)
@@ -309,7 +313,8 @@ def admin_create_account(
             store, name, role, password=password or None, created_by=who.account
         )
     except HeritageError as exc:
-        context = {**_admin_context(store), "error": exc.message, "form_name": name}
+        error = localised_message(exc, request_language(request), min=accounts.MIN_PASSWORD)
+        context = {**_admin_context(store), "error": error, "form_name": name}
         return staff_page(request, "admin_accounts.html", context, who, exc.status)
     context = {**_admin_context(store), "created": account, "token": token}
     return staff_page(request, "admin_accounts.html", context, who, 201)

@@ -25,6 +25,7 @@ from mapping.live import workshop_updates
 from mapping.search import search_map
 from mapping.viewport import places_in_view
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.i18n import negotiate, request_language
 from web.rate_limits import find_workshop
 from web.routes.maps import map_options, neighbourhood_url
 from web.settings import Settings
@@ -124,8 +125,9 @@ def places(
         flt = PlaceFilter(
             neighbourhood_id=flt.neighbourhood_id, workshop=flt.workshop, category=keys
         )
-    view = places_in_view(store, flt, area, zoom, map_options(settings))
-    return _json(view.geojson(settings.privacy_k), "application/geo+json")
+    options = map_options(settings, request_language(request))
+    view = places_in_view(store, flt, area, zoom, options)
+    return _json(view.geojson(settings.privacy_k, options), "application/geo+json")
 
 
 def _photo(store: PlaceStore, place_id: str) -> Photo | None:
@@ -152,7 +154,9 @@ def place_popup(
     labels = store.protocol_labels([place_id]).get(place_id, ())
     shown = public_view(found[0], settings.privacy_grid_m, protocol_labels=labels)
     language = (lang or settings.default_language).strip() or settings.default_language
-    return _json(place_details(shown, vocabulary, language, _photo(store, place_id)))
+    options = map_options(settings, negotiate(None, language, settings.default_language))
+    details = place_details(shown, vocabulary, language, _photo(store, place_id), options)
+    return _json(details)
 
 
 @router.get("/search", summary="Neighbourhoods and public places matching a text")
@@ -198,7 +202,8 @@ def workshop_live(
     """Places published (or changed) since the cursor, ids to remove, and the panel's
     numbers; poll it with the returned ``cursor``."""
     workshop = find_workshop(request, code)
-    body = workshop_updates(store, workshop, parse_since(since), map_options(settings))
+    options = map_options(settings, request_language(request))
+    body = workshop_updates(store, workshop, parse_since(since), options)
     response = _json(body)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -22,7 +22,7 @@ from mapping.options import MapOptions
 from mapping.places_list import store_listing
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import N_, gettext_for, plural_samples, request_language, translations
+from web.i18n import LANGUAGES, plural_samples, request_language, translations
 from web.public_url import public_base_url
 from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
@@ -30,34 +30,6 @@ from web.settings import Settings
 
 router = APIRouter(tags=["maps"])
 API_BASE = "/api/map"
-
-
-# Strings of the map client (keys of ``mapping.elements.DEFAULT_TEXT``) that the catalogs
-# translate; the others are still shown in English.
-MAP_TEXT = {
-    "story_licence": N_("Story: {licence}"),
-    "story_source": N_("Source"),
-    "no_story": N_("Do you know this place's story?"),
-    "tell_story": N_("Tell it"),
-    "place_page": N_("Open this place's page"),
-    "period": N_("Period"),
-    "licence": N_("Licence"),
-    "by": N_("Shared by"),
-    "generalised": N_("Location shown approximately, to protect it."),
-    "neighbourhood": N_("Neighbourhood"),
-    "place": N_("Place"),
-    "places_heading": N_("Places in view"),
-    "skip_to_list": N_("Skip the map to the list of places"),
-    "list_cut": N_("The list shows the first {shown} of them."),
-    "map_label": N_("Map of the places"),
-    "zoom_in": N_("Zoom in to see these places"),
-}
-
-
-def map_text(language: str) -> dict[str, str]:
-    """The map client's translated strings in ``language``."""
-    gettext = gettext_for(language)
-    return {key: gettext(message) for key, message in MAP_TEXT.items()}
 
 
 def map_plurals(language: str) -> tuple[str, dict[str, list[str]]]:
@@ -70,7 +42,8 @@ def map_plurals(language: str) -> tuple[str, dict[str, list[str]]]:
 
 
 def map_options(settings: Settings, language: str = "en") -> MapOptions:
-    """The map settings of this service, for a viewer reading ``language``."""
+    """The map settings of this service, for a viewer reading ``language`` (its catalog,
+    and the language picker)."""
     rule, plurals = map_plurals(language)
     return MapOptions(
         tiles=settings.tiles if settings.tiles_enabled else None,
@@ -80,7 +53,8 @@ def map_options(settings: Settings, language: str = "en") -> MapOptions:
         language=language,
         api_base=API_BASE,
         max_features=settings.map_max_features,
-        text=map_text(language),
+        languages=LANGUAGES,
+        translations=translations(language),
         plurals=plurals,
         plural_rule=rule,
     )
@@ -179,7 +153,7 @@ def workshop_page(
         vocabulary,
         options,
         join_url=join_url(request, settings, workshop.code),
-        summary=workshop_summary(store, workshop),
+        summary=workshop_summary(store, workshop, options),
         cursor=iso(utcnow()),
         live_url=f"{API_BASE}/workshops/{quote(workshop.code)}/updates",
         listed=store_listing(store, public_filter(PlaceFilter(workshop=workshop.code), "map")),

@@ -26,6 +26,8 @@ from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.i18n import N_, localised_message, request_language, translate_problem, translations
+from web.page_language import format_number
 from web.routes.accounts import staff_page
 from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status
 from web.settings import Settings
@@ -43,6 +45,15 @@ def _back(next_url: str | None, default: str = "/moderation") -> str:
     if next_url and next_url.startswith("/moderation") and not next_url.startswith("//"):
         return next_url
     return default
+
+
+def _said(request: Request, message: str) -> str:
+    """``message`` in the language of the person who sent the form."""
+    return translations(request_language(request)).gettext(message)
+
+
+def _problem(request: Request, exc: HeritageError) -> str:
+    return localised_message(exc, request_language(request))
 
 
 def _done(next_url: str | None, message: str, error: bool = False) -> Response:
@@ -78,7 +89,7 @@ def queue_page(
             offset=offset,
         )
     except HeritageError as exc:
-        items, total, problem = [], 0, exc.message
+        items, total, problem = [], 0, localised_message(exc, request_language(request))
     context = {
         "items": items,
         "total": total,
@@ -141,6 +152,7 @@ def place_page(
     response_class=RedirectResponse,
 )
 def form_publish(
+    request: Request,
     place_id: str,
     next: str | None = Form(None, max_length=2000),
     who: SignedIn = Depends(FACILITATOR_PAGE),
@@ -149,8 +161,8 @@ def form_publish(
     try:
         place = moderation.publish(store, place_id, who.actor)
     except HeritageError as exc:
-        return _done(next, exc.message, error=True)
-    return _done(next, f"Published “{place.title}”.")
+        return _done(next, _problem(request, exc), error=True)
+    return _done(next, _said(request, N_("Published “{title}”.")).format(title=place.title))
 
 
 @router.post(
@@ -160,6 +172,7 @@ def form_publish(
     response_class=RedirectResponse,
 )
 def form_reject(
+    request: Request,
     place_id: str,
     reason: str = Form("", max_length=2000),
     next: str | None = Form(None, max_length=2000),
@@ -169,8 +182,9 @@ def form_reject(
     try:
         place = moderation.reject(store, place_id, who.actor, reason or None)
     except HeritageError as exc:
-        return _done(next, exc.message, error=True)
-    return _done(next, f"Took “{place.title}” off the public map; the contributor sees why.")
+        return _done(next, _problem(request, exc), error=True)
+    taken_off = _said(request, N_("Took “{title}” off the public map; the contributor sees why."))
+    return _done(next, taken_off.format(title=place.title))
 
 
 @router.post(
@@ -180,6 +194,7 @@ def form_reject(
     response_class=RedirectResponse,
 )
 def form_bulk_publish(
+    request: Request,
     ids: list[str] = Form(default_factory=list, max_length=moderation.MAX_BULK),
     next: str | None = Form(None, max_length=2000),
     who: SignedIn = Depends(FACILITATOR_PAGE),
@@ -188,8 +203,11 @@ def form_bulk_publish(
     try:
         published = moderation.publish_many(store, ids, who.actor)
     except HeritageError as exc:
-        return _done(next, exc.message, error=True)
-    return _done(next, f"Published {len(published)} place(s).")
+        return _done(next, _problem(request, exc), error=True)
+    language = request_language(request)
+    n = len(published)
+    message = translations(language).ngettext("Published {n} place.", "Published {n} places.", n)
+    return _done(next, message.format(n=format_number(n, language)))
 
 
 @router.post(
@@ -199,6 +217,7 @@ def form_bulk_publish(
     response_class=RedirectResponse,
 )
 def form_edit(
+    request: Request,
     place_id: str,
     title: str = Form(max_length=1000),
     category: str = Form(max_length=100),
@@ -222,8 +241,8 @@ def form_edit(
             title=title, category=category, narratives=narratives,
         )  # fmt: skip
     except HeritageError as exc:
-        return _done(here, exc.message, error=True)
-    return _done(here, "Saved; the earlier version is kept in the history.")
+        return _done(here, _problem(request, exc), error=True)
+    return _done(here, _said(request, N_("Saved; the earlier version is kept in the history.")))
 
 
 @router.post(
@@ -250,16 +269,20 @@ async def form_labels(
         {"label_id": key, "text": field(f"text_{key}") or "", "url": field(f"url_{key}")}
         for key in chosen
     ]
-    return await run_in_threadpool(_save_labels, store, place_id, who, items)
+    language = request_language(request)
+    return await run_in_threadpool(_save_labels, store, place_id, who, items, language)
 
 
 def _save_labels(
-    store: PlaceStore, place_id: str, who: SignedIn, items: list[dict[str, Any]]
+    store: PlaceStore, place_id: str, who: SignedIn, items: list[dict[str, Any]], language: str
 ) -> Response:
     here = f"/moderation/places/{place_id}"
     try:
         moderation.set_labels(store, place_id, who.actor, items)
     except HeritageError as exc:
-        detail = "; ".join(p.message for p in exc.problems) or exc.message
+        problems = [translate_problem(p, language).message for p in exc.problems]
+        detail = "; ".join(problems) or localised_message(exc, language)
         return _done(here, detail, error=True)
-    return _done(here, f"Saved {len(items)} label(s).")
+    n = len(items)
+    saved = translations(language).ngettext("Saved {n} label.", "Saved {n} labels.", n)
+    return _done(here, saved.format(n=format_number(n, language)))

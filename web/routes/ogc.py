@@ -10,6 +10,7 @@ or the Accept header. Bad parameters get a 400 problem+json, as the standard ask
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ from geodata.io.export import public_batches, public_page
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.i18n import gettext_for, request_language
 from web.public_url import public_base_url
 from web.routes import ogc_walks
 from web.routes.ogc_collection_metadata import collection_metadata
@@ -45,7 +47,13 @@ from web.routes.ogc_filter import (
     selected_properties,
     with_filter,
 )
-from web.routes.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, OPENAPI_MEDIA_TYPE, openapi_document
+from web.routes.ogc_openapi import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    OPENAPI_MEDIA_TYPE,
+    openapi_document,
+    parameter_description,
+)
 from web.routes.ogc_params import (
     check_params,
     int_param,
@@ -150,7 +158,8 @@ def api(
     doc = openapi_document(url(), vocabulary, request.app.version, offered_crs(settings))
     doc["paths"].update(openapi_paths())
     if wants_html(request):
-        return html_page(request, "ogc_api.html", {"doc": doc, "root": url()})
+        describe = partial(parameter_description, gettext=gettext_for(request_language(request)))
+        return html_page(request, "ogc_api.html", {"doc": doc, "root": url(), "describe": describe})
     return json_answer(doc, OPENAPI_MEDIA_TYPE)
 
 

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from geodata.features import PROPERTIES
 from geodata.queryables import QUERYABLES, sortables
+from geodata.tilematrix import MAX_ZOOM
 from geodata.vocabulary import Vocabulary
+from web.i18n import N_
 from web.routes.ogc_filter import FILTER_LANGUAGES, QUERYABLE_PARAMETERS
+from web.routes.ogc_tiles_openapi import ONE_REPRESENTATION, ZOOM_LEVELS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 MAX_LIMIT = 10_000
@@ -28,36 +32,74 @@ def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) ->
     }
 
 
+# Descriptions made from a template (the HTML page fills them in the reader's language).
+LIMIT_DESCRIPTION = N_("How many features per page (1 to {max}; larger values are read as {max}).")
+QUERYABLE_DESCRIPTION = N_("Only places whose {what} is this value.")
+# The queryables' titles (geodata.queryables), as the parameters' descriptions name them.
+QUERYABLE_TITLES = (
+    N_("Identifier"),
+    N_("Title"),
+    N_("Neighbourhood id"),
+    N_("Language of a story"),
+    N_("Period"),
+    N_("From year"),
+    N_("To year"),
+    N_("Licence"),
+    N_("Attribution"),
+)
+
+
+def parameter_description(param: dict[str, Any], gettext: Callable[[str], str]) -> str:
+    """A parameter's description in the reader's language (for the API's HTML page)."""
+    name = param.get("name")
+    if name == "f" and len(param.get("schema", {}).get("enum", ())) == 1:
+        return gettext(ONE_REPRESENTATION).format(value=param["schema"]["enum"][0])
+    if name == "tileMatrix":
+        return gettext(ZOOM_LEVELS).format(max=MAX_ZOOM)
+    if name == "limit":
+        return gettext(LIMIT_DESCRIPTION).format(max=MAX_LIMIT)
+    if name in QUERYABLE_PARAMETERS and param.get("in") == "query":
+        title = gettext(QUERYABLES[str(name)].title)
+        return gettext(QUERYABLE_DESCRIPTION).format(what=title.lower())
+    return gettext(param.get("description") or "")
+
+
 PARAMETERS: dict[str, dict[str, Any]] = {
     "f": _param(
         "f",
-        "The representation: json (GeoJSON/JSON) or html.",
+        N_("The representation: json (GeoJSON/JSON) or html."),
         {"type": "string", "enum": ["json", "html"]},
     ),
     "bbox": _param(
         "bbox",
-        "Only features whose public location meets this box: min longitude, min latitude, "
-        "max longitude, max latitude (WGS84, CRS84), or the lower and upper corner in the "
-        "CRS bbox-crs names.",
+        N_(
+            "Only features whose public location meets this box: min longitude, min latitude, "
+            "max longitude, max latitude (WGS84, CRS84), or the lower and upper corner in the "
+            "CRS bbox-crs names."
+        ),
         {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
     ),
     "datetime": _param(
         "datetime",
-        "Only places recorded at this instant or in this interval (RFC 3339, '..' for an "
-        "open end), e.g. 2024-01-01T00:00:00Z/.. ",
+        N_(
+            "Only places recorded at this instant or in this interval (RFC 3339, '..' for an "
+            "open end), e.g. 2024-01-01T00:00:00Z/.. "
+        ),
         {"type": "string"},
     ),
     "limit": _param(
         "limit",
-        f"How many features per page (1 to {MAX_LIMIT}; larger values are read as {MAX_LIMIT}).",
+        LIMIT_DESCRIPTION.format(max=MAX_LIMIT),
         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     ),
     "offset": _param(
         "offset",
-        "How many features to skip (the next links set it).",
+        N_("How many features to skip (the next links set it)."),
         {"type": "integer", "minimum": 0, "default": 0},
     ),
-    "neighbourhood": _param("neighbourhood", "Neighbourhood id, name or code.", {"type": "string"}),
+    "neighbourhood": _param(
+        "neighbourhood", N_("Neighbourhood id, name or code."), {"type": "string"}
+    ),
 }
 
 
@@ -68,10 +110,12 @@ def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
     params = {
         "filter": _param(
             "filter",
-            "A CQL2 expression (text or JSON, as filter-lang says) over the queryables "
-            "(see /collections/places/queryables), e.g. year_from >= 1800 AND "
-            "CASEI(title) LIKE '%igreja%'. At most 8000 characters, 20 levels of nesting "
-            "and 200 terms.",
+            N_(
+                "A CQL2 expression (text or JSON, as filter-lang says) over the queryables "
+                "(see /collections/places/queryables), e.g. year_from >= 1800 AND "
+                "CASEI(title) LIKE '%igreja%'. At most 8000 characters, 20 levels of nesting "
+                "and 200 terms."
+            ),
             {"type": "string", "maxLength": 8000},
             examples={
                 name: {"value": value}
@@ -90,32 +134,36 @@ def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
         ),
         "filter-lang": _param(
             "filter-lang",
-            "The language of filter: cql2-text (the default; cql-text is read as the same) "
-            "or cql2-json.",
+            N_(
+                "The language of filter: cql2-text (the default; cql-text is read as the same) "
+                "or cql2-json."
+            ),
             {"type": "string", "enum": list(FILTER_LANGUAGES), "default": "cql2-text"},
         ),
         "filter-crs": _param(
             "filter-crs",
-            "The CRS of the geometries in filter, in its own axis order (default CRS84).",
+            N_("The CRS of the geometries in filter, in its own axis order (default CRS84)."),
             {"type": "string", "format": "uri", "enum": offered, "default": offered[0]},
         ),
         "sortby": _param(
             "sortby",
-            "Sort by these properties, each prefixed with + (ascending, the default) or - "
-            "(descending); empty values come last.",
+            N_(
+                "Sort by these properties, each prefixed with + (ascending, the default) or - "
+                "(descending); empty values come last."
+            ),
             {"type": "array", "items": {"type": "string", "enum": sort_terms}},
         ),
         "properties": _param(
             "properties",
-            "Return only these properties of each feature.",
+            N_("Return only these properties of each feature."),
             {"type": "array", "items": {"type": "string", "enum": list(PROPERTIES)}},
         ),
     }
     for name in QUERYABLE_PARAMETERS:
         q = QUERYABLES[name]
         kind = "integer" if q.kind == "integer" else "string"
-        params[name] = _param(name, f"Only places whose {q.title.lower()} is this value.",
-                              {"type": kind})  # fmt: skip
+        described = QUERYABLE_DESCRIPTION.format(what=q.title.lower())
+        params[name] = _param(name, described, {"type": kind})
     return params
 
 
@@ -127,11 +175,11 @@ def _responses(media: dict[str, str], description: str) -> dict[str, Any]:
     return {
         "200": {"description": description, "content": content},
         "400": {
-            "description": "A parameter has a value that cannot be used.",
+            "description": N_("A parameter has a value that cannot be used."),
             "content": {"application/problem+json": {"schema": {"type": "object"}}},
         },
         "404": {
-            "description": "There is no such resource.",
+            "description": N_("There is no such resource."),
             "content": {"application/problem+json": {"schema": {"type": "object"}}},
         },
     }
@@ -162,16 +210,30 @@ def crs_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
     return {
         "crs": _param(
             "crs",
-            "The CRS of the features' coordinates, in its own axis order (EPSG:4326 latitude "
-            "first, CRS84 longitude first); the answer's Content-Crs header names it.",
+            N_(
+                "The CRS of the features' coordinates, in its own axis order (EPSG:4326 latitude "
+                "first, CRS84 longitude first); the answer's Content-Crs header names it."
+            ),
             schema,
         ),
         "bbox-crs": _param(
             "bbox-crs",
-            "The CRS the bbox is given in, in its own axis order (default CRS84).",
+            N_("The CRS the bbox is given in, in its own axis order (default CRS84)."),
             schema,
         ),
     }
+
+
+# The second halves of the paths' summaries ("Heritage places: features"), which the
+# API's HTML page translates piece by piece.
+SUMMARY_WORDS = (
+    N_("what a filter can name"),
+    N_("the properties and their types"),
+    N_("one GeoJSON feature"),
+    N_("description"),
+    N_("features"),
+    N_("one feature"),
+)
 
 
 def openapi_document(
@@ -183,31 +245,35 @@ def openapi_document(
     geo = {"json": "application/geo+json", "html": "text/html"}
     category = _param(
         "category",
-        "Category key(s), comma-separated.",
+        N_("Category key(s), comma-separated."),
         {"type": "array", "items": {"type": "string", "enum": vocabulary.keys()}},
     )
     feature_id = {
         "name": "featureId",
         "in": "path",
         "required": True,
-        "description": "The feature's stable id.",
+        "description": N_("The feature's stable id."),
         "schema": {"type": "string"},
     }
     paths: dict[str, Any] = {
-        "/": _get("Landing page", "getLandingPage", ["f"], json_html),
-        "/conformance": _get("Conformance classes", "getConformance", ["f"], json_html),
+        "/": _get(N_("Landing page"), "getLandingPage", ["f"], json_html),
+        "/conformance": _get(N_("Conformance classes"), "getConformance", ["f"], json_html),
         "/api": _get(
-            "This API definition",
+            N_("This API definition"),
             "getApi",
             ["f"],
             {"json": OPENAPI_MEDIA_TYPE, "html": "text/html"},
         ),
-        "/collections": _get("Feature collections", "getCollections", ["f"], json_html),
+        "/collections": _get(N_("Feature collections"), "getCollections", ["f"], json_html),
     }
     filtering = filter_parameters(offered)
     schema_media = {"json": "application/schema+json", "html": "text/html"}
-    for cid, title in (("places", "Heritage places"), ("neighbourhoods", "Neighbourhoods"),
-                       ("walks", "Walks")):  # fmt: skip
+    collections = (
+        ("places", N_("Heritage places")),
+        ("neighbourhoods", N_("Neighbourhoods")),
+        ("walks", N_("Walks")),
+    )
+    for cid, title in collections:
         filters = ["neighbourhood", *(filtering if cid == "places" else [])]
         extra = [category] if cid == "places" else []
         if cid == "places":
@@ -243,10 +309,12 @@ def openapi_document(
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "Heritage Atlas – OGC API – Features",
+            "title": N_("Heritage Atlas – OGC API – Features"),
             "version": version,
-            "description": "Published heritage places (open-data consent only, no personal "
-            "data, sensitive locations generalised or left out), neighbourhoods and walks.",
+            "description": N_(
+                "Published heritage places (open-data consent only, no personal "
+                "data, sensitive locations generalised or left out), neighbourhoods and walks."
+            ),
             "license": {"name": "Each place carries its own licence"},
         },
         "servers": [{"url": base}],

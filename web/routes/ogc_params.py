@@ -23,8 +23,12 @@ class BadParameter(HeritageError):
     status = 400
 
 
+# Taken by every resource: the interface language of its HTML page (the language picker).
+ALWAYS_ALLOWED = {"lang"}
+
+
 def check_params(request: Request, allowed: set[str]) -> None:
-    unknown = sorted(set(request.query_params) - allowed)
+    unknown = sorted(set(request.query_params) - allowed - ALWAYS_ALLOWED)
     if unknown:
         raise BadParameter(
             f"unknown parameter {', '.join(unknown)}; this resource takes "

@@ -15,7 +15,7 @@ from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import request_language
+from web.i18n import N_, request_language
 from web.routes.ogc_common import COLLECTIONS, HTML, Urls, html_page, known_collection
 from web.routes.ogc_params import check_params, wants_html
 from web.routes.ogc_schema import (
@@ -84,7 +84,7 @@ def queryables(
         COLLECTIONS[cid][0],
         _types(request, store, vocabulary),
     )
-    return _answer(request, url, cid, doc, "Queryables")
+    return _answer(request, url, cid, doc, N_("Queryables"))
 
 
 @router.get(
@@ -103,7 +103,7 @@ def schema(
     check_params(request, {"f"})
     url = Urls(request, settings)
     doc = _schema(request, url, cid, store, vocabulary)
-    return _answer(request, url, cid, doc, "Schema")
+    return _answer(request, url, cid, doc, N_("Schema"))
 
 
 def _schema(request: Request, url: Urls, cid: str, store: PlaceStore, vocabulary: Vocabulary):

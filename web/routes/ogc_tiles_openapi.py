@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from geodata.tilematrix import MAX_ZOOM, TILE_MATRIX_SET
+from web.i18n import N_
 from web.routes.ogc_tiles import JSON, MVT, TITLES
+
+ONE_REPRESENTATION = N_("The representation: {value}.")
+ZOOM_LEVELS = N_("The zoom level, 0 to {max}.")
+# The second halves of the tiles' summaries ("Heritage places: tilesets").
+SUMMARY_WORDS = (N_("tilesets"), N_("tileset"), N_("a vector tile"))
 
 
 def _query_f(value: str) -> dict[str, Any]:
@@ -14,7 +20,7 @@ def _query_f(value: str) -> dict[str, Any]:
         "name": "f",
         "in": "query",
         "required": False,
-        "description": f"The representation: {value}.",
+        "description": ONE_REPRESENTATION.format(value=value),
         "schema": {"type": "string", "enum": [value]},
     }
 
@@ -43,20 +49,20 @@ def openapi_paths() -> dict[str, Any]:
     """The tiles' paths for the OGC API definition (relative to ``/ogc``)."""
     obj, binary = {"type": "object"}, {"type": "string", "format": "binary"}
     json_f = _query_f("json")
-    tms_id = _path("tileMatrixSetId", "The tile matrix set.",
+    tms_id = _path("tileMatrixSetId", N_("The tile matrix set."),
                    {"type": "string", "enum": [TILE_MATRIX_SET]})  # fmt: skip
     paths: dict[str, Any] = {
         "/tileMatrixSets": _operation(
-            "Tile matrix sets", "getTileMatrixSetsList", [json_f], JSON, obj
+            N_("Tile matrix sets"), "getTileMatrixSetsList", [json_f], JSON, obj
         ),
         "/tileMatrixSets/{tileMatrixSetId}": _operation(
-            "One tile matrix set", "getTileMatrixSet", [tms_id, json_f], JSON, obj
+            N_("One tile matrix set"), "getTileMatrixSet", [tms_id, json_f], JSON, obj
         ),
     }
     tile_params = [
-        _path("tileMatrix", f"The zoom level, 0 to {MAX_ZOOM}.", {"type": "string"}),
-        _path("tileRow", "The row, from 0 at the top.", {"type": "integer", "minimum": 0}),
-        _path("tileCol", "The column, from 0 at the left.", {"type": "integer", "minimum": 0}),
+        _path("tileMatrix", ZOOM_LEVELS.format(max=MAX_ZOOM), {"type": "string"}),
+        _path("tileRow", N_("The row, from 0 at the top."), {"type": "integer", "minimum": 0}),
+        _path("tileCol", N_("The column, from 0 at the left."), {"type": "integer", "minimum": 0}),
         _query_f("mvt"),
     ]
     for cid, title in TITLES.items():

@@ -16,12 +16,15 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import STAFF, STAFF_PAGE, SignedIn
 from web.dependencies import get_store, get_vocabulary
+from web.i18n import request_language
 from web.routes.accounts import staff_page
 
 router = APIRouter(tags=["numbers"])
 
 
-def aggregate_counts(store: PlaceStore, vocabulary: Vocabulary) -> dict[str, Any]:
+def aggregate_counts(
+    store: PlaceStore, vocabulary: Vocabulary, language: str = "en"
+) -> dict[str, Any]:
     published = PlaceFilter(status=str(Status.PUBLISHED))
     names = {n.id: n.name for n in store.neighbourhoods()}
     by_hood = store.counts_by_neighbourhood(published)
@@ -41,7 +44,7 @@ def aggregate_counts(store: PlaceStore, vocabulary: Vocabulary) -> dict[str, Any
             "by_category": [
                 {
                     "category": key,
-                    "label": vocabulary[key].label("en") if key in vocabulary else key,
+                    "label": vocabulary[key].label(language) if key in vocabulary else key,
                     "count": n,
                 }
                 for key, n in sorted(by_category.items(), key=lambda kv: -kv[1])
@@ -76,6 +79,5 @@ def stats_page(
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> HTMLResponse:
-    return staff_page(
-        request, "admin_stats.html", {"stats": aggregate_counts(store, vocabulary)}, who
-    )
+    counts = aggregate_counts(store, vocabulary, request_language(request))
+    return staff_page(request, "admin_stats.html", {"stats": counts}, who)

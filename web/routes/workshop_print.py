@@ -9,6 +9,7 @@ Only what the public may see: :func:`geodata.privacy.public_filter` picks the pl
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.i18n import gettext_for, request_language
 from web.routes.accounts import staff_page
 from web.settings import Settings
 
@@ -70,11 +72,14 @@ def svg_path(geometry: BaseGeometry) -> str:
 
 
 def print_map_svg(
-    area: BaseGeometry | None, places: Sequence[PublicPlace]
+    area: BaseGeometry | None,
+    places: Sequence[PublicPlace],
+    title: str = "Map of the places, numbered as in the list",
 ) -> tuple[str, list[int]]:
     """An SVG drawing of ``area`` and the numbered places, and the numbers it drew.
 
-    Every string in the drawing is made here from numbers: nobody's text is inside it.
+    Every string in the drawing is made here from numbers (and its ``title``, one of our
+    own sentences): nobody's text is inside it.
     """
     shown = [(i, p.geometry) for i, p in enumerate(places, start=1) if p.geometry is not None]
     geoms = [g for _, g in shown] + ([area] if area is not None else [])
@@ -97,9 +102,7 @@ def print_map_svg(
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0f} '
         f'{project.height:.0f}" role="img" aria-labelledby="map-title">'
-        f'<title id="map-title">Map of the places, numbered as in the list</title>'
-        + "".join(parts)
-        + "</svg>"
+        f'<title id="map-title">{html.escape(title)}</title>' + "".join(parts) + "</svg>"
     )
     return svg, [n for n, _ in shown]
 
@@ -129,7 +132,9 @@ def print_page(
     )
     labels = store.protocol_labels([p.id for p in found])
     places = [public_view(p, settings.privacy_grid_m, labels.get(p.id, ())) for p in found]
-    svg, drawn = print_map_svg(neighbourhood.geometry if neighbourhood else None, places)
+    _ = gettext_for(request_language(request))
+    title = _("Map of the places, numbered as in the list")
+    svg, drawn = print_map_svg(neighbourhood.geometry if neighbourhood else None, places, title)
     context = {
         "w": workshop,
         "neighbourhood": neighbourhood,

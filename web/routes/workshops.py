@@ -26,6 +26,7 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.workshops import WorkshopPlan
 from web.auth import FACILITATOR, FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store
+from web.i18n import gettext_for, localised_message, request_language
 from web.routes.accounts import staff_page
 from web.routes.maps import join_url
 from web.settings import Settings
@@ -300,7 +301,8 @@ def create_from_form(
         )
         workshop = domain.create_workshop(store, plan, who.actor)
     except HeritageError as exc:
-        context = {**_list_context(store), "form": form, "error": exc.message}
+        error = localised_message(exc, request_language(request))
+        context = {**_list_context(store), "form": form, "error": error}
         return staff_page(request, "workshops.html", context, who, exc.status)
     return RedirectResponse(f"/workshops/{workshop.code}", status_code=303)
 
@@ -321,6 +323,7 @@ def dashboard(
     if workshop.code != code:
         return RedirectResponse(f"/workshops/{workshop.code}", status_code=308)
     link = join_url(request, settings, workshop.code)
+    _ = gettext_for(request_language(request))
     neighbourhood = None
     if workshop.neighbourhood_id is not None:
         try:
@@ -334,7 +337,10 @@ def dashboard(
         "link": link,
         # segno draws paths from the link's bits: no text of ours or anyone's inside.
         "qr_svg": qr_code(link).svg_inline(
-            scale=8, border=4, title="QR code of the contribute link", svgclass="qrcode"
+            scale=8,
+            border=4,
+            title=_("QR code of the contribute link"),
+            svgclass="qrcode",
         ),
         "neighbourhood": neighbourhood,
         "state": domain.state(workshop),
