@@ -49,31 +49,6 @@ SHIPPED = {
 # lugares", n % 1000000 == 0), which gettext's older two-form rule for it lacks.
 PLURAL_FORMS = {"es": 3, "uk": 3, "zh-Hans": 1, "ne": 2, "bn": 2}
 
-# Staff and OGC pages (and the workshop projection map) whose text the "i18n-pages" branch
-# is moving into the catalogs right now. Their findings are listed but expected; the lead
-# empties this list once that branch is merged. Every other template must be clean.
-NOT_YET_TRANSLATED = {
-    "admin_accounts.html",
-    "admin_layout.html",
-    "admin_stats.html",
-    "login.html",
-    "moderation.html",
-    "moderation_place.html",
-    "ogc_api.html",
-    "ogc_base.html",
-    "ogc_collection.html",
-    "ogc_collections.html",
-    "ogc_conformance.html",
-    "ogc_item.html",
-    "ogc_items.html",
-    "ogc_landing.html",
-    "ogc_schema.html",
-    "workshop_dashboard.html",
-    "workshop_print.html",
-    "workshops.html",
-    "workshop.py",
-}
-
 
 def test_the_nine_languages_are_shipped_each_named_in_itself():
     assert LANGUAGES == SHIPPED
@@ -120,28 +95,10 @@ def _markup_sources() -> list[Path]:
     return sorted(TEMPLATES_DIR.glob("*.html")) + sorted((ROOT / "mapping").glob("*.py"))
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        pytest.param(
-            path,
-            marks=pytest.mark.xfail(
-                reason="being translated on the i18n-pages branch", strict=False
-            ),
-        )
-        if path.name in NOT_YET_TRANSLATED
-        else path
-        for path in _markup_sources()
-    ],
-    ids=lambda path: path.name,
-)
+@pytest.mark.parametrize("source", _markup_sources(), ids=lambda path: path.name)
 def test_no_interface_text_outside_the_catalogs(source: Path):
     found = template_text(source) if source.suffix == ".html" else python_markup_text(source)
     assert [str(f) for f in found] == []
-
-
-def test_the_not_yet_translated_list_names_only_files_that_exist():
-    assert {path.name for path in _markup_sources()} >= NOT_YET_TRANSLATED
 
 
 # --- the checks themselves catch what they are for ------------------------------------

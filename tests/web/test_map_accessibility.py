@@ -42,13 +42,13 @@ def test_a_browser_asking_for_a_missing_page_gets_a_page_in_its_language(client)
     r = client.get("/no-such-page", headers={**BROWSER, "Accept-Language": "ar"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert '<html lang="ar" dir="rtl">' in r.text
-    assert "لا توجد صفحة بهذا العنوان." in r.text and '<a href="/">' in r.text
+    assert "هذه الصفحة غير موجودة" in r.text and '<a href="/">' in r.text
 
 
 @pytest.mark.parametrize(
     ("path", "headers"),
     [("/no-such-page", {}), ("/no-such-page", {"Accept": "application/json"}),
-     ("/api/no-such-thing", BROWSER), ("/ogc/no-such-thing", BROWSER)],
+     ("/api/no-such-thing", BROWSER), ("/ogc/no-such-thing?f=json", BROWSER)],
 )  # fmt: skip
 def test_programs_still_get_problem_details(client, path, headers):
     r = client.get(path, headers=headers)
