@@ -56,7 +56,7 @@ def places_list_html(shown: Listing | None, options: MapOptions) -> str:
     """The list's markup: a heading, the live count and the entries (escaped); with no
     ``shown``, empty until the map client fills it."""
     e = html_text
-    text = {**DEFAULT_TEXT, **options.text}
+    text = {**{k: options.gettext(m) for k, m in DEFAULT_TEXT.items()}, **options.text}
     page = options.place_page_url
     entries = []
     for place_id, title in shown.places if shown else []:
@@ -84,7 +84,7 @@ def places_list_html(shown: Listing | None, options: MapOptions) -> str:
 
 def add_places_list(m: folium.Map, shown: Listing | None, options: MapOptions) -> None:
     """The list beside ``m`` and, first in the page, the link that skips the map to it."""
-    text = {**DEFAULT_TEXT, **options.text}
+    text = {**{k: options.gettext(m) for k, m in DEFAULT_TEXT.items()}, **options.text}
     figure = m.get_root()
     assert isinstance(figure, Figure)
     skip = f'<a class="atlas-skip" href="#atlas-places">{html_text(text["skip_to_list"])}</a>'

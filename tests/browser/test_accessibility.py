@@ -127,7 +127,7 @@ def sign_in(page, base: str, name: str) -> None:
     page.goto(base + "/login?next=/moderation")
     page.fill("#name", name)
     page.fill("#password", PASSWORD)
-    page.locator("form button[type=submit]").click()
+    page.locator("form.stack button[type=submit]").click()  # not the language picker's
     page.wait_for_url(base + "/moderation")
 
 
