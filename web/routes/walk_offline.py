@@ -63,7 +63,12 @@ def tile_urls(walk: PublicWalk, template: str) -> list[str]:
     return out
 
 
-@router.get("/walks/sw.js", summary="The walks' service worker (Save for offline)")
+@router.get(
+    "/walks/sw.js",
+    summary="The walks' service worker (Save for offline)",
+    response_class=Response,
+    responses={200: {"content": {"text/javascript": {"schema": {"type": "string"}}}}},
+)
 def service_worker(settings: Settings = Depends(get_settings)) -> Response:
     script = (resources.files("web") / "static" / "walk-sw.js").read_text(encoding="utf-8")
     origins = tile_origins(settings)
