@@ -247,7 +247,10 @@ def test_each_scope_decides_who_hears_a_recording(client, place, lisbon_store, t
     client.cookies.set("heritage_session", sessions["facilitator"])
     review = client.get(f"/moderation/places/{place['id']}").text
     assert f'src="/audio/{ids["workshop"]}"' in review  # the room hears it
-    assert f"/audio/{ids['archive']}" not in review and "archive only" in review
+    assert (
+        f"/audio/{ids['archive']}" not in review
+        and "Only the archive: kept, never played" in review
+    )
     client.cookies.clear()
     _, admin_token = create_account(lisbon_store, "adm", Role.ADMIN, password="x" * 16)
     backup = client.get("/api/admin/backup", headers={"Authorization": f"Bearer {admin_token}"})
