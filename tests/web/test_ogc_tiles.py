@@ -50,6 +50,8 @@ def test_landing_page_conformance_and_collections_lead_to_tiles(client) -> None:
     for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30"):
         assert f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}" in conforms
     for collection in client.get("/ogc/collections").json()["collections"]:
+        if collection["id"] == "walks":  # walks have no tiles yet (issue 17 item 3)
+            continue
         tile_links = [x for x in collection["links"] if x["rel"].endswith("/tilesets-vector")]
         assert len(tile_links) == 1, collection["id"]
         tilesets = client.get(local(tile_links[0]["href"])).json()["tilesets"]

@@ -150,6 +150,8 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         "feature_id": seeded.place_id,
         "media_id": seeded.media_id,
         "recording_id": seeded.recording_id,
+        # No walk is seeded here: the walk routes answer 404, and must not leak either.
+        "walk_id": "no-such-walk",
         "fmt": "shp",
         # Vector tiles: the whole world's tile holds every place (fewer than the cap).
         "tile_matrix_set_id": "WebMercatorQuad",
