@@ -26,9 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from geodata import accounts
+from geodata.account_records import Account, Credential, Role
 from geodata.accounts import NotAllowed, NotSignedIn
 from geodata.audit import Actor
-from geodata.models import Account, Credential, Role
 from geodata.store.base import PlaceStore
 from web.errors import problem
 from web.i18n import gettext_for, request_language

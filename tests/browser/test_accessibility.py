@@ -9,7 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from geodata.models import Role, Status, Workshop, utcnow
+from geodata.account_records import Role
+from geodata.models import Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
 from tests.web.staff_helpers import PASSWORD, make_staff
 

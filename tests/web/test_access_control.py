@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from geodata import accounts
-from geodata.models import Role, utcnow
+from geodata.account_records import Role
+from geodata.models import utcnow
 from tests.web.staff_helpers import PASSWORD, Staff, bearer, make_staff, page_csrf, sign_in
 from web.app import create_app
 from web.auth import SESSION_COOKIE, RoleGuard

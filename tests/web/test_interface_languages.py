@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from geodata.models import Role
+from geodata.account_records import Role
 from tests.web.staff_helpers import make_staff, sign_in
 from web.i18n import LANGUAGES, translations
 

@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from geodata import accounts, login_throttle
+from geodata.account_records import Account, Credential, Role
 from geodata.errors import HeritageError
-from geodata.models import Account, Credential, Role
 from geodata.store.base import PlaceStore
 from web.auth import (
     ADMIN,

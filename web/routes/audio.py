@@ -19,10 +19,11 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 
 from geodata import accounts, contributions
+from geodata.account_records import Role
 from geodata.audio import FORMATS, AudioLimits
 from geodata.errors import HeritageError, InvalidInput, NotFound
 from geodata.media import media_file
-from geodata.models import AudioScope, Recording, Role, Status
+from geodata.models import AudioScope, Recording, Status
 from geodata.schemas import Problem
 from geodata.voices import (
     RecordingDetails,
