@@ -31,7 +31,8 @@ from geodata.accounts import NotAllowed, NotSignedIn
 from geodata.audit import Actor
 from geodata.store.base import PlaceStore
 from web.errors import problem
-from web.i18n import gettext_for, request_language
+from web.i18n import gettext_for
+from web.language_choice import request_language
 from web.settings import Settings
 from web.staff_words import word_for
 

@@ -19,13 +19,8 @@ from geodata import contributions
 from geodata.errors import FieldProblem
 from geodata.schemas import LICENCES
 from geodata.store.base import PlaceStore
-from web.i18n import (
-    LANGUAGE_COOKIE,
-    LANGUAGES,
-    direction,
-    gettext_for,
-    translate_problem,
-)
+from web.i18n import direction, gettext_for, translate_problem
+from web.language_choice import LANGUAGE_COOKIE, LANGUAGES
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.photo_slots import PhotosBusy
 from web.settings import Settings

@@ -33,8 +33,9 @@ from geodata.voices import (
     remove_recording,
 )
 from web.auth import SESSION_COOKIE
-from web.i18n import N_, TEMPLATES, localised_problem, request_language
+from web.i18n import N_, TEMPLATES, localised_problem
 from web.json_body import UnsupportedMediaType
+from web.language_choice import request_language
 from web.routes.places import _PROBLEM, _guarded, edit_token_of
 from web.settings import Settings
 from web.voice_view import format_duration

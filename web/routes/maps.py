@@ -22,7 +22,8 @@ from mapping.options import MapOptions
 from mapping.places_list import store_listing
 from mapping.workshop import workshop_map
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import LANGUAGES, plural_samples, request_language, translations
+from web.i18n import plural_samples, translations
+from web.language_choice import LANGUAGES, request_language
 from web.public_url import public_base_url
 from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins

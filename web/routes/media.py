@@ -27,8 +27,9 @@ from geodata.models import Status
 from geodata.schemas import Problem
 from geodata.store.base import PlaceStore
 from geodata.text import check_text
-from web.i18n import localised_problem, request_language
+from web.i18n import localised_problem
 from web.json_body import UnsupportedMediaType
+from web.language_choice import request_language
 from web.routes.places import _PROBLEM, _guarded, edit_token_of, media_json
 from web.settings import Settings
 

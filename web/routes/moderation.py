@@ -26,7 +26,8 @@ from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import N_, localised_message, request_language, translate_problem, translations
+from web.i18n import N_, localised_message, translate_problem, translations
+from web.language_choice import request_language
 from web.page_language import format_number
 from web.routes.accounts import staff_page
 from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status

@@ -15,7 +15,7 @@ from geodata.store.base import PlaceStore
 from geodata.walk_views import PublicWalk
 from mapping.features import choose_narrative
 from web.dependencies import get_settings, get_store
-from web.i18n import request_language
+from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.routes.walks import find_public_walk
 from web.settings import Settings
