@@ -13,13 +13,17 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from geodata.basemap.archive import BasemapError, TileArchive
 from geodata.basemap.installed import POINTER, InstalledBasemap, installed_basemap_or_none
-from mapping.options import LocalBasemap
+from mapping.background import background_config
+from mapping.options import LocalBasemap, MapOptions
 from web.settings import Settings
 
 TILE_PATH = "/tiles/basemap"
 TILEJSON_PATH = "/tiles/basemap.json"
+ORIENTATION_URL = "/api/map/orientation"
 
 
 @dataclass(frozen=True)
@@ -94,3 +98,15 @@ def local_basemap(settings: Settings) -> LocalBasemap | None:
         bounds=info.bounds,
         attribution=info.attribution,
     )
+
+
+def page_background(settings: Settings) -> str:
+    """The background of the maps on pages that are not folium maps (place, walk,
+    contribution and moderation pages), as JSON for their ``data-background``."""
+    options = MapOptions(
+        tiles=settings.tiles if settings.tiles_enabled else None,
+        tiles_attribution=settings.tiles_attribution,
+        basemap=local_basemap(settings),
+        orientation_url=ORIENTATION_URL,
+    )
+    return orjson.dumps(background_config(options)).decode()

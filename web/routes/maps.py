@@ -21,12 +21,11 @@ from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
 from mapping.places_list import store_listing
 from mapping.workshop import workshop_map
-from web.basemap import local_basemap
+from web.basemap import ORIENTATION_URL, local_basemap
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import LANGUAGES, plural_samples, request_language, translations
 from web.public_url import public_base_url
 from web.rate_limits import find_workshop
-from web.routes.orientation import ORIENTATION_URL
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
 from web.settings import Settings
 

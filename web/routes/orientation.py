@@ -19,7 +19,6 @@ from web.dependencies import get_settings, get_store
 from web.settings import Settings
 
 router = APIRouter(prefix="/api/map", tags=["maps"])
-ORIENTATION_URL = "/api/map/orientation"
 log = logging.getLogger("heritage_atlas")
 _lock = threading.Lock()
 
