@@ -226,6 +226,10 @@ class MBTilesWriter:
                 "tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL, tile_data BLOB);"
                 "CREATE UNIQUE INDEX IF NOT EXISTS tile_index "
                 "ON tiles (zoom_level, tile_column, tile_row);"
+                # Tiles the server said it has not (404): not asked again on a resume.
+                "CREATE TABLE IF NOT EXISTS absent_tiles (zoom_level INTEGER NOT NULL, "
+                "tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL, "
+                "PRIMARY KEY (zoom_level, tile_column, tile_row));"
             )
         except sqlite3.Error as exc:
             raise _damaged(path, exc) from None
@@ -239,20 +243,32 @@ class MBTilesWriter:
         )
         self.con.commit()
 
-    def stored(self, z: int) -> set[tuple[int, int]]:
-        """The XYZ column and row of every tile of zoom ``z`` already in the file."""
+    def stored(self, z: int, table: str = "tiles") -> set[tuple[int, int]]:
+        """The XYZ column and row of every tile of zoom ``z`` already in the file (or, with
+        ``table="absent_tiles"``, already known to be missing on the server)."""
+        assert table in ("tiles", "absent_tiles")
         last = 2**z - 1
         rows = self.con.execute(
-            "SELECT tile_column, tile_row FROM tiles WHERE zoom_level = ?", (z,)
+            f"SELECT tile_column, tile_row FROM {table} WHERE zoom_level = ?", (z,)
         )
         return {(x, last - row) for x, row in rows}
 
-    def put(self, tiles: Iterable[tuple[int, int, int, bytes]]) -> None:
-        """Store XYZ tiles and commit them together (a kill keeps them whole or not at all)."""
+    def put(
+        self,
+        tiles: Iterable[tuple[int, int, int, bytes]],
+        absent: Iterable[tuple[int, int, int]] = (),
+    ) -> None:
+        """Store XYZ tiles (and the ones the server has not) in one transaction: a kill
+        keeps them all or none."""
         self.con.executemany(
             "INSERT OR REPLACE INTO tiles (zoom_level, tile_column, tile_row, tile_data) "
             "VALUES (?, ?, ?, ?)",
             [(z, x, 2**z - 1 - y, data) for z, x, y, data in tiles],
+        )
+        self.con.executemany(
+            "INSERT OR IGNORE INTO absent_tiles (zoom_level, tile_column, tile_row) "
+            "VALUES (?, ?, ?)",
+            [(z, x, 2**z - 1 - y) for z, x, y in absent],
         )
         self.con.commit()
 
