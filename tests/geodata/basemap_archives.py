@@ -118,9 +118,7 @@ def write_pmtiles(
     attribution: str = "© Test tiles",
     compression: Compression = Compression.GZIP,
 ) -> Path:
-    tiles = sorted(
-        (zxy_to_tileid(z, x, y), (z, x, y)) for z, x, y in tiles_of(bounds, zooms)
-    )
+    tiles = sorted((zxy_to_tileid(z, x, y), (z, x, y)) for z, x, y in tiles_of(bounds, zooms))
     with path.open("wb") as f:
         writer = Writer(f)
         for tile_id, (z, x, y) in tiles:

@@ -243,7 +243,9 @@ def test_tile_counts_and_ranges_match_the_web_mercator_grid():
         listed = list(tms.tiles(*BAIXA, zooms=[z]))
         assert r.count == len(listed)
         assert {(t.x, t.y) for t in listed} == set(r.tiles())
-    assert count_tiles(BAIXA, range(10, 17)) == sum(tile_range(BAIXA, z).count for z in range(10, 17))
+    assert count_tiles(BAIXA, range(10, 17)) == sum(
+        tile_range(BAIXA, z).count for z in range(10, 17)
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ class TileServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 with server.lock:
                     server.requests.append((self.path, dict(self.headers)))
                     sent = sum(1 for p, _ in server.requests if _PATH.match(p))
@@ -74,9 +74,7 @@ class TileServer:
     def tile_requests(self) -> list[tuple[int, int, int]]:
         with self.lock:
             return [
-                tuple(int(v) for v in m.groups())
-                for p, _ in self.requests
-                if (m := _PATH.match(p))
+                tuple(int(v) for v in m.groups()) for p, _ in self.requests if (m := _PATH.match(p))
             ]
 
     def __enter__(self) -> TileServer:
