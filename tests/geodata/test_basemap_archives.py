@@ -176,7 +176,7 @@ def test_vector_tiles_compressed_with_brotli_are_refused_with_a_way_out(tmp_path
     data = bytearray(path.read_bytes())
     data[98] = Compression.BROTLI.value
     path.write_bytes(bytes(data))
-    with pytest.raises(BasemapError, match="compressed with brotli.*pmtiles convert"):
+    with pytest.raises(BasemapError, match=r"compressed with brotli.*pmtiles convert"):
         open_archive(path)
 
 
