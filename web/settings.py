@@ -253,25 +253,24 @@ class Settings(BaseSettings):
             return entries
         return value
 
+    def _beside_database(self, configured: str | None, suffix: str) -> Path:
+        """``configured``, or a folder ``<database><suffix>`` beside a SQLite file."""
+        if configured:
+            return Path(configured)
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            db = Path(self.database_url.removeprefix("sqlite:///"))
+            return db.with_name(db.stem + suffix)
+        return Path("heritage-atlas" + suffix)
+
     @property
     def media_path(self) -> Path:
         """The photo folder: ``media_dir``, or ``<database>-media`` beside a SQLite file."""
-        if self.media_dir:
-            return Path(self.media_dir)
-        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
-            db = Path(self.database_url.removeprefix("sqlite:///"))
-            return db.with_name(db.stem + "-media")
-        return Path("heritage-atlas-media")
+        return self._beside_database(self.media_dir, "-media")
 
     @property
     def basemap_path(self) -> Path:
         """The basemap folder: ``basemap_dir``, or ``<database>-basemap`` beside SQLite."""
-        if self.basemap_dir:
-            return Path(self.basemap_dir)
-        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
-            db = Path(self.database_url.removeprefix("sqlite:///"))
-            return db.with_name(db.stem + "-basemap")
-        return Path("heritage-atlas-basemap")
+        return self._beside_database(self.basemap_dir, "-basemap")
 
     @property
     def tiles_enabled(self) -> bool:
