@@ -153,7 +153,10 @@ def install_basemap(
                 leftover.unlink(missing_ok=True)
         raise
     if previous is not None and previous.path.name != name:
-        previous.path.unlink(missing_ok=True)  # open readers keep their handle (POSIX)
+        try:
+            previous.path.unlink(missing_ok=True)  # open readers keep their handle (POSIX)
+        except OSError:  # still open where that is not allowed (Windows): left behind
+            pass
     installed = installed_basemap(folder)
     assert installed is not None
     return installed
