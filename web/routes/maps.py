@@ -21,6 +21,7 @@ from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
 from mapping.places_list import store_listing
 from mapping.workshop import workshop_map
+from web.basemap import ORIENTATION_URL, local_basemap
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.i18n import plural_samples, translations
 from web.language_choice import LANGUAGES, request_language
@@ -49,6 +50,8 @@ def map_options(settings: Settings, language: str = "en") -> MapOptions:
     return MapOptions(
         tiles=settings.tiles if settings.tiles_enabled else None,
         tiles_attribution=settings.tiles_attribution,
+        basemap=local_basemap(settings),
+        orientation_url=ORIENTATION_URL,
         k=settings.privacy_k,
         grid_m=settings.privacy_grid_m,
         language=language,
