@@ -10,7 +10,6 @@ half of either, and a failed import leaves the folder as it was.
 from __future__ import annotations
 
 import contextlib
-
 import dataclasses
 import json
 import os
