@@ -42,6 +42,7 @@ class PublicWalk:
     licence: str
     display_name: str | None
     version: int
+    created_at: datetime
     updated_at: datetime
 
     @property
@@ -105,6 +106,7 @@ def public_walk(
         licence=walk.licence,
         display_name=walk.display_name,
         version=walk.version,
+        created_at=walk.created_at,
         updated_at=walk.updated_at,
     )
 
