@@ -167,7 +167,8 @@ def test_a_stop_that_stopped_being_public_is_flagged_to_staff_and_never_drawn(
         f"Stop 2 (“{second}”) is hidden from the public: its place is rejected"
     )
     assert flags[1].startswith(
-        f"Stop 3 (“{third}”) is hidden from the public: its place's location is protected (approximate location)"
+        f"Stop 3 (“{third}”) is hidden from the public: its place's location is protected "
+        "(approximate location)"
     )
     assert len(re.findall(r"<circle ", card)) == 2  # the preview draws only the stops shown
     api = client.get(f"/api/moderation/walks/{walk_id}", headers=staff[Role.FACILITATOR].headers)

@@ -29,7 +29,8 @@ def proposed(client, lisbon_store):
         "csrf_token": csrf(form.text), "title": "Morning errands", "introduction": "Three stops.",
         "language": "en", "stop_0_place": ids[0], "stop_0_text": "Bread.",
         "stop_1_place": ids[1], "stop_1_text": "Post.", "stop_2_place": ids[2],
-        "stop_2_text": "Coffee.", "contact": "rui@example.org", "consent": "yes", "open_data": "yes",
+        "stop_2_text": "Coffee.", "contact": "rui@example.org", "consent": "yes",
+        "open_data": "yes",
     })  # fmt: skip
     assert sent.status_code == 201, sent.text
     link = re.search(r'id="walk-link"[^>]*value="([^"]+)"', sent.text).group(1)
@@ -94,8 +95,8 @@ def test_withdrawing_hides_the_walk_everywhere_erases_the_contact_and_is_audited
     unconfirmed = send(client, path, page, action="withdraw")
     assert unconfirmed.status_code == 422 and 'id="confirm_withdraw-error"' in unconfirmed.text
     assert lisbon_store.get_walk(walk_id).status == Status.PUBLISHED
-    forged = client.post(path.split("?")[0], data={"token": path.split("token=")[1],
-                                                   "action": "withdraw", "confirm_withdraw": "yes"})  # fmt: skip
+    no_csrf = {"token": path.split("token=")[1], "action": "withdraw", "confirm_withdraw": "yes"}
+    forged = client.post(path.split("?")[0], data=no_csrf)
     assert forged.status_code == 403 and lisbon_store.get_walk(walk_id).status == Status.PUBLISHED
     gone = send(client, path, page, action="withdraw", confirm_withdraw="yes")
     assert gone.status_code == 303 and gone.headers["location"].endswith("done=withdrawn")
@@ -117,7 +118,7 @@ def test_withdrawing_hides_the_walk_everywhere_erases_the_contact_and_is_audited
 
 
 def test_the_proposer_revises_the_walk_the_moderators_sent_back(client, lisbon_store, proposed):
-    walk_id, path, ids = proposed
+    walk_id, path, _ = proposed
     walk_lifecycle.request_changes(lisbon_store, walk_id, ANA, "Say what the post office was.")
     page = client.get(path, headers={"Accept-Language": "en"}).text
     assert 'id="moderator-note"' in page and "Say what the post office was." in page
