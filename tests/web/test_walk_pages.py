@@ -64,6 +64,20 @@ def test_a_walk_page_speaks_arabic_right_to_left(client, demo_walks):
     assert "المحطة التالية" in page.text  # "Next stop"
 
 
+@pytest.mark.parametrize("language", ["zh-Hans", "uk", "bn", "ne"])
+def test_every_walk_page_answers_in_every_language_with_its_own_numbers(
+    client, demo_walks, language
+):
+    walk = demo_walks["Belém"]
+    headers = {"Accept-Language": language}
+    for url in ("/walks", f"/walks/{walk.id}", f"/walks/{walk.id}/print"):
+        page = client.get(url, headers=headers)
+        assert page.status_code == 200, (url, page.status_code)  # zh-Hans once failed: a 500
+        assert f'<html lang="{language}"' in page.text and 'name="lang"' in page.text
+    story = client.get(f"/walks/{walk.id}", headers=headers).text
+    assert 'src="/static/leaflet-words.js"' in story  # Leaflet's zoom buttons in the language
+
+
 def test_the_gpx_opens_in_gdal_with_its_waypoints_in_walking_order(
     client, lisbon_store, demo_walks, tmp_path
 ):
