@@ -21,7 +21,7 @@ from starlette.responses import Response
 from geodata import contributions, walk_lifecycle
 from geodata.errors import FieldProblem, InvalidInput
 from geodata.walk_checks import MAX_STOPS, WalkSubmission, prepare_walk
-from web.contribute_form import csrf_secret
+from web.contribute_form import csrf_ok, csrf_secret, form_expired
 from web.i18n import request_language, translate_problem
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, count_submission
@@ -120,20 +120,6 @@ def render_walk_form(
     return response
 
 
-def form_csrf_ok(request: Request, form: FormData) -> bool:
-    submitted = form.get(CSRF_FIELD)
-    return csrf_token_valid(
-        csrf_secret(request),
-        request.cookies.get(CSRF_COOKIE),
-        submitted if isinstance(submitted, str) else None,
-    )
-
-
-def expired(language: str) -> dict[str, list[str]]:
-    problem = FieldProblem("form", "form_expired", "the form expired; send it again")
-    return {"form": [translate_problem(problem, language).message]}
-
-
 def form_problems(
     exc: InvalidInput | RateLimited, rows: list[int], language: str
 ) -> dict[str, list[str]]:
@@ -163,8 +149,8 @@ async def new_walk_submit(request: Request) -> Response:
     language = request_language(request)
     form = await request.form(max_files=0, max_fields=60, max_part_size=64 * 1024)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
-    if not form_csrf_ok(request, form):
-        return _render(request, language, values, expired(language), 403)
+    if not csrf_ok(request, form):
+        return _render(request, language, values, form_expired(language), 403)
     body = proposal(form, language)
 
     def work() -> walk_lifecycle.WalkReceipt:

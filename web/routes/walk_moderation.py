@@ -11,6 +11,7 @@ with the staff pages' CSRF token: they work without JavaScript. The JSON API is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -100,8 +101,18 @@ def walk_page(
     return staff_page(request, "moderation_walk.html", context, who)
 
 
-def _title(walk: Walk) -> str:
-    return original(walk.titles).text
+def _outcome(
+    request: Request, next_url: str | None, act: Callable[[], Walk], message: str
+) -> Response:
+    """Back to the page the form was on, saying what ``act`` did (``message``, with the
+    walk's title) or why it could not."""
+    try:
+        walk = act()
+    except HeritageError as exc:
+        problem = localised_message(exc, request_language(request))
+        return _done(next_url or QUEUE, problem, error=True)
+    title = original(walk.titles).text
+    return _done(next_url or QUEUE, _said(request, message).format(title=title))
 
 
 @router.post(
@@ -117,12 +128,10 @@ def form_publish(
     who: SignedIn = Depends(FACILITATOR_PAGE),
     store: PlaceStore = Depends(get_store),
 ) -> Response:
-    try:
-        walk = walk_lifecycle.publish(store, walk_id, who.actor)
-    except HeritageError as exc:
-        return _done(next or QUEUE, localised_message(exc, request_language(request)), error=True)
-    message = _said(request, N_("Published the walk “{title}”."))
-    return _done(next or QUEUE, message.format(title=_title(walk)))
+    return _outcome(
+        request, next, lambda: walk_lifecycle.publish(store, walk_id, who.actor),
+        N_("Published the walk “{title}”."),
+    )  # fmt: skip
 
 
 @router.post(
@@ -139,14 +148,10 @@ def form_reject(
     who: SignedIn = Depends(FACILITATOR_PAGE),
     store: PlaceStore = Depends(get_store),
 ) -> Response:
-    try:
-        walk = walk_lifecycle.reject(store, walk_id, who.actor, reason or None)
-    except HeritageError as exc:
-        return _done(next or QUEUE, localised_message(exc, request_language(request)), error=True)
-    message = _said(
-        request, N_("Kept the walk “{title}” off the public pages; its proposer sees why.")
-    )
-    return _done(next or QUEUE, message.format(title=_title(walk)))
+    return _outcome(
+        request, next, lambda: walk_lifecycle.reject(store, walk_id, who.actor, reason or None),
+        N_("Kept the walk “{title}” off the public pages; its proposer sees why."),
+    )  # fmt: skip
 
 
 @router.post(
@@ -163,9 +168,8 @@ def form_request_changes(
     who: SignedIn = Depends(FACILITATOR_PAGE),
     store: PlaceStore = Depends(get_store),
 ) -> Response:
-    try:
-        walk = walk_lifecycle.request_changes(store, walk_id, who.actor, message or None)
-    except HeritageError as exc:
-        return _done(next or QUEUE, localised_message(exc, request_language(request)), error=True)
-    said = _said(request, N_("Asked for changes to “{title}”; its proposer reads your message."))
-    return _done(next or QUEUE, said.format(title=_title(walk)))
+    return _outcome(
+        request, next,
+        lambda: walk_lifecycle.request_changes(store, walk_id, who.actor, message or None),
+        N_("Asked for changes to “{title}”; its proposer reads your message."),
+    )  # fmt: skip

@@ -27,11 +27,10 @@ from geodata.store.base import PlaceStore
 from geodata.walk_checks import MAX_STOPS, WalkSubmission, prepare_walk
 from geodata.walk_views import hidden_stops, shown_places
 from geodata.walks import Walk
+from web.contribute_form import csrf_ok, form_expired
 from web.i18n import request_language, translate_problem
 from web.routes.walk_form import (
     ROWS,
-    expired,
-    form_csrf_ok,
     form_problems,
     proposal,
     render_walk_form,
@@ -141,7 +140,9 @@ def _act(request: Request, walk: Walk, form: FormData, language: str) -> str:
     if form_values(walk) is None:
         raise InvalidInput("this walk can only be revised through the API (PUT /api/walks/{id})")
     body: dict[str, Any] = proposal(form, language, consented=True)
-    body["contributor"]["name"] = walk.contributor_name  # the form does not ask for it
+    # What the form does not ask for stays as it was.
+    body["contributor"]["name"] = walk.contributor_name
+    body["consent"]["research"] = walk.consent.research
     submission = WalkSubmission.model_validate_json(orjson.dumps(body))
     index = contributions.project_index(store, request.app.state.settings.project_margin_m)
     walk_lifecycle.revise(store, walk, prepare_walk(store, submission, index.rules))
@@ -162,10 +163,10 @@ async def private_submit(request: Request, walk_id: str) -> Response:
     except HeritageError as exc:
         return await run_in_threadpool(_refused, request, language, exc)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not form_csrf_ok(request, form):
+    if not csrf_ok(request, form):
         return await run_in_threadpool(
             lambda: _page(request, language, walk, token, values=values,
-                          errors=expired(language), status=403)
+                          errors=form_expired(language), status=403)
         )  # fmt: skip
     try:
         outcome = await run_in_threadpool(_act, request, walk, form, language)
