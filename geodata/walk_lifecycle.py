@@ -1,6 +1,7 @@
 """A walk's life, the same as a place's: a resident proposes it (and gets a private edit
-link), a facilitator publishes, rejects or hides it with a reason, the proposer can
-withdraw it, and erasure removes it for good. Every step lands in the audit trail.
+link), a facilitator publishes, rejects or hides it with a reason, or asks for changes;
+the proposer can revise it or withdraw it, and erasure removes it for good. Every step
+lands in the audit trail.
 
 Audit events name the walk by its id (``wk_...``) where a place's name their place; the
 snapshots hold no personal data (only whether a name or contact was given).
@@ -9,12 +10,13 @@ snapshots hold no personal data (only whether a name or contact was given).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from shapely.geometry import mapping
 
 from geodata.account_records import AuditEvent
-from geodata.audit import Actor
+from geodata.audit import Actor, Change
 from geodata.edit_tokens import new_edit_token, require_token
 from geodata.errors import Conflict, HeritageError
 from geodata.models import Status
@@ -30,6 +32,11 @@ class WithdrawnWalk(HeritageError):
     status = 409
 
 
+class WalkNotPending(HeritageError):
+    code = "walk_not_pending"
+    status = 409
+
+
 def snapshot(walk: Walk) -> dict[str, Any]:
     """A walk's content as JSON-ready values, without personal data."""
     return {
@@ -42,6 +49,7 @@ def snapshot(walk: Walk) -> dict[str, Any]:
         "route": mapping(walk.route) if walk.route is not None else None,
         "editorial": walk.editorial,
         "licence": walk.licence,
+        "consent": {"open_data": walk.consent.open_data, "research": walk.consent.research},
         "status": str(walk.status),
         "version": walk.version,
         "contributor": {
@@ -142,6 +150,73 @@ def reject(
     return after
 
 
+def request_changes(
+    store: PlaceStore,
+    walk_id: str,
+    actor: Actor,
+    message: str | None,
+    expected_version: int | None = None,
+) -> Walk:
+    """Ask the proposer of a pending walk to change it: it stays pending (unpublished) and
+    they read ``message`` through their private link until they revise it."""
+    text = check_reason(message)
+    with store.transaction():
+        walk = _live(store, walk_id, expected_version)
+        if walk.status != Status.PENDING:
+            raise WalkNotPending(
+                f"only a pending walk can be sent back for changes; walk {walk_id} is {walk.status}"
+            )
+        record(store, "walk_changes_requested", actor, before=walk, after=walk, detail=text)
+    return walk
+
+
+def revise(store: PlaceStore, walk: Walk, proposal: Walk) -> Walk:
+    """The proposer's corrected walk (checked like a new one, see
+    :func:`geodata.walk_checks.prepare_walk`) replaces ``walk``, keeping its id, edit link
+    and date. Changed content waits for a moderator again; a change of consent alone
+    (open data, research) does not."""
+    if walk.status == Status.WITHDRAWN:
+        raise WithdrawnWalk(f"walk {walk.id} was withdrawn and can no longer be changed")
+    consent = walk.consent
+    if (proposal.consent.open_data, proposal.consent.research) != (
+        consent.open_data,
+        consent.research,
+    ):
+        consent = proposal.consent
+    revised = replace(
+        walk,
+        titles=proposal.titles,
+        introductions=proposal.introductions,
+        stops=proposal.stops,
+        route=proposal.route,
+        licence=proposal.licence,
+        consent=consent,
+        contributor_name=proposal.contributor_name,
+        contributor_contact=proposal.contributor_contact,
+        display_name=proposal.display_name,
+    )
+    before_content = {k: v for k, v in snapshot(walk).items() if k not in _NOT_CONTENT}
+    after_content = {k: v for k, v in snapshot(revised).items() if k not in _NOT_CONTENT}
+    personal = (walk.contributor_name, walk.contributor_contact, walk.display_name)
+    if before_content != after_content:
+        action = "walk_edit"
+        revised = replace(revised, status=Status.PENDING)
+    elif consent is not walk.consent:
+        action = "walk_consent"
+    elif personal != (revised.contributor_name, revised.contributor_contact, revised.display_name):
+        action = "walk_edit"  # only who to contact changed: nothing the public sees
+    else:
+        return walk  # nothing changed
+    with store.transaction():
+        after = store.update_walk(revised, expected_version=walk.version)
+        record(store, action, RESIDENT, before=walk, after=after)
+    return after
+
+
+# What a revision may change without the walk going back to the moderators.
+_NOT_CONTENT = ("status", "version", "contributor", "consent")
+
+
 def withdraw(store: PlaceStore, walk: Walk) -> Walk:
     """The proposer takes the walk off every page and output at once; their personal data
     goes, the record stays (withdrawn) so its id keeps answering."""
@@ -169,6 +244,55 @@ def rejection_reason(store: PlaceStore, walk: Walk) -> str | None:
         if e.action in ("walk_reject", "walk_hide"):
             return e.detail
     return None
+
+
+@dataclass(frozen=True)
+class ModeratorNote:
+    """What the moderators told the proposer and still stands."""
+
+    kind: str  # "rejected", "hidden" or "changes_requested"
+    text: str | None
+    at: datetime
+
+
+_NOTES = {
+    "walk_reject": "rejected",
+    "walk_hide": "hidden",
+    "walk_changes_requested": "changes_requested",
+}
+
+
+def moderator_note(store: PlaceStore, walk: Walk) -> ModeratorNote | None:
+    """Why a rejected walk was rejected (or hidden), or the changes asked of a pending
+    walk since its proposer last revised it; None otherwise."""
+    if walk.status not in (Status.REJECTED, Status.PENDING):
+        return None
+    for e in reversed(store.audit_events(place_id=walk.id, limit=50)):
+        kind = _NOTES.get(e.action)
+        if kind is not None:
+            if (kind == "changes_requested") == (walk.status == Status.PENDING):
+                return ModeratorNote(kind, e.detail, e.at)
+            return None
+        if e.action in ("walk_edit", "walk_create", "walk_publish"):
+            return None
+    return None
+
+
+# The fields of a walk's snapshot its history names when they change.
+HISTORY_FIELDS = ("titles", "introductions", "stops", "route", "licence", "consent", "status")
+
+
+def history(store: PlaceStore, walk_id: str) -> list[Change]:
+    """A walk's changes, oldest first, each with the fields it changed."""
+    out = []
+    for e in store.audit_events(place_id=walk_id):
+        changed = [
+            f
+            for f in HISTORY_FIELDS
+            if e.before is not None and e.after is not None and e.before.get(f) != e.after.get(f)
+        ]
+        out.append(Change(e, changed))
+    return out
 
 
 def erase_walks_by_contact(store: PlaceStore, contact: str) -> tuple[int, int]:

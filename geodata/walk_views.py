@@ -13,7 +13,7 @@ from datetime import datetime
 
 from shapely.geometry import LineString
 
-from geodata.models import Narrative, Status
+from geodata.models import Narrative, Place, Status
 from geodata.privacy import Audience, PublicPlace, public_filter, public_view, shows_exact_location
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.walks import Walk, metres, stop_to_stop, walking_minutes
@@ -42,6 +42,7 @@ class PublicWalk:
     licence: str
     display_name: str | None
     version: int
+    created_at: datetime
     updated_at: datetime
 
     @property
@@ -105,31 +106,64 @@ def public_walk(
         licence=walk.licence,
         display_name=walk.display_name,
         version=walk.version,
+        created_at=walk.created_at,
         updated_at=walk.updated_at,
     )
 
 
 @dataclass(frozen=True)
 class HiddenStop:
-    """For staff: a stop the public no longer sees, and why."""
+    """For staff: a stop the public no longer sees, and why.
+
+    ``code`` is ``place_not_published`` (its place is pending, rejected or withdrawn:
+    ``status`` says which), ``location_protected`` (its place is shown only
+    approximately, or not at all: ``sensitivity`` says which) or ``place_not_public``
+    (its consent to be shown is gone)."""
 
     position: int
     place_id: str
+    title: str
+    code: str
+    status: str
+    sensitivity: str
     reason: str
 
 
-def hidden_stops(walk: Walk, places: dict[str, PublicPlace]) -> list[HiddenStop]:
-    """The stops of ``walk`` whose place the public may no longer see (staff only)."""
-    return [
-        HiddenStop(
-            i,
-            s.place_id,
-            f"stop {i} ({s.place_id}) is hidden: its place is no longer public, or its "
-            "location is protected",
+def _why(position: int, place: Place) -> tuple[str, str]:
+    if place.status != Status.PUBLISHED:
+        return "place_not_published", (
+            f"stop {position} ({place.id}) is hidden: its place is {place.status}, no longer public"
         )
-        for i, s in enumerate(walk.stops, start=1)
-        if s.place_id not in places
-    ]
+    if not shows_exact_location(place.sensitivity):
+        return "location_protected", (
+            f"stop {position} ({place.id}) is hidden: its place's location is protected "
+            f"({place.sensitivity}), and a walk never shows where it is"
+        )
+    return (
+        "place_not_public",
+        f"stop {position} ({place.id}) is hidden: its place is no longer public",
+    )
+
+
+def hidden_stops(store: PlaceStore, walk: Walk, places: dict[str, PublicPlace]) -> list[HiddenStop]:
+    """The stops of ``walk`` whose place the public may no longer see, each with why
+    (for staff only: it names places that are not public)."""
+    missing = [s.place_id for s in walk.stops if s.place_id not in places]
+    if not missing:
+        return []
+    found = {p.id: p for p in store.list(PlaceFilter(ids=missing))}
+    out = []
+    for i, s in enumerate(walk.stops, start=1):
+        place = found.get(s.place_id)
+        if s.place_id in places or place is None:  # an erased place leaves its walks
+            continue
+        code, reason = _why(i, place)
+        out.append(
+            HiddenStop(
+                i, s.place_id, place.title, code, str(place.status), str(place.sensitivity), reason
+            )
+        )
+    return out
 
 
 def public_walks(

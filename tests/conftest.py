@@ -63,9 +63,21 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 BACKENDS = ["sqlite", "postgis"]
 
 
+def store_url(backend: str, tmp_path: Path) -> str:
+    """The database URL of the store :func:`make_store` opens (for the command line)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'atlas.db'}"
+    url = os.environ["HERITAGE_TEST_POSTGIS_URL"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "schema=" not in url:
+        # pytest -n: each worker empties its own schema, never another worker's tables.
+        url += f"{'&' if '?' in url else '?'}schema=test_{worker}"
+    return url
+
+
 def make_store(backend: str, tmp_path: Path) -> PlaceStore:
     if backend == "sqlite":
-        return open_store(f"sqlite:///{tmp_path / 'atlas.db'}")
+        return open_store(store_url(backend, tmp_path))
     url = os.environ.get("HERITAGE_TEST_POSTGIS_URL")
     if not url:
         _unavailable("PostGIS (HERITAGE_TEST_POSTGIS_URL)", "HERITAGE_REQUIRE_POSTGIS")
@@ -73,11 +85,7 @@ def make_store(backend: str, tmp_path: Path) -> PlaceStore:
         from geodata.store.postgis import PostGISStore  # noqa: F401
     except ImportError:
         _unavailable("the PostGIS backend", "HERITAGE_REQUIRE_POSTGIS")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and "schema=" not in url:
-        # pytest -n: each worker empties its own schema, never another worker's tables.
-        url += f"{'&' if '?' in url else '?'}schema=test_{worker}"
-    store = open_store(url)
+    store = open_store(store_url(backend, tmp_path))
     store.reset_for_tests()  # type: ignore[attr-defined]
     return store
 

@@ -69,7 +69,8 @@ def export(
 ) -> None:
     """Export the open-data places (published, with consent, no personal data) as GeoJSON,
     GeoPackage, CSV (with a licence sidecar), GeoParquet or FlatGeobuf, filtered like the
-    download API."""
+    download API. A GeoPackage also holds every open-data walk in a 'walks' layer, as the
+    download does (links from HERITAGE_PUBLIC_URL when it is set)."""
     import os
     import threading
 
@@ -100,6 +101,7 @@ def export(
     grid_m = settings.privacy_grid_m
     # Written beside PATH, then moved into place: an interrupted export leaves no half file.
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    walks = 0
     with progress_bar() as bar:
         task = bar.add_task(f"writing {path.name}", total=None)
         # Counting reads every matching place too: on a thread of its own while the export
@@ -122,9 +124,9 @@ def export(
             if kind == "gpkg":
                 from geodata.io import gpkg  # geopandas: imported only when needed
 
-                n = gpkg.write_places_gpkg(
-                    store, flt, partial, info=info, filters=describe(query), grid_m=grid_m,
-                    progress=step,
+                n, walks = gpkg.write_download_gpkg(
+                    store, flt, partial, base_url=(settings.public_url or "").rstrip("/"),
+                    info=info, filters=describe(query), grid_m=grid_m, progress=step,
                 )  # fmt: skip
             elif kind == "fgb":
                 from geodata.io import flatgeobuf
@@ -158,6 +160,8 @@ def export(
         finally:
             partial.unlink(missing_ok=True)
     console.print(f"exported {n:,} places to {path}")
+    if kind == "gpkg":
+        console.print(f"and {walks:,} walks (layer 'walks')")
     if kind == "csv":
         sidecar = path.with_suffix(".licence.txt")
         sidecar.write_text(

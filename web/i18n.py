@@ -215,6 +215,8 @@ TEMPLATES = {
     "walk_consent_required": N_(
         "Tick the box to agree that your walk is shown publicly; without it we cannot accept it."
     ),
+    "walk_not_pending": N_("Only a walk waiting for a moderator can be sent back for changes."),
+    "reason_required": N_("Say why, in a sentence the contributor will read."),
     # memories and translations added to a place
     "markup": N_("Write plain text, without HTML or other markup."),
     "addition_consent_required": N_(

@@ -26,10 +26,10 @@ def _locale(language: str) -> str:
     return language.replace("-", "_")
 
 
-def format_number(n: int | float, language: str) -> str:
-    """``n`` as the reader's locale writes it."""
+def format_number(n: int | float, language: str, pattern: str | None = None) -> str:
+    """``n`` as the reader's locale writes it (in a Babel ``pattern`` such as ``0.0``)."""
     try:
-        return format_decimal(n, locale=_locale(language))
+        return format_decimal(n, format=pattern, locale=_locale(language))
     except (ValueError, UnknownLocaleError):
         return str(n)
 

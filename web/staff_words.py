@@ -54,6 +54,11 @@ WORDS: dict[str, dict[str, str]] = {
         "workshop": N_("workshop"),
         "contributor": N_("contributor"),
         "labels": N_("cultural-protocol labels"),
+        # a walk's
+        "titles": N_("title"),
+        "introductions": N_("introduction"),
+        "stops": N_("stops"),
+        "route": N_("route"),
     },
     # Who acted, where it was not a staff account (geodata.audit's fixed actors).
     "actor": {
@@ -76,6 +81,14 @@ WORDS: dict[str, dict[str, str]] = {
         "workshop_create": N_("{actor} created a workshop"),
         "workshop_close": N_("{actor} closed a workshop"),
         "login_lock": N_("{actor} locked sign-in"),
+        "walk_create": N_("{actor} proposed it"),
+        "walk_publish": N_("{actor} published it"),
+        "walk_reject": N_("{actor} rejected it"),
+        "walk_hide": N_("{actor} hid it"),
+        "walk_withdraw": N_("{actor} withdrew it"),
+        "walk_changes_requested": N_("{actor} asked for changes"),
+        "walk_edit": N_("{actor} edited it"),
+        "walk_consent": N_("{actor} changed the consent"),
     },
 }
 

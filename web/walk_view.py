@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from babel.numbers import format_decimal
-
 from geodata.models import Narrative, Provenance
 from geodata.walk_views import PublicStop, PublicWalk
 from mapping.features import choose_narrative, language_name
 from web.i18n import N_
+from web.page_language import format_number
 
 Gettext = Callable[[str], str]
 
@@ -100,7 +99,7 @@ def walk_view(
     title, _ = in_language(walk.titles, language)
     introduction, _ = in_language(walk.introductions, language)
     assert title is not None  # a stored walk has a title
-    km = format_decimal(round(walk.length_m / 1000, 1), format="0.0", locale=language)
+    km = format_number(round(walk.length_m / 1000, 1), language, "0.0")
     return WalkView(
         id=walk.id,
         title=title,

@@ -1,6 +1,7 @@
 """GeoPackage downloads through pyogrio: one ``places`` layer written in slices (flat
 memory), every field typed (integer years, dates, booleans, JSON lists as GDAL's JSON
-subtype), and the licences in ``gpkg_metadata`` (the GeoPackage metadata extension).
+subtype), and the licences in ``gpkg_metadata`` (the GeoPackage metadata extension);
+:func:`write_download_gpkg` adds the ``walks`` layer (the web download and the CLI).
 
 The file is GeoPackage 1.3 (``user_version`` 10300): GDAL from 3.8 on writes 1.4 by default,
 and the GDAL of many planners' QGIS (3.6 in Debian 12) warns that 1.4 may be only partly
@@ -28,8 +29,10 @@ from geodata.io.export import (
     licence_list,
     public_batches,
 )
+from geodata.io.walks import write_walks_layer
 from geodata.privacy import DEFAULT_GRID_M
 from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.walk_views import open_data_walks
 
 MEDIA_TYPE = "application/geopackage+sqlite3"
 LAYER = "places"
@@ -144,6 +147,27 @@ def write_places_gpkg(
         _add_metadata(db, LAYER, orjson.dumps(licence_record).decode())
         _mark_json(db, LAYER, JSON_FIELDS)
     return n
+
+
+def write_download_gpkg(
+    store: PlaceStore,
+    flt: PlaceFilter | None,
+    path: str | Path,
+    *,
+    base_url: str,
+    info: DatasetInfo | None = None,
+    filters: dict[str, object] | None = None,
+    grid_m: float = DEFAULT_GRID_M,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """The GeoPackage download: the open-data places matching ``flt`` in ``places``, and
+    every open-data walk in ``walks`` (walks are whole, whatever the places' filter; their
+    links start with ``base_url``). Returns (places, walks)."""
+    places = write_places_gpkg(
+        store, flt, path, info=info, filters=filters, grid_m=grid_m, progress=progress
+    )
+    walks = write_walks_layer(str(path), open_data_walks(store), base_url)
+    return places, walks
 
 
 _EXTENSION_ROW = (

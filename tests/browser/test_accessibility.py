@@ -69,7 +69,22 @@ def site(live_server, lisbon_store: PlaceStore):
     sent = r.json()
     published = next(iter(lisbon_store.list(limit=1)))
     assert published.status == Status.PUBLISHED
+    walk = httpx.post(
+        live_server.url + "/api/walks",
+        json={
+            "titles": [{"text": "Fado walk", "language": "pt"}],
+            "introductions": [{"text": "Where the street sings.", "language": "pt"}],
+            "stops": [
+                {"place_id": published.id, "chapters": [{"text": "Start here.", "language": "pt"}]}
+            ],
+            "consent": {"publish": True},
+        },
+    )
+    assert walk.status_code == 201, walk.text
     return {
+        "walk": walk.json()["id"],
+        "walk_private": walk.json()["edit_url"].removeprefix(live_server.url),
+        "demo_walk": lisbon_store.walks("published", limit=1)[0].id,
         "base": live_server.url,
         "edit": f"/contribute/edit/{sent['id']}?token={sent['edit_token']}",
         "pending": sent["id"],
@@ -110,6 +125,10 @@ def test_public_pages_have_no_serious_accessibility_violation(page, site, langua
         "/ogc/collections/places/items?f=html&limit=5",
         f"/ogc/collections/places/items/{site['place']}?f=html",
         "/walks",
+        f"/walks/{site['demo_walk']}",
+        f"/walks/{site['demo_walk']}/print",
+        "/walks/new",
+        site["walk_private"],
         "/no-such-page",
         f"/places/{site['pending']}",
         "/login",
@@ -140,6 +159,8 @@ def test_staff_pages_have_no_serious_accessibility_violation(page, site, languag
     paths = [
         "/moderation",
         f"/moderation/places/{site['pending']}",
+        "/moderation/walks",
+        f"/moderation/walks/{site['walk']}",
         "/workshops",
         "/workshops/AXE1",
         "/workshops/AXE1/print",

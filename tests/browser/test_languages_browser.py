@@ -27,7 +27,12 @@ from web.language_choice import LANGUAGES, LOCALE_DIR
 
 pytestmark = pytest.mark.browser
 
-ERROR_PAGES = ("/no/such/page", "/maps/neighbourhoods/not-a-number", "/places/no-such-place")
+ERROR_PAGES = (
+    "/no/such/page",
+    "/maps/neighbourhoods/not-a-number",
+    "/places/no-such-place",
+    "/walks/no-such-walk",
+)
 MIN_LETTERS = 4
 # Names, the same in every language.
 PROPER_NOUNS = (
@@ -183,6 +188,33 @@ def send_place(base: str) -> tuple[str, str]:
     return r.json()["id"], r.json()["edit_token"]
 
 
+def send_walks(base: str, store: PlaceStore, place_id: str) -> dict[str, str]:
+    """Two walks through the atlas's place, in Portuguese: one left pending (its private
+    link, for the proposer's page), one published."""
+    from geodata import walk_lifecycle
+    from geodata.audit import Actor
+
+    def propose(title: str) -> dict:
+        r = httpx.post(base + "/api/walks", json={
+            "titles": [{"text": title, "language": "pt"}],
+            "introductions": [{"text": "Onde a vizinhança ia buscar água.", "language": "pt"}],
+            "stops": [{"place_id": place_id,
+                       "chapters": [{"text": "A água que todos bebiam.", "language": "pt"}]}],
+            "consent": {"publish": True, "open_data": True},
+            "contributor": {"contact": "lurdes@exemplo.pt"},
+        })  # fmt: skip
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    pending, published = propose("Caminho da água"), propose("Caminho do chafariz")
+    walk_lifecycle.publish(store, published["id"], Actor("ana (facilitator)"))
+    return {
+        "pending": pending["id"],
+        "private": pending["edit_url"].removeprefix(base),
+        "published": published["id"],
+    }
+
+
 def check(page, url: str, language: str, pieces: set[str], problems: list[str]) -> None:
     before = len(page.problems)
     page.goto(url, wait_until="load")
@@ -202,9 +234,12 @@ def check(page, url: str, language: str, pieces: set[str], problems: list[str]) 
         problems.append(f"{language} {url}: {left}")
 
 
-def test_no_english_interface_text_on_any_page_in_any_language(watched, live_server, atlas):
+def test_no_english_interface_text_on_any_page_in_any_language(
+    watched, live_server, atlas, sqlite_store
+):
     page, base = watched, live_server.url
     place_id, token = send_place(base)
+    walks = send_walks(base, sqlite_store, atlas["place"])
     public = [
         "/",
         "/maps/city",
@@ -227,6 +262,12 @@ def test_no_english_interface_text_on_any_page_in_any_language(watched, live_ser
         "/no/such/page",
         "/maps/neighbourhoods/not-a-number",
         "/login",
+        "/walks",
+        f"/walks/{walks['published']}",
+        f"/walks/{walks['published']}/print",
+        "/walks/new",
+        walks["private"],
+        "/walks/no-such-walk",
     ]
     staff_pages = [
         "/workshops",
@@ -234,6 +275,8 @@ def test_no_english_interface_text_on_any_page_in_any_language(watched, live_ser
         f"/workshops/{WORKSHOP}/print",
         "/moderation",
         f"/moderation/places/{place_id}",
+        "/moderation/walks",
+        f"/moderation/walks/{walks['pending']}",
         "/stats",
         "/admin",
     ]

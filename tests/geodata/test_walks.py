@@ -174,7 +174,16 @@ def test_a_stop_that_stops_being_public_is_hidden_with_its_position_and_staff_ar
     assert [s.number for s in view.stops] == [1, 2]
     # The proposer's line passes by the hidden stop: it gives way to stop-to-stop.
     assert not view.route_drawn and list(view.route.coords) == [(-9.140, 38.710), (-9.136, 38.710)]
-    assert [(h.position, h.place_id) for h in hidden_stops(stored, places)] == [(2, three[1])]
+    hidden = hidden_stops(store, stored, places)
+    assert [(h.position, h.place_id, h.code, h.status) for h in hidden] == [
+        (2, three[1], "place_not_published", "rejected")
+    ]  # fmt: skip
+    store.update(replace(store.get(three[2]), sensitivity=Sensitivity.HIDDEN))
+    places = shown_places(store, three)
+    hidden = hidden_stops(store, store.get_walk(walk.id), places)
+    assert [(h.position, h.code, h.sensitivity) for h in hidden] == [
+        (2, "place_not_published", "public"), (3, "location_protected", "hidden")
+    ]  # fmt: skip
 
 
 def test_erasure_removes_the_proposers_walks_and_erased_places_leave_every_walk(
@@ -192,3 +201,55 @@ def test_erasure_removes_the_proposers_walks_and_erased_places_leave_every_walk(
     assert store.audit_events(place_id=walk.id) == []
     erase_contact(store, "erase@example.org", tmp_path, FACILITATOR)
     assert [s.place_id for s in store.get_walk(other.id).stops] == [three[1]]
+
+
+def test_asking_for_changes_keeps_a_walk_pending_until_its_proposer_revises_it(store, three):
+    walk = prepare_walk(store, proposal(three), GeometryRules())
+    walk_lifecycle.save_walk(store, walk)
+    with pytest.raises(InvalidInput):
+        walk_lifecycle.request_changes(store, walk.id, FACILITATOR, None)  # say what
+    with pytest.raises(Conflict):
+        walk_lifecycle.request_changes(store, walk.id, FACILITATOR, "More.", expected_version=7)
+    asked = walk_lifecycle.request_changes(store, walk.id, FACILITATOR, "Name the river.")
+    assert asked.status == Status.PENDING and asked.version == 1
+    note = walk_lifecycle.moderator_note(store, asked)
+    assert note is not None and (note.kind, note.text) == ("changes_requested", "Name the river.")
+    better = prepare_walk(
+        store, proposal(three, introductions=[text("Three places by the Tagus.")]), GeometryRules()
+    )
+    revised = walk_lifecycle.revise(store, store.get_walk(walk.id), better)
+    assert revised.id == walk.id and revised.version == 2 and revised.status == Status.PENDING
+    assert revised.introductions[0].text == "Three places by the Tagus."
+    assert revised.created_at == walk.created_at
+    assert walk_lifecycle.moderator_note(store, revised) is None  # answered
+    assert walk_lifecycle.revise(store, revised, better) is revised  # nothing changed, no event
+    published = walk_lifecycle.publish(store, walk.id, FACILITATOR)
+    with pytest.raises(walk_lifecycle.WalkNotPending):
+        walk_lifecycle.request_changes(store, walk.id, FACILITATOR, "More.")
+    actions = [e.action for e in store.audit_events(place_id=walk.id)]
+    assert actions == ["walk_create", "walk_changes_requested", "walk_edit", "walk_publish"]
+    changes = walk_lifecycle.history(store, walk.id)
+    assert changes[2].fields == ["introductions"] and changes[3].fields == ["status"]
+    assert "rita" not in str([c.event.after for c in changes]).lower()
+    assert published.status == Status.PUBLISHED
+
+
+def test_a_revision_of_a_published_walk_goes_back_to_moderation_unless_only_consent_changed(
+    store, three
+):
+    walk = prepare_walk(store, proposal(three, consent={"publish": True, "open_data": True}),
+                        GeometryRules())  # fmt: skip
+    walk_lifecycle.save_walk(store, walk)
+    published = walk_lifecycle.publish(store, walk.id, FACILITATOR)
+    closed = prepare_walk(store, proposal(three), GeometryRules())  # open data not ticked
+    kept = walk_lifecycle.revise(store, published, closed)
+    assert kept.status == Status.PUBLISHED and not kept.consent.open_data
+    assert store.audit_events(place_id=walk.id)[-1].action == "walk_consent"
+    shorter = prepare_walk(store, proposal(three[:2]), GeometryRules())
+    again = walk_lifecycle.revise(store, kept, shorter)
+    assert again.status == Status.PENDING and len(again.stops) == 2
+    rejected = walk_lifecycle.reject(store, walk.id, FACILITATOR, "Too short.")
+    assert walk_lifecycle.moderator_note(store, rejected).kind == "rejected"
+    gone = walk_lifecycle.withdraw(store, rejected)
+    with pytest.raises(walk_lifecycle.WithdrawnWalk):
+        walk_lifecycle.revise(store, gone, shorter)

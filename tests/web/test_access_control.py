@@ -110,6 +110,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/walks"): "residents propose a walk without an account",
     ("GET", "/api/walks/{walk_id}"): "the resident's edit token guards it",
     ("DELETE", "/api/walks/{walk_id}"): "the resident's edit token guards it",
+    ("PUT", "/api/walks/{walk_id}"): "the resident's edit token guards it",
+    ("GET", "/walks/{walk_id}/edit"): "the resident's edit token guards it",
+    ("POST", "/walks/{walk_id}/edit"): "the resident's edit token guards it",
 }
 PUBLIC_MOUNT_PREFIX = "/static"  # scripts, styles, fonts
 

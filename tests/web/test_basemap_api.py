@@ -12,9 +12,10 @@ import mapbox_vector_tile
 import pytest
 from pmtiles.tile import Compression
 
+from geodata.account_records import Role
 from geodata.basemap.coverage import tile_range
 from geodata.basemap.installed import install_basemap
-from geodata.models import Role, Workshop, utcnow
+from geodata.models import Workshop, utcnow
 from tests.geodata.basemap_archives import BAIXA, png_tile, write_mbtiles, write_pmtiles
 from tests.web.staff_helpers import make_staff, sign_in
 

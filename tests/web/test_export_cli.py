@@ -68,6 +68,29 @@ def test_export_geopackage_by_extension(demo_db: str, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*partial*"))
 
 
+def test_the_cli_geopackage_holds_the_same_walks_layer_as_the_download(
+    backend, lisbon_store, client, tmp_path, monkeypatch
+):
+    from tests.conftest import store_url
+
+    out = tmp_path / "cli.gpkg"
+    monkeypatch.setenv("HERITAGE_PUBLIC_URL", "http://127.0.0.1")  # the test client's address
+    url = store_url(backend, tmp_path)
+    result = runner.invoke(app, ["export", str(out), "--database-url", url, "--category", "museum"])
+    assert result.exit_code == 0, result.output
+    assert "and 2 walks (layer 'walks')" in result.output
+    web = tmp_path / "web.gpkg"
+    web.write_bytes(client.get("/api/export/places.gpkg?category=museum").content)
+    cli_walks = gpd.read_file(out, layer="walks")
+    web_walks = gpd.read_file(web, layer="walks")
+    assert len(cli_walks) == 2 and cli_walks.geom_type.eq("LineString").all()
+    assert cli_walks.to_wkt().equals(web_walks.to_wkt())  # every field and route alike
+    assert set(gpd.read_file(out, layer="places")["id"]) == set(
+        gpd.read_file(web, layer="places")["id"]
+    )
+    assert all(u.startswith("http://127.0.0.1/walks/wk_") for u in cli_walks["url"])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

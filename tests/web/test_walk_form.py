@@ -27,7 +27,8 @@ def test_the_form_proposes_a_pending_walk_and_shows_the_private_key(client, lisb
     assert lisbon_store.count_walks("pending") == before + 1
     walk = lisbon_store.walks("pending", limit=1)[0]
     assert [s.place_id for s in walk.stops] == ids and walk.titles[0].language == "pt"
-    assert 'class="walk-key"' in sent.text
+    assert f'value="http://127.0.0.1/walks/{walk.id}/edit?token=' in sent.text  # the private link
+    assert not walk.consent.open_data  # the open-data box was left unticked
 
 
 def test_each_problem_is_shown_beside_its_field_and_nothing_is_stored(client, lisbon_store):

@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import pyogrio
 import pytest
+import shapely
+from pyproj import Transformer
 
 from geodata.models import Status
 from tests.web.test_gdal_clients import gdal
@@ -60,6 +62,20 @@ def test_a_walk_page_speaks_arabic_right_to_left(client, demo_walks):
     page = client.get(f"/walks/{demo_walks['Belém'].id}", headers={"Accept-Language": "ar"})
     assert '<html lang="ar" dir="rtl">' in page.text
     assert "المحطة التالية" in page.text  # "Next stop"
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "uk", "bn", "ne"])
+def test_every_walk_page_answers_in_every_language_with_its_own_numbers(
+    client, demo_walks, language
+):
+    walk = demo_walks["Belém"]
+    headers = {"Accept-Language": language}
+    for url in ("/walks", f"/walks/{walk.id}", f"/walks/{walk.id}/print"):
+        page = client.get(url, headers=headers)
+        assert page.status_code == 200, (url, page.status_code)  # zh-Hans once failed: a 500
+        assert f'<html lang="{language}"' in page.text and 'name="lang"' in page.text
+    story = client.get(f"/walks/{walk.id}", headers=headers).text
+    assert 'src="/static/leaflet-words.js"' in story  # Leaflet's zoom buttons in the language
 
 
 def test_the_gpx_opens_in_gdal_with_its_waypoints_in_walking_order(
@@ -131,6 +147,53 @@ def test_walks_are_a_collection_of_the_ogc_api_that_gdal_reads(client, live_serv
     assert "Feature Count: 2" in out and out.count("LINESTRING") == 2
     for walk in demo_walks.values():
         assert f"title (String) = {walk.titles[0].text}" in out
+
+
+def test_the_walks_collection_takes_bbox_and_datetime_as_every_ogc_items_resource_must(
+    client, live_server, demo_walks
+):
+    belem = demo_walks["Belém"]
+    west, south, east, north = shapely.LineString(
+        [
+            (s.geometry.x, s.geometry.y)
+            for s in map(client.app.state.store.get, (x.place_id for x in belem.stops))
+        ]
+    ).bounds
+    around = f"{west},{south},{east},{north}"
+    items = client.get(f"/ogc/collections/walks/items?bbox={around}").json()
+    assert [f["id"] for f in items["features"]] == [belem.id] and items["numberMatched"] == 1
+    far = client.get("/ogc/collections/walks/items?bbox=-8.7,41.1,-8.6,41.2").json()  # Porto
+    assert far["features"] == [] and far["numberMatched"] == 0
+    tm06 = "http://www.opengis.net/def/crs/EPSG/0/3763"
+    x0, y0 = Transformer.from_crs(4326, 3763, always_xy=True).transform(west, south)
+    x1, y1 = Transformer.from_crs(4326, 3763, always_xy=True).transform(east, north)
+    projected = client.get(
+        "/ogc/collections/walks/items", params={"bbox": f"{x0},{y0},{x1},{y1}", "bbox-crs": tm06}
+    ).json()
+    assert [f["id"] for f in projected["features"]] == [belem.id]
+    before = client.get("/ogc/collections/walks/items?datetime=../2000-01-01T00:00:00Z").json()
+    since = client.get("/ogc/collections/walks/items?datetime=2000-01-01T00:00:00Z/..").json()
+    assert before["numberMatched"] == 0 and since["numberMatched"] == 2
+    assert client.get("/ogc/collections/walks/items?bbox=1,2").status_code == 400
+    assert client.get("/ogc/collections/walks/items?datetime=soon").status_code == 400
+    # GDAL's spatial filter reaches the service as a bbox.
+    out = gdal("ogrinfo", "-ro", "-al", "-so", "-spat", *map(str, (west, south, east, north)),
+               f"OAPIF:{live_server.url}/ogc", "walks")  # fmt: skip
+    assert "Feature Count: 1" in out
+
+
+def test_the_admins_backup_holds_every_walk_with_its_proposers_details(client, lisbon_store):
+    from geodata.account_records import Role
+    from tests.web.staff_helpers import make_staff
+    from tests.web.test_walks_api import body, public_ids
+
+    staff = make_staff(lisbon_store)
+    proposed = client.post("/api/walks", json=body(public_ids(lisbon_store, 2))).json()["id"]
+    backup = client.get("/api/admin/backup", headers=staff[Role.ADMIN].headers).json()
+    walks = {w["id"]: w for w in backup["walks"]}
+    assert len(walks) == lisbon_store.count_walks() == 3
+    assert walks[proposed]["status"] == "pending"
+    assert walks[proposed]["contributor"]["contact"] == "rui@example.org"
 
 
 def test_the_geopackage_download_has_a_walks_layer(client, demo_walks, tmp_path):

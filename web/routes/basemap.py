@@ -23,7 +23,8 @@ from geodata.basemap.coverage import tile_range
 from geodata.errors import NotFound
 from web.basemap import TILE_PATH, TILEJSON_PATH, OpenBasemap, current_basemap
 from web.dependencies import get_settings
-from web.i18n import N_, request_language, translate_text
+from web.i18n import N_, translate_text
+from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.routes.export import accepts_gzip
 from web.settings import Settings

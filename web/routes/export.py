@@ -29,11 +29,10 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from geodata.io import csv_export, geojson, gpkg
 from geodata.io.export import DatasetInfo, public_batches
 from geodata.io.export_filter import ExportQuery, build_filter, describe
-from geodata.io.walks import write_walks_layer
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
-from geodata.walk_views import open_data_walks, walk_versions
+from geodata.walk_views import walk_versions
 from web.dependencies import get_settings, get_store, get_vocabulary
 from web.public_url import public_base_url, public_url_for
 from web.settings import Settings
@@ -304,12 +303,10 @@ async def places_gpkg(
     vocabulary: Vocabulary = Depends(get_vocabulary),
 ) -> Response:
     def write(flt: PlaceFilter, path: str) -> None:
-        gpkg.write_places_gpkg(
-            store, flt, path, info=dataset_info(settings), filters=describe(query),
-            grid_m=settings.privacy_grid_m,
+        gpkg.write_download_gpkg(
+            store, flt, path, base_url=public_base_url(request, settings),
+            info=dataset_info(settings), filters=describe(query), grid_m=settings.privacy_grid_m,
         )  # fmt: skip
-        # Walks are whole: a layer of every open-data walk, whatever the places' filter.
-        write_walks_layer(path, open_data_walks(store), public_base_url(request, settings))
 
     return await file_download(
         request, query, store, vocabulary, "places.gpkg", gpkg.MEDIA_TYPE, write

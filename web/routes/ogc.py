@@ -253,11 +253,7 @@ def items(
     offset = int_param(request, "offset", 0, 0)
     offered = offered_crs(settings)
     crs = requested_crs(request, "crs", offered)
-    flt = (
-        PlaceFilter()
-        if cid == "walks"
-        else items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
-    )
+    flt = items_filter(request, store, vocabulary, requested_crs(request, "bbox-crs", offered))
     project = projection(crs)  # None for CRS84: the features as encoded for every download
     url = Urls(request, settings)
     matched: int | None
@@ -278,7 +274,7 @@ def items(
     else:
         if cid == "walks":
             base = public_base_url(request, settings)
-            features = ogc_walks.walk_features(store, base, project)
+            features = ogc_walks.walk_features(store, base, project, flt)
         else:
             features, _ = geojson.neighbourhood_features(store, flt, vocabulary.keys(), project)
         matched = len(features)

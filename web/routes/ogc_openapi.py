@@ -291,11 +291,11 @@ def openapi_document(
         paths[f"/collections/{cid}"] = _get(
             f"{title}: description", f"describe_{cid}", ["f"], json_html
         )
-        item_params = ["f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", *filters]
+        core = ["f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset"]
         paths[f"/collections/{cid}/items"] = _get(
             f"{title}: features",
             f"get_{cid}_features",
-            ["f", "crs", "limit", "offset"] if cid == "walks" else item_params,
+            core if cid == "walks" else [*core, *filters],
             geo,
             extra,
         )

@@ -3,7 +3,8 @@ consented to open data, its geometry the route (drawn, or from stop to stop thro
 stops shown), its properties one flat row (:func:`geodata.io.walks.walk_record`).
 
 Coordinates in any offered CRS (``crs=``); the stops are the places the open-data
-audience may see.
+audience may see. ``bbox`` (in ``bbox-crs``) keeps the walks whose route crosses the box,
+``datetime`` those proposed in that instant or interval (as a place's creation time).
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from shapely.geometry import mapping
+from shapely.geometry import box, mapping
 
 from geodata.crs import CRS84, Projection
 from geodata.io.export import coarse_bbox
 from geodata.io.walks import WALK_FIELDS, walk_record
-from geodata.store.base import PlaceStore
+from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.walk_views import PublicWalk, open_data_walks
 
-ITEM_PARAMS = {"f", "crs", "limit", "offset"}
+ITEM_PARAMS = {"f", "crs", "limit", "offset", "bbox", "bbox-crs", "datetime"}
 _TYPES = {"string": "string", "integer": "integer", "boolean": "boolean"}
 
 
@@ -35,10 +36,25 @@ def walk_feature(walk: PublicWalk, base_url: str, project: Projection | None) ->
     }
 
 
+def _matches(walk: PublicWalk, flt: PlaceFilter) -> bool:
+    if flt.bbox is not None and (walk.route is None or not walk.route.intersects(box(*flt.bbox))):
+        return False
+    if flt.since is not None and walk.created_at < flt.since:
+        return False
+    return flt.until is None or walk.created_at < flt.until
+
+
 def walk_features(
-    store: PlaceStore, base_url: str, project: Projection | None = None
+    store: PlaceStore,
+    base_url: str,
+    project: Projection | None = None,
+    flt: PlaceFilter | None = None,
 ) -> list[dict[str, Any]]:
-    return [walk_feature(w, base_url, project) for w in open_data_walks(store)]
+    """The open-data walks as features, those matching ``flt``'s bbox and time span."""
+    walks = open_data_walks(store)
+    if flt is not None:
+        walks = [w for w in walks if _matches(w, flt)]
+    return [walk_feature(w, base_url, project) for w in walks]
 
 
 def walks_extent(store: PlaceStore) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 eight stops (a place's page address or id, and what to say there), in one language.
 It builds the same proposal as the API (:class:`geodata.walk_checks.WalkSubmission`), so
 the same rules name every problem, shown beside its field in the reader's language.
+The proposer's private page (:mod:`web.routes.walk_private`) revises a walk with the
+same fields.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from starlette.responses import Response
 
 from geodata import contributions, walk_lifecycle
 from geodata.errors import FieldProblem, InvalidInput
-from geodata.walk_checks import WalkSubmission, prepare_walk
-from web.contribute_form import csrf_secret
+from geodata.walk_checks import MAX_STOPS, WalkSubmission, prepare_walk
+from web.contribute_form import csrf_ok, csrf_secret, form_expired
 from web.i18n import translate_problem
 from web.language_choice import request_language
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, count_submission
 from web.routes.walks import page_context, page_headers
+from web.routes.walks_api import walk_edit_url
 from web.templating import templates
 
 router = APIRouter(tags=["walks"])
@@ -43,22 +46,33 @@ def _value(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def proposal(form: FormData, language: str) -> dict[str, Any]:
-    """The API body the form's fields make (empty stop rows left out)."""
+def stop_rows(form: FormData) -> list[int]:
+    """The stop rows the sender filled in, in order."""
+    return [
+        i for i in range(MAX_STOPS)
+        if _value(form, f"stop_{i}_place").strip() or _value(form, f"stop_{i}_text").strip()
+    ]  # fmt: skip
+
+
+def proposal(form: FormData, language: str, *, consented: bool = False) -> dict[str, Any]:
+    """The API body the form's fields make (empty stop rows left out); ``consented``: the
+    walk is already public with its proposer's consent (the private page's form)."""
     lang = _value(form, "language").strip() or language
-    stops = []
-    for i in range(ROWS):
-        place = _value(form, f"stop_{i}_place")
-        chapter = _value(form, f"stop_{i}_text")
-        if place.strip() or chapter.strip():
-            stops.append(
-                {"place_id": place_id_of(place), "chapters": [{"text": chapter, "language": lang}]}
-            )
+    stops = [
+        {
+            "place_id": place_id_of(_value(form, f"stop_{i}_place")),
+            "chapters": [{"text": _value(form, f"stop_{i}_text"), "language": lang}],
+        }
+        for i in stop_rows(form)
+    ]
     return {
         "titles": [{"text": _value(form, "title"), "language": lang}],
         "introductions": [{"text": _value(form, "introduction"), "language": lang}],
         "stops": stops,
-        "consent": {"publish": _value(form, "consent") == "yes"},
+        "consent": {
+            "publish": consented or _value(form, "consent") == "yes",
+            "open_data": _value(form, "open_data") == "yes",
+        },
         "contributor": {
             "contact": _value(form, "contact") or None,
             "display_name": _value(form, "display_name") or None,
@@ -66,7 +80,7 @@ def proposal(form: FormData, language: str) -> dict[str, Any]:
     }
 
 
-def _field(problem: str, rows: list[int]) -> str:
+def field_of(problem: str, rows: list[int]) -> str:
     """The form field a problem of the API body belongs to."""
     parts = problem.split(".")
     if parts[0] == "stops" and len(parts) > 1 and parts[1].isdigit():
@@ -77,10 +91,13 @@ def _field(problem: str, rows: list[int]) -> str:
     )
 
 
-def _render(
-    request: Request, language: str, values: dict[str, str], errors: dict[str, list[str]],
-    status: int = 200, done: dict[str, str] | None = None,
+def render_walk_form(
+    request: Request, template: str, language: str, values: dict[str, str],
+    errors: dict[str, list[str]], status: int = 200, rows: int = ROWS, private: bool = False,
+    **extra: Any,
 ) -> Response:  # fmt: skip
+    """A page holding the walk form, with its CSRF token (cookie and field); a
+    ``private`` page (its address holds an edit token) is neither kept nor referred to."""
     secret = csrf_secret(request)
     token = request.cookies.get(CSRF_COOKIE)
     if not csrf_token_valid(secret, token, token):
@@ -89,16 +106,37 @@ def _render(
         **page_context(request, language),
         "values": values,
         "errors": errors,
-        "rows": range(ROWS),
+        "rows": range(rows),
         "csrf_token": token,
         "csrf_field": CSRF_FIELD,
-        "done": done,
+        **extra,
     }
+    headers = page_headers(language)
+    if private:
+        headers |= {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     response = templates.TemplateResponse(
-        request, "walk_new.html", context, status_code=status, headers=page_headers(language)
+        request, template, context, status_code=status, headers=headers
     )
     response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=24 * 3600)
     return response
+
+
+def form_problems(
+    exc: InvalidInput | RateLimited, rows: list[int], language: str
+) -> dict[str, list[str]]:
+    """Each problem of a proposal, in ``language``, under the form field it concerns."""
+    errors: dict[str, list[str]] = {}
+    for p in exc.problems or [FieldProblem("form", exc.code, exc.message)]:
+        message = translate_problem(p, language).message
+        errors.setdefault(field_of(p.field, rows), []).append(message)
+    return errors
+
+
+def _render(
+    request: Request, language: str, values: dict[str, str], errors: dict[str, list[str]],
+    status: int = 200, done: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
+    return render_walk_form(request, "walk_new.html", language, values, errors, status, done=done)
 
 
 @router.get("/walks/new", response_class=HTMLResponse, summary="The form to propose a walk")
@@ -112,20 +150,9 @@ async def new_walk_submit(request: Request) -> Response:
     language = request_language(request)
     form = await request.form(max_files=0, max_fields=60, max_part_size=64 * 1024)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
-    submitted = form.get(CSRF_FIELD)
-    if not csrf_token_valid(
-        csrf_secret(request),
-        request.cookies.get(CSRF_COOKIE),
-        submitted if isinstance(submitted, str) else None,
-    ):
-        problem = FieldProblem("form", "form_expired", "the form expired; send it again")
-        return _render(
-            request, language, values,
-            {"form": [translate_problem(problem, language).message]}, 403,
-        )  # fmt: skip
+    if not csrf_ok(request, form):
+        return _render(request, language, values, form_expired(language), 403)
     body = proposal(form, language)
-    rows = [i for i in range(ROWS) if _value(form, f"stop_{i}_place").strip()
-            or _value(form, f"stop_{i}_text").strip()]  # fmt: skip
 
     def work() -> walk_lifecycle.WalkReceipt:
         app = request.app
@@ -138,12 +165,10 @@ async def new_walk_submit(request: Request) -> Response:
     try:
         receipt = await run_in_threadpool(work)
     except (InvalidInput, RateLimited) as exc:
-        errors: dict[str, list[str]] = {}
-        for p in exc.problems or [FieldProblem("form", exc.code, exc.message)]:
-            message = translate_problem(p, language).message
-            errors.setdefault(_field(p.field, rows), []).append(message)
+        errors = form_problems(exc, stop_rows(form), language)
         return _render(
             request, language, values, errors, 429 if isinstance(exc, RateLimited) else 422
         )
-    done = {"id": receipt.walk.id, "token": receipt.edit_token}
+    link = walk_edit_url(request, receipt.walk.id, receipt.edit_token)
+    done = {"id": receipt.walk.id, "link": link}
     return _render(request, language, {"language": language}, {}, 201, done)

@@ -30,6 +30,7 @@ ASSETS = (
     "/static/place.css",
     "/static/walk.css",
     "/static/walk.js",
+    "/static/leaflet-words.js",
     "/static/vendor/leaflet/leaflet.css",
     "/static/vendor/leaflet/leaflet.js",
     "/static/atlas/favicon.svg",

@@ -1,6 +1,6 @@
-"""The walks API: a resident proposes a walk (and gets a private edit token to withdraw
-it); facilitators see the queue, with the stops the public no longer sees, and publish,
-reject or hide walks with a reason.
+"""The walks API: a resident proposes a walk (and gets a private edit token to revise or
+withdraw it); facilitators see the queue, with the stops the public no longer sees, and
+publish, reject or hide walks with a reason, or ask their proposer for changes.
 
 Bodies are read like a place's (:func:`web.json_body.parse_json`): malformed JSON is
 a 400, every broken rule a 422 naming each problem, in the reader's language.
@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -22,13 +22,14 @@ from geodata.errors import HeritageError, InvalidInput
 from geodata.models import Narrative, Status
 from geodata.store.base import PlaceStore
 from geodata.walk_checks import WalkSubmission, prepare_walk
-from geodata.walk_views import hidden_stops, public_walk, shown_places
+from geodata.walk_views import HiddenStop, hidden_stops, public_walk, shown_places
 from geodata.walks import Walk
 from web.auth import FACILITATOR, SignedIn
 from web.dependencies import get_store
 from web.i18n import localised_problem
 from web.json_body import parse_json, require_json
 from web.language_choice import request_language
+from web.public_url import public_base_url
 from web.rate_limits import RateLimited, count_submission
 from web.routes.moderation_api import ReasonIn
 from web.routes.places import edit_token_of
@@ -43,18 +44,42 @@ class WalkReceipt(BaseModel):
     id: str
     status: str
     edit_token: str
+    edit_url: str  # the proposer's private page: status, moderators' words, revise, withdraw
     url: str
+
+
+def walk_edit_url(request: Request, walk_id: str, token: str) -> str:
+    """The private page of a walk's proposer (holds the edit token: shown once)."""
+    base = public_base_url(request, request.app.state.settings)
+    return f"{base}/walks/{walk_id}/edit?token={token}"
 
 
 def _texts(items: list[Narrative]) -> list[dict[str, str]]:
     return [n.to_json() for n in items]
 
 
-def walk_json(walk: Walk, store: PlaceStore, *, personal: bool) -> dict[str, Any]:
-    """A walk as its proposer (``personal``) or a moderator sees it: everything stored,
-    with the stops the public no longer sees and why."""
+def _hidden_json(h: HiddenStop, staff: bool) -> dict[str, Any]:
+    if not staff:  # the proposer learns which stop, not what became of others' places
+        return {"position": h.position, "place_id": h.place_id}
+    return {
+        "position": h.position,
+        "place_id": h.place_id,
+        "title": h.title,
+        "code": h.code,
+        "status": h.status,
+        "sensitivity": h.sensitivity,
+        "reason": h.reason,
+    }
+
+
+def walk_json(
+    walk: Walk, store: PlaceStore, *, personal: bool, staff: bool = True
+) -> dict[str, Any]:
+    """A walk as its proposer (``personal``, not ``staff``) or a moderator sees it:
+    everything stored, with the stops the public no longer sees (and, for staff, why)."""
     places = shown_places(store, [s.place_id for s in walk.stops])
     view = public_walk(walk, places, require_published=False)
+    note = walk_lifecycle.moderator_note(store, walk)
     body: dict[str, Any] = {
         "id": walk.id,
         "status": str(walk.status),
@@ -69,12 +94,11 @@ def walk_json(walk: Walk, store: PlaceStore, *, personal: bool) -> dict[str, Any
         "route": mapping(walk.route) if walk.route is not None else None,
         "length_m": round(view.length_m) if view else None,
         "walking_minutes": view.minutes if view else None,
-        "hidden_stops": [
-            {"position": h.position, "place_id": h.place_id, "reason": h.reason}
-            for h in hidden_stops(walk, places)
-        ],
+        "hidden_stops": [_hidden_json(h, staff) for h in hidden_stops(store, walk, places)],
         "licence": walk.licence,
-        "rejection_reason": walk_lifecycle.rejection_reason(store, walk),
+        "consent": {"open_data": walk.consent.open_data, "research": walk.consent.research},
+        "rejection_reason": note.text if note and note.kind != "changes_requested" else None,
+        "changes_requested": note.text if note and note.kind == "changes_requested" else None,
         "created_at": walk.created_at.isoformat(),
         "updated_at": walk.updated_at.isoformat(),
         "url": f"/walks/{walk.id}",
@@ -120,7 +144,11 @@ def _propose(request: Request, body: bytes) -> Response:
     count_submission(request, None)  # a proposal counts against its client's budget
     receipt = walk_lifecycle.save_walk(store, walk)
     answer = WalkReceipt(
-        id=walk.id, status=str(walk.status), edit_token=receipt.edit_token, url=f"/walks/{walk.id}"
+        id=walk.id,
+        status=str(walk.status),
+        edit_token=receipt.edit_token,
+        edit_url=walk_edit_url(request, walk.id, receipt.edit_token),
+        url=f"/walks/{walk.id}",
     )
     return _json(answer.model_dump(), 201, {"Location": f"/api/walks/{walk.id}"})
 
@@ -157,9 +185,41 @@ def _owned(request: Request, walk_id: str) -> Walk:
 async def get_own_walk(request: Request, walk_id: str) -> Response:
     def work() -> Response:
         walk = _owned(request, walk_id)
-        return _json(walk_json(walk, request.app.state.store, personal=True))
+        return _json(walk_json(walk, request.app.state.store, personal=True, staff=False))
 
     return await _answer(request, work)
+
+
+def _revise(request: Request, walk_id: str, body: bytes) -> Response:
+    app = request.app
+    store: PlaceStore = app.state.store
+    walk = _owned(request, walk_id)
+    submission = parse_json(WalkSubmission, body)
+    index = contributions.project_index(store, app.state.settings.project_margin_m)
+    revised = walk_lifecycle.revise(store, walk, prepare_walk(store, submission, index.rules))
+    return _json(walk_json(revised, store, personal=True, staff=False))
+
+
+@router.put(
+    "/{walk_id}",
+    summary="Revise your walk, with your edit token (the whole walk, as when proposing it)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/WalkSubmission"}}
+            },
+        }
+    },
+)
+async def revise_walk(request: Request, walk_id: str) -> Response:
+    """Checked like a new proposal; changed texts, stops or route wait for a facilitator
+    again, a change of consent alone does not."""
+    try:
+        require_json(request)
+    except HeritageError as exc:
+        return localised_problem(exc, request_language(request), request.url.path)
+    return await _answer(request, _revise, request, walk_id, await request.body())
 
 
 @router.delete("/{walk_id}", summary="Withdraw your walk, with your edit token")
@@ -171,6 +231,10 @@ async def withdraw_walk(request: Request, walk_id: str) -> Response:
         return _json({"id": walk.id, "status": str(walk.status)})
 
     return await _answer(request, work)
+
+
+class MessageIn(BaseModel):
+    message: str = Field(max_length=2000, description="what to change, for the proposer")
 
 
 # ---------------------------------------------------------------------------
@@ -236,6 +300,22 @@ def reject(
     store: PlaceStore = Depends(get_store),
 ) -> Response:
     walk = walk_lifecycle.reject(store, walk_id, who.actor, body.reason, _if_match(if_match))
+    return _json(walk_json(walk, store, personal=True), headers={"ETag": _etag(walk)})
+
+
+@staff.post("/{walk_id}/request-changes", summary="Ask a walk's proposer for changes")
+def request_changes(
+    walk_id: str,
+    body: MessageIn,
+    if_match: str | None = Header(None, alias="If-Match"),
+    who: SignedIn = Depends(FACILITATOR),
+    store: PlaceStore = Depends(get_store),
+) -> Response:
+    """A pending walk stays pending; its proposer reads the message on their private page
+    (and in ``changes_requested``) until they revise it."""
+    walk = walk_lifecycle.request_changes(
+        store, walk_id, who.actor, body.message, _if_match(if_match)
+    )
     return _json(walk_json(walk, store, personal=True), headers={"ETag": _etag(walk)})
 
 
