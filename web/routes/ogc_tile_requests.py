@@ -17,18 +17,11 @@ from geodata.store.base import PlaceStore
 from geodata.tilematrix import TILE_MATRIX_SET, Tile
 from geodata.walk_tiles import WalkLines
 from geodata.walk_views import walk_versions
-from mapping.tiles import COLLECTIONS
+from web.routes.ogc_common import known_collection
 from web.routes.ogc_params import BadParameter, check_params
 from web.tile_cache import KeptByVersion
 
 _INDEX = re.compile(r"-?[0-9]{1,12}")
-
-
-def checked_collection(cid: str) -> str:
-    if cid not in COLLECTIONS:
-        message = f"there is no collection {cid!r} with tiles; try {', '.join(COLLECTIONS)}"
-        raise NotFound(message, problems=[FieldProblem("collectionId", "unknown", message)])
-    return cid
 
 
 def checked_tile_matrix_set(tid: str) -> str:
@@ -52,7 +45,7 @@ def checked_tileset(
 ) -> str:
     """The collection of a tiles route's path (and its tile matrix set, when the path has
     one), after checking the query asks for ``f`` and nothing else."""
-    cid = checked_collection(collection_id)
+    cid = known_collection(collection_id)  # each has tiles (mapping.tiles.COLLECTIONS)
     if tile_matrix_set_id is not None:
         checked_tile_matrix_set(tile_matrix_set_id)
     checked_format(request, f)
