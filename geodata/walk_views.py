@@ -193,4 +193,4 @@ def open_data_walks(store: PlaceStore) -> list[PublicWalk]:
 
 def walk_versions(store: PlaceStore) -> list[tuple[str, int]]:
     """(id, version) of the published walks: what a download's ETag follows."""
-    return [(w.id, w.version) for w in store.walks("published", limit=MAX_OPEN_WALKS)]
+    return store.walk_versions("published", limit=MAX_OPEN_WALKS)

@@ -3,6 +3,7 @@ tile makes, and tiles built in Python (PostGIS encodes them in SQL instead)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,16 @@ class TileDefaults:
         """:meth:`cluster_grid` for one vector tile (PostGIS runs it without parallel
         workers: a map asks for a dozen tiles at once, which would only compete)."""
         return self.cluster_grid(flt, cell_deg)
+
+    def features_tile(
+        self, tile: Tile, features: TilePlaces, kinds: Mapping[str, str], *, layer: str
+    ) -> bytes:
+        """An MVT layer of ``features`` (already public, such as the walks' public routes),
+        with their properties, each of the kind ``kinds`` names ("string", "integer",
+        "boolean")."""
+        from geodata.tile_layers import features_layer
+
+        return features_layer(layer, tile, features)
 
     def neighbourhoods_tile(
         self, tile: Tile, counts: dict[int, int], *, layer: str = "neighbourhoods"

@@ -10,10 +10,11 @@ places the caller located itself (generalised ones, at the public point
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import shapely
+from psycopg import sql
 
 from geodata.mvt import EXTENT
 from geodata.store.base import PlaceFilter
@@ -60,6 +61,17 @@ SELECT ST_AsMVT(f, %s::text, {EXTENT}, 'geom') FROM f WHERE geom IS NOT NULL
 """
 
 
+# Features located in Python (the walks' public routes), encoded here: their geometries
+# and each property come in as arrays, one typed array a property.
+_FEATURES = sql.SQL(f"""
+SELECT ST_AsMVT(f, %s::text, {EXTENT}, 'geom') FROM (
+    SELECT {{columns}}, {_GEOM.format("ST_GeomFromWKB(e.wkb, 4326)")} AS geom
+    FROM unnest(%s::bytea[], {{arrays}}) AS e(wkb, {{names}})
+) f WHERE geom IS NOT NULL
+""")
+_SQL_TYPES = {"string": "text", "integer": "int8", "boolean": "bool"}
+
+
 class TilesMixin:
     """Places and neighbourhoods layers in SQL; needs PostGISStore's connections."""
 
@@ -89,7 +101,7 @@ class TilesMixin:
             conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             yield conn
 
-    def _tile_query(self, query: str, params: list[Any]) -> bytes | None:
+    def _tile_query(self, query: str | sql.Composable, params: list[Any]) -> bytes | None:
         """The bytes one tile statement answers (None for NULL)."""
         with self._serial() as conn:
             row = conn.execute(query, params).fetchone()
@@ -123,6 +135,23 @@ class TilesMixin:
             return self._tile_query(query, layer_params) or b""
         counted = _PLACES.format(where=where, layer=query)
         return self._tile_query(counted, [*params, len(extra), limit, *layer_params])
+
+    def features_tile(
+        self, tile: Tile, features: TilePlaces, kinds: Mapping[str, str], *, layer: str
+    ) -> bytes:
+        if not len(features):
+            return b""
+        names = [sql.Identifier(name) for name in kinds]
+        query = _FEATURES.format(
+            columns=sql.SQL(", ").join(sql.SQL("e.{}").format(n) for n in names),
+            arrays=sql.SQL(", ").join(
+                sql.SQL("%s::{}[]").format(sql.SQL(_SQL_TYPES[kind])) for kind in kinds.values()
+            ),
+            names=sql.SQL(", ").join(names),
+        )
+        wkbs = shapely.to_wkb(features.geometries).tolist()
+        params = [layer, tile.z, tile.x, tile.y, wkbs, *(features.properties[k] for k in kinds)]
+        return self._tile_query(query, params) or b""
 
     def neighbourhoods_tile(
         self, tile: Tile, counts: dict[int, int], *, layer: str = "neighbourhoods"

@@ -116,6 +116,13 @@ class WalksMixin:
         )
         return row[0] if row else 0
 
+    def walk_versions(self, status: str, *, limit: int = MAX_WALKS_PAGE) -> list[tuple[str, int]]:
+        rows = self._fetchall(
+            "SELECT id, version FROM walks WHERE status = %s ORDER BY created_at DESC, id LIMIT %s",
+            (status, min(limit, MAX_WALKS_PAGE)),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def walk_edit_token_hash(self, walk_id: str) -> str | None:
         row = self._fetchone("SELECT edit_token_hash FROM walks WHERE id = %s", (walk_id,))
         return row[0] if row else None

@@ -106,6 +106,13 @@ class WalksMixin:
             "SELECT count(*) FROM walks WHERE (?1 IS NULL OR status = ?1)", (status,)
         ).fetchone()[0]
 
+    def walk_versions(self, status: str, *, limit: int = MAX_WALKS_PAGE) -> list[tuple[str, int]]:
+        rows = self.conn.execute(
+            "SELECT id, version FROM walks WHERE status = ? ORDER BY created_at DESC, id LIMIT ?",
+            (status, min(limit, MAX_WALKS_PAGE)),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
     def walk_edit_token_hash(self, walk_id: str) -> str | None:
         row = self.conn.execute(
             "SELECT edit_token_hash FROM walks WHERE id = ?", (walk_id,)

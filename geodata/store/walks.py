@@ -46,6 +46,11 @@ class WalkStore:
     def count_walks(self, status: str | None = None) -> int:
         raise NotImplementedError("walks")
 
+    def walk_versions(self, status: str, *, limit: int = MAX_WALKS_PAGE) -> list[tuple[str, int]]:
+        """(id, version) of the walks :meth:`walks` lists, without reading them: what
+        caches of what is built from them follow."""
+        raise NotImplementedError("walks")
+
     def walk_edit_token_hash(self, walk_id: str) -> str | None:
         raise NotImplementedError("walks")
 

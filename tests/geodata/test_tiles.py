@@ -281,3 +281,45 @@ def test_sqlite_and_postgis_tiles_decode_the_same(both_stores) -> None:
         assert f["properties"] == pb[name]["properties"]
         ga, gb = shape(f["geometry"]), shape(pb[name]["geometry"])
         assert ga.symmetric_difference(gb).area <= 0.01 * ga.area + 100, name
+
+
+@pytest.mark.postgis
+def test_sqlite_and_postgis_walk_tiles_decode_the_same(both_stores) -> None:
+    """The demo's walks: the same routes, fields and clusters from the numpy encoder and
+    from ST_AsMVT (the walks' ids differ between the stores)."""
+    sqlite, postgis = both_stores
+    tiles = (BAIXA, _near(-9.2, 38.697, 15), _near(-9.137, 38.711, 8), Tile.checked(0, 0, 0))
+    for tile in tiles:
+        a = _comparable(decode(collection_tile(sqlite, "walks", tile, MapOptions()), "walks"))
+        b = _comparable(decode(collection_tile(postgis, "walks", tile, MapOptions()), "walks"))
+        assert [x[:2] for x in a] == [x[:2] for x in b], tile
+        for (title, _, geometry), (_, _, other) in zip(a, b, strict=True):
+            assert shape(geometry).hausdorff_distance(shape(other)) <= 1.5, title
+    for tile in tiles[:3]:  # (at zoom 0 a 2 km walk is less than a unit: not drawn)
+        assert decode(collection_tile(sqlite, "walks", tile, MapOptions()), "walks"), tile
+    clustered = MapOptions(max_features=1, k=1)
+    a = decode(collection_tile(sqlite, "walks", tiles[2], clustered), "walks")
+    b = decode(collection_tile(postgis, "walks", tiles[2], clustered), "walks")
+    assert [f["properties"] for f in a] == [f["properties"] for f in b]
+    assert [f["properties"]["count"] for f in a] == [2]
+
+
+def test_walk_tiles_keep_to_the_public_walks(lisbon_store: PlaceStore) -> None:
+    """Routes from :func:`open_data_walks` only, with no proposer's personal data."""
+    from dataclasses import replace
+
+    from geodata.walk_tiles import WalkLines
+
+    walks = lisbon_store.walks("published")
+    lisbon_store.update_walk(replace(walks[0], contributor_contact="secret@example.org",
+                                     contributor_name="Secret Name"))  # fmt: skip
+    z8 = _near(-9.137, 38.711, 8)
+    raw = collection_tile(lisbon_store, "walks", z8, MapOptions())
+    assert {f["properties"]["id"] for f in decode(raw, "walks")} == {w.id for w in walks}
+    assert b"secret" not in raw.lower()
+    lisbon_store.update_walk(replace(walks[1], status=Status.WITHDRAWN))
+    lines = WalkLines.open_data(lisbon_store)
+    assert lines.properties["id"] == [walks[0].id]
+    assert [f["properties"]["id"] for f in decode(collection_tile(
+        lisbon_store, "walks", z8, MapOptions(), lines), "walks")] == [walks[0].id]  # fmt: skip
+    assert len(lines.starts_in(z8)) == 1 and len(lines.starts_in(Tile.checked(8, 0, 0))) == 0

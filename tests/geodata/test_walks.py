@@ -158,6 +158,20 @@ def test_publish_reject_and_withdraw_are_audited(store, three):
     assert "rita" not in str([e.before for e in events] + [e.after for e in events])
 
 
+def test_walk_versions_follow_what_walks_lists_without_reading_the_walks(store, three):
+    first = walk_lifecycle.save_walk(store, prepare_walk(store, proposal(three), GeometryRules()))
+    second = prepare_walk(store, proposal(three[:2]), GeometryRules())
+    walk_lifecycle.save_walk(store, second)
+    assert store.walk_versions("published") == []
+    assert store.walk_versions("pending") == [(w.id, w.version) for w in store.walks("pending")]
+    published = walk_lifecycle.publish(store, second.id, FACILITATOR, expected_version=1)
+    assert store.walk_versions("published") == [(second.id, published.version)]
+    walk_lifecycle.publish(store, first.walk.id, FACILITATOR, expected_version=1)
+    listed = [(w.id, w.version) for w in store.walks("published")]
+    assert store.walk_versions("published") == listed and len(listed) == 2
+    assert store.walk_versions("published", limit=1) == listed[:1]
+
+
 def test_a_stop_that_stops_being_public_is_hidden_with_its_position_and_staff_are_told(
     store, three
 ):

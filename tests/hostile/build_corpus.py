@@ -469,11 +469,83 @@ def cql2_cases() -> dict[str, bytes]:
     return out
 
 
+def ogc_cases() -> dict[str, bytes]:
+    """Requests to OGC API – Features and Tiles with a parameter that cannot be used: each
+    file says the path, the query, and the status and parameter the problem must name."""
+    epsg = "http://www.opengis.net/def/crs/EPSG/0/"
+    items, tiles = "/ogc/collections/places/items", "/ogc/collections/places/tiles"
+    walk_tiles = "/ogc/collections/walks/tiles/WebMercatorQuad"
+    cases: dict[str, tuple[str, dict[str, str], int, str]] = {
+        # Part 2: a CRS not on offer, however it is written
+        "crs_unknown_epsg": (items, {"crs": epsg + "9999"}, 400, "crs"),
+        "crs_short_form_not_offered": (items, {"crs": "EPSG:32629"}, 400, "crs"),
+        "crs_10000_characters": (items, {"crs": epsg + "9" * 10_000}, 400, "crs"),
+        "crs_with_nul": (items, {"crs": epsg + "4326\x00"}, 400, "crs"),
+        "crs_of_one_feature": (items + "/pl_hostile", {"crs": "urn:ogc:def:crs:EPSG::9999"},
+                               400, "crs"),
+        "crs_of_walks": ("/ogc/collections/walks/items", {"crs": "CRS84; DROP TABLE walks"},
+                         400, "crs"),
+        "bbox_crs_unknown": (items, {"bbox": "0,0,1,1", "bbox-crs": epsg + "9999"}, 400,
+                             "bbox-crs"),
+        "bbox_outside_its_crs": (items, {"bbox": "9e9,9e9,9.1e9,9.1e9", "bbox-crs": epsg + "3763"},
+                                 400, "bbox"),
+        "filter_crs_unknown": (items, {"filter": "year_from > 1", "filter-crs": epsg + "1"},
+                               400, "filter-crs"),
+        # Part 3: a filter language, queryable, sort key or property that does not exist
+        "filter_lang_sql": (items, {"filter": "year_from > 1", "filter-lang": "sql"}, 400,
+                            "filter-lang"),
+        "queryable_unknown": (items, {"filter": "colour = 'red'"}, 400, "filter"),
+        "queryable_private": (items, {"filter": "contributor_contact IS NOT NULL"}, 400,
+                              "filter"),
+        "cql2_malformed": (items, {"filter": "year_from >"}, 400, "filter"),
+        "cql2_too_deep": (items, {"filter": "NOT (" * 300 + "year_from = 1" + ")" * 300},
+                          400, "filter"),
+        "sortby_private": (items, {"sortby": "-contributor_contact"}, 400, "sortby"),
+        "properties_private": (items, {"properties": "title,contributor_contact"}, 400,
+                               "properties"),
+        "limit_of_40_digits": (items, {"limit": "9" * 40}, 400, "limit"),
+        "offset_negative": (items, {"offset": "-1"}, 400, "offset"),
+        "datetime_reversed": (items, {"datetime": "2020-01-01T00:00:00Z/2000-01-01T00:00:00Z"},
+                              400, "datetime"),
+        # Tiles: outside the tile matrix set, or not a number
+        "tile_matrix_23": (tiles + "/WebMercatorQuad/23/0/0", {}, 404, "tileMatrix"),
+        "tile_matrix_negative": (tiles + "/WebMercatorQuad/-1/0/0", {}, 404, "tileMatrix"),
+        "tile_row_past_the_matrix": (tiles + "/WebMercatorQuad/3/8/0", {}, 404, "tileRow"),
+        "tile_col_past_the_matrix": (walk_tiles + "/14/6278/16384", {}, 404, "tileCol"),
+        "tile_col_5000_digits": (tiles + "/WebMercatorQuad/3/0/" + "9" * 5000, {}, 400,
+                                 "tileCol"),
+        "tile_row_not_a_number": (walk_tiles + "/3/1e3/0", {}, 400, "tileRow"),
+        "tile_matrix_set_unknown": (tiles + "/WorldCRS84Quad/0/0/0", {}, 404,
+                                    "tileMatrixSetId"),
+        "tiles_of_an_unknown_collection": ("/ogc/collections/contacts/tiles", {}, 404,
+                                           "collectionId"),
+        # Formats that are not offered
+        "format_xml_items": (items, {"f": "xml"}, 400, "f"),
+        "format_shapefile_collection": ("/ogc/collections/places", {"f": "shp"}, 400, "f"),
+        "format_html_queryables": ("/ogc/collections/places/queryables", {"f": "pdf"}, 400, "f"),
+        "format_png_tile": (walk_tiles + "/0/0/0", {"f": "png"}, 400, "f"),
+        "format_xml_tilejson": (tiles + "/WebMercatorQuad/tilejson.json", {"f": "xml"}, 400,
+                                "f"),
+        "format_shapefile_download": ("/api/export/places.shp", {}, 404, "format"),
+        "collection_unknown": ("/ogc/collections/contributors/items", {}, 404, "collectionId"),
+        "queryables_of_walks": ("/ogc/collections/walks/queryables", {}, 404, "collectionId"),
+    }  # fmt: skip
+    return {
+        f"{name}.json": json.dumps(
+            {"path": path, "query": query, "status": status, "parameter": parameter},
+            ensure_ascii=False,
+            indent=1,
+        ).encode()
+        for name, (path, query, status, parameter) in cases.items()
+    }
+
+
 def main() -> None:
     for folder, cases in (
         ("json", json_cases() | geometry_cases()),
         ("images", image_cases()),
         ("cql2", cql2_cases()),
+        ("ogc", ogc_cases()),
     ):
         target = HERE / folder
         target.mkdir(exist_ok=True)

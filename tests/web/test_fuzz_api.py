@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from geodata.accounts import create_account
@@ -210,6 +212,47 @@ def test_every_ogc_api_operation_answers_without_server_errors_and_as_documented
     case, target: FuzzTarget
 ):
     call_and_check(case, target)
+
+
+# Hostile requests with no documented operation: a collection the API does not have, a
+# download format it does not offer (the OGC document lists each collection's paths).
+UNDOCUMENTED = {"collection_unknown", "tiles_of_an_unknown_collection", "queryables_of_walks",
+                "format_shapefile_download"}  # fmt: skip
+
+
+def test_the_hostile_ogc_requests_are_refused_as_the_ogc_api_documents(
+    ogc_schema, target: FuzzTarget
+):
+    """The corpus of ``tests/hostile/ogc`` through schemathesis: each request made as a
+    case of its operation in ``/ogc/api`` and checked like every generated one (no server
+    error, a documented status and content type, a conforming body), then for the 400 or
+    404 problem naming its parameter."""
+    from tests.web.test_hostile_ogc import hostile_requests, refusal_problems
+
+    failed, sent = {}, set()
+    for name, request in hostile_requests():
+        path = request["path"].removeprefix("/ogc")
+        operation = ogc_schema.find_operation_by_path("GET", path)
+        if operation is None or name in UNDOCUMENTED:
+            assert operation is None and name in UNDOCUMENTED, name
+            continue
+        names = re.findall(r"\{(\w+)\}", operation.path)
+        pattern = re.sub(r"\\\{\w+\\\}", "([^/]+)", re.escape(operation.path))
+        values = re.fullmatch(pattern, path)
+        assert values is not None, (name, operation.path)
+        case = operation.Case(path_parameters=dict(zip(names, values.groups(), strict=True)),
+                              query=request["query"])  # fmt: skip
+        REQUESTS["hostile"] += 1
+        response = case.call_and_validate(
+            headers=target.headers(case.path), checks=[*CHECKS, status_code_conformance]
+        )
+        media_type = response.headers.get("content-type", [""])[0]
+        wrong = refusal_problems(response.status_code, media_type, response.text, request)
+        if wrong:
+            failed[name] = wrong
+        sent.add(name)
+    assert failed == {}
+    assert len(sent) >= 25
 
 
 def workflow_doc(doc: dict[str, Any]) -> dict[str, Any]:

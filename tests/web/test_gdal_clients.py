@@ -23,6 +23,7 @@ from shapely.geometry import shape
 
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ogrinfo") is None or shutil.which("ogr2ogr") is None,
@@ -147,6 +148,18 @@ def test_gdal_reads_places_in_portugal_tm06_where_pyproj_puts_them(
     assert [lon, lat] == served[open_data_cases["generalised"]]["coordinates"]
 
 
+def asked_urls(app) -> list[str]:
+    """The URLs the app will be asked for, in order (a middleware records them)."""
+    asked: list[str] = []
+
+    @app.middleware("http")
+    async def record(request, call_next):  # type: ignore[no-untyped-def]
+        asked.append(str(request.url))
+        return await call_next(request)
+
+    return asked
+
+
 # A where clause given to GDAL's OAPIF driver: it reads the filter languages and the
 # queryables from /ogc/api and the field types from the collection's describedby schema,
 # then sends what it can as CQL2 text. In a child process, as above.
@@ -175,15 +188,7 @@ print(json.dumps({"ids": sorted(frame["id"]), "types": types}))
 def test_gdal_sends_its_where_clause_to_the_service_as_cql2_text(
     app, lisbon_store: PlaceStore, open_data_cases: dict[str, str], where: str, keep
 ) -> None:
-    from tests.conftest import LiveServer
-
-    asked: list[str] = []
-
-    @app.middleware("http")
-    async def record(request, call_next):  # type: ignore[no-untyped-def]
-        asked.append(str(request.url))
-        return await call_next(request)
-
+    asked = asked_urls(app)
     env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", "CPL_DEBUG": "OFF"}
     with LiveServer(app) as server:
         done = subprocess.run(
@@ -198,6 +203,78 @@ def test_gdal_sends_its_where_clause_to_the_service_as_cql2_text(
     assert got["types"]["created_at"].startswith("datetime64")
     expected = {p.id for p in lisbon_store.list(public_filter(None, "open_data")) if keep(p)}
     assert set(got["ids"]) == expected and expected
+
+
+MUSEUMS_SINCE_1900 = "year_from >= 1900 AND category = 'museum'"
+
+
+def museums_since_1900(store: PlaceStore) -> set[str]:
+    return {
+        p.id for p in store.list(public_filter(None, "open_data"))
+        if p.category == "museum" and p.year_from is not None and p.year_from >= 1900
+    }  # fmt: skip
+
+
+def test_debian_gdal_types_the_years_and_sends_its_where_clause_as_cql(
+    app, lisbon_store: PlaceStore
+) -> None:
+    """Debian's ogrinfo (GDAL 3.6, older than the Part 2 and 5 support of 3.7): the years
+    arrive as integers (from the describedBy schema, not from the first ten features)
+    and a where clause on them goes to the service as a filter."""
+    asked = asked_urls(app)
+    with LiveServer(app) as server:
+        url = f"OAPIF:{server.url}/ogc"
+        summary = gdal("ogrinfo", "-ro", "-so", url, "places")
+        out = gdal("ogrinfo", "-ro", "-q", url, "places", "-where", MUSEUMS_SINCE_1900)
+    assert "\nyear_from: Integer " in summary and "\nyear_to: Integer " in summary
+    assert "\nlocation_generalised: Integer(Boolean) " in summary
+    ids = set(re.findall(r"\bid \(String\) = (\S+)", out))
+    assert ids == museums_since_1900(lisbon_store) and ids
+    assert any("filter=" in u and "year_from" in u for u in asked), asked
+
+
+# GDAL 3.7 and newer (pyogrio's own) in one read: the places in Portugal TM06, a where
+# clause sent as a filter, typed fields. In a child process, as above.
+OAPIF_TM06_WHERE = """
+import json, sys, pyogrio
+url, where, out = sys.argv[1:]
+info = pyogrio.read_info(url, layer="places", CRS="EPSG:3763")
+frame = pyogrio.read_dataframe(url, layer="places", CRS="EPSG:3763", where=where)
+print(json.dumps({"types": dict(zip(info["fields"], map(str, info["dtypes"]))),
+                  "crs": frame.crs.to_epsg()}))
+pyogrio.write_dataframe(frame, out, layer="places", driver="GPKG")
+"""
+
+
+@pytest.mark.skipif(pyogrio.__gdal_version__ < (3, 7, 0), reason="GDAL 3.7 reads OAPIF Part 2")
+def test_gdal_reads_places_in_tm06_with_a_cql2_filter_and_typed_fields(
+    app, lisbon_store: PlaceStore, tmp_path: Path
+) -> None:
+    """Issue 17's "done when": one GDAL read, in EPSG:3763, filtered on the server."""
+    asked = asked_urls(app)
+    out = tmp_path / "museums-3763.gpkg"
+    env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", "CPL_DEBUG": "OFF"}
+    with LiveServer(app) as server:
+        done = subprocess.run(
+            [sys.executable, "-c", OAPIF_TM06_WHERE, f"OAPIF:{server.url}/ogc",
+             MUSEUMS_SINCE_1900, str(out)],
+            capture_output=True, text=True, timeout=300, env=env,
+        )  # fmt: skip
+        items = httpx.get(f"{server.url}/ogc/collections/places/items?limit=10000").json()
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["crs"] == 3763
+    assert got["types"]["year_from"] == got["types"]["year_to"] == "int32"
+    assert got["types"]["location_generalised"] == "bool"
+    copy = gpd.read_file(out, layer="places").set_index("id")
+    assert set(copy.index) == museums_since_1900(lisbon_store) and len(copy) > 3
+    t = Transformer.from_crs("OGC:CRS84", "EPSG:3763", always_xy=True)
+    served = {f["id"]: shape(f["geometry"]) for f in items["features"]}  # in CRS84
+    for pid, geometry in copy.geometry.items():
+        want = shapely.transform(served[pid], lambda xy: np.column_stack(t.transform(*xy.T)))
+        assert geometry.equals_exact(want, 0.01), pid  # within a centimetre
+    filtered = [u for u in asked if "/items" in u and "filter=" in u]
+    assert filtered and all("crs=" in u and "3763" in u for u in filtered), asked
 
 
 def test_ogrinfo_reads_the_geopackage_download_without_a_warning(

@@ -6,15 +6,16 @@ import gzip
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import mapbox_vector_tile
 import numpy as np
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, box, shape
 
-from geodata.models import Narrative, Place, Status
+from geodata.models import Consent, Narrative, Place, Status
 from geodata.privacy import grid_centres
 from geodata.store.base import PlaceStore
 from geodata.tilematrix import Tile
@@ -22,6 +23,8 @@ from geodata.tilematrix import Tile
 BAIXA = Tile.checked(14, 6278, 7776)
 TILES = "/ogc/collections/places/tiles/WebMercatorQuad"
 BAIXA_URL = f"{TILES}/{BAIXA.z}/{BAIXA.y}/{BAIXA.x}"
+WALK_TILES = "/ogc/collections/walks/tiles/WebMercatorQuad"
+WALKS_BAIXA_URL = f"{WALK_TILES}/{BAIXA.z}/{BAIXA.y}/{BAIXA.x}"
 MVT = "application/vnd.mapbox-vector-tile"
 
 
@@ -49,15 +52,19 @@ def test_landing_page_conformance_and_collections_lead_to_tiles(client) -> None:
     conforms = client.get("/ogc/conformance").json()["conformsTo"]
     for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30"):
         assert f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}" in conforms
-    for collection in client.get("/ogc/collections").json()["collections"]:
-        if collection["id"] == "walks":  # walks have no tiles yet (issue 17 item 3)
-            continue
+    collections = client.get("/ogc/collections").json()["collections"]
+    assert {c["id"] for c in collections} == {"places", "neighbourhoods", "walks"}
+    for collection in collections:
         tile_links = [x for x in collection["links"] if x["rel"].endswith("/tilesets-vector")]
         assert len(tile_links) == 1, collection["id"]
         tilesets = client.get(local(tile_links[0]["href"])).json()["tilesets"]
         assert [t["dataType"] for t in tilesets] == ["vector"]
     paths = client.get("/ogc/api").json()["paths"]
-    assert "/collections/places/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}" in paths
+    for cid in ("places", "neighbourhoods", "walks"):
+        assert (
+            f"/collections/{cid}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
+            in paths
+        )
 
 
 def test_tileset_item_template_gives_the_tile(client) -> None:
@@ -125,6 +132,11 @@ def test_gzip_when_accepted_plain_otherwise(client) -> None:
     assert "content-encoding" not in plain.headers
     assert gzip.decompress(raw) == plain.content
     assert len(raw) < len(plain.content)
+    # A tile of a few hundred bytes (a walk) goes plain: gzip would make it larger.
+    small = client.get(WALKS_BAIXA_URL, headers={"Accept-Encoding": "gzip"})
+    assert small.status_code == 200 and 0 < len(small.content) < 512
+    assert "content-encoding" not in small.headers and small.headers["vary"] == "Accept-Encoding"
+    assert len(gzip.compress(small.content, mtime=0)) >= len(small.content)
 
 
 @pytest.mark.parametrize(
@@ -140,8 +152,13 @@ def test_gzip_when_accepted_plain_otherwise(client) -> None:
         ("/ogc/collections/places/tiles/WorldCRS84Quad/0/0/0", 404, "tileMatrixSetId"),
         ("/ogc/collections/places/tiles/WorldCRS84Quad", 404, "tileMatrixSetId"),
         ("/ogc/tileMatrixSets/WorldCRS84Quad", 404, "tileMatrixSetId"),
-        ("/ogc/collections/walks/tiles", 404, "collectionId"),
-        ("/ogc/collections/walks/tiles/WebMercatorQuad/0/0/0", 404, "collectionId"),
+        ("/ogc/collections/streets/tiles", 404, "collectionId"),
+        ("/ogc/collections/streets/tiles/WebMercatorQuad/0/0/0", 404, "collectionId"),
+        ("/ogc/collections/walks/tiles/WebMercatorQuad/23/0/0", 404, "tileMatrix"),
+        ("/ogc/collections/walks/tiles/WebMercatorQuad/2/x/0", 400, "tileRow"),
+        ("/ogc/collections/walks/tiles/WebMercatorQuad/0/0/0?f=png", 400, "f"),
+        ("/ogc/collections/walks/tiles/WebMercatorQuad?f=xml", 400, "f"),
+        ("/ogc/tileMatrixSets?f=html", 400, "f"),
     ],
 )
 def test_bad_tiles_are_problems_naming_the_parameter(client, path, status, field) -> None:
@@ -190,23 +207,113 @@ def test_a_tile_holds_what_the_items_hold_for_its_bbox(client, open_data_cases) 
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed")
-def test_gdal_reads_a_tile(client, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("url", "layer"), [(BAIXA_URL, "places"), (WALKS_BAIXA_URL, "walks")])
+def test_gdal_reads_a_tile(client, tmp_path: Path, url: str, layer: str) -> None:
     formats = subprocess.run(["ogrinfo", "--formats"], capture_output=True, text=True).stdout
     if "MVT" not in formats:
         pytest.skip("GDAL has no MVT driver here")
     # GDAL georeferences a tile from a .../{z}/{x}/{y}.pbf path.
     path = tmp_path / str(BAIXA.z) / str(BAIXA.x) / f"{BAIXA.y}.pbf"
     path.parent.mkdir(parents=True)
-    path.write_bytes(client.get(BAIXA_URL, headers={"Accept-Encoding": "identity"}).content)
+    path.write_bytes(client.get(url, headers={"Accept-Encoding": "identity"}).content)
     out = subprocess.run(
         ["ogrinfo", "-ro", "-al", "-so", f"MVT:{path}"], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
-    assert "Layer name: places" in out.stdout
+    assert f"Layer name: {layer}" in out.stdout
     count = int(out.stdout.split("Feature Count:")[1].split()[0])
-    assert count == len(features(path.read_bytes()))
+    assert count == len(features(path.read_bytes(), layer)) > 0
     assert "title: String" in out.stdout
     extent = out.stdout.split("Extent:")[1].splitlines()[0]
     x0, y0, x1, y1 = (float(v) for v in re.findall(r"-?\d+\.\d+", extent))
     minx, miny, maxx, maxy = BAIXA.xy_bounds  # GDAL places the tile in EPSG:3857
     assert minx - 1 <= x0 <= x1 <= maxx + 1 and miny - 1 <= y0 <= y1 <= maxy + 1
+
+
+def public_walks(client) -> dict[str, dict]:
+    """The walks' OGC items (their public routes and fields), by id."""
+    items = client.get("/ogc/collections/walks/items", params={"limit": 1000}).json()
+    return {f["id"]: f for f in items["features"]}
+
+
+def walks_in(client, url: str = WALKS_BAIXA_URL) -> dict[str, dict]:
+    return {f["properties"]["id"]: f for f in features(client.get(url).content, "walks")}
+
+
+def test_walks_tileset_and_tilejson_lead_to_tiles_of_the_public_routes(client) -> None:
+    tileset = client.get(WALK_TILES).json()
+    (layer,) = tileset["layers"]
+    assert layer["id"] == "walks"
+    assert layer["propertiesSchema"]["properties"]["length_m"] == {"type": "integer"}
+    extent = box(*tileset["boundingBox"]["lowerLeft"], *tileset["boundingBox"]["upperRight"])
+    routes = [shape(f["geometry"]) for f in public_walks(client).values()]
+    assert routes and all(extent.contains(r) for r in routes)
+    doc = client.get(f"{WALK_TILES}/tilejson.json").json()
+    assert doc["vector_layers"][0]["id"] == "walks"
+    assert doc["vector_layers"][0]["fields"]["stops"] == "Number"
+    (item,) = [x for x in tileset["links"] if x["rel"] == "item"]
+    href = item["href"].format(tileMatrix=BAIXA.z, tileRow=BAIXA.y, tileCol=BAIXA.x)
+    url = doc["tiles"][0].format(z=BAIXA.z, x=BAIXA.x, y=BAIXA.y)
+    assert local(href) == local(url) == WALKS_BAIXA_URL
+    assert walks_in(client)
+
+
+def test_a_walks_tile_holds_the_routes_and_fields_of_the_walks_items(client) -> None:
+    """The walks meeting the tile, each at the pixels of its OGC item's route."""
+    items = public_walks(client)
+    meeting = {
+        wid for wid, f in items.items() if shape(f["geometry"]).intersects(box(*BAIXA.bounds))
+    }
+    tiled = walks_in(client)
+    assert tiled.keys() == meeting and len(items) > len(meeting) > 0
+    for wid, f in tiled.items():
+        item = items[wid]["properties"]
+        for name in ("title", "title_language", "stops", "length_m", "walking_minutes",
+                     "languages", "editorial", "licence"):  # fmt: skip
+            assert f["properties"][name] == item[name], name
+        assert f["geometry"]["type"] == "LineString"
+        want = BAIXA.points(np.array(items[wid]["geometry"]["coordinates"]))
+        got = np.array(f["geometry"]["coordinates"])
+        assert got.shape == want.shape and np.abs(got - want).max() <= 1, wid
+
+
+def test_walks_tiles_show_only_published_open_data_walks_and_public_stops(
+    client, lisbon_store: PlaceStore
+) -> None:
+    (wid,) = walks_in(client)
+    walk = lisbon_store.get_walk(wid)
+    first = client.get(WALKS_BAIXA_URL)
+    etag = first.headers["etag"]
+    assert "no-cache" in first.headers["cache-control"]
+    assert client.get(WALKS_BAIXA_URL, headers={"If-None-Match": etag}).status_code == 304
+    # A stop that stops being public: the route no longer passes by it.
+    gone = lisbon_store.get(walk.stops[2].place_id)
+    lisbon_store.update(replace(gone, status=Status.REJECTED))
+    changed = client.get(WALKS_BAIXA_URL, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    (f,) = features(changed.content, "walks")
+    assert f["properties"]["stops"] == len(walk.stops) - 1
+    at = BAIXA.points(np.array([[gone.geometry.x, gone.geometry.y]]))[0].tolist()
+    assert at not in f["geometry"]["coordinates"]
+    assert len(f["geometry"]["coordinates"]) == len(walk.stops) - 1
+    # Without consent to open data, then unpublished: gone from the tile.
+    walk = lisbon_store.update_walk(replace(walk, consent=Consent(publish=True, open_data=False)))
+    assert walks_in(client) == {}
+    lisbon_store.update_walk(replace(walk, consent=Consent(), status=Status.PENDING))
+    assert walks_in(client) == {}
+    raw = client.get(WALKS_BAIXA_URL, headers={"Accept-Encoding": "identity"}).content
+    assert wid.encode() not in raw
+
+
+def test_past_the_cap_a_walks_tile_holds_where_walks_start_as_clusters(client, app) -> None:
+    items = public_walks(client)
+    lisbon = Tile.checked(8, 98, 121)  # both demo walks, and one cell of the z8 cluster grid
+    url = f"{WALK_TILES}/{lisbon.z}/{lisbon.y}/{lisbon.x}"
+    assert walks_in(client, url).keys() == items.keys() and len(items) == 2
+    app.state.settings.tile_max_features = 1
+    app.state.settings.privacy_k = 1
+    (cluster,) = features(client.get(url).content, "walks")
+    assert cluster["properties"] == {"cluster": True, "count": 2, "label": "2"}
+    starts = np.array([f["geometry"]["coordinates"][0] for f in items.values()])
+    want = lisbon.points(starts.mean(axis=0, keepdims=True))[0]
+    assert np.abs(np.array(cluster["geometry"]["coordinates"]) - want).max() <= 1

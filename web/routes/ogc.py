@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from geodata.crs import projection
-from geodata.errors import NotFound
+from geodata.errors import FieldProblem, NotFound
 from geodata.io import geojson
 from geodata.io.export import public_batches, public_page
 from geodata.store.base import PlaceFilter, PlaceStore
@@ -318,7 +318,8 @@ def item(
     check_params(request, {"f", "crs"})
     crs = requested_crs(request, "crs", offered_crs(settings))
     project = projection(crs)
-    missing = NotFound(f"there is no feature {feature_id!r} in {cid}")
+    message = f"there is no feature {feature_id[:80]!r} in {cid}"
+    missing = NotFound(message, problems=[FieldProblem("featureId", "unknown", message)])
     if cid == "places":
         batches = [
             b

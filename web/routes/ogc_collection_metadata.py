@@ -83,7 +83,7 @@ def collection_metadata(
                 "type": HTML,
                 "title": f"{title} (HTML)",
             },
-            *(collection_links(url(), cid) if cid != "walks" else []),
+            *collection_links(url(), cid),
             *schema_links(url, cid, title),
         ],
     }

@@ -12,7 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from geodata.errors import NotFound
+from geodata.errors import FieldProblem, NotFound
 from web.i18n import N_, gettext_for
 from web.language_choice import request_language
 from web.public_url import public_base_url
@@ -143,5 +143,6 @@ def swap_self(links: list[dict]) -> list[dict]:
 
 def known_collection(cid: str) -> str:
     if cid not in COLLECTIONS:
-        raise NotFound(f"there is no collection {cid!r}; try places, neighbourhoods or walks")
+        message = f"there is no collection {cid!r}; try places, neighbourhoods or walks"
+        raise NotFound(message, problems=[FieldProblem("collectionId", "unknown", message)])
     return cid

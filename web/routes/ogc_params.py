@@ -10,17 +10,29 @@ from typing import Any
 from fastapi import Request
 
 from geodata.crs import CRS84, OutsideCRS, bbox_to_crs84
-from geodata.errors import HeritageError
+from geodata.errors import FieldProblem, HeritageError
 from geodata.io.export_filter import BBox, find_neighbourhood, parse_bbox, parse_timestamp
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 
 
 class BadParameter(HeritageError):
-    """A query parameter OGC API – Features clients must get a 400 for."""
+    """A query parameter OGC API – Features clients must get a 400 for; the problem names
+    it (``parameter``) in its ``errors``."""
 
     code = "invalid_parameter"
     status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        parameter: str | None = None,
+        problems: list[FieldProblem] | None = None,
+    ) -> None:
+        if parameter is not None and not problems:
+            problems = [FieldProblem(parameter, self.code, message)]
+        super().__init__(message, problems=problems)
 
 
 # Taken by every resource: the interface language of its HTML page (the language picker).
@@ -30,9 +42,12 @@ ALWAYS_ALLOWED = {"lang"}
 def check_params(request: Request, allowed: set[str]) -> None:
     unknown = sorted(set(request.query_params) - allowed - ALWAYS_ALLOWED)
     if unknown:
-        raise BadParameter(
+        message = (
             f"unknown parameter {', '.join(unknown)}; this resource takes "
             f"{', '.join(sorted(allowed))}"
+        )
+        raise BadParameter(
+            message, problems=[FieldProblem(name, "unknown_parameter", message) for name in unknown]
         )
 
 
@@ -41,7 +56,7 @@ def wants_html(request: Request) -> bool:
     f = request.query_params.get("f")
     if f is not None:
         if f not in ("json", "html"):
-            raise BadParameter(f"f must be json or html, not {f!r}")
+            raise BadParameter(f"f must be json or html, not {f!r}", parameter="f")
         return f == "html"
     accept = request.headers.get("accept", "").lower()
     html_at, json_at = accept.find("text/html"), accept.find("json")
@@ -58,11 +73,11 @@ def parse_datetime(text: str) -> tuple[datetime | None, datetime | None]:
         since = None if start in ("", "..") else parse_timestamp(start)
         last = None if end in ("", "..") else parse_timestamp(end)
     except ValueError as exc:
-        raise BadParameter(f"datetime: {exc}") from None
+        raise BadParameter(f"datetime: {exc}", parameter="datetime") from None
     if since is None and last is None:
-        raise BadParameter("datetime: an interval needs at least one end")
+        raise BadParameter("datetime: an interval needs at least one end", parameter="datetime")
     if since is not None and last is not None and since > last:
-        raise BadParameter("datetime: the interval ends before it starts")
+        raise BadParameter("datetime: the interval ends before it starts", parameter="datetime")
     return since, (last + timedelta(microseconds=1)) if last is not None else None
 
 
@@ -73,11 +88,11 @@ def int_param(request: Request, name: str, default: int, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter(f"{name} must be a whole number, not {raw!r}") from None
+        raise BadParameter(f"{name} must be a whole number, not {raw!r}", parameter=name) from None
     if value < minimum:
-        raise BadParameter(f"{name} must be at least {minimum}")
+        raise BadParameter(f"{name} must be at least {minimum}", parameter=name)
     if value > 2**31 - 1:  # beyond what either database takes as an offset
-        raise BadParameter(f"{name} must be at most {2**31 - 1}")
+        raise BadParameter(f"{name} must be at most {2**31 - 1}", parameter=name)
     return value
 
 
@@ -117,21 +132,22 @@ def items_filter(
         try:
             values["bbox"] = _bbox_in(bbox, bbox_crs)
         except ValueError as exc:
-            raise BadParameter(f"bbox: {exc}") from None
+            raise BadParameter(f"bbox: {exc}", parameter="bbox") from None
     if (when := q.get("datetime")) is not None:
         values["since"], values["until"] = parse_datetime(when)
     if (hood := q.get("neighbourhood")) is not None:
         try:
             values["neighbourhood_id"] = find_neighbourhood(hood, store.neighbourhoods())
         except ValueError as exc:
-            raise BadParameter(f"neighbourhood: {exc}") from None
+            raise BadParameter(f"neighbourhood: {exc}", parameter="neighbourhood") from None
     if (category := q.get("category")) is not None:
         keys = [k.strip() for k in category.split(",") if k.strip()]
         unknown = [k for k in keys if k not in vocabulary]
         if unknown or not keys:
             raise BadParameter(
                 f"category: unknown {', '.join(unknown) or 'empty value'}; use "
-                f"{', '.join(vocabulary.keys())}"
+                f"{', '.join(vocabulary.keys())}",
+                parameter="category",
             )
         values["category"] = keys[0] if len(keys) == 1 else keys
     return PlaceFilter(**values)

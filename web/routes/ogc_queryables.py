@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from geodata.errors import NotFound
+from geodata.errors import FieldProblem, NotFound
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
@@ -78,7 +78,8 @@ def queryables(
     cid = known_collection(collection_id)
     check_params(request, {"f"})
     if cid != "places":
-        raise NotFound(f"{cid} take no filter, so they have no queryables")
+        message = f"{cid} take no filter, so they have no queryables"
+        raise NotFound(message, problems=[FieldProblem("collectionId", "no_queryables", message)])
     url = Urls(request, settings)
     doc = queryables_document(
         url(f"/collections/{cid}/queryables"),

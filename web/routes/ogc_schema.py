@@ -24,7 +24,19 @@ GEOMETRY = {"format": "geometry-any", "$ref": "https://geojson.org/schema/Geomet
 
 def schema_links(url: Callable[..., str], cid: str, title: str) -> list[dict]:
     """Links to the JSON Schema of the features (Part 5; ``describedby`` is where GDAL
-    looks) and, for places, of their queryables (Part 3)."""
+    looks) and, for places, of their queryables (Part 3).
+
+    The ``describedby`` link comes twice, the second time spelt ``describedBy``: link
+    relations compare without case (RFC 8288), but GDAL before 3.7 (Debian 12's 3.6, which
+    QGIS there uses too) looks for that spelling only, and without the schema it types
+    every field by the first ten features (years all empty there: text, and a filter on
+    them fails)."""
+    feature_schema = {
+        "href": url(f"/collections/{cid}/feature-schema"),
+        "rel": "describedby",
+        "type": SCHEMA_MEDIA_TYPE,
+        "title": f"{title}: one GeoJSON feature",
+    }
     links = [
         {
             "href": url(f"/collections/{cid}/schema"),
@@ -32,12 +44,8 @@ def schema_links(url: Callable[..., str], cid: str, title: str) -> list[dict]:
             "type": SCHEMA_MEDIA_TYPE,
             "title": f"{title}: the properties and their types",
         },
-        {
-            "href": url(f"/collections/{cid}/feature-schema"),
-            "rel": "describedby",
-            "type": SCHEMA_MEDIA_TYPE,
-            "title": f"{title}: one GeoJSON feature",
-        },
+        feature_schema,
+        {**feature_schema, "rel": "describedBy"},
     ]
     if cid == "places":
         links.append(

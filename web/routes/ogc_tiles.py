@@ -1,37 +1,40 @@
-"""OGC API – Tiles (vector tiles, Mapbox Vector Tile) for the ``places`` and
-``neighbourhoods`` collections, in the WebMercatorQuad tile matrix set, with a TileJSON
-3.0.0 document for MapLibre and QGIS.
+"""OGC API – Tiles (vector tiles, Mapbox Vector Tile) for the ``places``,
+``neighbourhoods`` and ``walks`` collections, in the WebMercatorQuad tile matrix set,
+with a TileJSON 3.0.0 document for MapLibre and QGIS: the tile matrix sets, each
+collection's tilesets, its tileset's metadata and its TileJSON.
 
 Tiles hold what the OGC items hold (open-data places, generalised ones at their grid
-cell, hidden ones never), built by :mod:`mapping.tiles`. Each answer carries an ETag
-from the places' version, comes gzip-encoded to clients that take it, and is kept
-a while in a small per-worker cache under that ETag. Tiles outside the tile matrix
-set, and unknown collections or tile matrix sets, get a 404 problem naming the
-parameter; a tile index that is not a number gets a 400.
+cell, hidden ones never; the public walks' routes), built by :mod:`mapping.tiles` and
+served by :mod:`web.routes.ogc_vector_tile`; what each route checks of its request is
+:mod:`web.routes.ogc_tile_requests`.
 """
 
 from __future__ import annotations
 
 import html
 import math
-import re
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from geodata.errors import FieldProblem, NotFound
 from geodata.io.export import coarse_bbox
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
 from geodata.tilematrix import MAX_ZOOM, TILE_MATRIX_SET, tile_matrix_set
+from geodata.walk_tiles import WALK_TILE_KINDS
 from mapping.options import MapOptions
-from mapping.tiles import COLLECTIONS
 from web.dependencies import get_settings, get_store
 from web.public_url import public_base_url
 from web.routes.export import dataset_info
-from web.routes.ogc_params import BadParameter, check_params
+from web.routes.ogc_tile_requests import (
+    checked_format,
+    checked_tile_matrix_set,
+    checked_tileset,
+    open_walks,
+    walks_version,
+)
 from web.settings import Settings
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
@@ -52,7 +55,8 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 TILE_PATH = (
     "/collections/{cid}/tiles/" + TILE_MATRIX_SET + "/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
 )
-TITLES = {"places": "Heritage places", "neighbourhoods": "Neighbourhoods"}
+TITLES = {"places": "Heritage places", "neighbourhoods": "Neighbourhoods", "walks": "Walks"}
+_MVT_TYPES = {"string": "String", "integer": "Number", "boolean": "Boolean"}
 _FIELDS = {
     "places": {
         "id": "String",
@@ -67,9 +71,14 @@ _FIELDS = {
         "label": "String",
     },
     "neighbourhoods": {"id": "Number", "name": "String", "code": "String", "places": "Number"},
+    "walks": {
+        **{name: _MVT_TYPES[kind] for name, kind in WALK_TILE_KINDS.items()},
+        "cluster": "Boolean",
+        "count": "Number",
+        "label": "String",
+    },
 }
 _JSON_TYPES = {"String": "string", "Number": "integer", "Boolean": "boolean"}
-_INDEX = re.compile(r"-?[0-9]{1,12}")
 _JSON_ANSWER = {"responses": {200: {"content": {JSON: {}}}, 404: {"description": "Not found"}}}
 
 
@@ -105,34 +114,6 @@ def _root(request: Request, settings: Settings) -> str:
     return public_base_url(request, settings) + "/ogc"
 
 
-def checked_collection(cid: str) -> str:
-    if cid not in COLLECTIONS:
-        message = f"there is no collection {cid!r} with tiles; try places or neighbourhoods"
-        raise NotFound(message, problems=[FieldProblem("collectionId", "unknown", message)])
-    return cid
-
-
-def checked_tile_matrix_set(tid: str) -> str:
-    if tid != TILE_MATRIX_SET:
-        message = f"there is no tile matrix set {tid!r}; use {TILE_MATRIX_SET}"
-        raise NotFound(message, problems=[FieldProblem("tileMatrixSetId", "unknown", message)])
-    return tid
-
-
-def tile_index(name: str, raw: str) -> int:
-    if not _INDEX.fullmatch(raw):
-        message = f"{name} must be a whole number, not {raw[:40]!r}"
-        raise BadParameter(message, problems=[FieldProblem(name, "not_a_number", message)])
-    return int(raw)
-
-
-def _json_only(request: Request) -> None:
-    check_params(request, {"f"})
-    f = request.query_params.get("f")
-    if f is not None and f != "json":
-        raise BadParameter(f"f must be json here, not {f[:40]!r}")
-
-
 def tile_options(settings: Settings) -> MapOptions:
     return MapOptions(
         k=settings.privacy_k,
@@ -143,7 +124,7 @@ def tile_options(settings: Settings) -> MapOptions:
 
 @router.get("/tileMatrixSets", summary="The tile matrix sets tiles are offered in", **_JSON_ANSWER)
 def tile_matrix_sets(request: Request, settings: Settings = Depends(get_settings)) -> Response:
-    _json_only(request)
+    checked_format(request, "json")
     root = _root(request, settings)
     tms = tile_matrix_set()
     href = f"{root}/tileMatrixSets/{TILE_MATRIX_SET}?f=json"
@@ -168,7 +149,7 @@ def tile_matrix_set_definition(
     tile_matrix_set_id: str, request: Request, settings: Settings = Depends(get_settings)
 ) -> Response:
     checked_tile_matrix_set(tile_matrix_set_id)
-    _json_only(request)
+    checked_format(request, "json")
     body = tile_matrix_set().model_dump(mode="json", exclude_none=True)
     href = f"{_root(request, settings)}/tileMatrixSets/{TILE_MATRIX_SET}?f=json"
     body["links"] = [{"href": href, "rel": "self", "type": JSON}]
@@ -207,10 +188,12 @@ def _tileset_links(root: str, cid: str) -> list[dict[str, Any]]:
     ]
 
 
-def _bounds(store: PlaceStore, cid: str) -> list[float]:
+def _bounds(request: Request, store: PlaceStore, cid: str) -> list[float]:
     """The collection's extent, widened to a 0.01° grid (as the OGC collection says)."""
     if cid == "places":
         box = store.summary(public_filter(None, "open_data")).bbox
+    elif cid == "walks":
+        box = open_walks(request, store, walks_version(store)).bounds
     else:
         shapes = [n.geometry.bounds for n in store.neighbourhoods()]
         box = None
@@ -240,8 +223,7 @@ def _tileset_summary(root: str, cid: str) -> dict[str, Any]:
 def tilesets(
     collection_id: str, request: Request, settings: Settings = Depends(get_settings)
 ) -> Response:
-    cid = checked_collection(collection_id)
-    _json_only(request)
+    cid = checked_tileset(request, collection_id, None, "json")
     root = _root(request, settings)
     return _json(
         {
@@ -266,10 +248,8 @@ def tileset(
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    cid = checked_collection(collection_id)
-    checked_tile_matrix_set(tile_matrix_set_id)
-    _json_only(request)
-    minx, miny, maxx, maxy = _bounds(store, cid)
+    cid = checked_tileset(request, collection_id, tile_matrix_set_id, "json")
+    minx, miny, maxx, maxy = _bounds(request, store, cid)
     fields = _FIELDS[cid]
     layer = {
         "id": cid,
@@ -312,14 +292,12 @@ def tilejson(
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    cid = checked_collection(collection_id)
-    checked_tile_matrix_set(tile_matrix_set_id)
-    _json_only(request)
+    cid = checked_tileset(request, collection_id, tile_matrix_set_id, "json")
     root = _root(request, settings)
     template = root + TILE_PATH.format(cid=cid).format(
         tileMatrix="{z}", tileRow="{y}", tileCol="{x}"
     )
-    bounds = _bounds(store, cid)
+    bounds = _bounds(request, store, cid)
     width = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-6)
     info = dataset_info(settings)
     body = {

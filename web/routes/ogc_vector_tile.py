@@ -1,6 +1,6 @@
-"""One vector tile of OGC API – Tiles: its ETag (from the places' version and what shapes a
-tile), the answer to If-None-Match, a small per-worker cache under that ETag, and gzip
-for clients that take it."""
+"""One vector tile of OGC API – Tiles: its ETag (from the versions of what it is cut from
+and what shapes a tile), the answer to If-None-Match, a small per-worker cache under
+that ETag, and gzip for clients that take it."""
 
 from __future__ import annotations
 
@@ -16,22 +16,17 @@ from geodata.tilematrix import Tile
 from mapping.tiles import collection_tile
 from web.dependencies import get_settings, get_store
 from web.routes.export import accepts_gzip
-from web.routes.ogc_params import BadParameter, check_params
-from web.routes.ogc_tiles import (
-    FORMAT_VERSION,
-    MVT,
-    checked_collection,
-    checked_tile_matrix_set,
-    tile_index,
-    tile_options,
-)
+from web.routes.ogc_tile_requests import checked_tileset, open_walks, tile_address, walks_version
+from web.routes.ogc_tiles import FORMAT_VERSION, MVT, tile_options
 from web.settings import Settings
 from web.tile_cache import TileCache
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
+# Smaller tiles go uncompressed: gzip's own 18 bytes would outweigh what it saves.
+GZIP_FROM = 512
 
 
-def _etag(store: PlaceStore, settings: Settings, cid: str, tile: Tile) -> str:
+def _etag(store: PlaceStore, settings: Settings, cid: str, tile: Tile, walks: str | None) -> str:
     version, _ = store.places_version()
     key = orjson.dumps(
         [
@@ -42,6 +37,7 @@ def _etag(store: PlaceStore, settings: Settings, cid: str, tile: Tile) -> str:
             tile.y,
             version,
             store.neighbourhoods_version(),
+            walks,
             settings.tile_max_features,
             settings.privacy_k,
             settings.privacy_grid_m,
@@ -87,18 +83,10 @@ def tile(
     store: PlaceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    cid = checked_collection(collection_id)
-    checked_tile_matrix_set(tile_matrix_set_id)
-    check_params(request, {"f"})
-    f = request.query_params.get("f")
-    if f is not None and f != "mvt":
-        raise BadParameter(f"f must be mvt here, not {f[:40]!r}")
-    address = Tile.checked(
-        tile_index("tileMatrix", tile_matrix),
-        tile_index("tileRow", tile_row),
-        tile_index("tileCol", tile_col),
-    )
-    etag = _etag(store, settings, cid, address)
+    cid = checked_tileset(request, collection_id, tile_matrix_set_id, "mvt")
+    address = tile_address(tile_matrix, tile_row, tile_col)
+    walks = walks_version(store) if cid == "walks" else None
+    etag = _etag(store, settings, cid, address, walks)
     headers = {
         "ETag": etag,
         "Cache-Control": "public, no-cache",  # kept, but asked again: withdrawals show at once
@@ -108,15 +96,20 @@ def tile(
     }
     if _matches(request, etag):
         return Response(status_code=304, headers=headers)
-    zipped = accepts_gzip(request)
-    key = etag + (":gz" if zipped else "")
-    cache = _cache(request)
-    body = cache.get(key)
-    if body is None:
-        body = collection_tile(store, cid, address, tile_options(settings))
-        if zipped:
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-        cache.put(key, body)
-    if zipped:
+    # Kept as sent: gzip under "<etag>:gz", plain under the ETag (small tiles go plain).
+    zipped, cache = accepts_gzip(request), _cache(request)
+    body = cache.get(etag + ":gz") if zipped else None
+    if body is not None:
         headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type=MVT, headers=headers)
+    body = cache.get(etag)
+    if body is None:
+        lines = open_walks(request, store, walks) if walks is not None else None
+        body = collection_tile(store, cid, address, tile_options(settings), lines)
+        if zipped and len(body) >= GZIP_FROM:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            cache.put(etag + ":gz", body)
+            headers["Content-Encoding"] = "gzip"
+        else:
+            cache.put(etag, body)
     return Response(body, media_type=MVT, headers=headers)
