@@ -37,7 +37,7 @@ class ReportsMixin:
     _batches_of_rows: Callable[..., Iterator[list[tuple[Any, ...]]]]
     _stream: Callable[..., Iterator[list[tuple[Any, ...]]]]
     _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
-    _connection: Callable[[], contextlib.AbstractContextManager[Any]]
+    _read: Callable[..., list[tuple[Any, ...]]]
     _held: Any
     _snapshot_version: Callable[[str], str | None]
     _counts: CountCache
@@ -139,12 +139,7 @@ class ReportsMixin:
             "LEFT JOIN (page JOIN places p ON p.rid = page.rid LEFT JOIN neighbourhoods n "
             "ON n.id = p.neighbourhood_id) ON TRUE ORDER BY page.ord"
         )
-        with self._connection() as conn:
-            rows = (
-                conn.cursor(binary=True)
-                .execute(query, [*cte_params, *page_params, *absent_params])
-                .fetchall()
-            )
+        rows = self._read(query, [*cte_params, *page_params, *absent_params], binary=True)
         n, blocked, version = rows[0][:3]
         if blocked:
             return None
