@@ -59,8 +59,10 @@ FEATURE_PAGE_SELECT = ", ".join(
         f"CASE WHEN {_AS_STORED} THEN p.public_feature END",
         "p.neighbourhood_id",
         "n.name",
-        "ARRAY(SELECT l.label_id FROM place_protocol_labels l WHERE l.place_id = p.id "
-        "ORDER BY l.position)",
+        # Usually no place has a label: asked once (an InitPlan), not per place.
+        "CASE WHEN (SELECT EXISTS (SELECT FROM place_protocol_labels)) THEN ARRAY(SELECT "
+        "l.label_id FROM place_protocol_labels l WHERE l.place_id = p.id ORDER BY l.position) "
+        "ELSE '{}'::text[] END",
         *(
             f"CASE WHEN NOT ({_AS_STORED}) THEN {_EXPORT_EXPR.get(c, f'p.{c}')} END"
             for c in EXPORT_COLUMNS
