@@ -146,12 +146,15 @@ def to_batch(
     names: dict[int, str],
     grid_m: float = DEFAULT_GRID_M,
     store: PlaceStore | None = None,
+    labels: dict[str, list[str]] | None = None,
 ) -> PublicBatch:
     """Export rows (after ``public_filter``) to a public batch: privacy applied here, and
-    the places' cultural-protocol labels read from ``store``."""
+    the places' cultural-protocol label ids as given, else read from ``store``."""
     xy, stored = _decode(rows)
     overrides, generalised = _public_locations(rows, xy, stored, grid_m)
-    labels: dict[str, list[str]] = {}
+    if labels is not None:
+        return PublicBatch(rows, xy, stored, overrides, generalised, names, labels)
+    labels = {}
     if store is not None and rows:
         found = store.protocol_labels([r[0] for r in rows])
         labels = {pid: [label.label_id for label in items] for pid, items in found.items()}
@@ -168,6 +171,17 @@ def _margin_deg(bbox: tuple[float, float, float, float], grid_m: float) -> float
     return grid_m / (min(M_PER_DEG_LAT, M_PER_DEG_LON) * math.cos(math.radians(lat)))
 
 
+def generalised_near(flt: PlaceFilter, grid_m: float) -> PlaceFilter:
+    """``flt`` for the generalised places whose generalised location may lie in its bbox:
+    the bbox widened by how far a grid cell's centre may be from its place."""
+    assert flt.bbox is not None
+    m = _margin_deg(flt.bbox, grid_m)
+    minx, miny, maxx, maxy = flt.bbox
+    return dataclasses.replace(
+        flt, bbox=(minx - m, miny - m, maxx + m, maxy + m), sensitivity="generalised"
+    )
+
+
 def _generalised_in_bbox(
     store: PlaceStore, flt: PlaceFilter, names: dict[int, str], grid_m: float
 ) -> PublicBatch | None:
@@ -177,11 +191,7 @@ def _generalised_in_bbox(
     # without a search (and without the server-side cursor one takes on PostGIS).
     if not store.count(public_filter(PlaceFilter(sensitivity="generalised"), "open_data")):
         return None
-    m = _margin_deg(flt.bbox, grid_m)
-    minx, miny, maxx, maxy = flt.bbox
-    wider = dataclasses.replace(
-        flt, bbox=(minx - m, miny - m, maxx + m, maxy + m), sensitivity="generalised"
-    )
+    wider = generalised_near(flt, grid_m)
     area = box(*flt.bbox)
     kept: list[tuple[Any, ...]] = []
     for rows in store.export_rows(wider):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import shapely
@@ -71,6 +71,21 @@ class FeatureBatch:
     count: int
     licences: dict[tuple[str, str | None], int]
     scanned: float | None = None  # how far through its scan the store is, if it can tell
+
+
+# (stored head, neighbourhood id, neighbourhood name, protocol label ids, export row)
+PageRow = tuple[bytes | None, int | None, str | None, list[str], tuple[Any, ...] | None]
+
+
+class FeaturePage(NamedTuple):
+    """One page of :meth:`~geodata.store.base.PlaceStore.export_page` read in one statement,
+    each place as ``(head, neighbourhood id, neighbourhood name, protocol label ids, export
+    row)``: ``head`` is the place's stored ``public_feature`` when it is shown where it is (then
+    ``export row`` is None), else None and ``export row`` (:data:`EXPORT_COLUMNS` order)
+    holds what the caller builds the feature from, through ``public_view``."""
+
+    matched: int | None  # as export_page's count: None when more than ``most`` match
+    rows: list[PageRow]
 
 
 def assemble_features(
@@ -167,6 +182,24 @@ class ExportDefaults:
         for rows in self.export_rows(flt, batch_size=batch_size):
             licences = Counter(map(counted, rows))
             yield FeatureBatch(b",".join([PENDING] * len(rows)), rows, len(rows), dict(licences))
+
+    def export_feature_page(
+        self,
+        flt: PlaceFilter | None,
+        *,
+        limit: int,
+        offset: int = 0,
+        most: int | None = None,
+        absent: PlaceFilter | None = None,
+    ) -> FeaturePage | None:
+        """:meth:`export_page` (the same count, places and order) with the stored heads,
+        all read in one statement, so from one state of the store without a snapshot's
+        transaction; or None when this store cannot answer so: the caller then reads the
+        page in a :meth:`snapshot`. A backend answers None as well when that state holds a
+        place matching ``absent`` (what the caller would have to add to the page), or
+        when it keeps no count of ``flt`` for that state (a ``bbox`` is counted in the
+        statement itself). This base version always answers None."""
+        return None
 
     def summary(self, flt: PlaceFilter | None = None) -> PlaceSummary:
         """Count, bounding box, first/last ``created_at`` and last ``updated_at`` of matches."""

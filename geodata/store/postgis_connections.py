@@ -78,8 +78,9 @@ class PostGISConnections:
             max_size=int(options.get("pool_size", 10)),
             open=True,
             # One cheap round trip per checkout: a connection the server dropped (restart,
-            # failover) is replaced instead of failing the request that drew it.
-            check=ConnectionPool.check_connection,
+            # failover) is replaced instead of failing the request that drew it (a single
+            # read skips it and is tried again instead: see _read).
+            check=self._check,
             kwargs={"autocommit": True},
             configure=self._configure,
             name="heritage-atlas",
@@ -120,6 +121,34 @@ class PostGISConnections:
             ) from None
         finally:
             self.pool.putconn(conn)  # the pool rolls back anything left open
+
+    def _check(self, conn: psycopg.Connection) -> None:
+        if not getattr(self._local, "unchecked", False):
+            ConnectionPool.check_connection(conn)
+
+    def _read(
+        self, query: str, params: Sequence[Any] = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement in one round trip: the pool's check of the
+        connection is skipped, and the statement runs once more on a checked connection
+        if the server had dropped that one (it changes nothing, so running it again is
+        safe). In this thread's transaction, on its connection."""
+        held = self._held
+        if held is not None:
+            return held.cursor(binary=binary).execute(query, params).fetchall()
+        self._local.unchecked = True
+        try:
+            with self._borrow() as conn:
+                self._local.unchecked = False
+                try:
+                    return conn.cursor(binary=binary).execute(query, params).fetchall()
+                except psycopg.OperationalError:
+                    if not conn.closed:  # the statement failed, not the connection
+                        raise
+        finally:
+            self._local.unchecked = False
+        with self._borrow() as conn:  # the pool replaces the dropped one
+            return conn.cursor(binary=binary).execute(query, params).fetchall()
 
     def _why_unavailable(self) -> str:
         try:

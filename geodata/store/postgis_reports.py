@@ -12,10 +12,20 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from geodata.store.base import PlaceFilter
-from geodata.store.base_exports import FeatureBatch, PlaceSummary, assemble_features
+from geodata.store.base_exports import (
+    FeatureBatch,
+    FeaturePage,
+    PlaceSummary,
+    assemble_features,
+)
 from geodata.store.base_tiles import GridCell
 from geodata.store.counts import MISSING, CountCache
-from geodata.store.postgis_sql import EXPORT_SELECT, place_where
+from geodata.store.postgis_sql import (
+    EXPORT_SELECT,
+    FEATURE_PAGE_SELECT,
+    place_order,
+    place_where,
+)
 
 
 class ReportsMixin:
@@ -27,6 +37,7 @@ class ReportsMixin:
     _batches_of_rows: Callable[..., Iterator[list[tuple[Any, ...]]]]
     _stream: Callable[..., Iterator[list[tuple[Any, ...]]]]
     _borrow: Callable[[], contextlib.AbstractContextManager[Any]]
+    _read: Callable[..., list[tuple[Any, ...]]]
     _held: Any
     _snapshot_version: Callable[[str], str | None]
     _counts: CountCache
@@ -51,12 +62,14 @@ class ReportsMixin:
         # A bbox is a new count at every pan of a map: count the matches and take the page
         # from the same pass (the matching rids, sorted; the page's rows looked up by rid),
         # instead of a count and then a page that would find the same matches again.
+        # (Rid order only: a sortby's page comes the usual way.)
         version = self._count_version()
         key = ("up_to", most, repr(flt))
         if (
             most is None
             or flt is None
             or flt.bbox is None
+            or flt.order
             or (self._counts.get(key, version) is not MISSING)
         ):
             return super().export_page(flt, limit=limit, offset=offset, most=most)  # type: ignore[misc]
@@ -74,6 +87,72 @@ class ReportsMixin:
         if n is None:  # counting stopped: the page comes the usual way, the count now kept
             return super().export_page(flt, limit=limit, offset=offset, most=most)  # type: ignore[misc]
         return n, [r[1:] for r in rows if r[1] is not None]
+
+    def export_feature_page(
+        self,
+        flt: PlaceFilter | None,
+        *,
+        limit: int,
+        offset: int = 0,
+        most: int | None = None,
+        absent: PlaceFilter | None = None,
+    ) -> FeaturePage | None:
+        # One statement, one round trip, one snapshot: the page (a row beyond it tells
+        # whether more follow), then from the same state a bbox's count (new at every pan
+        # of a map, so counted here, stopping past ``most``) or the places version that
+        # the count kept for the filter must match, and whether ``absent`` finds a place.
+        flt = flt or PlaceFilter()
+        where, params = place_where(flt)
+        order = place_order(flt)
+        ctes, cte_params, count = "", [], "NULL::bigint"
+        if flt.bbox is not None:
+            # The matches found once on the spatial index (as export_page does), counted.
+            cap = "" if most is None else " LIMIT %s"
+            ctes = f"m AS MATERIALIZED (SELECT p.rid FROM places p WHERE {where}{cap}), "
+            cte_params = [*params, *([] if most is None else [most + 1])]
+            count = "(SELECT count(*) FROM m)"
+        if flt.bbox is not None and not flt.order:
+            # The page from those matches, in rid order; past ``most`` of them, from a
+            # scan in that order (every match then, not only the first found).
+            page = "SELECT rid, rid AS ord FROM m ORDER BY rid LIMIT %s OFFSET %s"
+            page_params: list[Any] = [limit + 1, offset]
+            if most is not None:
+                page = (
+                    "(SELECT rid, rid AS ord FROM m WHERE (SELECT count(*) FROM m) <= %s "
+                    "ORDER BY rid LIMIT %s OFFSET %s) UNION ALL (SELECT p.rid, p.rid FROM "
+                    f"places p WHERE {where} AND (SELECT count(*) FROM m) > %s "
+                    "ORDER BY p.rid LIMIT %s OFFSET %s)"
+                )
+                page_params = [most, limit + 1, offset, *params, most, limit + 1, offset]
+        else:
+            page = (
+                f"SELECT p.rid, row_number() OVER (ORDER BY {order}) AS ord FROM places p "
+                f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s"
+            )
+            page_params = [*params, limit + 1, offset]
+        absent_where, absent_params = place_where(absent) if absent else ("FALSE", [])
+        query = (
+            f"WITH {ctes}page AS ({page}) "
+            f"SELECT c.*, page.ord, {FEATURE_PAGE_SELECT} FROM (SELECT {count} AS n, "
+            f"EXISTS (SELECT FROM places p WHERE {absent_where}) AS blocked, "
+            "(SELECT version FROM store_versions WHERE name = 'places') AS version) c "
+            "LEFT JOIN (page JOIN places p ON p.rid = page.rid LEFT JOIN neighbourhoods n "
+            "ON n.id = p.neighbourhood_id) ON TRUE ORDER BY page.ord"
+        )
+        rows = self._read(query, [*cte_params, *page_params, *absent_params], binary=True)
+        n, blocked, version = rows[0][:3]
+        if blocked:
+            return None
+        if flt.bbox is None:
+            key = ("all", repr(flt)) if most is None else ("up_to", most, repr(flt))
+            n = self._counts.get(key, version)
+            if n is MISSING:  # not kept for this state: the caller counts in a snapshot
+                return None
+        elif most is not None and n > most:
+            n = None
+        found = [(r[4], r[5], r[6], r[7], None if r[8] is None else r[8:]) for r in rows
+                 if r[3] is not None]  # fmt: skip
+        return FeaturePage(n, found if n is None else found[:limit])
 
     def _count_version(self) -> str | None:
         if (version := self._snapshot_version("places")) is not None:

@@ -48,6 +48,28 @@ _EXPORT_EXPR = {
 # Raw public columns only: personal data is never read for an export.
 EXPORT_SELECT = ", ".join(_EXPORT_EXPR.get(c, f"p.{c}") for c in EXPORT_COLUMNS)
 
+# A page of features (PostGISStore.export_feature_page): the stored head of a place shown
+# where it is, else the export row to build its feature from (through public_view); the
+# sensitivity is tested too, so a head can never carry the exact location of a place
+# that is no longer public. Then what the feature's tail says: the neighbourhood's name
+# and the place's Local Contexts label ids, in order.
+_AS_STORED = "p.sensitivity = 'public' AND p.public_feature IS NOT NULL"
+FEATURE_PAGE_SELECT = ", ".join(
+    [
+        f"CASE WHEN {_AS_STORED} THEN p.public_feature END",
+        "p.neighbourhood_id",
+        "n.name",
+        # Usually no place has a label: asked once (an InitPlan), not per place.
+        "CASE WHEN (SELECT EXISTS (SELECT FROM place_protocol_labels)) THEN ARRAY(SELECT "
+        "l.label_id FROM place_protocol_labels l WHERE l.place_id = p.id ORDER BY l.position) "
+        "ELSE '{}'::text[] END",
+        *(
+            f"CASE WHEN NOT ({_AS_STORED}) THEN {_EXPORT_EXPR.get(c, f'p.{c}')} END"
+            for c in EXPORT_COLUMNS
+        ),
+    ]
+)
+
 _PLACEHOLDER = {"geom": "ST_GeomFromWKB(%s, 4326)", "narratives": "%s::jsonb", "tags": "%s::jsonb"}
 INSERT = (
     f"INSERT INTO places ({', '.join(STORED)}) "

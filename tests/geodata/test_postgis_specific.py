@@ -381,3 +381,25 @@ def test_every_sqlite_migration_has_a_postgis_twin(backend):
         for kind in ("sqlite", "postgis")
     }
     assert names["postgis"] == names["sqlite"]  # same numbers and names: one schema history
+
+
+def test_a_dropped_connection_is_replaced_under_a_page_read_without_a_check(store):
+    """A page of features skips the pool's check round trip; when the server has dropped
+    the connection (a restart, a failover) the read runs again on a fresh one."""
+    from geodata.io.feature_page import public_feature_page
+    from geodata.privacy import public_filter
+
+    store.add_many([make_place(Point(-9.14 + i / 1000, 38.71)) for i in range(5)])
+    everything = public_filter(None, "open_data")
+    store.count(everything)  # kept, so the page is one statement
+    pooled = [store.pool.getconn() for _ in range(store.pool.get_stats()["pool_size"])]
+    pids = [conn.info.backend_pid for conn in pooled]
+    for conn in pooled:
+        store.pool.putconn(conn)
+    with psycopg.connect(URL, autocommit=True) as admin:  # every connection the pool holds
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid", (pids,))
+    assert store.export_feature_page(everything, limit=10) is not None
+    page = public_feature_page(store, None, limit=3)
+    assert (page.matched, page.returned, page.more) == (5, 3, True)
+    with store._borrow() as conn:
+        assert conn.info.backend_pid not in pids

@@ -20,7 +20,8 @@ from starlette.responses import Response
 from geodata.crs import projection
 from geodata.errors import FieldProblem, NotFound
 from geodata.io import geojson
-from geodata.io.export import public_batches, public_page
+from geodata.io.export import public_batches
+from geodata.io.feature_page import public_feature_page
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
@@ -264,13 +265,10 @@ def items(
         # The whole collection is counted exactly (once per version of the places); a
         # filter's count stops past COUNT_MOST matches, so no filter costs a full scan.
         most = None if flt == PlaceFilter() else COUNT_MOST
-        with store.snapshot():  # the count and the page from one state of the store
-            matched, batches, more = public_page(
-                store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m,
-                count_most=most,
-            )  # fmt: skip
-        returned = sum(len(b) for b in batches)
-        encoded = b",".join(geojson.encode_features(b, project) for b in batches)
+        matched, encoded, returned, more = public_feature_page(
+            store, flt, limit=limit, offset=offset, grid_m=settings.privacy_grid_m,
+            count_most=most, project=project,
+        )  # fmt: skip
     else:
         if cid == "walks":
             base = public_base_url(request, settings)
