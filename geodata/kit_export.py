@@ -6,7 +6,8 @@ scaled to projector size, public recordings, the published walks, the workshop a
 settings the venue runs with. It is built from public outputs only: each place through
 :func:`geodata.privacy.public_view` (a generalised place at its grid cell, never its
 true point; a place whose location is hidden is left out, as the maps leave it out),
-with no contributor's name or contact, no account, no pending or rejected record.
+with no contributor's name, contact or display name (as in the open-data downloads), no
+account, no pending or rejected record.
 Optionally a basemap file rides along in the manifest's ``basemap`` slot.
 """
 
@@ -77,8 +78,8 @@ def _ts(value: datetime | None) -> str | None:
 
 
 def place_feature(view: PublicPlace, place: Place) -> dict[str, Any]:
-    """A public place as the kit keeps it: what its public view shows, plus the consent
-    flags a download needs (no personal data)."""
+    """A public place as the kit keeps it: what an open-data download shows of it (no
+    contributor's name, contact or chosen display name), plus the consent flags."""
     return {
         "type": "Feature",
         "id": view.id,
@@ -93,7 +94,6 @@ def place_feature(view: PublicPlace, place: Place) -> dict[str, Any]:
             "tags": view.tags,
             "licence": view.licence,
             "attribution": view.attribution,
-            "display_name": view.display_name,
             "sensitivity": str(
                 Sensitivity.GENERALISED if view.location_generalised else Sensitivity.PUBLIC
             ),
@@ -112,8 +112,8 @@ def place_feature(view: PublicPlace, place: Place) -> dict[str, Any]:
 
 
 def addition_json(a: NarrativeAddition) -> dict[str, Any]:
-    """A published memory or translation, with the name its teller chose to show (as the
-    place's page shows it) and never their contact."""
+    """A published memory or translation: its words, never its teller's contact nor the
+    name they chose to show (a kit is a file that travels, as downloads are)."""
     return {
         "id": a.id,
         "place_id": a.place_id,
@@ -121,7 +121,6 @@ def addition_json(a: NarrativeAddition) -> dict[str, Any]:
         "text": a.text,
         "language": a.language,
         "provenance": str(a.provenance),
-        "author": a.author,
         "translates": a.translates,
         "translates_hash": a.translates_hash,
         "translates_version": a.translates_version,
@@ -141,7 +140,6 @@ def walk_json(walk: Walk, stops: Sequence[tuple[str, list[Any]]], route: Any) ->
         "editorial": walk.editorial,
         "licence": walk.licence,
         "open_data": walk.consent.open_data,
-        "display_name": walk.display_name,
         "created_at": _ts(walk.created_at),
     }
 

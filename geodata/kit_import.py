@@ -95,7 +95,6 @@ def _place(f: dict[str, Any], neighbourhoods: dict[int, int]) -> Place:
         consent=Consent(
             publish=True, open_data=bool(p.get("open_data")), research=bool(p.get("research"))
         ),
-        display_name=p.get("display_name"),
         neighbourhood_id=neighbourhoods.get(p.get("neighbourhood_id") or 0),
         workshop=p.get("workshop"),
         created_at=_time(p.get("created_at")),
@@ -111,7 +110,6 @@ def _addition(a: dict[str, Any]) -> NarrativeAddition:
         language=a["language"],
         provenance=Provenance(a["provenance"]),
         consent_given_at=_time(a.get("consent_given_at")),
-        author=a.get("author"),
         translates=a.get("translates"),
         translates_hash=a.get("translates_hash"),
         translates_version=a.get("translates_version"),
@@ -136,7 +134,6 @@ def _walk(w: dict[str, Any]) -> Walk:
         editorial=bool(w.get("editorial")),
         licence=w["licence"],
         consent=Consent(publish=True, open_data=bool(w.get("open_data"))),
-        display_name=w.get("display_name"),
         created_at=_time(w.get("created_at")),
     )
 

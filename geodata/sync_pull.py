@@ -79,7 +79,9 @@ def apply_pull(
     ledger = store.sync_ledger()
     report = PullReport()
     updated: list[LedgerEntry] = []
-    for answer in answers:
+    first = {"place": 0, "narrative": 1, "photo": 2, "recording": 3}
+    # Places first: the photos and recordings of an erased place go with it, uncounted.
+    for answer in sorted(answers, key=lambda a: first.get(str(a["kind"]), 4)):
         key = (str(answer["kind"]), str(answer["id"]))
         entry, state = ledger.get(key), str(answer["state"])
         if entry is None:

@@ -51,12 +51,13 @@ class PushReport:
 class Atlas:
     """The central atlas at ``url``, reached with a facilitator's API token."""
 
-    def __init__(self, url: str, token: str, timeout_s: float = 120.0) -> None:
+    def __init__(
+        self, url: str, token: str, timeout_s: float = 120.0, client: httpx.Client | None = None
+    ) -> None:
         self.url = url.rstrip("/")
-        self.client = httpx.Client(
-            base_url=self.url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=timeout_s,
+        self.client = client or httpx.Client(base_url=self.url, timeout=timeout_s)
+        self.client.headers.update(
+            {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         )
 
     def close(self) -> None:
