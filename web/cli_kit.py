@@ -202,6 +202,6 @@ def kit_open(
     if folder.basemap is not None:
         console.print(f"basemap: {folder.basemap}", highlight=False)
     if serve_it:
-        from web.cli import serve
+        from web.cli_serve import serve
 
         serve(host=host, port=port, database_url=folder.database_url)

@@ -4,7 +4,7 @@
 -- On the central atlas: every change a venue pushed, by the submission id the venue gave
 -- it (a UUID made from the kit, the record and its revision), so pushing twice, or again
 -- after a crash, stores nothing twice.
-CREATE TABLE sync_receipts (
+CREATE TABLE IF NOT EXISTS sync_receipts (
     submission_id TEXT PRIMARY KEY,
     kit_id TEXT NOT NULL,
     kind TEXT NOT NULL,              -- place, narrative, photo, recording, deletion
@@ -14,11 +14,11 @@ CREATE TABLE sync_receipts (
     account_id TEXT,                 -- the facilitator whose token pushed it
     received_at TEXT NOT NULL
 );
-CREATE INDEX sync_receipts_kit ON sync_receipts (kit_id, received_at);
-CREATE INDEX sync_receipts_record ON sync_receipts (record_id);
+CREATE INDEX IF NOT EXISTS sync_receipts_kit ON sync_receipts (kit_id, received_at);
+CREATE INDEX IF NOT EXISTS sync_receipts_record ON sync_receipts (record_id);
 
 -- What a push could not apply: kept for a moderator to decide, never overwritten.
-CREATE TABLE sync_conflicts (
+CREATE TABLE IF NOT EXISTS sync_conflicts (
     id TEXT PRIMARY KEY,             -- 'sc_...'
     submission_id TEXT NOT NULL UNIQUE,
     kit_id TEXT NOT NULL,
@@ -35,12 +35,12 @@ CREATE TABLE sync_conflicts (
     created_at TEXT NOT NULL,
     resolved_at TEXT
 );
-CREATE INDEX sync_conflicts_status ON sync_conflicts (status, created_at);
-CREATE INDEX sync_conflicts_contact ON sync_conflicts (lower(trim(contributor_contact)))
+CREATE INDEX IF NOT EXISTS sync_conflicts_status ON sync_conflicts (status, created_at);
+CREATE INDEX IF NOT EXISTS sync_conflicts_contact ON sync_conflicts (lower(trim(contributor_contact)))
     WHERE contributor_contact IS NOT NULL;
 
 -- On a venue laptop: what came in the kit and what was pushed since, record by record.
-CREATE TABLE sync_ledger (
+CREATE TABLE IF NOT EXISTS sync_ledger (
     kind TEXT NOT NULL,              -- place, narrative, photo, recording
     record_id TEXT NOT NULL,
     origin TEXT NOT NULL CHECK (origin IN ('kit', 'venue')),
