@@ -1,13 +1,12 @@
-"""On the central atlas: checking and applying what a venue pushed about places and the
-memories and translations added to them.
+"""On the central atlas: checking and applying what a venue pushed about places (memories
+and translations are :mod:`geodata.sync_additions`, the rest :mod:`geodata.sync_receive`).
 
 Each change is planned first (everything read and checked, nothing written: a problem
 raises :class:`Clash` for a conflict or InvalidInput for what cannot be accepted), and the
 plan's ``write`` then stores it. A change applies only if the atlas's own state of the
 record still equals the change's base; if the atlas changed it meanwhile (or erased it),
 the change is a conflict, never an overwrite. Every check is the one a resident's or a
-moderator's change goes through here (:mod:`geodata.contribution_checks`,
-:func:`geodata.narrative_additions.prepare_addition`).
+moderator's change goes through here (:mod:`geodata.contribution_checks`).
 """
 
 from __future__ import annotations
@@ -38,30 +37,24 @@ from geodata.duplicates import possible_duplicates
 from geodata.errors import InvalidInput, NotFound
 from geodata.media import remove_all_photos
 from geodata.models import (
-    AuditEvent,
     Consent,
     Narrative,
-    NarrativeAddition,
     Place,
     Status,
     utcnow,
 )
-from geodata.moderation import MAX_REASON, check_reason
-from geodata.narrative_additions import MAX_PER_PLACE, TooManyAdditions
+from geodata.moderation import MAX_REASON
 from geodata.project_index import ProjectIndex
-from geodata.schemas import NarrativeAdditionIn, validation_problems
+from geodata.schemas import validation_problems
 from geodata.store.base import PlaceStore
 from geodata.store.records import parse_iso
 from geodata.sync_schema import (
-    AdditionState,
     ChangeIn,
-    NewAdditionExtra,
     NewPlaceExtra,
     PlaceState,
 )
 from geodata.sync_state import (
     VENUE_PLACE_FIELDS,
-    addition_state,
     place_fields,
     place_state,
 )
@@ -113,7 +106,7 @@ def parse(model: Any, value: Any) -> Any:
         ) from None
 
 
-def _time(text: str, what: str) -> datetime:
+def parse_time(text: str, what: str) -> datetime:
     try:
         value = parse_iso(text)
     except ValueError:
@@ -177,7 +170,7 @@ def checked_fields(r: Receiving, state: dict[str, Any]) -> dict[str, Any]:
         if s.consent is None or not s.consent.publish:
             c.add("state.consent.publish", "consent_required", "consent to publish is required")
         else:
-            given_at = _time(s.consent.given_at, "consent") if s.consent.given_at else None
+            given_at = parse_time(s.consent.given_at, "consent") if s.consent.given_at else None
             out["consent"] = Consent(True, s.consent.open_data, s.consent.research, given_at)
     if "contributor" in given:
         name, contact, shown = check_contributor(c, s.contributor)
@@ -325,7 +318,7 @@ def _plan_new_place(r: Receiving, ch: ChangeIn) -> Write:
         display_name=v["display_name"],
         neighbourhood_id=r.index.assign(v["geometry"]),
         workshop=v["workshop"],
-        created_at=_time(extra.created_at, "created_at"),
+        created_at=parse_time(extra.created_at, "created_at"),
         updated_at=now,
     )
     if place.status == Status.WITHDRAWN:
@@ -345,123 +338,5 @@ def _plan_new_place(r: Receiving, ch: ChangeIn) -> Write:
         if action is not None:
             who = RESIDENT_AT_VENUE if action == "withdraw" else r.venue_actor
             audit.record(store, action, who, before=submitted, after=place, detail=v.get("reason"))
-
-    return write
-
-
-# ---------------------------------------------------------------------------
-# Memories and translations
-# ---------------------------------------------------------------------------
-
-
-def _record_addition(
-    store: PlaceStore, action: str, actor: Actor, a: NarrativeAddition, detail: str | None = None
-) -> None:
-    store.add_audit(
-        AuditEvent(
-            action=action,
-            actor=actor.name,
-            actor_id=actor.account_id,
-            place_id=a.place_id,
-            after=narrative_additions.snapshot(a),
-            detail=detail,
-        )
-    )
-
-
-def plan_addition(r: Receiving, ch: ChangeIn) -> Write:
-    store = r.store
-    state = parse(AdditionState, ch.state)
-    if state.status == Status.REJECTED:
-        reason: str | None = check_reason(state.reason)
-    elif state.status in (Status.PUBLISHED, Status.PENDING):
-        reason = None
-    else:
-        raise InvalidInput(f"a memory or translation is not {state.status}")
-    if ch.base is not None:
-        try:
-            current = store.narrative_addition(ch.record)
-        except NotFound:
-            raise Clash(
-                "erased_centrally", f"{ch.record} was erased on this atlas meanwhile"
-            ) from None
-        now = addition_state(current)
-        if now == ch.state:
-            return lambda: None
-        if now != ch.base:
-            raise Clash(
-                "edited_centrally",
-                f"{ch.record} was moderated on this atlas too (now {now['status']})",
-                current.place_id,
-            )
-        if state.status == Status.PENDING:
-            raise InvalidInput("a memory or translation cannot go back to waiting for moderation")
-
-        def moderate() -> None:
-            if state.status == Status.PUBLISHED:
-                narrative_additions.publish(store, ch.record, r.venue_actor)
-            else:
-                narrative_additions.reject(store, ch.record, r.venue_actor, reason)
-
-        return moderate
-    e = parse(NewAdditionExtra, ch.extra)
-    try:
-        place = store.get(e.place_id)
-    except NotFound:
-        raise Clash(
-            "erased_centrally",
-            f"place {e.place_id} was erased on this atlas; a {e.kind} was added to it at the "
-            "venue meanwhile",
-            e.place_id,
-        ) from None
-    if place.status == Status.WITHDRAWN:
-        raise Clash(
-            "withdrawn_centrally",
-            f"place {e.place_id} was withdrawn on this atlas; a {e.kind} was added to it at "
-            "the venue meanwhile",
-            e.place_id,
-        )
-    try:
-        store.narrative_addition(ch.record)
-    except NotFound:
-        pass
-    else:
-        raise InvalidInput(f"there is already a memory or translation {ch.record} here")
-    translation = e.kind == "translation"
-    given = NarrativeAdditionIn(
-        kind=e.kind,
-        text=e.text,
-        language=e.language,
-        translates=e.translates if translation else None,
-        provenance=str(e.provenance) if translation else None,  # type: ignore[arg-type]
-        author=e.author,
-        contact=e.contact,
-        consent=True,
-    )
-    checked = narrative_additions.prepare_addition(store, place, given)
-    held = store.count_narrative_additions(place_id=place.id)
-    if held - store.count_narrative_additions(place_id=place.id, status="rejected") >= (
-        MAX_PER_PLACE
-    ):
-        raise TooManyAdditions(f"place {place.id} already holds {MAX_PER_PLACE} additions")
-    addition = replace(
-        checked,
-        id=ch.record,
-        status=state.status,
-        reason=reason,
-        # made from the story as the venue read it: shown out of date if it changed here
-        translates_hash=e.translates_hash if translation else None,
-        consent_given_at=_time(e.consent_given_at, "consent_given_at"),
-        created_at=_time(e.created_at, "created_at"),
-    )
-
-    def write() -> None:
-        store.add_narrative_addition(addition)
-        if addition.status == Status.PUBLISHED:
-            narrative_additions.sync_narratives(store, addition.place_id)
-        _record_addition(store, "narrative_add", RESIDENT_AT_VENUE, addition)
-        if addition.status != Status.PENDING:
-            action = f"narrative_{'publish' if addition.status == Status.PUBLISHED else 'reject'}"
-            _record_addition(store, action, r.venue_actor, addition, reason)
 
     return write

@@ -19,21 +19,20 @@ from typing import Any, BinaryIO
 
 from geodata import narrative_additions
 from geodata.audio import AudioLimits
-from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
+from geodata.errors import HeritageError, InvalidInput, NotFound
 from geodata.media import PhotoLimits, add_photo, remove_files
-from geodata.models import Status, utcnow
+from geodata.models import Status
 from geodata.store.base_sync import SyncConflict, SyncReceipt
+from geodata.sync_additions import plan_addition
 from geodata.sync_places import (
     Clash,
     Receiving,
     Write,
     parse,
-    place_state_now,
-    plan_addition,
     plan_place,
 )
 from geodata.sync_schema import BatchIn, ChangeIn, DeletionExtra, FileChangeIn, RecordRef
-from geodata.sync_state import addition_state, recording_state
+from geodata.sync_state import recording_state
 from geodata.text import check_text
 from geodata.voices import add_recording, check_details, remove_recording_files
 
@@ -113,7 +112,7 @@ def _prior(r: Receiving, sid: str, record: str) -> Answer | None:
     return Answer(sid, record, "already", conflict)
 
 
-def _plan(r: Receiving, ch: ChangeIn) -> Write:
+def plan(r: Receiving, ch: ChangeIn) -> Write:
     if ch.kind == "place":
         return plan_place(r, ch)
     if ch.kind == "narrative":
@@ -128,7 +127,7 @@ def receive_change(r: Receiving, ch: ChangeIn) -> Answer:
     if (prior := _prior(r, ch.id, ch.record)) is not None:
         return prior
     try:
-        write = _plan(r, ch)
+        write = plan(r, ch)
     except Clash as clash:
         return _keep(
             r,
@@ -351,88 +350,3 @@ def record_states(r: Receiving, refs: list[RecordRef]) -> list[dict[str, str]]:
             state = "gone"
         out.append({"kind": ref.kind, "id": ref.id, "state": state})
     return out
-
-
-# ---------------------------------------------------------------------------
-# A moderator decides a conflict
-# ---------------------------------------------------------------------------
-
-
-class CannotTakeVenue(Conflict):
-    code = "cannot_take_venue"
-
-
-def resolve(r: Receiving, conflict_id: str, keep: str) -> SyncConflict:
-    """Close a conflict: ``central`` keeps what is here; ``venue`` applies the venue's
-    change over it (a change of a place, memory, translation or recording that still
-    exists here). Raise CannotTakeVenue when the venue's version has nothing to apply to."""
-    store = r.store
-    conflict = store.sync_conflict(conflict_id)
-    if conflict.status != "open":
-        raise Conflict(f"conflict {conflict.id} was decided already ({conflict.resolution})")
-    if keep not in ("central", "venue"):
-        raise InvalidInput("keep 'central' (what this atlas has) or 'venue' (what was sent)")
-    with store.transaction():
-        if keep == "venue":
-            _take_venue(r, conflict)
-        decided = replace(
-            conflict,
-            status="resolved",
-            resolution=f"kept_{keep}" if keep == "central" else "took_venue",
-            resolved_by=r.actor.name,
-            resolved_at=utcnow(),
-        )
-        store.resolve_sync_conflict(decided)
-    for step in r.after_commit:
-        step()
-    r.after_commit.clear()
-    return decided
-
-
-def _take_venue(r: Receiving, conflict: SyncConflict) -> None:
-    venue = conflict.venue
-    if conflict.kind not in ("place", "narrative", "recording") or venue.get("base") is None:
-        raise CannotTakeVenue(
-            "the venue's version cannot be applied: it adds something this atlas refused or "
-            "no longer has a place for; keep this atlas's version"
-        )
-    ch = ChangeIn.model_validate(venue)
-    if ch.kind == "place" and _withdrawn(r, ch.record):
-        raise CannotTakeVenue(
-            f"place {ch.record} was withdrawn by its contributor: the venue's version cannot "
-            "bring it back; keep this atlas's version"
-        )
-    current_state = _current_state(r, ch)
-    if current_state is None:
-        raise CannotTakeVenue(
-            f"{ch.record} no longer exists on this atlas: the venue's version has nothing to "
-            "apply to; keep this atlas's version"
-        )
-    try:
-        write = _plan(r, replace_base(ch, current_state))
-    except (Clash, HeritageError) as exc:
-        raise CannotTakeVenue(f"the venue's version cannot be applied: {exc}") from None
-    write()
-
-
-def _withdrawn(r: Receiving, place_id: str) -> bool:
-    try:
-        return r.store.get(place_id).status == Status.WITHDRAWN
-    except NotFound:
-        return False
-
-
-def replace_base(ch: ChangeIn, base: dict[str, Any]) -> ChangeIn:
-    return ch.model_copy(update={"base": base})
-
-
-def _current_state(r: Receiving, ch: ChangeIn) -> dict[str, Any] | None:
-    fields = tuple(ch.base or {})
-    try:
-        if ch.kind == "place":
-            return place_state_now(r.store, ch.record, fields)
-        if ch.kind == "narrative":
-            return addition_state(r.store.narrative_addition(ch.record))
-        return recording_state(r.store.get_recording(ch.record))
-    except NotFound:
-        return None

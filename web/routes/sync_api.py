@@ -25,8 +25,9 @@ from geodata.contributions import project_index
 from geodata.errors import InvalidInput
 from geodata.schemas import Problem
 from geodata.store.base_sync import SyncConflict
+from geodata.sync_conflicts import resolve
 from geodata.sync_places import Receiving, parse
-from geodata.sync_receive import receive_batch, receive_file, record_states, resolve
+from geodata.sync_receive import receive_batch, receive_file, record_states
 from geodata.sync_schema import BatchIn, FileChangeIn, PullIn
 from web.auth import FACILITATOR, SignedIn
 from web.json_body import parse_json, require_json
