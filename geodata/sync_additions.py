@@ -9,33 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from geodata import narrative_additions
-from geodata.audit import Actor
 from geodata.errors import InvalidInput, NotFound
-from geodata.models import AuditEvent, NarrativeAddition, Status
+from geodata.models import Status
 from geodata.moderation import check_reason
 from geodata.narrative_additions import MAX_PER_PLACE, TooManyAdditions
 from geodata.schemas import NarrativeAdditionIn
-from geodata.store.base import PlaceStore
 from geodata.sync_places import RESIDENT_AT_VENUE, Clash, Receiving, Write, parse, parse_time
 from geodata.sync_schema import AdditionState, ChangeIn, NewAdditionExtra
 from geodata.sync_state import addition_state
-
-# ---------------------------------------------------------------------------
-
-
-def _record_addition(
-    store: PlaceStore, action: str, actor: Actor, a: NarrativeAddition, detail: str | None = None
-) -> None:
-    store.add_audit(
-        AuditEvent(
-            action=action,
-            actor=actor.name,
-            actor_id=actor.account_id,
-            place_id=a.place_id,
-            after=narrative_additions.snapshot(a),
-            detail=detail,
-        )
-    )
 
 
 def plan_addition(r: Receiving, ch: ChangeIn) -> Write:
@@ -128,9 +109,9 @@ def plan_addition(r: Receiving, ch: ChangeIn) -> Write:
         store.add_narrative_addition(addition)
         if addition.status == Status.PUBLISHED:
             narrative_additions.sync_narratives(store, addition.place_id)
-        _record_addition(store, "narrative_add", RESIDENT_AT_VENUE, addition)
+        narrative_additions.record_event(store, "narrative_add", RESIDENT_AT_VENUE, addition)
         if addition.status != Status.PENDING:
             action = f"narrative_{'publish' if addition.status == Status.PUBLISHED else 'reject'}"
-            _record_addition(store, action, r.venue_actor, addition, reason)
+            narrative_additions.record_event(store, action, r.venue_actor, addition, detail=reason)
 
     return write
