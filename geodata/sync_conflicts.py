@@ -10,6 +10,7 @@ from typing import Any
 
 from geodata.errors import Conflict, HeritageError, InvalidInput, NotFound
 from geodata.models import Status, utcnow
+from geodata.store.base import PlaceStore
 from geodata.store.base_sync import SyncConflict
 from geodata.sync_places import Clash, Receiving, place_state_now
 from geodata.sync_receive import plan
@@ -58,12 +59,12 @@ def _take_venue(r: Receiving, conflict: SyncConflict) -> None:
             "no longer has a place for; keep this atlas's version"
         )
     ch = ChangeIn.model_validate(venue)
-    if ch.kind == "place" and _withdrawn(r, ch.record):
+    if ch.kind == "place" and _withdrawn(r.store, ch.record):
         raise CannotTakeVenue(
             f"place {ch.record} was withdrawn by its contributor: the venue's version cannot "
             "bring it back; keep this atlas's version"
         )
-    current_state = _current_state(r, ch)
+    current_state = _current_state(r.store, ch)
     if current_state is None:
         raise CannotTakeVenue(
             f"{ch.record} no longer exists on this atlas: the venue's version has nothing to "
@@ -76,9 +77,9 @@ def _take_venue(r: Receiving, conflict: SyncConflict) -> None:
     write()
 
 
-def _withdrawn(r: Receiving, place_id: str) -> bool:
+def _withdrawn(store: PlaceStore, place_id: str) -> bool:
     try:
-        return r.store.get(place_id).status == Status.WITHDRAWN
+        return store.get(place_id).status == Status.WITHDRAWN
     except NotFound:
         return False
 
@@ -87,13 +88,29 @@ def replace_base(ch: ChangeIn, base: dict[str, Any]) -> ChangeIn:
     return ch.model_copy(update={"base": base})
 
 
-def _current_state(r: Receiving, ch: ChangeIn) -> dict[str, Any] | None:
+def _current_state(store: PlaceStore, ch: ChangeIn) -> dict[str, Any] | None:
     fields = tuple(ch.base or {})
     try:
         if ch.kind == "place":
-            return place_state_now(r.store, ch.record, fields)
+            return place_state_now(store, ch.record, fields)
         if ch.kind == "narrative":
-            return addition_state(r.store.narrative_addition(ch.record))
-        return recording_state(r.store.get_recording(ch.record))
+            return addition_state(store.narrative_addition(ch.record))
+        return recording_state(store.get_recording(ch.record))
     except NotFound:
         return None
+
+
+def atlas_now(store: PlaceStore, conflict: SyncConflict) -> dict[str, Any] | None:
+    """What the atlas holds now of the fields a conflict's change touches (None when the
+    change adds something new, or its record is gone), for a moderator to compare."""
+    venue = conflict.venue
+    if conflict.kind not in ("place", "narrative", "recording") or venue.get("base") is None:
+        return None
+    return _current_state(store, ChangeIn.model_validate(venue))
+
+
+def venue_applicable(store: PlaceStore, conflict: SyncConflict) -> bool:
+    """Whether a moderator may apply the venue's version of this conflict."""
+    if conflict.status != "open" or atlas_now(store, conflict) is None:
+        return False
+    return not (conflict.kind == "place" and _withdrawn(store, conflict.record_id))

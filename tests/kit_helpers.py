@@ -31,6 +31,7 @@ from geodata.models import (
 )
 from geodata.narrative_additions import sync_narratives
 from geodata.store.base import PlaceStore
+from geodata.store.base_sync import SyncConflict
 from geodata.voices import RecordingDetails, add_recording
 from geodata.workshops import WorkshopPlan, create_workshop
 from tests.conftest import ROOT, SECRET_CONTACT, SECRET_DISPLAY, SECRET_NAME
@@ -121,3 +122,16 @@ def copy_kit(kit: Path, folder: Path) -> Path:
     """The kit copied into ``folder`` (as a facilitator copies it to the venue laptop)."""
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy2(kit, folder / kit.name))
+
+
+def venue_change(store: PlaceStore, place_id: str) -> None:
+    """A change a workshop venue pushed that the atlas kept for a moderator to decide."""
+    base = {"title": "Chafariz d'El-Rei", "period": "século XVIII"}
+    state = {"title": "Chafariz de El-Rei", "period": "séculos XVI a XVIII"}
+    store.add_sync_conflict(
+        SyncConflict("0c1e7a52-5a9e-4c52-9d39-0d8c2f6e4b11", "3f0c3b9e-8d5e-4a51-b0a4-"
+                     "2c6f1f3f7a10", "place", place_id, "edited_centrally",
+                     {"id": "0c1e7a52-5a9e-4c52-9d39-0d8c2f6e4b11", "kind": "place",
+                      "record": place_id, "origin": "kit", "base": base, "state": state,
+                      "extra": {}}, place_id=place_id)
+    )  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 
 from geodata.models import Role, Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
+from tests.kit_helpers import venue_change
 from tests.web.staff_helpers import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
@@ -68,6 +69,7 @@ def site(live_server, lisbon_store: PlaceStore):
     sent = r.json()
     published = next(iter(lisbon_store.list(limit=1)))
     assert published.status == Status.PUBLISHED
+    venue_change(lisbon_store, published.id)
     return {
         "base": live_server.url,
         "edit": f"/contribute/edit/{sent['id']}?token={sent['edit_token']}",
@@ -139,6 +141,7 @@ def test_staff_pages_have_no_serious_accessibility_violation(page, site, languag
     paths = [
         "/moderation",
         f"/moderation/places/{site['pending']}",
+        "/moderation/conflicts",
         "/workshops",
         "/workshops/AXE1",
         "/workshops/AXE1/print",

@@ -21,6 +21,7 @@ from shapely.geometry import Point, box
 from geodata.models import Consent, Moderation, Narrative, Place, Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from tests.kit_helpers import venue_change
 from tests.web.staff_helpers import PASSWORD, make_staff
 from web.i18n import LANGUAGES, LOCALE_DIR, translations
 
@@ -151,6 +152,7 @@ def atlas(sqlite_store: PlaceStore) -> dict[str, str]:
             moderation=Moderation.PRE,
         )
     )
+    venue_change(store, place.id)
     return {"place": place.id, "alfama": str(alfama.id), "mouraria": str(mouraria.id)}
 
 
@@ -233,6 +235,7 @@ def test_no_english_interface_text_on_any_page_in_any_language(watched, live_ser
         f"/workshops/{WORKSHOP}/print",
         "/moderation",
         f"/moderation/places/{place_id}",
+        "/moderation/conflicts",
         "/stats",
         "/admin",
     ]

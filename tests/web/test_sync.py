@@ -18,7 +18,7 @@ from geodata.kit_folder import VenueFolder, open_folder
 from geodata.models import Role, Status
 from geodata.store.base import PlaceStore
 from tests.kit_helpers import AUDIO, FADO_CONTACT, Central, central_atlas, jpeg, make_kit
-from tests.web.staff_helpers import Staff, make_staff
+from tests.web.staff_helpers import Staff, make_staff, page_csrf, sign_in
 from web.app import create_app
 from web.settings import Settings
 from web.sync_client import Atlas, PushReport, SyncFailed, pull, push
@@ -270,13 +270,24 @@ def test_conflicts_are_kept_for_a_moderator_and_never_overwrite(sites: Sites):
         headers=central_staff.headers,
     )
     assert refused.status_code == 409, refused.text
+    # a moderator decides on the page: both versions side by side
+    assert sign_in(s.central, central_staff.name).status_code == 303
+    page = s.central.get("/moderation/conflicts")
+    assert page.status_code == 200 and "2 changes to decide" in page.text
+    card = page.text[page.text.index(f'id="conflict-{edited["id"]}"') :]
+    card = card[: card.index("</article>")]
+    assert "Doorstep (V)" in card and "Doorstep (A)" in card and 'value="venue"' in card
+    gone = page.text[page.text.index(f'id="conflict-{erased["id"]}"') :]
+    assert 'value="venue"' not in gone[: gone.index("</article>")]  # nothing to apply it to
     taken = s.central.post(
-        f"/api/sync/conflicts/{edited['id']}/resolve",
-        json={"keep": "venue"},
-        headers=central_staff.headers,
+        f"/moderation/conflicts/{edited['id']}/resolve",
+        data={"keep": "venue", "csrf_token": page_csrf(page.text)},
+        follow_redirects=False,
     )
-    assert taken.status_code == 200 and taken.json()["resolution"] == "took_venue"
+    assert taken.status_code == 303 and taken.headers["location"].endswith("done=took_venue")
+    assert s.central_store.sync_conflict(edited["id"]).resolution == "took_venue"
     assert s.central_store.get(kit_place).title == "Doorstep (V)"
+    assert "Applied the venue" in s.central.get(taken.headers["location"]).text
     kept = s.central.post(
         f"/api/sync/conflicts/{erased['id']}/resolve",
         json={"keep": "central"},

@@ -72,9 +72,10 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(workshop_print.router)
     app.include_router(stats.router)
     app.include_router(backup.router)
-    from web.routes import sync_api
+    from web.routes import sync_api, sync_moderation
 
     app.include_router(sync_api.router)
+    app.include_router(sync_moderation.router)
     from web.routes import walk_downloads, walk_form, walk_offline, walks, walks_api
 
     walks_api.install(app)

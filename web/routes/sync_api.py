@@ -48,7 +48,8 @@ def body_limits(settings: Settings) -> dict[str, int]:
     return {CHANGES_PATH: CHANGES_BODY_LIMIT, FILES_PATH: audio_body_limit(settings)}
 
 
-def _receiving(request: Request, who: SignedIn, kit_id: str) -> Receiving:
+def receiving(request: Request, who: SignedIn, kit_id: str) -> Receiving:
+    """What applying a push (or deciding a conflict) needs, from the app."""
     store = request.app.state.store
     settings: Settings = request.app.state.settings
     return Receiving(
@@ -77,8 +78,7 @@ async def push_changes(request: Request, who: SignedIn = Depends(FACILITATOR)) -
     batch = parse_json(BatchIn, await request.body())
 
     def work() -> list[dict[str, Any]]:
-        receiving = _receiving(request, who, batch.kit)
-        return [a.to_json() for a in receive_batch(receiving, batch)]
+        return [a.to_json() for a in receive_batch(receiving(request, who, batch.kit), batch)]
 
     return _json({"answers": await run_in_threadpool(work)})
 
@@ -129,7 +129,7 @@ async def push_file(request: Request, who: SignedIn = Depends(FACILITATOR)) -> R
 
         def work() -> dict[str, Any]:
             answer = receive_file(
-                _receiving(request, who, change.kit),
+                receiving(request, who, change.kit),
                 change,
                 upload.file,
                 photo_limits(settings),
@@ -150,7 +150,7 @@ async def pull(request: Request, who: SignedIn = Depends(FACILITATOR)) -> Respon
     asked = parse_json(PullIn, await request.body())
 
     def work() -> list[dict[str, str]]:
-        return record_states(_receiving(request, who, asked.kit), asked.records)
+        return record_states(receiving(request, who, asked.kit), asked.records)
 
     return _json({"records": await run_in_threadpool(work)})
 
@@ -215,5 +215,5 @@ def decide(
     who: SignedIn = Depends(FACILITATOR),
 ) -> Response:
     conflict = request.app.state.store.sync_conflict(conflict_id)
-    decided = resolve(_receiving(request, who, conflict.kit_id), conflict.id, body.keep)
+    decided = resolve(receiving(request, who, conflict.kit_id), conflict.id, body.keep)
     return _json(conflict_json(decided))
