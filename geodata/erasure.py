@@ -5,7 +5,8 @@ drops the personal data but keeps the record. Erasure goes further: every place 
 contributor gave that contact is deleted with its stories, every memory or translation
 they added to other places is taken off them, every walk they proposed is deleted,
 photos, recordings, labels, flags, edit
-token and audit history, the database is compacted so no copy lingers in free pages,
+token and audit history, changes pushed from a workshop venue and kept as conflicts, the
+database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
 """
 
@@ -54,6 +55,8 @@ def erase_contact(
             store.delete(place_id)  # stories, photos' and recordings' records, labels...
         walks, walk_events = erase_walks_by_contact(store, contact)  # and their stops
         removed_events += walk_events
+        # What a venue pushed with this contact and a moderator has not decided yet.
+        store.delete_sync_conflicts_by_contact(contact)
         record_account_event(
             store,
             "erase",

@@ -295,11 +295,14 @@ def add_photo(
     data: bytes,
     caption: str | None = None,
     limits: PhotoLimits | None = None,
+    media_id: str | None = None,
 ) -> Media:
-    """Check, re-encode and store a photo after the place's others."""
+    """Check, re-encode and store a photo after the place's others (``media_id``: the id
+    it already has elsewhere, for a photo synced from a venue)."""
     limits = limits or PhotoLimits()
     check_room(store, place_id, limits)
-    return store_photo(store, media_dir, place_id, process_photo(data, limits), caption)
+    photo = process_photo(data, limits)
+    return store_photo(store, media_dir, place_id, photo, caption, media_id)
 
 
 def check_room(store: PlaceStore, place_id: str, limits: PhotoLimits) -> None:
@@ -317,10 +320,11 @@ def store_photo(
     place_id: str,
     photo: ProcessedPhoto,
     caption: str | None = None,
+    media_id: str | None = None,
 ) -> Media:
     """Write a processed photo's files, then its record: a stored record always has its
     files (and a failed record leaves no files behind)."""
-    media_id = new_media_id()
+    media_id = media_id or new_media_id()
     relative = f"{place_id}/{media_id}.{photo.extension}"
     thumb_relative = f"{place_id}/{media_id}.thumb.{photo.extension}"
     _write_atomically(media_file(media_dir, relative), photo.data)

@@ -230,7 +230,7 @@ def save_addition(store: PlaceStore, addition: NarrativeAddition) -> NarrativeAd
         store.add_narrative_addition(addition)
         if addition.status == Status.PUBLISHED:
             sync_narratives(store, addition.place_id)
-        _record(store, "narrative_add", RESIDENT, addition)
+        record_event(store, "narrative_add", RESIDENT, addition)
     return addition
 
 
@@ -289,7 +289,7 @@ def snapshot(addition: NarrativeAddition) -> dict[str, Any]:
     }
 
 
-def _record(
+def record_event(
     store: PlaceStore,
     action: str,
     actor: Actor,
@@ -297,6 +297,7 @@ def _record(
     before: NarrativeAddition | None = None,
     detail: str | None = None,
 ) -> None:
+    """Put a change of ``addition`` in its place's audit trail (``narrative_*`` actions)."""
     store.add_audit(
         AuditEvent(
             action=action,
@@ -321,7 +322,7 @@ def publish(store: PlaceStore, addition_id: str, actor: Actor) -> NarrativeAddit
             replace(before, status=Status.PUBLISHED, reason=None, updated_at=utcnow())
         )
         sync_narratives(store, after.place_id)
-        _record(store, "narrative_publish", actor, after, before)
+        record_event(store, "narrative_publish", actor, after, before)
     return after
 
 
@@ -339,7 +340,7 @@ def reject(
             replace(before, status=Status.REJECTED, reason=text, updated_at=utcnow())
         )
         sync_narratives(store, after.place_id)
-        _record(store, action, actor, after, before, detail=text)
+        record_event(store, action, actor, after, before, detail=text)
     return after
 
 

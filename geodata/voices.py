@@ -141,8 +141,10 @@ def add_recording(
     source: BinaryIO,
     details: RecordingDetails,
     limits: AudioLimits | None = None,
+    recording_id: str | None = None,
 ) -> Recording:
-    """Receive, check, strip and store a recording after the place's others."""
+    """Receive, check, strip and store a recording after the place's others
+    (``recording_id``: the id it already has elsewhere, for one synced from a venue)."""
     limits = limits or AudioLimits()
     check_room(store, place_id, limits)
     folder = media_file(media_dir, place_id)
@@ -150,7 +152,7 @@ def add_recording(
     final: Path | None = None
     try:
         prepared = prepare_audio(upload)
-        recording_id = new_recording_id()
+        recording_id = recording_id or new_recording_id()
         relative = f"{place_id}/{recording_id}.{prepared.extension}"
         final = media_file(media_dir, relative)
         os.replace(upload, final)

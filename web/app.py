@@ -29,11 +29,16 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     from web.middleware import install_middleware
     from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
     from web.routes.media import UPLOAD_PATH
+    from web.routes.sync_api import body_limits
 
     install_middleware(
         app,
         settings.max_body_bytes,
-        {UPLOAD_PATH: settings.max_upload_bytes, AUDIO_UPLOAD_PATH: audio_body_limit(settings)},
+        {
+            UPLOAD_PATH: settings.max_upload_bytes,
+            AUDIO_UPLOAD_PATH: audio_body_limit(settings),
+            **body_limits(settings),
+        },
     )
     from web.public_url import install_host_guard
 

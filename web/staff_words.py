@@ -59,6 +59,14 @@ WORDS: dict[str, dict[str, str]] = {
         "introductions": N_("introduction"),
         "stops": N_("stops"),
         "route": N_("route"),
+        # what a change from a workshop venue may carry besides a place's fields
+        "reason": N_("reason"),
+        "text": N_("text"),
+        "language": N_("language"),
+        "caption": N_("caption"),
+        "scope": N_("who may hear it"),
+        "transcript": N_("transcript"),
+        "transcript_language": N_("language of the transcript"),
     },
     # Who acted, where it was not a staff account (geodata.audit's fixed actors).
     "actor": {

@@ -23,6 +23,7 @@ from geodata.store.base_accounts import AccountsDefaults
 from geodata.store.base_contributions import ContributionsContract
 from geodata.store.base_exports import ExportDefaults
 from geodata.store.base_recordings import RecordingStore
+from geodata.store.base_sync import SyncStore
 from geodata.store.base_tiles import GridCell, TileDefaults
 from geodata.store.counts import CountCache
 from geodata.store.narrative_additions import NarrativeAdditionsInterface
@@ -49,6 +50,7 @@ class PlaceStore(
     TileDefaults,
     ContributionsContract,
     RecordingStore,
+    SyncStore,
     AccountsDefaults,
     abc.ABC,
     WalkStore,

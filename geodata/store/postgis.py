@@ -48,6 +48,7 @@ from geodata.store.postgis_sql import (
     place_where,
     stored_row,
 )
+from geodata.store.postgis_sync import SyncMixin
 from geodata.store.postgis_tiles import TilesMixin
 from geodata.store.postgis_walks import WalksMixin
 from geodata.store.postgis_workshops import WorkshopsMixin
@@ -76,6 +77,7 @@ class PostGISStore(
     SearchMixin,
     ContributionsMixin,
     RecordingsMixin,
+    SyncMixin,
     AccountsAuditMixin,
     ReportsMixin,
     TilesMixin,

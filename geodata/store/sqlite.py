@@ -44,6 +44,7 @@ from geodata.store.sqlite_neighbourhoods import NeighbourhoodsMixin
 from geodata.store.sqlite_place_filter import PlaceFilterMixin
 from geodata.store.sqlite_recordings import RecordingsMixin
 from geodata.store.sqlite_search import SearchMixin
+from geodata.store.sqlite_sync import SyncMixin
 from geodata.store.sqlite_tiles import TilesMixin
 from geodata.store.sqlite_walks import WalksMixin
 from geodata.store.sqlite_workshops import WorkshopsMixin
@@ -63,6 +64,7 @@ class SQLiteStore(
     TilesMixin,
     ContributionsMixin,
     RecordingsMixin,
+    SyncMixin,
     AccountsAuditMixin,
     NarrativeAdditionsMixin,
     NeighbourhoodsMixin,

@@ -12,6 +12,7 @@ import pytest
 from geodata.account_records import Role
 from geodata.models import Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
+from tests.kit_helpers import venue_change
 from tests.web.staff_helpers import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
@@ -81,6 +82,7 @@ def site(live_server, lisbon_store: PlaceStore):
         },
     )
     assert walk.status_code == 201, walk.text
+    venue_change(lisbon_store, published.id)
     return {
         "walk": walk.json()["id"],
         "walk_private": walk.json()["edit_url"].removeprefix(live_server.url),
@@ -161,6 +163,7 @@ def test_staff_pages_have_no_serious_accessibility_violation(page, site, languag
         f"/moderation/places/{site['pending']}",
         "/moderation/walks",
         f"/moderation/walks/{site['walk']}",
+        "/moderation/conflicts",
         "/workshops",
         "/workshops/AXE1",
         "/workshops/AXE1/print",

@@ -21,6 +21,7 @@ from shapely.geometry import Point, box
 from geodata.models import Consent, Moderation, Narrative, Place, Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from tests.kit_helpers import venue_change
 from tests.web.staff_helpers import PASSWORD, make_staff
 from web.i18n import translations
 from web.language_choice import LANGUAGES, LOCALE_DIR
@@ -157,6 +158,7 @@ def atlas(sqlite_store: PlaceStore) -> dict[str, str]:
             moderation=Moderation.PRE,
         )
     )
+    venue_change(store, place.id)
     return {"place": place.id, "alfama": str(alfama.id), "mouraria": str(mouraria.id)}
 
 
@@ -277,6 +279,7 @@ def test_no_english_interface_text_on_any_page_in_any_language(
         f"/moderation/places/{place_id}",
         "/moderation/walks",
         f"/moderation/walks/{walks['pending']}",
+        "/moderation/conflicts",
         "/stats",
         "/admin",
     ]

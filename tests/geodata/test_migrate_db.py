@@ -32,6 +32,7 @@ from geodata.models import (
 from geodata.moderation import publish
 from geodata.store import open_store
 from geodata.store.base import PlaceFilter, PlaceStore
+from geodata.store.base_sync import LedgerEntry, SyncConflict, SyncReceipt
 from geodata.store.migrate import MigrationError, migrate_store, table_counts, table_rows
 from tests.postgis_schema import fresh_schema_url
 from web.app import create_app
@@ -109,6 +110,15 @@ class Filled:
             })  # fmt: skip
             assert walk.status_code == 201, walk.text
         store.secret("form-csrf", lambda: b"0123456789abcdef" * 2)
+        # what a venue pushed here, a conflict kept for a moderator, a venue's own ledger
+        kit = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+        store.add_sync_receipt(SyncReceipt("s-1", kit, "place", first, "stored", True, "ac_x"))
+        store.add_sync_conflict(
+            SyncConflict("s-2", kit, "place", first, "edited_centrally",
+                         {"base": {"title": "A"}, "state": {"title": "B"}}, place_id=first,
+                         contributor_contact="rui@example.org")
+        )  # fmt: skip
+        store.save_ledger([LedgerEntry("place", first, "kit", "2", {"title": "A"}, "stored")])
         policy = login_throttle.LockPolicy(after=1)
         login_throttle.admit(store, "ana", policy)  # a wrong password: a lock to copy
         login_throttle.failed(store, "ana", policy, "192.0.2.1")

@@ -77,15 +77,18 @@ def server_env(url: str, workdir: Path) -> dict[str, str]:
 
 
 class Server:
-    """``python -m web serve`` on a free loopback port, its output in a file."""
+    """``python -m web serve`` (or another command given its ``--port``) on a free
+    loopback port, its output in a file."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, name: str, command: tuple[str, ...] = ("serve",)
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"{name}.log"
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "web", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "web", *command, "--port", str(self.port)],
                 env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + START_S

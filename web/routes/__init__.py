@@ -74,6 +74,10 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(workshop_print.router)
     app.include_router(stats.router)
     app.include_router(backup.router)
+    from web.routes import sync_api, sync_moderation
+
+    app.include_router(sync_api.router)
+    app.include_router(sync_moderation.router)
     from web.routes import (
         walk_downloads,
         walk_form,

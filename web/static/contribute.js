@@ -1,6 +1,7 @@
 /* The contribution form, enhanced: a map to tap and draw on, sending through the JSON
-   API (with a retry-safe Idempotency-Key), errors next to their fields, the edit link
-   with a copy button. Without this script the same form posts to the server as is. */
+   API (with a retry-safe Idempotency-Key), kept on the phone and sent when the connection
+   returns if it drops (outbox.js), errors next to their fields, the edit link with a copy
+   button. Without this script the same form posts to the server as is. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -13,13 +14,14 @@
   var messages = json("messages") || {};
   function say(key, n) { return (messages[key] || key).replace("{n}", n); }
 
-  /* ---- copy the edit link ------------------------------------------------------- */
+  /* ---- copy an edit link (each "Copy" button names its field) --------------------- */
   function wireCopy() {
-    var button = document.getElementById("copy-link");
-    if (!button) return;
-    button.addEventListener("click", function () {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("button[data-copy]");
+      if (!button) return;
       var input = document.querySelector(button.getAttribute("data-copy"));
-      var status = document.getElementById("copy-status");
+      var block = button.closest(".edit-link");
+      var status = block && block.querySelector(".copy-status");
       function done() { if (status) status.textContent = say("copied"); }
       input.select();
       if (navigator.clipboard && window.isSecureContext) {
@@ -347,41 +349,162 @@
     return { type: "Feature", geometry: g, properties: props };
   }
 
-  function showDone(receipt, photoProblem) {
+  /* ---- the answer: the edit link of each place sent ------------------------------ */
+  var shown = 0;  /* edit links on the page: a second one gets a block of its own */
+  function showDone(receipt, photoProblem, title) {
     form.hidden = true;
+    document.getElementById("waiting").hidden = true;
     var done = document.getElementById("done");
-    document.getElementById("edit-link").value = receipt.edit_url;
+    var block = done.querySelector(".edit-link");
+    if (shown) {
+      var copy = block.cloneNode(true);
+      var n = shown + 1;
+      copy.querySelector("label").setAttribute("for", "edit-link-" + n);
+      copy.querySelector("input").id = "edit-link-" + n;
+      copy.querySelector("button").setAttribute("data-copy", "#edit-link-" + n);
+      copy.querySelector(".copy-status").textContent = "";
+      copy.querySelector(".help").removeAttribute("id");
+      copy.querySelector("input").removeAttribute("aria-describedby");
+      done.insertBefore(copy, block.nextSibling);
+      block = copy;
+    }
+    shown += 1;
+    if (title) {
+      var named = document.createElement("p");
+      named.className = "sent-title";
+      named.textContent = title;  /* text, never markup */
+      block.insertBefore(named, block.firstChild);
+    }
+    block.querySelector("input").value = receipt.edit_url;
     document.getElementById("done-published").hidden = receipt.status !== "published";
     document.getElementById("done-pending").hidden = receipt.status === "published";
     if (photoProblem) {
       var p = document.createElement("p");
       p.className = "field-error";
       p.textContent = say("photo_failed") + " " + photoProblem;
-      done.insertBefore(p, done.querySelector(".edit-link"));
+      block.parentNode.insertBefore(p, block);
     }
     done.hidden = false;
     done.focus();
   }
 
-  function sendPhoto(receipt, retries) {
-    var file = form.elements.photo && form.elements.photo.files[0];
-    if (!file) return Promise.resolve(null);
+  /* ---- sending, and keeping on the phone what cannot be sent yet ------------------- */
+  // A place goes into the phone's outbox (outbox.js) before it is sent, and leaves it
+  // once the service has answered for it and its photo. Without a connection it waits,
+  // shown as waiting, and goes by itself when the connection returns, with the same
+  // Idempotency-Key: the service stores it once however often it is tried.
+  var RETRY_MS = 10000;
+  var sendingNow = {};  /* keys on their way: one place is never sent twice at once */
+  var current = null;   /* the key of the place this page's form sent */
+  var retryTimer = null;
+  var outbox = window.AtlasOutbox && window.AtlasOutbox.available ? window.AtlasOutbox : null;
+
+  function busy(status) { return status >= 500 || status === 429 || status === 408; }
+
+  function postPlace(item) {
+    return fetch("/api/places", {
+      method: "POST", body: JSON.stringify(item.feature),
+      headers: { "Content-Type": "application/json", "Accept-Language": item.lang,
+        "Idempotency-Key": item.key }
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (response.status === 201) return { receipt: body };
+        return busy(response.status) ? { kept: true } : { problem: body };
+      }, function () { return busy(response.status) ? { kept: true } : { problem: { detail: say("offline") } }; });
+    });
+  }
+
+  function hasPhoto(receipt) {
+    /* a photo sent just before the connection dropped may have arrived: never twice */
+    return fetch(receipt.url, { headers: { "X-Edit-Token": receipt.edit_token } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (f) { return !!(f && f.properties && f.properties.media && f.properties.media.length); });
+  }
+
+  function postPhoto(item, retries) {
     if (retries === undefined) retries = 2;
     var data = new FormData();
-    data.append("file", file);
-    if (value("caption")) data.append("caption", value("caption"));
-    return fetch(receipt.url + "/media", { method: "POST", body: data,
-      headers: { "X-Edit-Token": receipt.edit_token, "Accept-Language": form.getAttribute("data-lang") }
+    data.append("file", item.photo, item.photoName || "photo");
+    if (item.caption) data.append("caption", item.caption);
+    return fetch(item.receipt.url + "/media", { method: "POST", body: data,
+      headers: { "X-Edit-Token": item.receipt.edit_token, "Accept-Language": item.lang }
     }).then(function (r) {
       if (r.ok) return null;
       if (r.status === 503 && retries > 0) {
-        // The server is busy with other photos: wait as long as it asks (a few seconds).
+        // The service is busy with other photos: wait as long as it asks (a few seconds).
         var wait = Math.min(parseInt(r.headers.get("Retry-After"), 10) || 3, 30);
         return new Promise(function (resolve) { setTimeout(resolve, wait * 1000); })
-          .then(function () { return sendPhoto(receipt, retries - 1); });
+          .then(function () { return postPhoto(item, retries - 1); });
       }
       return r.json().then(function (p) { return (p.errors && p.errors[0] && p.errors[0].message) || p.detail; });
-    }, function () { return say("offline"); });
+    });
+  }
+
+  function keep(item) { return outbox ? outbox.put(item) : Promise.resolve(); }
+  function forget(item) { return outbox ? outbox.remove(item.key) : Promise.resolve(); }
+
+  /* One place: {outcome: "sent"}, "kept" (no connection, or a busy service) or "refused". */
+  function send(item) {
+    if (sendingNow[item.key]) return Promise.resolve({ outcome: "busy" });
+    sendingNow[item.key] = true;
+    var placed = item.receipt ? Promise.resolve({}) : postPlace(item).then(function (answer) {
+      if (!answer.receipt) return answer;
+      item.receipt = answer.receipt;
+      return keep(item).then(function () { return {}; });  /* its photo may still wait */
+    });
+    return placed.then(function (answer) {
+      if (answer.kept) return { outcome: "kept" };
+      if (answer.problem) return forget(item).then(function () { return { outcome: "refused", problem: answer.problem }; });
+      if (!item.photo) return forget(item).then(function () { return { outcome: "sent" }; });
+      return hasPhoto(item.receipt).then(function (has) { return has ? null : postPhoto(item); })
+        .then(function (photoProblem) {
+          item.photoProblem = photoProblem;
+          return forget(item).then(function () { return { outcome: "sent" }; });
+        });
+    }).catch(function () {
+      return { outcome: "kept" };  /* the connection dropped on the way: it stays kept */
+    }).then(function (result) {
+      delete sendingNow[item.key];
+      return result;
+    });
+  }
+
+  function showWaiting(items, statusKey) {
+    var waiting = document.getElementById("waiting");
+    var list = document.getElementById("waiting-list");
+    list.replaceChildren.apply(list, items.map(function (item) {
+      var li = document.createElement("li");
+      li.textContent = item.feature.properties.title || "…";  /* text, never markup */
+      return li;
+    }));
+    waiting.hidden = items.length === 0;
+    document.getElementById("waiting-status").textContent = statusKey ? say(statusKey) : "";
+  }
+
+  function handled(item, result) {
+    if (result.outcome === "sent") {
+      showDone(item.receipt, item.photoProblem, item.key === current ? null : item.feature.properties.title);
+    } else if (result.outcome === "refused") {
+      if (item.key === current) { form.hidden = false; showErrors(result.problem); }
+      else {
+        var status = document.getElementById("waiting-status");
+        status.textContent = (item.feature.properties.title || "") + ": " + (result.problem.detail || "");
+      }
+    }
+  }
+
+  /* Try every kept place, oldest first; then show what still waits, and try again later. */
+  function flush(statusKey) {
+    if (!outbox) return Promise.resolve();
+    clearTimeout(retryTimer);
+    return outbox.all().then(function (items) {
+      return items.reduce(function (chain, item) {
+        return chain.then(function () { return send(item).then(function (r) { handled(item, r); }); });
+      }, Promise.resolve());
+    }).then(function () { return outbox.all(); }).then(function (left) {
+      showWaiting(left, left.length ? statusKey : null);
+      if (left.length) retryTimer = setTimeout(function () { flush("still_waiting"); }, RETRY_MS);
+    });
   }
 
   function wireSubmit() {
@@ -392,24 +515,36 @@
       event.preventDefault();
       button.disabled = true;
       sending.textContent = say("sending");
-      fetch("/api/places", {
-        method: "POST", body: JSON.stringify(feature()),
-        headers: { "Content-Type": "application/json", "Accept-Language": form.getAttribute("data-lang"),
-          "Idempotency-Key": value("submission_id") }
-      }).then(function (response) {
-        return response.json().then(function (body) {
-          if (response.status === 201) {
-            return sendPhoto(body).then(function (photoProblem) { showDone(body, photoProblem); });
+      var file = form.elements.photo && form.elements.photo.files[0];
+      var item = { key: value("submission_id"), feature: feature(), lang: form.getAttribute("data-lang"),
+        photo: file || null, photoName: file ? file.name : null, caption: value("caption"),
+        created: Date.now() };
+      current = item.key;
+      keep(item).catch(function () { outbox = null; })  /* no storage: send it as it is */
+        .then(function () { return send(item); })
+        .then(function (result) {
+          if (result.outcome === "kept") {
+            if (!outbox) { showErrors({ detail: say("offline") }); return; }
+            form.hidden = true;
+            return outbox.all().then(function (items) {
+              showWaiting(items, "waiting");
+              var waiting = document.getElementById("waiting");
+              waiting.focus();
+              clearTimeout(retryTimer);
+              retryTimer = setTimeout(function () { flush("still_waiting"); }, RETRY_MS);
+            });
           }
-          showErrors(body);
-        });
-      }).catch(function () {
-        showErrors({ detail: say("offline") });
-      }).then(function () {
-        button.disabled = false;
-        sending.textContent = "";
-      });
+          handled(item, result);
+        })
+        .then(function () { button.disabled = false; sending.textContent = ""; });
     });
+    var retry = document.getElementById("retry-now");
+    if (retry) retry.addEventListener("click", function () {
+      document.getElementById("waiting-status").textContent = say("sending");
+      flush("still_waiting");
+    });
+    window.addEventListener("online", function () { flush("still_waiting"); });
+    flush("waiting");  /* places kept from before (a reload, a closed tab) go now */
   }
 
   initMap();
