@@ -6,6 +6,7 @@ from fastapi import Request
 
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from web.i18n import request_language
 from web.settings import Settings
 
 
@@ -19,3 +20,8 @@ def get_settings(request: Request) -> Settings:
 
 def get_vocabulary(request: Request) -> Vocabulary:
     return request.app.state.vocabulary
+
+
+def get_language(request: Request) -> str:
+    """The reader's language: ``?lang=``, the ``lang`` cookie, then Accept-Language."""
+    return request_language(request)

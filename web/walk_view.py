@@ -16,7 +16,7 @@ from babel.numbers import format_decimal
 from geodata.models import Narrative, Provenance
 from geodata.walk_views import PublicStop, PublicWalk
 from mapping.features import choose_narrative, language_name
-from web.i18n import N_
+from web.i18n import N_, babel_locale
 
 Gettext = Callable[[str], str]
 
@@ -100,7 +100,7 @@ def walk_view(
     title, _ = in_language(walk.titles, language)
     introduction, _ = in_language(walk.introductions, language)
     assert title is not None  # a stored walk has a title
-    km = format_decimal(round(walk.length_m / 1000, 1), format="0.0", locale=language)
+    km = format_decimal(round(walk.length_m / 1000, 1), format="0.0", locale=babel_locale(language))
     return WalkView(
         id=walk.id,
         title=title,

@@ -19,6 +19,7 @@ axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 BLOCKING = {"serious", "critical"}
 READY = "html[data-atlas-ready]"
 MAP_PAGES = {"/maps/city", "/maps/neighbourhoods/6", "/workshops/AXE1/live"}
+WALK_READY = ".walk[data-ready]"  # a walk's story map, drawn with its list of stops
 
 
 def blocking_violations(page) -> list[dict]:
@@ -68,8 +69,10 @@ def site(live_server, lisbon_store: PlaceStore):
     sent = r.json()
     published = next(iter(lisbon_store.list(limit=1)))
     assert published.status == Status.PUBLISHED
+    walk = next(iter(lisbon_store.walks("published")))  # the demo's
     return {
         "base": live_server.url,
+        "walk": walk.id,
         "edit": f"/contribute/edit/{sent['id']}?token={sent['edit_token']}",
         "pending": sent["id"],
         "place": published.id,
@@ -86,6 +89,8 @@ def visit(page, url: str, path: str) -> None:
     page.goto(url)
     if path.split("?")[0] in MAP_PAGES:
         page.wait_for_selector(READY, state="attached", timeout=10_000)
+    elif page.locator(".walk").count():
+        page.wait_for_selector(WALK_READY, state="attached", timeout=10_000)
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -109,6 +114,8 @@ def test_public_pages_have_no_serious_accessibility_violation(page, site, langua
         "/ogc/collections/places/items?f=html&limit=5",
         f"/ogc/collections/places/items/{site['place']}?f=html",
         "/walks",
+        f"/walks/{site['walk']}",
+        f"/walks/{site['walk']}/print",
         "/no-such-page",
         f"/places/{site['pending']}",
         "/login",

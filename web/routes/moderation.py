@@ -26,6 +26,7 @@ from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.flag_notes import flag_notes_for
 from web.i18n import N_, localised_message, request_language, translate_problem, translations
 from web.page_language import format_number
 from web.routes.accounts import staff_page
@@ -108,6 +109,7 @@ def queue_page(
         "tiles": settings.tiles if settings.tiles_enabled else "",
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "geojson": lambda item: orjson.dumps(mapping(item.place.geometry)).decode(),
+        "note": flag_notes_for(request_language(request)),
     }
     return staff_page(request, "moderation.html", context, who)
 
@@ -141,6 +143,7 @@ def place_page(
         "tiles": settings.tiles if settings.tiles_enabled else "",
         "here": f"/moderation/places/{place_id}",
         "geojson": lambda i: orjson.dumps(mapping(i.place.geometry)).decode(),
+        "note": flag_notes_for(request_language(request)),
     }
     return staff_page(request, "moderation_place.html", context, who)
 

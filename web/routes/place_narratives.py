@@ -30,6 +30,7 @@ from web.contribute_form import STORY_LANGUAGES, csrf_ok, csrf_secret, form_expi
 from web.i18n import (
     LANGUAGES,
     direction,
+    field_problems,
     gettext_for,
     localised_problem,
     request_language,
@@ -308,10 +309,11 @@ async def add_form_submit(request: Request, place_id: str) -> Response:
             fingerprint,
         )  # fmt: skip
     except RateLimited as exc:
-        response = _render(request, place, language, values, {"form": [exc.message]}, 429)
+        errors = _errors(field_problems(exc), language)
+        response = _render(request, place, language, values, errors, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except HeritageError as exc:
-        problems = exc.problems or [FieldProblem("form", exc.code, exc.message)]
-        return _render(request, place, language, values, _errors(problems, language), exc.status)
+        errors = _errors(field_problems(exc), language)
+        return _render(request, place, language, values, errors, exc.status)
     return _render(request, place, language, values, {}, 201, receipt=accepted.receipt)

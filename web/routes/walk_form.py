@@ -20,7 +20,7 @@ from geodata import contributions, walk_lifecycle
 from geodata.errors import FieldProblem, InvalidInput
 from geodata.walk_checks import WalkSubmission, prepare_walk
 from web.contribute_form import csrf_secret
-from web.i18n import request_language, translate_problem
+from web.i18n import field_problems, request_language, translate_problem
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, count_submission
 from web.routes.walks import page_context, page_headers
@@ -138,7 +138,7 @@ async def new_walk_submit(request: Request) -> Response:
         receipt = await run_in_threadpool(work)
     except (InvalidInput, RateLimited) as exc:
         errors: dict[str, list[str]] = {}
-        for p in exc.problems or [FieldProblem("form", exc.code, exc.message)]:
+        for p in field_problems(exc):
             message = translate_problem(p, language).message
             errors.setdefault(_field(p.field, rows), []).append(message)
         return _render(

@@ -29,6 +29,8 @@ ASSETS = (
     "/static/place.css",
     "/static/walk.css",
     "/static/walk.js",
+    "/static/atlas/atlas-places-list.css",
+    "/static/atlas/atlas-places-list.js",
     "/static/vendor/leaflet/leaflet.css",
     "/static/vendor/leaflet/leaflet.js",
     "/static/atlas/favicon.svg",
