@@ -29,6 +29,7 @@ ASSETS = (
     "/static/place.css",
     "/static/walk.css",
     "/static/walk.js",
+    "/static/leaflet-words.js",
     "/static/atlas/atlas-places-list.css",
     "/static/atlas/atlas-places-list.js",
     "/static/vendor/leaflet/leaflet.css",
