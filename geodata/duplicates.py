@@ -1,5 +1,7 @@
 """Possible duplicates: a new place within 25 m of a live one with a similar title is
-accepted, but flagged for the moderators, naming the other place."""
+accepted, but flagged for the moderators, naming the other place. The flag keeps the
+other place's title and the distance, not a sentence: the moderation pages and API say
+it in each moderator's language."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from geodata.models import Place, PlaceFlag, Status
 from geodata.store.base import PlaceFilter, PlaceStore
 
 DUPLICATE_DISTANCE_M = 25.0
+POSSIBLE_DUPLICATE = "possible_duplicate"  # the flag's kind
 DUPLICATE_SIMILARITY = 0.8
 
 
@@ -59,10 +62,10 @@ def possible_duplicates(
     return [
         PlaceFlag(
             place.id,
-            "possible_duplicate",
+            POSSIBLE_DUPLICATE,
             other.id,
-            f"may be the same place as {other.title!r} ({other.id}), {distance:.0f} m away",
-            place.created_at,
+            created_at=place.created_at,
+            params={"title": other.title, "distance_m": round(distance)},
         )
         for other, distance in nearby
         if other.id != place.id and titles_similar(place.title, other.title)

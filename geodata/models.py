@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -359,13 +360,39 @@ class Media:
 
 @dataclass(frozen=True)
 class PlaceFlag:
-    """A hint for moderators about a place, e.g. that it may duplicate another one."""
+    """A hint for moderators about a place, e.g. that it may duplicate another one: its
+    kind and the values it was made from (``params``), in no language, so that each
+    moderator reads it in their own. ``detail`` is a note an older version stored as an
+    English sentence instead (shown as it was written)."""
 
     place_id: str
     kind: str  # "possible_duplicate"
     other_place_id: str | None
-    detail: str
+    detail: str = ""
     created_at: datetime = field(default_factory=utcnow)
+    params: Mapping[str, str | int | float] = field(default_factory=dict)
+
+    def stored_note(self) -> str:
+        """The store's ``detail`` column: the parameters as a JSON object, or (a flag
+        made before parameters) the English sentence."""
+        if self.params:
+            return json.dumps(dict(self.params), ensure_ascii=False, sort_keys=True)
+        return self.detail
+
+    @classmethod
+    def from_stored(
+        cls, place_id: str, kind: str, other: str | None, note: str, created_at: datetime
+    ) -> PlaceFlag:
+        """A flag read back: a JSON object is its parameters, anything else an old note
+        (those are English sentences and never start with a brace)."""
+        if note.startswith("{"):
+            try:
+                params = json.loads(note)
+            except ValueError:
+                params = None
+            if isinstance(params, dict):
+                return cls(place_id, kind, other, "", created_at, params)
+        return cls(place_id, kind, other, note, created_at)
 
 
 @dataclass(frozen=True)

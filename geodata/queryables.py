@@ -17,12 +17,10 @@ Kind = Literal["string", "integer", "timestamp", "language", "geometry"]
 @dataclass(frozen=True)
 class Queryable:
     """A property a filter may name: its type, whether it may be empty (null), and whether
-    features can be sorted by it."""
+    features can be sorted by it. (What it means, in words, is the web layer's.)"""
 
     name: str
     kind: Kind
-    title: str
-    description: str
     nullable: bool = False
     sortable: bool = True
 
@@ -30,71 +28,22 @@ class Queryable:
 QUERYABLES: dict[str, Queryable] = {
     q.name: q
     for q in (
-        Queryable("id", "string", "Identifier", "The place's stable identifier."),
-        Queryable("title", "string", "Title", "The place's title, as its contributor wrote it."),
-        Queryable("category", "string", "Category", "The category the place is filed under."),
-        Queryable(
-            "neighbourhood",
-            "string",
-            "Neighbourhood",
-            "The name of the neighbourhood the place lies in.",
-            nullable=True,
-        ),
-        Queryable(
-            "neighbourhood_id",
-            "integer",
-            "Neighbourhood id",
-            "The identifier of the neighbourhood the place lies in.",
-            nullable=True,
-        ),
-        Queryable(
-            "language",
-            "language",
-            "Language of a story",
-            "A language one of the place's stories is told in (a BCP 47 tag: 'pt' also "
-            "matches 'pt-BR'). '=' and IN match places with a story in that language, '<>' "
-            "and NOT IN places with none.",
-            sortable=False,
-        ),
-        Queryable(
-            "period",
-            "string",
-            "Period",
-            "The period the place belongs to, in the contributor's words.",
-            nullable=True,
-        ),
-        Queryable(
-            "year_from",
-            "integer",
-            "From year",
-            "The first year of the place's period (negative: before the common era).",
-            nullable=True,
-        ),
-        Queryable(
-            "year_to",
-            "integer",
-            "To year",
-            "The last year of the place's period.",
-            nullable=True,
-        ),
-        Queryable("licence", "string", "Licence", "The licence the place is published under."),
-        Queryable(
-            "attribution",
-            "string",
-            "Attribution",
-            "Whom to credit when the place is reused.",
-            nullable=True,
-        ),
-        Queryable("created_at", "timestamp", "Recorded", "When the place was recorded (UTC)."),
-        Queryable("updated_at", "timestamp", "Updated", "When the place last changed (UTC)."),
-        Queryable(
-            "geometry",
-            "geometry",
-            "Public location",
-            "Where the public may see the place: exactly, or the centre of its grid cell for "
-            "a generalised location; a hidden location matches no spatial function.",
-            sortable=False,
-        ),
+        Queryable("id", "string"),
+        Queryable("title", "string"),
+        Queryable("category", "string"),
+        Queryable("neighbourhood", "string", nullable=True),
+        Queryable("neighbourhood_id", "integer", nullable=True),
+        # A language one of the place's stories is told in (BCP 47: 'pt' matches 'pt-BR').
+        Queryable("language", "language", sortable=False),
+        Queryable("period", "string", nullable=True),
+        Queryable("year_from", "integer", nullable=True),
+        Queryable("year_to", "integer", nullable=True),
+        Queryable("licence", "string"),
+        Queryable("attribution", "string", nullable=True),
+        Queryable("created_at", "timestamp"),
+        Queryable("updated_at", "timestamp"),
+        # The public location: exact, or its grid cell's centre; hidden: no geometry.
+        Queryable("geometry", "geometry", sortable=False),
     )
 }
 

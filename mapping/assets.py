@@ -97,6 +97,7 @@ FONT_AWESOME_CSS = Asset("font_awesome_css", "css", "font-awesome", "css/fontawe
 FONT_AWESOME_SOLID_CSS = Asset("font_awesome_solid_css", "css", "font-awesome", "css/solid.min.css")
 ATLAS_JS = Asset("atlas_map_js", "js", ATLAS, "atlas-map.js")
 ATLAS_LIST_JS = Asset("atlas_places_list_js", "js", ATLAS, "atlas-places-list.js")
+ATLAS_LIST_CSS = Asset("atlas_places_list_css", "css", ATLAS, "atlas-places-list.css")
 ATLAS_CSS = Asset("atlas_map_css", "css", ATLAS, "atlas-map.css")
 ATLAS_BACKGROUND_JS = Asset("atlas_background_js", "js", ATLAS, "atlas-background.js")
 ATLAS_VECTOR_JS = Asset("atlas_vector_tiles_js", "js", ATLAS, "atlas-vector-tiles.js")
@@ -112,6 +113,7 @@ PAGE_ASSETS: tuple[Asset, ...] = (
     LEAFLET_CSS,
     FONT_AWESOME_CSS,
     FONT_AWESOME_SOLID_CSS,
+    ATLAS_LIST_CSS,
     ATLAS_CSS,
 )
 CLUSTER_ASSETS: tuple[Asset, ...] = (MARKERCLUSTER_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_DEFAULT_CSS)

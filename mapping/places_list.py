@@ -2,9 +2,12 @@
 instead of pointing at pins.
 
 The page carries the list as served (links to each place's page, so it works without
-JavaScript); ``atlas-map.js`` then keeps it to the places in view as the map moves, and
-an entry opens the place's popup on the map. A skip link before the map leads to it.
-Titles are escaped here like every other text people typed (:mod:`mapping.escaping`).
+JavaScript); ``atlas-places-list.js`` then keeps it to the places in view as the map
+moves, and an entry opens the place's popup on the map. A skip link before the map leads
+to it. The folium maps get both through :func:`add_places_list`; a page that draws its own
+map (a walk's story map) puts :func:`skip_link_html` and :func:`places_list_html` in
+its template. Titles are escaped here like every other text people typed
+(:mod:`mapping.escaping`).
 """
 
 from __future__ import annotations
@@ -52,11 +55,15 @@ def store_listing(store: PlaceStore, flt: PlaceFilter) -> Listing:
     return listing(store.list(drawn, limit=LIST_MAX), store.count(drawn))
 
 
+def _text(options: MapOptions) -> dict[str, str]:
+    return {**{k: options.gettext(m) for k, m in DEFAULT_TEXT.items()}, **options.text}
+
+
 def places_list_html(shown: Listing | None, options: MapOptions) -> str:
     """The list's markup: a heading, the live count and the entries (escaped); with no
     ``shown``, empty until the map client fills it."""
     e = html_text
-    text = {**{k: options.gettext(m) for k, m in DEFAULT_TEXT.items()}, **options.text}
+    text = _text(options)
     page = options.place_page_url
     entries = []
     for place_id, title in shown.places if shown else []:
@@ -82,11 +89,15 @@ def places_list_html(shown: Listing | None, options: MapOptions) -> str:
     )
 
 
+def skip_link_html(options: MapOptions) -> str:
+    """The link that skips the map to the list (out of sight until it has the focus)."""
+    words = html_text(_text(options)["skip_to_list"])
+    return f'<a class="atlas-skip" href="#atlas-places">{words}</a>'
+
+
 def add_places_list(m: folium.Map, shown: Listing | None, options: MapOptions) -> None:
     """The list beside ``m`` and, first in the page, the link that skips the map to it."""
-    text = {**{k: options.gettext(m) for k, m in DEFAULT_TEXT.items()}, **options.text}
     figure = m.get_root()
     assert isinstance(figure, Figure)
-    skip = f'<a class="atlas-skip" href="#atlas-places">{html_text(text["skip_to_list"])}</a>'
-    figure.html.add_child(Element(skip), name="atlas_skip", index=0)
+    figure.html.add_child(Element(skip_link_html(options)), name="atlas_skip", index=0)
     PageHtml(places_list_html(shown, options)).add_to(m)

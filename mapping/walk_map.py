@@ -1,4 +1,5 @@
-"""A walk's maps: the data ``/static/walk.js`` draws (route and numbered stops), and a
+"""A walk's maps: the data ``/static/walk.js`` draws (route and numbered stops), the list
+of its stops in view beside the map (:mod:`mapping.places_list`, as on every map), and a
 static SVG drawing of the same for pages read without JavaScript and for print.
 
 Input is a :class:`geodata.walk_views.PublicWalk`: only the stops the public may see,
@@ -13,7 +14,10 @@ from typing import Any
 
 from geodata.walk_views import PublicWalk
 from mapping.background import background_config
+from mapping.elements import DEFAULT_TEXT
 from mapping.options import MapOptions
+from mapping.places_list import Listing
+from mapping.plurals import plural
 
 ROUTE_COLOUR = "#b03a2e"
 STOP_COLOUR = "#1f4e79"
@@ -35,21 +39,32 @@ def _stop_point(stop: Any) -> tuple[float, float]:
 
 
 def walk_map_data(walk: PublicWalk, options: MapOptions) -> dict[str, Any]:
-    """The route as [lat, lon] pairs, the stops with their numbers, and the background."""
+    """The route as [lat, lon] pairs, the stops with their numbers and titles, the background,
+    and what the list of stops in view says: its count for every number of stops (the
+    catalog's plural forms, chosen here) and the link to a place's page."""
     route = [[round(y, 6), round(x, 6)] for x, y in walk.route.coords] if walk.route else []
     stops = []
     for s in walk.stops:
         lon, lat = _stop_point(s)
         stops.append(
-            {"number": s.number, "lat": round(lat, 6), "lon": round(lon, 6), "id": s.place.id}
-        )
+            {"number": s.number, "lat": round(lat, 6), "lon": round(lon, 6), "id": s.place.id,
+             "title": s.place.title}
+        )  # fmt: skip
     return {
         "route": route,
         "stops": stops,
         "background": background_config(options),
         "route_colour": ROUTE_COLOUR,
         "stop_colour": STOP_COLOUR,
+        "in_view": [plural(options, "in_view", n) for n in range(len(walk.stops) + 1)],
+        "place_page": options.place_page_url,
+        "place_page_text": options.gettext(DEFAULT_TEXT["place_page"]),
     }
+
+
+def walk_listing(walk: PublicWalk) -> Listing:
+    """The list beside the map as served: every stop, in the walk's order."""
+    return Listing([(s.place.id, s.place.title) for s in walk.stops], len(walk.stops))
 
 
 def static_walk_svg(walk: PublicWalk, title: str, width: int = 640, height: int = 420) -> str:

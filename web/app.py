@@ -26,6 +26,9 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     app.state.vocabulary = Vocabulary()
     app.state.photo_slots = PhotoSlots(settings.photo_concurrency)  # per worker process
     install_error_handlers(app)
+    from web.rate_limits import install_rate_limit_answers
+
+    install_rate_limit_answers(app)
     from web.middleware import install_middleware
     from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
     from web.routes.media import UPLOAD_PATH

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
+from web.language_choice import request_language
 from web.settings import Settings
 
 
@@ -22,3 +23,8 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_vocabulary(request: Request) -> Vocabulary:
     return request.app.state.vocabulary
+
+
+def get_language(request: Request) -> str:
+    """The reader's language: ``?lang=``, the ``lang`` cookie, then Accept-Language."""
+    return request_language(request)

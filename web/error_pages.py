@@ -18,6 +18,7 @@ from starlette.responses import Response
 from geodata.errors import HeritageError
 from web.i18n import N_, localised_message, translations
 from web.language_choice import request_language
+from web.rate_limits import RateLimited
 from web.templating import templates
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -119,7 +120,9 @@ def _page_or(api_handler: Handler) -> Handler:
 
 def install_error_pages(app: FastAPI) -> None:
     """Wrap the API's error handlers so browsers get a page (call after they are set)."""
-    for exc_type in (StarletteHTTPException, HeritageError, RequestValidationError, Exception):
+    for exc_type in (
+        StarletteHTTPException, HeritageError, RateLimited, RequestValidationError, Exception
+    ):  # fmt: skip
         handler = app.exception_handlers.get(exc_type)
         if handler is not None:
             app.add_exception_handler(exc_type, _page_or(handler))

@@ -147,6 +147,12 @@ TEMPLATES = {
         "This workshop has received as many places as it can take for now; wait a few "
         "minutes and send yours again."
     ),
+    # rate limits on what anyone may send (web.rate_limits)
+    "rate_limited": N_(
+        "Too many places and stories were sent from this connection; wait a few minutes "
+        "and send yours again."
+    ),
+    "too_many_sign_ins": N_("Too many sign-in attempts. Wait a few minutes and try again."),
     # types
     "string_type": N_("Write this as text."),
     "int_type": N_("Give a whole number, such as 1960."),
@@ -289,6 +295,12 @@ def localised_message(exc: HeritageError, language: str, **params: object) -> st
                 pass
     message = exc.message
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def field_problems(exc: HeritageError, field: str = "form") -> list[FieldProblem]:
+    """What a form shows of ``exc``: its field problems, or the error itself as one
+    problem of ``field`` (the whole form), so that it too is said in the reader's language."""
+    return exc.problems or [FieldProblem(field, exc.code, exc.message)]
 
 
 def translate_text(message: str, language: str) -> str:

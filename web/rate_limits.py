@@ -22,12 +22,16 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from fastapi import FastAPI
 from starlette.requests import Request
+from starlette.responses import Response
 
 from geodata.errors import FieldProblem, HeritageError, InvalidInput, NotFound
 from geodata.models import Workshop
 from geodata.store.base import PlaceStore
 from web.client_address import parse_address
+from web.i18n import localised_problem
+from web.language_choice import request_language
 from web.settings import Settings
 
 T = TypeVar("T")
@@ -42,10 +46,27 @@ class RateLimited(HeritageError):
     status = 429
 
     def __init__(
-        self, message: str, *, retry_after: int, problems: list[FieldProblem] | None = None
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        problems: list[FieldProblem] | None = None,
+        code: str | None = None,
     ) -> None:
-        super().__init__(message, problems=problems)
+        super().__init__(message, problems=problems, code=code)
         self.retry_after = retry_after
+
+
+def install_rate_limit_answers(app: FastAPI) -> None:
+    """A refusal is problem+json in the reader's language, with Retry-After, wherever it
+    is raised (a browser gets the error page: :mod:`web.error_pages` wraps this)."""
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RateLimited)
+        headers = {"Retry-After": str(exc.retry_after)}
+        return localised_problem(exc, request_language(request), request.url.path, headers)
+
+    app.add_exception_handler(RateLimited, refused)
 
 
 def client_host(request: Request) -> str:

@@ -66,7 +66,10 @@ class ContributionsMixin:
             cur.executemany(
                 "INSERT INTO place_flags (place_id, kind, other_place_id, detail, created_at) "
                 "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(f.place_id, f.kind, f.other_place_id, f.detail, f.created_at) for f in flags],
+                [
+                    (f.place_id, f.kind, f.other_place_id, f.stored_note(), f.created_at)
+                    for f in flags
+                ],
             )
 
     def flags(self, place_id: str | None = None, kind: str | None = None) -> list[PlaceFlag]:
@@ -76,7 +79,7 @@ class ContributionsMixin:
             "AND (%(kind)s::text IS NULL OR kind = %(kind)s) ORDER BY created_at, seq",
             {"place": place_id, "kind": kind},
         )
-        return [PlaceFlag(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [PlaceFlag.from_stored(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     # -- photos --------------------------------------------------------------------------
     def add_media(self, media: Media) -> Media:

@@ -51,7 +51,7 @@ class ContributionsMixin:
                 "INSERT OR IGNORE INTO place_flags "
                 "(place_id, kind, other_place_id, detail, created_at) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (f.place_id, f.kind, f.other_place_id, f.detail, iso(f.created_at))
+                    (f.place_id, f.kind, f.other_place_id, f.stored_note(), iso(f.created_at))
                     for f in flags
                 ],
             )
@@ -63,7 +63,7 @@ class ContributionsMixin:
             "ORDER BY created_at, rowid",
             (place_id, kind),
         ).fetchall()
-        return [PlaceFlag(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
+        return [PlaceFlag.from_stored(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
 
     _MEDIA_COLUMNS = (
         "id, place_id, position, mime_type, width, height, bytes, path, thumb_path, "

@@ -21,6 +21,7 @@ axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 BLOCKING = {"serious", "critical"}
 READY = "html[data-atlas-ready]"
 MAP_PAGES = {"/maps/city", "/maps/neighbourhoods/6", "/workshops/AXE1/live"}
+WALK_READY = ".walk[data-ready]"  # a walk's story map, drawn with its list of stops
 
 
 def blocking_violations(page) -> list[dict]:
@@ -104,6 +105,8 @@ def visit(page, url: str, path: str) -> None:
     page.goto(url)
     if path.split("?")[0] in MAP_PAGES:
         page.wait_for_selector(READY, state="attached", timeout=10_000)
+    elif page.locator(".walk").count():
+        page.wait_for_selector(WALK_READY, state="attached", timeout=10_000)
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

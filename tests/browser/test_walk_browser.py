@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from web.i18n import translations
+
 pytestmark = pytest.mark.browser
 READY = ".walk[data-ready]"
 
@@ -98,6 +100,13 @@ def test_without_javascript_the_walk_is_an_ordered_list_with_a_static_map(
         assert page.locator("ol.walk-stops > li").count() == len(belem.stops)
         assert page.locator(".walk-static svg").is_visible()
         assert page.locator("#walk-map").is_hidden() and page.locator(".walk-controls").is_hidden()
+        # The list of stops beside the map, as served: every stop's page, in order.
+        links = page.locator("#atlas-places-list [data-place-id]")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+            f"/places/{s.place_id}" for s in belem.stops
+        ]
+        assert page.inner_text("#atlas-places-heading") == "الأماكن الظاهرة على الخريطة"
+        page.locator(".atlas-skip").wait_for(state="attached")
     finally:
         context.close()
 
@@ -148,3 +157,78 @@ def test_a_walk_saved_for_offline_opens_with_no_signal(live_server, browser, bel
         assert page.locator("h1").count() == 1
     finally:
         context.close()
+
+
+# -- the list of stops in view beside the map, as on every map -------------------------
+LIST_ENTRY = "#atlas-places-list [data-place-id]"
+
+
+def focused_id(page) -> str | None:
+    return page.evaluate("document.activeElement.getAttribute('data-place-id')")
+
+
+def test_the_walk_map_has_the_keyboard_list_of_stops_in_view(
+    live_server, watched, lisbon_store, belem
+):
+    watched.goto(f"{live_server.url}/walks/{belem.id}?lang=en")
+    watched.wait_for_selector(READY, state="attached", timeout=10_000)
+    ids = [s.place_id for s in belem.stops]
+    # Tab from the page's start reaches the skip link before the map; Enter skips to the list.
+    watched.keyboard.press("Tab")
+    for _ in range(30):
+        if watched.evaluate("document.activeElement.className") == "atlas-skip":
+            break
+        watched.keyboard.press("Tab")
+    else:
+        pytest.fail("Tab never reached the link that skips the map")
+    watched.keyboard.press("Enter")
+    watched.keyboard.press("Tab")
+    first = watched.locator(LIST_ENTRY).nth(0).get_attribute("data-place-id")
+    assert focused_id(watched) == first
+    listed = [e.get_attribute("data-place-id") for e in watched.locator(LIST_ENTRY).all()]
+    assert listed == [i for i in ids if i in listed]  # in the walk's order
+    n = len(listed)
+    assert watched.inner_text("#atlas-places-count") == (
+        "1 place in view" if n == 1 else f"{n} places in view"
+    )
+
+    # Enter opens the stop's popup on the map, with the focus in it; Escape comes back.
+    number = ids.index(first) + 1
+    watched.keyboard.press("Enter")
+    popup = watched.locator(".leaflet-popup .walk-popup")
+    popup.locator("h3").wait_for()
+    assert popup.locator("h3").inner_text() == lisbon_store.get(first).title
+    assert watched.evaluate("document.activeElement.classList.contains('walk-popup')")
+    assert "/places/" not in watched.url
+    watched.keyboard.press("Escape")
+    watched.wait_for_selector(".leaflet-popup", state="detached")
+    assert focused_id(watched) == first
+
+    # Again; Tab to "Stop n of N" and follow it: the story goes to that stop.
+    watched.keyboard.press("Enter")
+    popup.locator("a").first.wait_for()
+    watched.keyboard.press("Tab")
+    assert watched.evaluate("document.activeElement.textContent") == (
+        f"Stop {number} of {len(ids)}"
+    )
+    watched.keyboard.press("Enter")
+    assert current(watched) == (number, number, f"stop-{number}")
+    assert watched.blocked_requests == [] and watched.problems == []
+
+
+def test_the_walk_list_follows_the_map_and_counts_in_arabic(live_server, watched, belem):
+    watched.goto(f"{live_server.url}/walks/{belem.id}?lang=ar")
+    watched.wait_for_selector(READY, state="attached", timeout=10_000)
+    assert watched.inner_text("#atlas-places-heading") == "الأماكن الظاهرة على الخريطة"
+    # The map starts close on the first stop, then steps to the last: the list follows it.
+    first = [e.get_attribute("data-place-id") for e in watched.locator(LIST_ENTRY).all()]
+    assert belem.stops[0].place_id in first and belem.stops[-1].place_id not in first
+    everything = len(belem.stops)
+    watched.keyboard.press("End")
+    watched.wait_for_selector(f"#walk-map[data-following='{everything}']", state="attached")
+    ids = [e.get_attribute("data-place-id") for e in watched.locator(LIST_ENTRY).all()]
+    assert belem.stops[-1].place_id in ids and len(ids) < everything
+    arabic = translations("ar").ngettext("{n} place in view", "{n} places in view", len(ids))
+    assert watched.inner_text("#atlas-places-count") == arabic.format(n=len(ids))
+    assert belem.stops[0].place_id not in ids
+    assert watched.problems == []

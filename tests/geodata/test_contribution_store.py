@@ -71,6 +71,20 @@ def test_flags_are_kept_once_and_filtered(store: PlaceStore) -> None:
     assert store.flags(kind="other") == []
 
 
+def test_a_flag_keeps_its_values_and_an_old_english_note_reads_back_as_written(
+    store: PlaceStore,
+) -> None:
+    a, b, c = store.add(_place()), store.add(_place("Fado house!")), store.add(_place("Fado"))
+    values = {"title": "Casa do Fado «velha»", "distance_m": 12}
+    store.add_flags([PlaceFlag(b.id, "possible_duplicate", a.id, params=values)])
+    old = "may be the same place as 'Fado house' (pl_x), 9 m away"
+    store.add_flags([PlaceFlag(c.id, "possible_duplicate", a.id, old)])
+    (kept,) = store.flags(b.id)
+    assert kept.params == values and kept.detail == ""
+    (legacy,) = store.flags(c.id)
+    assert legacy.detail == old and legacy.params == {}
+
+
 def test_photos_keep_their_order_and_go_with_the_place(store: PlaceStore) -> None:
     place, other = store.add(_place()), store.add(_place("Other"))
     first, second = store.add_media(_media(place.id, 1)), store.add_media(_media(place.id, 2))

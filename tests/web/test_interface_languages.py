@@ -22,9 +22,13 @@ PUBLIC_PAGES = [
     "/ogc/api?f=html",
     "/ogc/collections?f=html",
     "/ogc/collections/places?f=html",
+    "/ogc/collections/places/queryables?f=html",
+    "/ogc/collections/places/schema?f=html",
+    "/ogc/collections/walks/schema?f=html",
     "/ogc/collections/places/items?f=html",
     "/ogc/collections/neighbourhoods/items?f=html",
     "/login",
+    "/walks",
 ]
 STAFF_PAGES = ["/workshops", "/moderation", "/stats", "/admin"]
 HTML = {"Accept": "text/html,application/xhtml+xml"}

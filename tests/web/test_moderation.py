@@ -9,10 +9,11 @@ import io
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 from PIL import Image
 
 from geodata.account_records import Role
-from geodata.models import Moderation, Status, Workshop, utcnow
+from geodata.models import Moderation, PlaceFlag, Status, Workshop, utcnow
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from tests.web.staff_helpers import make_staff, page_csrf, sign_in
@@ -72,7 +73,39 @@ def test_queue_shows_pending_places_with_contributor_and_duplicate_hint(client, 
     }
     assert props["flags"][0]["kind"] == "possible_duplicate"
     assert props["flags"][0]["other_place_id"] == first["id"]
+    assert props["flags"][0]["params"]["title"] == "Tasca do Chico"
+    distance = props["flags"][0]["params"]["distance_m"]
+    assert props["flags"][0]["detail"] == (
+        f"May be the same place as “Tasca do Chico” ({first['id']}), {distance} m away."
+    )
     assert body["features"][0]["geometry"] == {"type": "Point", "coordinates": LISBON}
+
+
+def test_a_duplicate_hint_is_said_in_each_moderators_language(client, staff, lisbon_store):
+    facilitator = staff[Role.FACILITATOR].headers
+    first = submit(client, feature("Tasca do Chico"))
+    second = submit(client, feature("Tasca do Chico (fado)", at=[-9.14021, 38.71011]))
+    (flag,) = lisbon_store.flags(second["id"])
+    french = client.get(f"/api/moderation/places/{second['id']}",
+                        headers={**facilitator, "Accept-Language": "fr"})  # fmt: skip
+    distance = flag.params["distance_m"]
+    assert french.json()["properties"]["flags"][0]["detail"] == (
+        f"Peut-être le même lieu que « Tasca do Chico » ({first['id']}), à {distance} m."
+    )
+    # The pages too; and a note stored in English by an older version reads as written.
+    third = submit(client, feature("Igreja de São Cristóvão", at=[-9.1350, 38.7150]))
+    old = f"may be the same place as 'Tasca do Chico' ({first['id']}), 3 m away"
+    lisbon_store.add_flags([PlaceFlag(third["id"], "possible_duplicate", first["id"], old)])
+    sign_in(client, staff[Role.FACILITATOR].name, next_url="/moderation")
+    queue = client.get("/moderation?lang=pt").text
+    assert (
+        escape(f"Pode ser o mesmo lugar que «Tasca do Chico» ({first['id']}), a {distance} m.")
+        in queue
+    )
+    assert escape(old) in queue
+    page = client.get(f"/moderation/places/{second['id']}?lang=ar").text
+    assert escape(f"قد يكون المكان نفسه «Tasca do Chico» ({first['id']})، على بعد ") in page
+    assert "May be the same place" not in queue + page
 
 
 def test_publish_makes_a_pending_place_public(client, facilitator, lisbon_store):

@@ -58,6 +58,16 @@ def test_a_walk_page_without_javascript_is_an_ordered_list_beside_a_static_map(
     assert "ODbL 1.0" in page.text  # each chapter carries its story's licence
 
 
+@pytest.mark.parametrize("language", ["zh-Hans", "bn", "uk"])
+def test_every_walk_page_answers_in_every_language(client, demo_walks, language):
+    walk = demo_walks["Belém"]
+    for path in (f"/walks/{walk.id}", f"/walks/{walk.id}/print"):
+        page = client.get(path, headers={"Accept-Language": language})
+        assert page.status_code == 200, (path, page.text[:300])
+        assert f'<html lang="{language}"' in page.text
+        assert 'name="lang"' in page.text  # the language picker, the leaflet's too
+
+
 def test_a_walk_page_speaks_arabic_right_to_left(client, demo_walks):
     page = client.get(f"/walks/{demo_walks['Belém'].id}", headers={"Accept-Language": "ar"})
     assert '<html lang="ar" dir="rtl">' in page.text

@@ -34,7 +34,7 @@ from web.auth import (
     signed_in,
 )
 from web.dependencies import get_store
-from web.i18n import N_, gettext_for, localised_message
+from web.i18n import TEMPLATES, gettext_for, localised_message
 from web.language_choice import request_language
 from web.middleware import csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, client_host, client_key, retry_after
@@ -46,9 +46,7 @@ router = APIRouter(tags=["accounts"])
 LOGIN_CSRF_COOKIE = "heritage_login_csrf"
 LOGIN_ATTEMPTS = 20  # per client per window: slows down password guessing
 LOGIN_WINDOW_S = 600
-# Staff pages are English only (see admin_layout.html).
 TOO_MANY_SIGN_INS = "too many sign-in attempts; wait a few minutes and try again"
-TOO_MANY_SIGN_INS_PAGE = N_("Too many sign-in attempts. Wait a few minutes and try again.")
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +123,9 @@ def _sign_in(request: Request, name: str, password: str) -> str:
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
     if store.count_hit(f"login:{client_key(request)}", LOGIN_WINDOW_S) > LOGIN_ATTEMPTS:
-        raise RateLimited(TOO_MANY_SIGN_INS, retry_after=retry_after(LOGIN_WINDOW_S))
+        raise RateLimited(
+            TOO_MANY_SIGN_INS, retry_after=retry_after(LOGIN_WINDOW_S), code="too_many_sign_ins"
+        )
     policy = lock_policy(settings)
     login_throttle.admit(store, name, policy)
     try:
@@ -157,7 +157,7 @@ async def login(
         value = await run_in_threadpool(_sign_in, request, name, password)
     except (RateLimited, login_throttle.AccountLocked) as exc:
         # One message for both: it does not say whether the address or the name is held.
-        too_many = gettext_for(request_language(request))(TOO_MANY_SIGN_INS_PAGE)
+        too_many = gettext_for(request_language(request))(TEMPLATES["too_many_sign_ins"])
         response = _login_form(request, target, too_many, name, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from geodata import contributions
-from geodata.errors import FieldProblem, InvalidInput, NotFound
+from geodata.errors import InvalidInput, NotFound
 from geodata.media import PhotoError, store_photo
 from geodata.models import utcnow
 from geodata.schemas import LICENCES, PlaceSubmission, Problem, validation_problems
@@ -41,7 +41,7 @@ from web.form_submission import (
     merge_problems,
     properties_from_form,
 )
-from web.i18n import N_, TEMPLATES, gettext_for
+from web.i18n import N_, TEMPLATES, field_problems, gettext_for
 from web.language_choice import request_language
 from web.middleware import CSRF_FIELD
 from web.photo_slots import PhotosBusy
@@ -201,7 +201,7 @@ async def contribute_submit(request: Request) -> Response:
     try:
         receipt = await run_in_threadpool(_handle_submission, request, values, photo, caption)
     except RateLimited as exc:
-        errors = form_errors(exc.problems, language) if exc.problems else {"form": [exc.message]}
+        errors = form_errors(field_problems(exc), language)
         context = await run_in_threadpool(form_context, request, language, values, errors)
         response = render_form(request, "contribute.html", context, status=429)
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -217,7 +217,7 @@ async def contribute_submit(request: Request) -> Response:
             request,
             language,
             values,
-            form_errors(exc.problems or [FieldProblem("form", exc.code, exc.message)], language),
+            form_errors(field_problems(exc), language),
         )
         return render_form(request, "contribute.html", context, status=422)
     context = await run_in_threadpool(form_context, request, language, {}, {}, receipt=receipt)

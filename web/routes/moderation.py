@@ -27,6 +27,7 @@ from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.basemap import page_background
 from web.dependencies import get_settings, get_store, get_vocabulary
+from web.flag_notes import flag_notes_for
 from web.i18n import N_, localised_message, translate_problem, translations
 from web.language_choice import request_language
 from web.page_language import format_number
@@ -110,6 +111,7 @@ def queue_page(
         "background": page_background(settings),
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "geojson": lambda item: orjson.dumps(mapping(item.place.geometry)).decode(),
+        "note": flag_notes_for(request_language(request)),
     }
     return staff_page(request, "moderation.html", context, who)
 
@@ -143,6 +145,7 @@ def place_page(
         "background": page_background(settings),
         "here": f"/moderation/places/{place_id}",
         "geojson": lambda i: orjson.dumps(mapping(i.place.geometry)).decode(),
+        "note": flag_notes_for(request_language(request)),
     }
     return staff_page(request, "moderation_place.html", context, who)
 

@@ -22,7 +22,8 @@ from geodata.protocols import label_json, label_types
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR, SignedIn
-from web.dependencies import get_settings, get_store, get_vocabulary
+from web.dependencies import get_language, get_settings, get_store, get_vocabulary
+from web.flag_notes import flag_note
 from web.settings import Settings
 
 router = APIRouter(tags=["moderation"])
@@ -46,7 +47,9 @@ def _photo_json(m: Media) -> dict[str, Any]:
     }
 
 
-def item_json(item: QueueItem, vocabulary: Vocabulary) -> dict[str, Any]:
+def item_json(item: QueueItem, vocabulary: Vocabulary, language: str = "en") -> dict[str, Any]:
+    """A place as moderators see it; its hints (``flags``) said in ``language``, with the
+    values they were made from (``params``) for programs."""
     p = item.place
     return {
         "type": "Feature",
@@ -85,7 +88,12 @@ def item_json(item: QueueItem, vocabulary: Vocabulary) -> dict[str, Any]:
             "version": p.version,
             "photos": [_photo_json(m) for m in item.media],
             "flags": [
-                {"kind": f.kind, "other_place_id": f.other_place_id, "detail": f.detail}
+                {
+                    "kind": f.kind,
+                    "other_place_id": f.other_place_id,
+                    "params": dict(f.params),
+                    "detail": flag_note(f, language),
+                }
                 for f in item.flags
             ],
             "protocol_labels": [label_json(label) for label in item.labels],
@@ -128,8 +136,10 @@ def api_queue(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
+    language: str = Depends(get_language),
 ) -> Response:
-    """Oldest first, with the contributor's details, photos, duplicate hints and labels."""
+    """Oldest first, with the contributor's details, photos, duplicate hints (in the
+    reader's language: ``?lang=`` or Accept-Language) and labels."""
     items, total = moderation.queue(
         store,
         status=parse_status(status),
@@ -142,7 +152,7 @@ def api_queue(
         {
             "type": "FeatureCollection",
             "total": total,
-            "features": [item_json(i, vocabulary) for i in items],
+            "features": [item_json(i, vocabulary, language) for i in items],
         }
     )
 
@@ -160,9 +170,10 @@ def api_place(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
+    language: str = Depends(get_language),
 ) -> Response:
     item = moderation.queue_item(store, place_id)
-    response = _json(item_json(item, vocabulary))
+    response = _json(item_json(item, vocabulary, language))
     response.headers["ETag"] = f'"{place_id}-v{item.place.version}"'
     return response
 
@@ -191,8 +202,8 @@ class LabelsIn(BaseModel):
     labels: list[LabelIn] = Field(max_length=50)
 
 
-def _answer(store: PlaceStore, vocabulary: Vocabulary, place_id: str) -> Response:
-    return _json(item_json(moderation.queue_item(store, place_id), vocabulary))
+def _answer(store: PlaceStore, vocabulary: Vocabulary, place_id: str, language: str) -> Response:
+    return _json(item_json(moderation.queue_item(store, place_id), vocabulary, language))
 
 
 @api.post("/places/{place_id}/publish", summary="Publish a place")
@@ -202,9 +213,10 @@ def api_publish(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
+    language: str = Depends(get_language),
 ) -> Response:
     moderation.publish(store, place_id, who.actor, _if_match(if_match))
-    return _answer(store, vocabulary, place_id)
+    return _answer(store, vocabulary, place_id, language)
 
 
 @api.post("/places/{place_id}/reject", summary="Reject (or hide) a place, with a reason")
@@ -215,11 +227,12 @@ def api_reject(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
+    language: str = Depends(get_language),
 ) -> Response:
     """A published place is hidden at once; the contributor reads the reason through
     their edit link."""
     moderation.reject(store, place_id, who.actor, body.reason, _if_match(if_match))
-    return _answer(store, vocabulary, place_id)
+    return _answer(store, vocabulary, place_id, language)
 
 
 @api.patch("/places/{place_id}", summary="Correct a place's title, category or stories")
@@ -230,6 +243,7 @@ def api_edit(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
+    language: str = Depends(get_language),
 ) -> Response:
     moderation.edit(
         store,
@@ -241,7 +255,7 @@ def api_edit(
         narratives=body.narratives,
         expected_version=_if_match(if_match),
     )
-    return _answer(store, vocabulary, place_id)
+    return _answer(store, vocabulary, place_id, language)
 
 
 @api.put("/places/{place_id}/labels", summary="Set a place's cultural-protocol labels")
@@ -251,9 +265,10 @@ def api_labels(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
     vocabulary: Vocabulary = Depends(get_vocabulary),
+    language: str = Depends(get_language),
 ) -> Response:
     moderation.set_labels(store, place_id, who.actor, [x.model_dump() for x in body.labels])
-    return _answer(store, vocabulary, place_id)
+    return _answer(store, vocabulary, place_id, language)
 
 
 @api.post("/publish", summary="Publish several places at once (all or none)")

@@ -12,6 +12,7 @@ from geodata.tilematrix import MAX_ZOOM
 from geodata.vocabulary import Vocabulary
 from web.i18n import N_
 from web.routes.ogc_filter import FILTER_LANGUAGES, QUERYABLE_PARAMETERS
+from web.routes.ogc_property_words import QUERYABLE_WORDS
 from web.routes.ogc_tiles_openapi import ONE_REPRESENTATION, ZOOM_LEVELS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
@@ -35,18 +36,6 @@ def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) ->
 # Descriptions made from a template (the HTML page fills them in the reader's language).
 LIMIT_DESCRIPTION = N_("How many features per page (1 to {max}; larger values are read as {max}).")
 QUERYABLE_DESCRIPTION = N_("Only places whose {what} is this value.")
-# The queryables' titles (geodata.queryables), as the parameters' descriptions name them.
-QUERYABLE_TITLES = (
-    N_("Identifier"),
-    N_("Title"),
-    N_("Neighbourhood id"),
-    N_("Language of a story"),
-    N_("Period"),
-    N_("From year"),
-    N_("To year"),
-    N_("Licence"),
-    N_("Attribution"),
-)
 
 
 def parameter_description(param: dict[str, Any], gettext: Callable[[str], str]) -> str:
@@ -59,7 +48,7 @@ def parameter_description(param: dict[str, Any], gettext: Callable[[str], str]) 
     if name == "limit":
         return gettext(LIMIT_DESCRIPTION).format(max=MAX_LIMIT)
     if name in QUERYABLE_PARAMETERS and param.get("in") == "query":
-        title = gettext(QUERYABLES[str(name)].title)
+        title = gettext(QUERYABLE_WORDS[str(name)].title)
         return gettext(QUERYABLE_DESCRIPTION).format(what=title.lower())
     return gettext(param.get("description") or "")
 
@@ -162,7 +151,7 @@ def filter_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
     for name in QUERYABLE_PARAMETERS:
         q = QUERYABLES[name]
         kind = "integer" if q.kind == "integer" else "string"
-        described = QUERYABLE_DESCRIPTION.format(what=q.title.lower())
+        described = QUERYABLE_DESCRIPTION.format(what=QUERYABLE_WORDS[name].title.lower())
         params[name] = _param(name, described, {"type": kind})
     return params
 

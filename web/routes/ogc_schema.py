@@ -13,6 +13,12 @@ import langcodes
 from geodata.models import Neighbourhood, Provenance
 from geodata.queryables import QUERYABLES, Queryable
 from geodata.vocabulary import Vocabulary
+from web.routes.ogc_property_words import (
+    NEIGHBOURHOOD_WORDS,
+    PLACE_WORDS,
+    QUERYABLE_WORDS,
+    QUERYABLES_DESCRIPTION,
+)
 
 SCHEMA_MEDIA_TYPE = "application/schema+json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -78,7 +84,7 @@ def language_name(tag: str, language: str) -> str:
 
 def _base(q: Queryable) -> dict[str, Any]:
     kinds = {"string": "string", "integer": "integer", "language": "string"}
-    out: dict[str, Any] = {"title": q.title, "description": q.description}
+    out: dict[str, Any] = QUERYABLE_WORDS[q.name].schema()
     if q.kind == "timestamp":
         out |= {"type": "string", "format": "date-time"}
     elif q.kind == "geometry":
@@ -114,18 +120,17 @@ def queryables_document(url: str, title: str, types: dict[str, dict[str, Any]]) 
         "$id": url,
         "type": "object",
         "title": title,
-        "description": "The properties a filter (CQL2 text or JSON) can name. Personal "
-        "data, moderation state and exact locations cannot be queried.",
+        "description": QUERYABLES_DESCRIPTION,
         "properties": types,
         "additionalProperties": False,
     }
 
 
-def _string_list(description: str, values: list[str] | None = None) -> dict[str, Any]:
+def _string_list(name: str, values: list[str] | None = None) -> dict[str, Any]:
     items: dict[str, Any] = {"type": "string"}
     if values:
         items["enum"] = values
-    return {"type": "array", "items": items, "description": description}
+    return {**PLACE_WORDS[name].schema(), "type": "array", "items": items}
 
 
 def places_schema(url: str, title: str, types: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -149,45 +154,24 @@ def places_schema(url: str, title: str, types: dict[str, dict[str, Any]]) -> dic
         "id": same("id", **{"x-ogc-role": "id"}),
         "geometry": same("geometry", **{"x-ogc-role": "primary-geometry"}),
         "title": same("title"),
-        "narratives": {
-            "title": "Stories",
-            "description": "The stories told about the place, each in its language.",
-            "type": "array",
-            "items": narrative,
-        },
-        "languages": _string_list("The languages its stories are told in (BCP 47 tags)."),
+        "narratives": {**PLACE_WORDS["narratives"].schema(), "type": "array", "items": narrative},
+        "languages": _string_list("languages"),
         "category": same("category"),
         "period": same("period"),
         "year_from": same("year_from"),
         "year_to": same("year_to"),
-        "tags": _string_list("Words the contributor tagged the place with."),
+        "tags": _string_list("tags"),
         "licence": same("licence"),
         "attribution": same("attribution"),
-        "consent": _string_list(
-            "What the contributor agreed to.", ["publish", "open_data", "research"]
-        ),
-        "workshop": {
-            "title": "Workshop",
-            "type": "string",
-            "description": "The workshop the place was recorded at (its join code).",
-        },
-        "location_generalised": {
-            "title": "Location generalised",
-            "type": "boolean",
-            "description": "Whether the location is the centre of a grid cell (or hidden), "
-            "not the place's own.",
-        },
+        "consent": _string_list("consent", ["publish", "open_data", "research"]),
+        "workshop": {**PLACE_WORDS["workshop"].schema(), "type": "string"},
+        "location_generalised": {**PLACE_WORDS["location_generalised"].schema(), "type": "boolean"},
         "created_at": same("created_at"),
         "updated_at": same("updated_at"),
-        "version": {
-            "title": "Version",
-            "type": "integer",
-            "minimum": 1,
-            "description": "How many times the place was written.",
-        },
+        "version": {**PLACE_WORDS["version"].schema(), "type": "integer", "minimum": 1},
         "neighbourhood_id": same("neighbourhood_id"),
         "neighbourhood": same("neighbourhood"),
-        "protocol_labels": _string_list("Local Contexts TK/BC labels attached to the place."),
+        "protocol_labels": _string_list("protocol_labels"),
     }
     return {
         "$schema": DRAFT,
@@ -202,16 +186,18 @@ def neighbourhoods_schema(
     url: str, title: str, vocabulary: Vocabulary, language: str
 ) -> dict[str, Any]:
     """``/collections/neighbourhoods/schema``."""
+    words = {k: w.schema() for k, w in NEIGHBOURHOOD_WORDS.items()}
     properties: dict[str, Any] = {
-        "id": {"title": "Identifier", "type": "integer", "x-ogc-role": "id"},
-        "geometry": {**GEOMETRY, "title": "Boundary", "x-ogc-role": "primary-geometry"},
-        "name": {"title": "Name", "type": "string"},
-        "code": {"title": "Code", "type": "string"},
-        "places": {"title": "Places", "type": "integer", "minimum": 0},
+        "id": {**words["id"], "type": "integer", "x-ogc-role": "id"},
+        "geometry": {**GEOMETRY, **words["geometry"], "x-ogc-role": "primary-geometry"},
+        "name": {**words["name"], "type": "string"},
+        "code": {**words["code"], "type": "string"},
+        "places": {**words["places"], "type": "integer", "minimum": 0},
     }
     for c in vocabulary:
+        # "Places: <label>": the HTML page says each half in the reader's language.
         properties[f"places_{c.key}"] = {
-            "title": f"Places: {c.label(language)}",
+            "title": f"{NEIGHBOURHOOD_WORDS['places'].title}: {c.label(language)}",
             "type": "integer",
             "minimum": 0,
         }

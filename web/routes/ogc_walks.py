@@ -19,6 +19,7 @@ from geodata.io.export import coarse_bbox
 from geodata.io.walks import WALK_FIELDS, walk_record
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.walk_views import PublicWalk, open_data_walks
+from web.routes.ogc_property_words import WALK_WORDS
 
 ITEM_PARAMS = {"f", "crs", "limit", "offset", "bbox", "bbox-crs", "datetime"}
 _TYPES = {"string": "string", "integer": "integer", "boolean": "boolean"}
@@ -69,15 +70,15 @@ def walks_extent(store: PlaceStore) -> dict[str, Any]:
 def walks_schema(url: str, title: str) -> dict[str, Any]:
     """``/collections/walks/schema``."""
     properties: dict[str, Any] = {
-        "id": {"title": "Identifier", "type": "string", "x-ogc-role": "id"},
+        "id": {**WALK_WORDS["id"].schema(), "type": "string", "x-ogc-role": "id"},
         "geometry": {
-            "title": "Route",
+            **WALK_WORDS["geometry"].schema(),
             "format": "geometry-linestring",
             "x-ogc-role": "primary-geometry",
         },
     }
     for name, kind in WALK_FIELDS.items():
-        properties[name] = {"title": name.replace("_", " ").capitalize(), "type": _TYPES[kind]}
+        properties[name] = {**WALK_WORDS[name].schema(), "type": _TYPES[kind]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": url,

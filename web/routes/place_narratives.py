@@ -27,7 +27,7 @@ from geodata.schemas import NarrativeAdditionIn, validation_problems
 from geodata.store.base import PlaceStore
 from mapping.features import language_name
 from web.contribute_form import STORY_LANGUAGES, csrf_ok, csrf_secret, form_expired
-from web.i18n import direction, gettext_for, localised_problem, translate_problem
+from web.i18n import direction, field_problems, gettext_for, localised_problem, translate_problem
 from web.json_body import parse_json, require_json
 from web.language_choice import LANGUAGES, request_language
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
@@ -302,10 +302,11 @@ async def add_form_submit(request: Request, place_id: str) -> Response:
             fingerprint,
         )  # fmt: skip
     except RateLimited as exc:
-        response = _render(request, place, language, values, {"form": [exc.message]}, 429)
+        errors = _errors(field_problems(exc), language)
+        response = _render(request, place, language, values, errors, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except HeritageError as exc:
-        problems = exc.problems or [FieldProblem("form", exc.code, exc.message)]
-        return _render(request, place, language, values, _errors(problems, language), exc.status)
+        errors = _errors(field_problems(exc), language)
+        return _render(request, place, language, values, errors, exc.status)
     return _render(request, place, language, values, {}, 201, receipt=accepted.receipt)

@@ -31,6 +31,8 @@ ASSETS = (
     "/static/walk.css",
     "/static/walk.js",
     "/static/leaflet-words.js",
+    "/static/atlas/atlas-places-list.css",
+    "/static/atlas/atlas-places-list.js",
     "/static/vendor/leaflet/leaflet.css",
     "/static/vendor/leaflet/leaflet.js",
     "/static/atlas/favicon.svg",

@@ -1,6 +1,7 @@
 """Walk pages: ``/walks`` lists the published walks, ``/walks/{id}`` tells one as a
 step-through story map (the map follows the text stop by stop; without JavaScript it is
-an ordered list beside a static map).
+an ordered list beside a static map; as on every map, a list of the stops in view is
+beside it for keyboards and screen readers), ``/walks/{id}/print`` as a leaflet.
 
 Which walks and stops the public sees is :mod:`geodata.walk_views`; every walk that is
 not public gets the same 404 page, so the page never tells whether a walk exists.
@@ -19,7 +20,8 @@ from starlette.responses import Response
 from geodata.errors import NotFound
 from geodata.store.base import PlaceStore
 from geodata.walk_views import PublicWalk, public_walk, public_walks, shown_places
-from mapping.walk_map import static_walk_svg, walk_map_data
+from mapping.places_list import places_list_html, skip_link_html
+from mapping.walk_map import static_walk_svg, walk_listing, walk_map_data
 from web.dependencies import get_settings, get_store
 from web.i18n import direction, gettext_for
 from web.language_choice import LANGUAGES, request_language
@@ -120,6 +122,8 @@ def render_walk(
         "editorial_note": _(EDITORIAL),
         "map_json": orjson.dumps(walk_map_data(walk, options)).decode(),
         "static_map": static_walk_svg(walk, view.title.text),
+        "places_list": places_list_html(walk_listing(walk), options),
+        "skip_link": skip_link_html(options),
         **extra,
     }
     return templates.TemplateResponse(request, template, context, headers=page_headers(language))

@@ -41,6 +41,61 @@
       points.push([s.lat, s.lon]);
     });
     map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom: 17, animate: false });
+    listStops();
+  }
+
+  // Beside the map, as on every map, the list of the stops in view (atlas-places-list.js):
+  // an entry opens its stop's popup, which leads on to that stop of the story.
+  function listStops() {
+    if (!window.AtlasPlacesList) { return; }
+    var byId = {};
+    data.stops.forEach(function (s) { byId[s.id] = s; });
+    var page = typeof data.place_page === "string" && data.place_page.charAt(0) === "/" &&
+      data.place_page.charAt(1) !== "/" ? data.place_page : null;
+    window.AtlasPlacesList.list({
+      map: map,
+      inView: function () {
+        var bounds = map.getBounds();
+        return data.stops.filter(function (s) { return bounds.contains([s.lat, s.lon]); })
+          .map(function (s) { return { id: s.id, title: s.title }; });
+      },
+      count: function (n) { return (data.in_view || [])[n] || String(n); },
+      placePage: function (id) { return page ? page.replace("{id}", encodeURIComponent(id)) : null; },
+      open: function (id) { return byId[id] ? stopPopup(byId[id], page) : null; },
+      refreshOn: "moveend"
+    })();
+  }
+
+  function stopPopup(s, page) {
+    var box = document.createElement("div");
+    box.className = "atlas-popup walk-popup";
+    var heading = document.createElement("h3");
+    heading.textContent = String(s.title || "");
+    heading.dir = "auto";
+    box.appendChild(heading);
+    var step = document.createElement("a");
+    step.href = "#stop-" + Number(s.number);
+    step.textContent = (where ? where.getAttribute("data-template") : "{number}")
+      .replace("{number}", String(s.number)).replace("{count}", String(stops.length));
+    step.addEventListener("click", function (e) { e.preventDefault(); go(Number(s.number), true); });
+    box.appendChild(paragraph(step));
+    if (page) {
+      var more = document.createElement("a");
+      more.href = page.replace("{id}", encodeURIComponent(s.id));
+      more.textContent = String(data.place_page_text || "");
+      box.appendChild(paragraph(more));
+    }
+    var popup = L.popup({ maxWidth: 300, autoPanPadding: [24, 24] })
+      .setLatLng([s.lat, s.lon]).setContent(box).openOn(map);
+    // Leaflet closes a popup on Escape only while the map itself has the focus.
+    box.addEventListener("keydown", function (e) { if (e.key === "Escape") { map.closePopup(popup); } });
+    return box;
+  }
+
+  function paragraph(child) {
+    var p = document.createElement("p");
+    p.appendChild(child);
+    return p;
   }
 
   var current = 0;
@@ -95,6 +150,8 @@
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|SUMMARY)$/.test(t.tagName))) {
       if (!(t.tagName === "BUTTON" && (e.key === "ArrowDown" || e.key === "ArrowUp"))) { return; }
     }
+    // In the map the arrow keys pan it, and in the list beside it they belong to the list.
+    if (t && t.closest && t.closest(".leaflet-container, .atlas-places")) { return; }
     var forward = rtl ? "ArrowLeft" : "ArrowRight";
     var back = rtl ? "ArrowRight" : "ArrowLeft";
     var to = null;
