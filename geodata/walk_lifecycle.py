@@ -9,6 +9,7 @@ snapshots hold no personal data (only whether a name or contact was given).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from shapely.geometry import mapping
@@ -19,6 +20,7 @@ from geodata.errors import Conflict, HeritageError
 from geodata.models import AuditEvent, Status
 from geodata.moderation import check_reason
 from geodata.store.base import PlaceStore
+from geodata.walk_voices import remove_walk_recordings
 from geodata.walks import Walk
 
 RESIDENT = Actor("resident (edit link)")
@@ -141,10 +143,12 @@ def reject(
     return after
 
 
-def withdraw(store: PlaceStore, walk: Walk) -> Walk:
+def withdraw(store: PlaceStore, walk: Walk, media_dir: str | Path) -> Walk:
     """The proposer takes the walk off every page and output at once; their personal data
-    goes, the record stays (withdrawn) so its id keeps answering."""
+    and the recordings of its stops go, the record stays (withdrawn) so its id keeps
+    answering."""
     if walk.status == Status.WITHDRAWN:
+        remove_walk_recordings(store, media_dir, walk.id)  # any a failed withdrawal left
         return walk
     before = replace(walk)
     gone = replace(
@@ -157,6 +161,7 @@ def withdraw(store: PlaceStore, walk: Walk) -> Walk:
     with store.transaction():
         after = store.update_walk(gone)
         record(store, "walk_withdraw", RESIDENT, before=before, after=after)
+    remove_walk_recordings(store, media_dir, walk.id)
     return after
 
 
@@ -171,8 +176,9 @@ def rejection_reason(store: PlaceStore, walk: Walk) -> str | None:
 
 
 def erase_walks_by_contact(store: PlaceStore, contact: str) -> tuple[int, int]:
-    """Inside an erasure's transaction: delete every walk proposed with ``contact`` and
-    its audit history; (walks, audit records) removed."""
+    """Inside an erasure's transaction: delete every walk proposed with ``contact``, its
+    stops' recordings' records and its audit history; (walks, audit records) removed.
+    The recordings' files are the caller's to remove after the commit."""
     ids = store.walk_ids_by_contact(contact)
     events = store.delete_audit_events(ids)
     for walk_id in ids:

@@ -38,7 +38,9 @@ def test_a_stored_recording_has_its_file_and_erasure_takes_both(store, tmp_path)
     place = _place(store)
     media = tmp_path / "media"
     source = io.BytesIO((FIXTURES / "tone.vorbis.ogg").read_bytes())
-    item = add_recording(store, media, place.id, source, RecordingDetails(AudioScope.ARCHIVE))
+    item = add_recording(
+        store, media, place.id, source, RecordingDetails(AudioScope.ARCHIVE)
+    ).recording
     assert files(media) == [media / item.path]
     assert store.get_recording(item.id).bytes == (media / item.path).stat().st_size
     report = erase_contact(store, "AVO@example.org ", media, Actor("test admin"))

@@ -45,7 +45,7 @@ def _act(request: Request, place_id: str, form: FormData) -> str:
     if action.startswith("remove:"):
         store = request.app.state.store
         item = store.get_recording(action.removeprefix("remove:"))
-        if item.place_id != place_id:
+        if item.place_id != place_id or item.walk_id is not None:  # a walk stop's: its walk's
             raise NotFound(f"place {place_id} has no recording {item.id}")
         remove_recording(store, request.app.state.settings.media_path, item)
         return "voice_removed"

@@ -163,10 +163,14 @@ async def get_own_walk(request: Request, walk_id: str) -> Response:
 
 @router.delete("/{walk_id}", summary="Withdraw your walk, with your edit token")
 async def withdraw_walk(request: Request, walk_id: str) -> Response:
-    """It leaves every page and output at once, and your name and contact are erased."""
+    """It leaves every page and output at once; your name and contact are erased, and
+    the recordings of its stops removed."""
 
     def work() -> Response:
-        walk = walk_lifecycle.withdraw(request.app.state.store, _owned(request, walk_id))
+        app = request.app
+        walk = walk_lifecycle.withdraw(
+            app.state.store, _owned(request, walk_id), app.state.settings.media_path
+        )
         return _json({"id": walk.id, "status": str(walk.status)})
 
     return await _answer(request, work)
