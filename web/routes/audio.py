@@ -47,7 +47,7 @@ AUDIO_UPLOAD_PATH = (
 # Room in an upload's body for the multipart framing and the other fields (a transcript
 # of 20,000 characters is 80 kB at most in UTF-8).
 FORM_ALLOWANCE = 256 * 1024
-_SECURITY = {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]}
+EDIT_TOKEN_SECURITY = {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]}
 
 TEMPLATES.update(
     {
@@ -105,10 +105,12 @@ def answer_added(added: Added) -> Response:
     """201 with the new recording, or 200 with the one already kept (the same file sent
     again)."""
     item = added.recording
-    return _json(recording_json(item), 201 if added.new else 200, {"Location": f"/audio/{item.id}"})
+    return json_response(
+        recording_json(item), 201 if added.new else 200, {"Location": f"/audio/{item.id}"}
+    )
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
     )
@@ -210,7 +212,7 @@ UPLOAD_ERRORS = {code: _PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 
     "/api/places/{place_id}/audio",
     status_code=201,
     summary="Add a recording to your place (with its edit token)",
-    openapi_extra={**_SECURITY, "requestBody": UPLOAD_BODY},
+    openapi_extra={**EDIT_TOKEN_SECURITY, "requestBody": UPLOAD_BODY},
     responses={200: {"description": "the same file was sent before: that recording"},
                **UPLOAD_ERRORS},
 )  # fmt: skip
@@ -229,7 +231,7 @@ def _list(request: Request, place_id: str) -> Response:
         raise NotFound(f"there is no place {place_id}")
     staff = not owner and is_staff(request)
     items = [r for r in store.recordings(place_id) if playable(r, staff=staff, owner=owner)]
-    return _json(
+    return json_response(
         {"recordings": [recording_json(r) for r in items]},
         headers={"Cache-Control": "private, no-store" if owner or staff else "no-cache"},
     )
@@ -264,7 +266,7 @@ def change_recording_details(request: Request, item: Recording, body: dict) -> R
     item.scope, item.title = details.scope, details.title
     item.transcript, item.transcript_language = details.transcript, details.transcript_language
     updated = request.app.state.store.update_recording(item)
-    return _json(recording_json(updated))
+    return json_response(recording_json(updated))
 
 
 async def patch_body(request: Request) -> dict | Response:
@@ -288,7 +290,7 @@ PATCH_ERRORS = {code: _PROBLEM for code in (400, 401, 403, 404, 415, 422)}
 @router.patch(
     "/api/places/{place_id}/audio/{recording_id}",
     summary="Change a recording's scope, title or transcript (with the edit token)",
-    openapi_extra=_SECURITY,
+    openapi_extra=EDIT_TOKEN_SECURITY,
     responses=PATCH_ERRORS,
 )
 async def change_recording(request: Request, place_id: str, recording_id: str) -> Response:
@@ -313,7 +315,7 @@ def _remove(request: Request, place_id: str, recording_id: str) -> Response:
     "/api/places/{place_id}/audio/{recording_id}",
     status_code=204,
     summary="Remove a recording from your place (with its edit token)",
-    openapi_extra=_SECURITY,
+    openapi_extra=EDIT_TOKEN_SECURITY,
     responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
 )
 async def delete_recording(request: Request, place_id: str, recording_id: str) -> Response:

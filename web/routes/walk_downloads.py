@@ -15,7 +15,7 @@ from geodata.store.base import PlaceStore
 from geodata.walk_views import PublicWalk
 from mapping.features import choose_narrative
 from web.dependencies import get_settings, get_store
-from web.i18n import request_language
+from web.i18n import gettext_for, request_language
 from web.public_url import public_base_url
 from web.routes.walks import find_public_walk
 from web.settings import Settings
@@ -53,8 +53,15 @@ def walk_gpx_file(
     settings: Settings = Depends(get_settings),
 ) -> Response:
     walk = _public(store, walk_id)
-    title = choose_narrative(walk.titles, request_language(request))
-    body = walk_gpx(walk, title.text if title else walk.id, public_base_url(request, settings))
+    language = request_language(request)
+    _ = gettext_for(language)
+    title = choose_narrative(walk.titles, language)
+    body = walk_gpx(
+        walk,
+        title.text if title else walk.id,
+        public_base_url(request, settings),
+        _("Recording {number}"),
+    )
     return Response(body, media_type="application/gpx+xml", headers=_headers(walk, "gpx"))
 
 

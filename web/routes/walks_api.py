@@ -21,6 +21,7 @@ from geodata import contributions, walk_lifecycle
 from geodata.errors import HeritageError, InvalidInput
 from geodata.models import Narrative, Status
 from geodata.store.base import PlaceStore
+from geodata.voices import playable
 from geodata.walk_checks import WalkSubmission, prepare_walk
 from geodata.walk_views import hidden_stops, public_walk, shown_places
 from geodata.walks import Walk
@@ -29,6 +30,7 @@ from web.dependencies import get_store
 from web.i18n import localised_problem, request_language
 from web.json_body import parse_json, require_json
 from web.rate_limits import RateLimited, count_submission
+from web.routes.audio import recording_json
 from web.routes.moderation_api import ReasonIn
 from web.routes.places import edit_token_of
 
@@ -49,11 +51,15 @@ def _texts(items: list[Narrative]) -> list[dict[str, str]]:
     return [n.to_json() for n in items]
 
 
-def walk_json(walk: Walk, store: PlaceStore, *, personal: bool) -> dict[str, Any]:
-    """A walk as its proposer (``personal``) or a moderator sees it: everything stored,
-    with the stops the public no longer sees and why."""
+def walk_json(
+    walk: Walk, store: PlaceStore, *, personal: bool, owner: bool = False
+) -> dict[str, Any]:
+    """A walk as its proposer (``owner``) or a moderator sees it: everything stored,
+    with the stops the public no longer sees and why, and the recordings of each stop
+    the reader may hear (a moderator hears no archive-only one)."""
     places = shown_places(store, [s.place_id for s in walk.stops])
     view = public_walk(walk, places, require_published=False)
+    voices = store.walk_recordings(walk.id)
     body: dict[str, Any] = {
         "id": walk.id,
         "status": str(walk.status),
@@ -62,7 +68,16 @@ def walk_json(walk: Walk, store: PlaceStore, *, personal: bool) -> dict[str, Any
         "introductions": _texts(walk.introductions),
         "editorial": walk.editorial,
         "stops": [
-            {"position": i, "place_id": s.place_id, "chapters": _texts(s.chapters)}
+            {
+                "position": i,
+                "place_id": s.place_id,
+                "chapters": _texts(s.chapters),
+                "recordings": [
+                    recording_json(r)
+                    for r in voices.get(s.place_id, [])
+                    if playable(r, staff=not owner, owner=owner)
+                ],
+            }
             for i, s in enumerate(walk.stops, 1)
         ],
         "route": mapping(walk.route) if walk.route is not None else None,
@@ -156,7 +171,7 @@ def _owned(request: Request, walk_id: str) -> Walk:
 async def get_own_walk(request: Request, walk_id: str) -> Response:
     def work() -> Response:
         walk = _owned(request, walk_id)
-        return _json(walk_json(walk, request.app.state.store, personal=True))
+        return _json(walk_json(walk, request.app.state.store, personal=True, owner=True))
 
     return await _answer(request, work)
 
