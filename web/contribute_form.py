@@ -135,6 +135,20 @@ def neighbourhood_outlines(request: Request) -> bytes:
     return cached
 
 
+def form_csrf_token(request: Request) -> str:
+    """The CSRF token a form carries: the browser's own while it is valid, else a new one."""
+    token = request.cookies.get(CSRF_COOKIE)
+    secret = csrf_secret(request)
+    if not csrf_token_valid(secret, token, token):
+        token = issue_csrf_token(secret)
+    return token
+
+
+def error_list(errors: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    """(field, message) pairs for the form's error summary."""
+    return [(name, message) for name, messages in errors.items() for message in messages]
+
+
 def form_context(
     request: Request,
     language: str,
@@ -145,11 +159,7 @@ def form_context(
     _ = gettext_for(language)
     settings: Settings = request.app.state.settings
     categories = [(c.key, c.label(language)) for c in request.app.state.vocabulary]
-    token = request.cookies.get(CSRF_COOKIE)
-    secret = csrf_secret(request)
-    if not csrf_token_valid(secret, token, token):
-        token = issue_csrf_token(secret)
-    error_list = [(name, message) for name, messages in errors.items() for message in messages]
+    token = form_csrf_token(request)
     return {
         "_": _,
         "lang": language,
@@ -160,7 +170,7 @@ def form_context(
         "licences": LICENCES,
         "values": values,
         "errors": errors,
-        "error_list": error_list,
+        "error_list": error_list(errors),
         "csrf_token": token,
         "csrf_field": CSRF_FIELD,
         "tiles": settings.tiles if settings.tiles_enabled else "",

@@ -72,10 +72,19 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(workshop_print.router)
     app.include_router(stats.router)
     app.include_router(backup.router)
-    from web.routes import walk_audio, walk_downloads, walk_form, walk_offline, walks, walks_api
+    from web.routes import (
+        walk_audio,
+        walk_downloads,
+        walk_form,
+        walk_offline,
+        walk_voice_form,
+        walks,
+        walks_api,
+    )
 
     walks_api.install(app)
     app.include_router(walk_audio.router)
+    app.include_router(walk_voice_form.router)
     app.include_router(walk_downloads.router)  # before walks: /walks/{id}.gpx is not a page
     app.include_router(walk_form.router)  # and /walks/new is not a walk
     app.include_router(walk_offline.router)  # nor /walks/sw.js

@@ -69,6 +69,7 @@ TEMPLATES.update(
             "This stop already has {limit} recordings, the most it can have; remove one first."
         ),
         "no_recording": N_("Choose a recording to send, or record one."),
+        "choose_stop": N_("Choose the stop the recording is for."),
         "transcript_language": N_("Say which language the transcript is in."),
     }
 )
@@ -101,12 +102,12 @@ def recording_json(item: Recording) -> dict[str, Any]:
     }
 
 
-def answer_added(added: Added) -> Response:
-    """201 with the new recording, or 200 with the one already kept (the same file sent
-    again)."""
+def answer_added(added: Added, body: dict[str, Any] | None = None) -> Response:
+    """201 with the new recording (``body``, or its JSON), or 200 with the one already
+    kept (the same file sent again)."""
     item = added.recording
     return json_response(
-        recording_json(item), 201 if added.new else 200, {"Location": f"/audio/{item.id}"}
+        body or recording_json(item), 201 if added.new else 200, {"Location": f"/audio/{item.id}"}
     )
 
 
@@ -114,6 +115,14 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(
         orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
     )
+
+
+DETAIL_FIELDS = ("scope", "title", "transcript", "transcript_language")
+
+
+def sent_values(form: FormData, names: tuple[str, ...] = DETAIL_FIELDS) -> dict[str, str]:
+    """The text a resident typed in a recording's fields, to show again with a problem."""
+    return {k: v for k in names if isinstance(v := form.get(k), str)}
 
 
 def read_upload(form: FormData) -> tuple[UploadFile, RecordingDetails]:

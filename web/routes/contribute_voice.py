@@ -15,9 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from geodata.errors import FieldProblem, HeritageError, NotFound
 from geodata.voices import remove_recording
 from web.contribute_form import csrf_ok, form_expired, render_form
-from web.form_submission import form_values
 from web.i18n import request_language, translate_problem
-from web.routes.audio import read_upload, store_upload
+from web.routes.audio import read_upload, sent_values, store_upload
 from web.routes.contribute_edit import edit_context, edit_problem, load_for_edit
 
 router = APIRouter(include_in_schema=False)
@@ -28,10 +27,11 @@ VOICE_FIELDS = {
     "title": "voice_title",
     "transcript": "voice_transcript",
     "transcript_language": "voice_language",
+    "stop": "voice_stop",  # a walk's voices: the stop it is for
 }
 
 
-def _voice_errors(exc: HeritageError, language: str) -> dict[str, list[str]]:
+def voice_errors(exc: HeritageError, language: str) -> dict[str, list[str]]:
     problems = exc.problems or [FieldProblem("file", exc.code, exc.message)]
     out: dict[str, list[str]] = {}
     for p in problems:
@@ -69,7 +69,7 @@ async def voice_submit(request: Request, place_id: str) -> Response:
             return await run_in_threadpool(edit_problem, request, language, exc)
 
         async def page(errors: dict[str, list[str]], status: int) -> Response:
-            sent: dict[str, Any] = form_values(form)
+            sent: dict[str, Any] = sent_values(form)
             context = await run_in_threadpool(
                 edit_context, request, language, place, token, None, errors, voice_values=sent
             )
@@ -80,7 +80,7 @@ async def voice_submit(request: Request, place_id: str) -> Response:
         try:
             outcome = await run_in_threadpool(_act, request, place_id, form)
         except HeritageError as exc:
-            return await page(_voice_errors(exc, language), exc.status)
+            return await page(voice_errors(exc, language), exc.status)
         return RedirectResponse(
             f"/contribute/edit/{place_id}?token={token}&done={outcome}#voices",
             status_code=303,

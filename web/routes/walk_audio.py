@@ -70,9 +70,9 @@ def store_stop_upload(
 def _add(
     request: Request, walk_id: str, number: int, source: BinaryIO, details: RecordingDetails
 ) -> Response:
-    return answer_added(
-        store_stop_upload(request, _owned(request, walk_id), number, source, details)
-    )
+    walk = _owned(request, walk_id)
+    added = store_stop_upload(request, walk, number, source, details)
+    return answer_added(added, stop_recording_json(added.recording, walk))
 
 
 @router.post(
