@@ -28,12 +28,16 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     install_error_handlers(app)
     from web.middleware import install_middleware
     from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
-    from web.routes.media import UPLOAD_PATH
+    from web.routes.media import NEW_PLACE_PATH, UPLOAD_PATH
 
     install_middleware(
         app,
         settings.max_body_bytes,
-        {UPLOAD_PATH: settings.max_upload_bytes, AUDIO_UPLOAD_PATH: audio_body_limit(settings)},
+        {
+            UPLOAD_PATH: settings.max_upload_bytes,
+            AUDIO_UPLOAD_PATH: audio_body_limit(settings),
+            NEW_PLACE_PATH: settings.max_upload_bytes + audio_body_limit(settings),
+        },
     )
     from web.public_url import install_host_guard
 

@@ -81,6 +81,11 @@ FIELD_FOR = {
     "properties.workshop": "workshop",
     "file": "photo",
     "caption": "caption",
+    # a recording sent with a new place: problems already named after its fields
+    **{
+        name: name
+        for name in ("voice", "voice_scope", "voice_title", "voice_transcript", "voice_language")
+    },
 }
 
 

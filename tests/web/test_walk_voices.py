@@ -134,6 +134,13 @@ def test_each_scope_decides_who_hears_a_stop_recording_in_every_output(client, w
         assert "words workshop" not in text and "words archive" not in text
     own = client.get(f"/api/walks/{walk['id']}", headers=owner(walk)).json()
     assert len(own["stops"][0]["recordings"]) == 3
+    # The admins' backup lists every one, the archive's with its transcript.
+    _, admin = create_account(lisbon_store, "adm", Role.ADMIN, password="x" * 16)
+    backup = client.get("/api/admin/backup", headers={"Authorization": f"Bearer {admin}"}).json()
+    (kept,) = [w for w in backup["walks"] if w["id"] == walk["id"]]
+    assert {r["transcript"] for r in kept["stops"][0]["recordings"]} == {
+        "words public", "words workshop", "words archive"}  # fmt: skip
+    assert kept["contributor"]["contact"] == "rui@example.org"
 
 
 def test_a_stop_plays_its_places_own_public_recordings_after_the_walks(client, lisbon_store):

@@ -1,6 +1,7 @@
 """The admins' full backup: every place in every status with everything stored about it,
-and every memory or translation residents added to places, the contributors' names and
-contacts included, streamed as one GeoJSON document.
+every memory or translation residents added to places, and every walk with its stops and
+their recordings (archive-only ones too), the contributors' names and contacts included,
+streamed as one GeoJSON document.
 
 Admins only, and nobody else: this is the one output that carries personal data.
 """
@@ -25,6 +26,7 @@ from web.routes.accounts import account_json
 from web.routes.audio import recording_json
 from web.routes.moderation_api import item_json
 from web.routes.narrative_moderation import addition_json
+from web.routes.walks_api import walk_json
 
 router = APIRouter(tags=["accounts"])
 BATCH = 500
@@ -81,6 +83,15 @@ def backup_chunks(store: PlaceStore, vocabulary: Vocabulary) -> Iterator[bytes]:
             yield (b"" if first else b",") + orjson.dumps(addition_json(a))
             first = False
         offset += len(additions)
+    # Walks in every status, each stop with all its recordings, whatever their scope.
+    yield b'],"walks":['
+    offset, first = 0, True
+    while walks := store.walks(None, limit=BATCH, offset=offset):
+        for w in walks:
+            yield (b"" if first else b",") + orjson.dumps(walk_json(w, store, personal=True,
+                                                                    owner=True))  # fmt: skip
+            first = False
+        offset += len(walks)
     yield b"]}"
 
 

@@ -34,7 +34,8 @@ from web.settings import Settings
 
 router = APIRouter(tags=["contributions"])
 # Requests that may carry a photo, given the larger body limit.
-UPLOAD_PATH = r"/api/places/[^/]+/media|/contribute(/edit/[^/]+)?"
+UPLOAD_PATH = r"/api/places/[^/]+/media|/contribute/edit/[^/]+"
+NEW_PLACE_PATH = "/contribute"  # a photo and a recording
 MAX_CAPTION = 300
 _SECURITY = {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]}
 

@@ -264,7 +264,9 @@
     "properties.contributor.display_name": "display_name", "properties.consent.publish": "consent_publish",
     "properties.consent": "consent_publish", "properties.licence": "licence",
     "properties.sensitivity": "sensitivity", "properties.workshop": "workshop",
-    "file": "photo", "caption": "caption"
+    "file": "photo", "caption": "caption",
+    "voice": "voice", "voice_scope": "voice_scope", "voice_title": "voice_title",
+    "voice_transcript": "voice_transcript", "voice_language": "voice_language"
   };
   function fieldFor(path) {
     var parts = path.split(".");
@@ -352,20 +354,93 @@
     return { type: "Feature", geometry: g, properties: props };
   }
 
-  function showDone(receipt, photoProblem) {
+  function note(done, text, className) {
+    var p = document.createElement("p");
+    if (className) p.className = className;
+    p.textContent = text;
+    done.insertBefore(p, done.querySelector(".edit-link"));
+    return p;
+  }
+
+  function showDone(receipt, photoProblem, voiceProblem) {
     form.hidden = true;
     var done = document.getElementById("done");
     document.getElementById("edit-link").value = receipt.edit_url;
     document.getElementById("done-published").hidden = receipt.status !== "published";
     document.getElementById("done-pending").hidden = receipt.status === "published";
-    if (photoProblem) {
-      var p = document.createElement("p");
-      p.className = "field-error";
-      p.textContent = say("photo_failed") + " " + photoProblem;
-      done.insertBefore(p, done.querySelector(".edit-link"));
-    }
+    if (photoProblem) note(done, say("photo_failed") + " " + photoProblem, "field-error");
+    if (voiceFile()) showVoice(done, receipt, voiceProblem);
     done.hidden = false;
     done.focus();
+  }
+
+  /* ---- the recording sent with the place (recorded by voice.js, or chosen) -------- */
+  function voiceFile() {
+    var input = form.elements.voice;
+    return input && input.files && input.files[0];
+  }
+
+  // Details the server would refuse after the place is stored: told before it is sent.
+  function voiceDetailsProblem() {
+    if (!voiceFile() || !value("voice_transcript") || value("voice_language")) return null;
+    return { errors: [{ field: "voice_language", message: say("transcript_language") }] };
+  }
+
+  var voiceKept = {};  // place id -> its recording is stored: never sent twice
+  function sendVoice(receipt) {
+    var file = voiceFile();
+    if (!file || voiceKept[receipt.id]) return Promise.resolve(null);
+    var data = new FormData();
+    var scope = form.querySelector("input[name=voice_scope]:checked");
+    data.append("file", file);
+    data.append("scope", scope ? scope.value : "public");
+    ["title", "transcript"].forEach(function (k) {
+      if (value("voice_" + k)) data.append(k, value("voice_" + k));
+    });
+    if (value("voice_language")) data.append("transcript_language", value("voice_language"));
+    return fetch(receipt.url + "/audio", { method: "POST", body: data,
+      headers: { "X-Edit-Token": receipt.edit_token, "Accept-Language": form.getAttribute("data-lang") }
+    }).then(function (r) {
+      if (r.ok) { voiceKept[receipt.id] = true; return null; }
+      return r.json().then(function (p) {
+        return { message: (p.errors && p.errors[0] && p.errors[0].message) || p.detail, retry: r.status >= 500 };
+      }, function () { return { message: say("voice_offline"), retry: true }; });
+    }, function () { return { message: say("voice_offline"), retry: true }; });
+  }
+
+  // On the thank-you section: the recording was added, or why not, with a way to send
+  // the same recording again (it stays in the page) and the edit page to add it later.
+  function showVoice(done, receipt, problem) {
+    var old = document.getElementById("voice-outcome");
+    if (old) old.parentNode.removeChild(old);
+    var box = document.createElement("div");
+    box.id = "voice-outcome";
+    box.setAttribute("role", "status");
+    done.insertBefore(box, done.querySelector(".edit-link"));
+    if (!problem) {
+      box.appendChild(document.createTextNode(say("voice_added")));
+      return;
+    }
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.textContent = say("voice_failed") + " " + problem.message;
+    box.appendChild(p);
+    if (problem.retry) {
+      var again = document.createElement("button");
+      again.type = "button";
+      again.textContent = say("voice_retry");
+      again.addEventListener("click", function () {
+        again.disabled = true;
+        sendVoice(receipt).then(function (next) { showVoice(done, receipt, next); });
+      });
+      box.appendChild(again);
+    }
+    var later = document.createElement("p");
+    var link = document.createElement("a");
+    link.href = receipt.edit_url + "#voices";
+    link.textContent = say("voice_later");
+    later.appendChild(link);
+    box.appendChild(later);
   }
 
   function sendPhoto(receipt, retries) {
@@ -395,6 +470,8 @@
     var button = document.getElementById("submit-place");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      var early = voiceDetailsProblem();
+      if (early) { showErrors(early); return; }
       button.disabled = true;
       sending.textContent = say("sending");
       fetch("/api/places", {
@@ -404,7 +481,11 @@
       }).then(function (response) {
         return response.json().then(function (body) {
           if (response.status === 201) {
-            return sendPhoto(body).then(function (photoProblem) { showDone(body, photoProblem); });
+            return sendPhoto(body).then(function (photoProblem) {
+              return sendVoice(body).then(function (voiceProblem) {
+                showDone(body, photoProblem, voiceProblem);
+              });
+            });
           }
           showErrors(body);
         });
