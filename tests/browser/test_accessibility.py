@@ -9,9 +9,14 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from geodata import walk_lifecycle
+from geodata.audit import Actor
 from geodata.models import Role, Status, Workshop, utcnow
-from geodata.store.base import PlaceStore
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceFilter, PlaceStore
+from tests.geodata.test_audio_files import FIXTURES
 from tests.web.staff_helpers import PASSWORD, make_staff
+from tests.web.test_walks_api import body as walks_api_body
 
 pytestmark = pytest.mark.browser
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -68,13 +73,33 @@ def site(live_server, lisbon_store: PlaceStore):
     sent = r.json()
     published = next(iter(lisbon_store.list(limit=1)))
     assert published.status == Status.PUBLISHED
+    walk = voiced_walk(live_server.url, lisbon_store)
     return {
+        "walk": f"/walks/{walk['id']}",
+        "walk_voices": f"/walks/{walk['id']}/voices?token={walk['edit_token']}",
         "base": live_server.url,
         "edit": f"/contribute/edit/{sent['id']}?token={sent['edit_token']}",
         "pending": sent["id"],
         "place": published.id,
         "staff": make_staff(lisbon_store),
     }
+
+
+def voiced_walk(base: str, store: PlaceStore) -> dict:
+    """A published walk of three stops, its second with a recording and its transcript."""
+    stops = [p.id for p in store.list(public_filter(PlaceFilter(), "map"), limit=3)]
+    r = httpx.post(base + "/api/walks", json=walks_api_body(stops))
+    assert r.status_code == 201, r.text
+    walk = r.json()
+    sent = httpx.post(
+        f"{base}/api/walks/{walk['id']}/stops/2/audio",
+        files={"file": ("v.webm", (FIXTURES / "tone.webm").read_bytes())},
+        data={"title": "A avó", "transcript": "Aqui cantava-se.", "transcript_language": "pt"},
+        headers={"X-Edit-Token": walk["edit_token"]},
+    )
+    assert sent.status_code == 201, sent.text
+    walk_lifecycle.publish(store, walk["id"], Actor("axe facilitator"))
+    return walk
 
 
 def choose_language(page, base: str, language: str) -> None:
@@ -109,6 +134,8 @@ def test_public_pages_have_no_serious_accessibility_violation(page, site, langua
         "/ogc/collections/places/items?f=html&limit=5",
         f"/ogc/collections/places/items/{site['place']}?f=html",
         "/walks",
+        site["walk"],
+        site["walk_voices"],
         "/no-such-page",
         f"/places/{site['pending']}",
         "/login",
