@@ -36,7 +36,7 @@ TEXT_FIELDS = (
     "geometry",
     "caption",
     "submission_id",
-    # a recording sent with a new place (web.new_place_voice)
+    # a recording sent with a new place (web.routes.new_place_voice)
     "voice_scope",
     "voice_title",
     "voice_transcript",

@@ -34,7 +34,7 @@ from geodata.voices import (
 )
 from web.i18n import N_, TEMPLATES, localised_problem, request_language
 from web.json_body import UnsupportedMediaType
-from web.listeners import is_staff, may_hear, owns_place, place_public
+from web.routes.listeners import is_staff, may_hear, owns_place, place_public
 from web.routes.places import _PROBLEM, _guarded, edit_token_of
 from web.settings import Settings
 from web.voice_view import format_duration

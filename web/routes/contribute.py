@@ -51,17 +51,17 @@ from web.i18n import (
     request_language,
 )
 from web.middleware import CSRF_FIELD
-from web.new_place_voice import (
+from web.photo_slots import PhotosBusy
+from web.rate_limits import RateLimited, count_join_code, peek_submission, with_join_code
+from web.routes.audio import recording_json
+from web.routes.media import processed_upload
+from web.routes.new_place_voice import (
     form_voice,
     take_form_voice,
     upload_fingerprint,
     voice_details,
     voice_not_kept,
 )
-from web.photo_slots import PhotosBusy
-from web.rate_limits import RateLimited, count_join_code, peek_submission, with_join_code
-from web.routes.audio import recording_json
-from web.routes.media import processed_upload
 from web.settings import Settings
 from web.submission_acceptance import accept_submission
 

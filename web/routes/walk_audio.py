@@ -23,7 +23,6 @@ from geodata.walk_voices import (
     walk_recording_list,
 )
 from geodata.walks import Walk
-from web.listeners import is_staff, owns_walk
 from web.routes.audio import (
     EDIT_TOKEN_SECURITY,
     PATCH_ERRORS,
@@ -37,6 +36,7 @@ from web.routes.audio import (
     patch_body,
     recording_json,
 )
+from web.routes.listeners import is_staff, owns_walk
 from web.routes.places import _PROBLEM, _guarded, edit_token_of
 
 router = APIRouter(prefix="/api/walks", tags=["walks"])
