@@ -203,6 +203,9 @@ def test_withdrawal_and_erasure_take_the_recordings_and_their_files(client, lisb
     assert files_under(media) == [] and lisbon_store.walk_recordings(first["id"]) == {}
     again = upload(client, first, 1, data)
     assert again.status_code == 409  # a withdrawn walk takes no new recordings
+    page = client.get(f"/walks/{first['id']}/voices", params={"token": first["edit_token"]})
+    assert "has been withdrawn" in page.text and 'id="voice-form"' not in page.text
+    assert files_under(media) == []
 
     second = client.post("/api/walks", json=body(public_ids(lisbon_store, 2))).json()
     upload(client, second, 2, data)
