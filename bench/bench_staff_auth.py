@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from geodata import accounts
-from geodata.models import Role
+from geodata.account_records import Role
 from geodata.store import open_store
 
 

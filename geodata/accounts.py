@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from geodata.account_records import Account, Credential, Role
 from geodata.audit import COMMAND_LINE, Actor, record_account_event
 from geodata.errors import HeritageError, InvalidInput, NotFound
-from geodata.models import Account, Credential, Role, utcnow
+from geodata.models import utcnow
 from geodata.store.base import PlaceStore
 
 TOKEN = "token"

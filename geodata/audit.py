@@ -14,7 +14,8 @@ from typing import Any
 
 from shapely.geometry import mapping
 
-from geodata.models import Account, AuditEvent, Place, Status
+from geodata.account_records import Account, AuditEvent
+from geodata.models import Place, Status
 from geodata.store.base import PlaceStore
 
 # The actions the trail knows, in words for the history page.

@@ -13,18 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from geodata import audit
+from geodata.account_records import AuditEvent
 from geodata.audit import Actor
 from geodata.errors import Conflict, HeritageError, InvalidInput
-from geodata.models import (
-    AuditEvent,
-    Media,
-    Narrative,
-    Place,
-    PlaceFlag,
-    ProtocolLabel,
-    Provenance,
-    Status,
-)
+from geodata.models import Media, Narrative, Place, PlaceFlag, ProtocolLabel, Provenance, Status
 from geodata.protocols import check_labels, label_json
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.text import check_language, check_text

@@ -22,10 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from geodata import moderation
+from geodata.account_records import AuditEvent
 from geodata.audit import Actor
 from geodata.errors import HeritageError, InvalidInput
 from geodata.models import (
-    AuditEvent,
     Narrative,
     NarrativeAddition,
     NarrativeKind,

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from geodata.account_records import AuditEvent
 from geodata.audit import RESIDENT
-from geodata.models import AuditEvent, Narrative
+from geodata.models import Narrative
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from typing import Any
 
 from shapely.geometry import mapping
 
+from geodata.account_records import AuditEvent
 from geodata.audit import Actor
 from geodata.edit_tokens import new_edit_token, require_token
 from geodata.errors import Conflict, HeritageError
-from geodata.models import AuditEvent, Status
+from geodata.models import Status
 from geodata.moderation import check_reason
 from geodata.store.base import PlaceStore
 from geodata.walk_voices import remove_walk_recordings

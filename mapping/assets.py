@@ -98,11 +98,15 @@ FONT_AWESOME_SOLID_CSS = Asset("font_awesome_solid_css", "css", "font-awesome", 
 ATLAS_JS = Asset("atlas_map_js", "js", ATLAS, "atlas-map.js")
 ATLAS_LIST_JS = Asset("atlas_places_list_js", "js", ATLAS, "atlas-places-list.js")
 ATLAS_CSS = Asset("atlas_map_css", "css", ATLAS, "atlas-map.css")
+ATLAS_BACKGROUND_JS = Asset("atlas_background_js", "js", ATLAS, "atlas-background.js")
+ATLAS_VECTOR_JS = Asset("atlas_vector_tiles_js", "js", ATLAS, "atlas-vector-tiles.js")
 
 # What every map page needs; markercluster only where clustering happens in the browser
 # (standalone files: no server to aggregate for them).
 PAGE_ASSETS: tuple[Asset, ...] = (
     LEAFLET_JS,
+    ATLAS_VECTOR_JS,
+    ATLAS_BACKGROUND_JS,
     ATLAS_JS,
     ATLAS_LIST_JS,
     LEAFLET_CSS,

@@ -18,13 +18,13 @@ from folium.map import Layer
 from folium.template import Template
 
 from mapping.assets import ATLAS, Asset, use_local_assets
+from mapping.background import MAX_ZOOM, BackgroundLayer
 from mapping.escaping import html_text, js_json
 from mapping.language_picker import LanguagePicker
 from mapping.options import N_, MapOptions
 from mapping.plurals import client_plurals, plural_rule
 from mapping.style import CategoryStyle
 
-MAX_ZOOM = 19
 ATLAS_ICON = Asset("atlas_icon", "image", ATLAS, "favicon.svg")
 
 
@@ -205,7 +205,7 @@ def base_map(
     title: str,
     body_class: str = "atlas-page",
 ) -> folium.Map:
-    """An empty map framed on ``bounds`` with our assets, tiles (or none) and page title."""
+    """An empty map framed on ``bounds`` with our assets, its background and page title."""
     minx, miny, maxx, maxy = bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -215,14 +215,7 @@ def base_map(
         control_scale=True,
         maxZoom=MAX_ZOOM,
     )
-    if options.tiles:
-        folium.TileLayer(
-            tiles=options.tiles,
-            attr=options.tiles_attribution or " ",
-            name=options.gettext("Base map"),
-            control=False,
-            max_zoom=MAX_ZOOM,
-        ).add_to(m)
+    BackgroundLayer(options).add_to(m)
     use_local_assets(m, base=options.static_base)
     # Framed by atlas-map.js without animation, before it loads anything: an animated
     # fitBounds would end after the first load and trigger a second one.

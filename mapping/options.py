@@ -29,11 +29,29 @@ class Translator(Protocol):
 
 
 @dataclass(frozen=True)
+class LocalBasemap:
+    """The basemap this service keeps itself (``heritage-atlas basemap import``)."""
+
+    url: str  # tile URL template with {z}, {x} and {y}, on this service
+    vector: bool  # Mapbox vector tiles (drawn by atlas-vector-tiles.js), else images
+    minzoom: int
+    maxzoom: int
+    bounds: tuple[float, float, float, float]  # west, south, east, north
+    attribution: str  # plain text
+
+
+@dataclass(frozen=True)
 class MapOptions:
     """Settings every map builder takes; the web layer fills them from its settings."""
 
     tiles: str | None = None  # XYZ URL template; None: a plain background
     tiles_attribution: str = ""
+    # The local basemap, drawn instead of ``tiles`` when there is one.
+    basemap: LocalBasemap | None = None
+    # Where the orientation layer (neighbourhood outlines and names, water) is loaded
+    # from: drawn under the tiles, so it shows wherever they do not (offline, outside the
+    # basemap's area, or with no tiles at all); None: no orientation layer.
+    orientation_url: str | None = None
     k: int = DEFAULT_K
     grid_m: float = DEFAULT_GRID_M
     language: str = "en"  # the viewer's language, for labels and narratives

@@ -12,6 +12,7 @@ from typing import Any
 
 from geodata.privacy import PublicPlace
 from geodata.vocabulary import Vocabulary
+from mapping.background import background_config
 from mapping.features import geometry_json
 from mapping.options import MapOptions
 from mapping.style import FALLBACK_COLOUR, category_styles
@@ -24,7 +25,7 @@ def place_map_data(
     place: PublicPlace, vocabulary: Vocabulary, options: MapOptions
 ) -> dict[str, Any] | None:
     """What ``/static/place.js`` draws: the place's public geometry in its category's
-    colour, the tiles, and (when generalised) the radius of uncertainty in metres;
+    colour, the background, and (when generalised) the radius of uncertainty in metres;
     None for a hidden place (nothing to draw, and nothing of where it is is sent)."""
     if place.geometry is None:
         return None
@@ -36,6 +37,5 @@ def place_map_data(
         # Half the cell's diagonal: the circle covers every point the place may be at.
         "radius_m": round(options.grid_m * math.sqrt(0.5)) if generalised else None,
         "zoom": GENERALISED_ZOOM if generalised else POINT_ZOOM,
-        "tiles": options.tiles,
-        "tiles_attribution": options.tiles_attribution,
+        "background": background_config(options),
     }

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from geodata.walk_views import PublicWalk
+from mapping.background import background_config
 from mapping.options import MapOptions
 
 ROUTE_COLOUR = "#b03a2e"
@@ -34,7 +35,7 @@ def _stop_point(stop: Any) -> tuple[float, float]:
 
 
 def walk_map_data(walk: PublicWalk, options: MapOptions) -> dict[str, Any]:
-    """The route as [lat, lon] pairs, the stops with their numbers, and the tiles."""
+    """The route as [lat, lon] pairs, the stops with their numbers, and the background."""
     route = [[round(y, 6), round(x, 6)] for x, y in walk.route.coords] if walk.route else []
     stops = []
     for s in walk.stops:
@@ -45,8 +46,7 @@ def walk_map_data(walk: PublicWalk, options: MapOptions) -> dict[str, Any]:
     return {
         "route": route,
         "stops": stops,
-        "tiles": options.tiles,
-        "tiles_attribution": options.tiles_attribution,
+        "background": background_config(options),
         "route_colour": ROUTE_COLOUR,
         "stop_colour": STOP_COLOUR,
     }

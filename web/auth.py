@@ -26,12 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from geodata import accounts
+from geodata.account_records import Account, Credential, Role
 from geodata.accounts import NotAllowed, NotSignedIn
 from geodata.audit import Actor
-from geodata.models import Account, Credential, Role
 from geodata.store.base import PlaceStore
 from web.errors import problem
-from web.i18n import gettext_for, request_language
+from web.i18n import gettext_for
+from web.language_choice import request_language
 from web.settings import Settings
 from web.staff_words import word_for
 

@@ -21,15 +21,8 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
-from web.i18n import (
-    CATALOG_TEMPLATE,
-    LOCALE_DIR,
-    SOURCE_LANGUAGE,
-    babel_locale,
-    catalog_path,
-    own_name,
-    shipped_languages,
-)
+from web.i18n import CATALOG_TEMPLATE, SOURCE_LANGUAGE, catalog_path
+from web.language_choice import LOCALE_DIR, babel_locale, own_name, shipped_languages
 
 PROJECT = "Heritage Atlas"
 _PERCENT = re.compile(r"%(?:\([A-Za-z_]\w*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")

@@ -115,4 +115,4 @@ def main() -> None:  # pragma: no cover - console script entry point
 
 
 # The export, staff, maintenance and standalone-map commands live in modules of their own.
-from web import cli_admin, cli_export, cli_languages  # noqa: E402, F401
+from web import cli_admin, cli_basemap, cli_export, cli_languages  # noqa: E402, F401

@@ -132,7 +132,9 @@ def render_map(
     from web.routes.place_pages import place_page_url
 
     page = settings.public_url.rstrip("/") + place_page_url("{id}") if settings.public_url else None
-    options = dataclasses.replace(options, place_page_url=page)
+    # A file opened with no server: the service's basemap and orientation layer are
+    # out of its reach (the neighbourhood's own outline still frames it).
+    options = dataclasses.replace(options, place_page_url=page, basemap=None, orientation_url=None)
     if not tiles:
         options = dataclasses.replace(options, tiles=None)
     html = standalone_neighbourhood_html(store, neighbourhood, Vocabulary(), options)

@@ -1,5 +1,5 @@
 """The resident's form page, shared by the new-place and edit pages: what it shows (story
-languages, categories, neighbourhood outlines, CSRF token), how it is answered, and how
+languages, categories, the map's bounds and background, CSRF token), how it is answered, and how
 problems land next to their fields."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 import shapely
 from fastapi import Request
-from shapely.geometry import mapping
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
@@ -19,13 +18,9 @@ from geodata import contributions
 from geodata.errors import FieldProblem
 from geodata.schemas import LICENCES
 from geodata.store.base import PlaceStore
-from web.i18n import (
-    LANGUAGE_COOKIE,
-    LANGUAGES,
-    direction,
-    gettext_for,
-    translate_problem,
-)
+from web.basemap import page_background
+from web.i18n import direction, gettext_for, translate_problem
+from web.language_choice import LANGUAGE_COOKIE, LANGUAGES
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.photo_slots import PhotosBusy
 from web.settings import Settings
@@ -113,30 +108,20 @@ def csrf_secret(request: Request) -> bytes:
     return secret
 
 
-def neighbourhood_outlines(request: Request) -> bytes:
-    """The neighbourhoods, simplified, for orientation on a map without tiles."""
+def neighbourhood_bounds(request: Request) -> bytes:
+    """The box around every neighbourhood, as JSON, for the map to open on (the
+    background draws the outlines themselves: :mod:`mapping.orientation`)."""
     store: PlaceStore = request.app.state.store
     index = contributions.project_index(store, request.app.state.settings.project_margin_m)
-    cached = getattr(index, "outlines_json", None)
+    cached = getattr(index, "bounds_json", None)
     if cached is None:
-        features = [
-            {
-                "type": "Feature",
-                "properties": {"name": n.name},
-                "geometry": mapping(shapely.simplify(n.geometry, 0.0002)),
-            }
-            for n in index.neighbourhoods
-        ]
         bounds = (
             shapely.total_bounds([n.geometry for n in index.neighbourhoods]).tolist()
             if index.neighbourhoods
             else None
         )
-        # Names come from imported files: "<" escaped so none can close the script element.
-        cached = orjson.dumps(
-            {"type": "FeatureCollection", "features": features, "bbox": bounds}
-        ).replace(b"<", b"\\u003c")
-        index.outlines_json = cached  # type: ignore[attr-defined]
+        cached = orjson.dumps({"bbox": bounds})
+        index.bounds_json = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -178,9 +163,8 @@ def form_context(
         "error_list": error_list(errors),
         "csrf_token": token,
         "csrf_field": CSRF_FIELD,
-        "tiles": settings.tiles if settings.tiles_enabled else "",
-        "tiles_attribution": settings.tiles_attribution,
-        "outlines": neighbourhood_outlines(request).decode(),
+        "background": page_background(settings),
+        "map_bounds": neighbourhood_bounds(request).decode(),
         **extra,
     }
 

@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from geodata.errors import HeritageError
-from web.i18n import N_, localised_message, request_language, translations
+from web.i18n import N_, localised_message, translations
+from web.language_choice import request_language
 from web.templating import templates
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]

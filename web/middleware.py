@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.errors import problem
-from web.i18n import N_, negotiate, translate_text
+from web.i18n import N_, translate_text
+from web.language_choice import negotiate
 
 TOO_LARGE = N_("The request is too large: {size} bytes where the limit is {limit}.")
 TOO_LARGE_STREAMED = N_("The request is too large: the limit is {limit} bytes.")

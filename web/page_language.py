@@ -14,14 +14,8 @@ from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.i18n import (
-    LANGUAGE_COOKIE,
-    LANGUAGES,
-    direction,
-    request_language,
-    supported_language,
-    translations,
-)
+from web.i18n import direction, translations
+from web.language_choice import LANGUAGE_COOKIE, LANGUAGES, request_language, supported_language
 from web.staff_words import word_for
 
 COOKIE_MAX_AGE_S = 365 * 24 * 3600

@@ -25,7 +25,8 @@ from geodata.narrative_additions import translation_state
 from geodata.privacy import PublicPlace
 from geodata.story_credits import StoryOrigin
 from mapping.features import choose_narrative, language_name
-from web.i18n import N_, babel_locale
+from web.i18n import N_
+from web.language_choice import babel_locale
 
 Gettext = Callable[[str], str]
 

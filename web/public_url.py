@@ -32,7 +32,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geodata.errors import HeritageError
 from web.errors import problem
-from web.i18n import N_, direction, request_language, translate_text
+from web.i18n import N_, direction, translate_text
+from web.language_choice import request_language
 from web.settings import Settings
 
 UNTRUSTED_HOST = N_(

@@ -29,7 +29,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.i18n import N_, negotiate, translate_text
+from web.i18n import N_, translate_text
+from web.language_choice import negotiate
 from web.settings import Settings
 
 NONCE_STATE = "csp_nonce"

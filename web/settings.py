@@ -38,6 +38,25 @@ class Settings(BaseSettings):
         description="XYZ tile URL template, or 'none' for a plain background (offline venues)",
     )
     tiles_attribution: str = OSM_ATTRIBUTION
+    # -- the local basemap and the orientation layer (offline venues) --
+    basemap_dir: str | None = Field(
+        None,
+        description="the folder `heritage-atlas basemap import` keeps the basemap in (an "
+        "MBTiles or PMTiles file the service draws every map on, before HERITAGE_TILES); "
+        "by default a folder beside the SQLite database",
+    )
+    basemap_max_tiles: int = Field(
+        20_000,
+        ge=1,
+        description="`heritage-atlas basemap fetch` refuses to download more tiles than this "
+        "at once (a tile server is a shared resource)",
+    )
+    water_file: str | None = Field(
+        None,
+        description="a vector file (any format GDAL reads) of rivers, lakes or the sea, as "
+        "areas or lines, drawn with the neighbourhoods when there is no basemap",
+    )
+    water_attribution: str = Field("", description="the credit of water_file, shown on the maps")
     project_margin_m: float = Field(
         1000.0, description="how far outside the neighbourhoods places may still be put, in metres"
     )
@@ -234,15 +253,24 @@ class Settings(BaseSettings):
             return entries
         return value
 
+    def _beside_database(self, configured: str | None, suffix: str) -> Path:
+        """``configured``, or a folder ``<database><suffix>`` beside a SQLite file."""
+        if configured:
+            return Path(configured)
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            db = Path(self.database_url.removeprefix("sqlite:///"))
+            return db.with_name(db.stem + suffix)
+        return Path("heritage-atlas" + suffix)
+
     @property
     def media_path(self) -> Path:
         """The photo folder: ``media_dir``, or ``<database>-media`` beside a SQLite file."""
-        if self.media_dir:
-            return Path(self.media_dir)
-        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
-            db = Path(self.database_url.removeprefix("sqlite:///"))
-            return db.with_name(db.stem + "-media")
-        return Path("heritage-atlas-media")
+        return self._beside_database(self.media_dir, "-media")
+
+    @property
+    def basemap_path(self) -> Path:
+        """The basemap folder: ``basemap_dir``, or ``<database>-basemap`` beside SQLite."""
+        return self._beside_database(self.basemap_dir, "-basemap")
 
     @property
     def tiles_enabled(self) -> bool:

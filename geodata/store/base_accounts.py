@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from geodata.models import Account, AuditEvent, Credential, ProtocolLabel, Workshop
+from geodata.account_records import Account, AuditEvent, Credential
+from geodata.models import ProtocolLabel, Workshop
 
 
 class AccountsDefaults:

@@ -7,9 +7,12 @@ mixed into :class:`~geodata.store.base.PlaceStore`. SQLite's is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
-from geodata.models import NarrativeAddition, Status
+from geodata.models import NarrativeAddition, NarrativeKind, Provenance, Status
+from geodata.store.records import unchanged
 
 # The columns of narrative_additions, in the order the backends read and write them.
 COLUMNS = (
@@ -17,6 +20,45 @@ COLUMNS = (
     "translates, translates_hash, translates_version, status, reason, consent_given_at, "
     "created_at, updated_at"
 )
+
+
+def addition_row(
+    a: NarrativeAddition, store_ts: Callable[[datetime], Any] = unchanged
+) -> tuple[Any, ...]:
+    """An addition as the values of :data:`COLUMNS`; ``store_ts`` writes its timestamps
+    the backend's way."""
+    return (
+        a.id,
+        a.place_id,
+        str(a.kind),
+        a.text,
+        a.language,
+        str(a.provenance),
+        a.author,
+        a.contributor_contact,
+        a.translates,
+        a.translates_hash,
+        a.translates_version,
+        str(a.status),
+        a.reason,
+        store_ts(a.consent_given_at),
+        store_ts(a.created_at),
+        store_ts(a.updated_at),
+    )
+
+
+def addition_from_row(
+    r: Sequence[Any], parse_ts: Callable[[Any], datetime] = unchanged
+) -> NarrativeAddition:
+    """An addition from the values of :data:`COLUMNS`; ``parse_ts`` reads its timestamps
+    the backend's way."""
+    return NarrativeAddition(
+        id=r[0], place_id=r[1], kind=NarrativeKind(r[2]), text=r[3], language=r[4],
+        provenance=Provenance(r[5]), author=r[6], contributor_contact=r[7], translates=r[8],
+        translates_hash=r[9], translates_version=r[10], status=Status(r[11]), reason=r[12],
+        consent_given_at=parse_ts(r[13]), created_at=parse_ts(r[14]),
+        updated_at=parse_ts(r[15]),
+    )  # fmt: skip
 
 
 class NarrativeAdditionsInterface:

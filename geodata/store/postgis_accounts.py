@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 import psycopg
 
+from geodata.account_records import Account, AuditEvent, Credential, Role
 from geodata.errors import Conflict, NotFound
-from geodata.models import Account, AuditEvent, Credential, ProtocolLabel, Role, Workshop
+from geodata.models import ProtocolLabel, Workshop
 from geodata.store.base_accounts import LoginThrottle
 from geodata.store.counts import CountCache
 

@@ -12,17 +12,8 @@ from typing import Any
 import psycopg
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import NarrativeAddition, NarrativeKind, Provenance, Status
-from geodata.store.narrative_additions import COLUMNS
-
-
-def _addition(r: Sequence[Any]) -> NarrativeAddition:
-    return NarrativeAddition(
-        id=r[0], place_id=r[1], kind=NarrativeKind(r[2]), text=r[3], language=r[4],
-        provenance=Provenance(r[5]), author=r[6], contributor_contact=r[7], translates=r[8],
-        translates_hash=r[9], translates_version=r[10], status=Status(r[11]), reason=r[12],
-        consent_given_at=r[13], created_at=r[14], updated_at=r[15],
-    )  # fmt: skip
+from geodata.models import NarrativeAddition, Status
+from geodata.store.narrative_additions import COLUMNS, addition_from_row, addition_row
 
 
 class NarrativeAdditionsMixin:
@@ -48,24 +39,7 @@ class NarrativeAdditionsMixin:
                 conn.execute(
                     f"INSERT INTO narrative_additions ({COLUMNS}) VALUES "
                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        a.id,
-                        a.place_id,
-                        str(a.kind),
-                        a.text,
-                        a.language,
-                        str(a.provenance),
-                        a.author,
-                        a.contributor_contact,
-                        a.translates,
-                        a.translates_hash,
-                        a.translates_version,
-                        str(a.status),
-                        a.reason,
-                        a.consent_given_at,
-                        a.created_at,
-                        a.updated_at,
-                    ),
+                    addition_row(a),
                 )
         except psycopg.errors.UniqueViolation as exc:
             raise Conflict(f"there is already a narrative {a.id}") from exc
@@ -77,7 +51,7 @@ class NarrativeAdditionsMixin:
         )
         if row is None:
             raise NotFound(f"there is no added narrative {addition_id}")
-        return _addition(row)
+        return addition_from_row(row)
 
     _WHERE = (
         "WHERE (%(place)s::text IS NULL OR place_id = %(place)s) "
@@ -102,7 +76,7 @@ class NarrativeAdditionsMixin:
                 "offset": offset,
             },
         )
-        return [_addition(r) for r in rows]
+        return [addition_from_row(r) for r in rows]
 
     def count_narrative_additions(
         self, *, place_id: str | None = None, status: Status | str | None = None

@@ -11,25 +11,22 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
-import shapely
 
 from geodata.errors import Conflict, NotFound
 from geodata.models import utcnow
 from geodata.store.walks import (
     MAX_WALKS_PAGE,
+    NEW_WALK_COLUMNS,
     WALK_COLUMNS,
+    changed_walk_values,
     chapters_json,
     check_version,
-    content_json,
-    walk_from_row,
+    new_walk_values,
+    walks_from_rows,
 )
 from geodata.walks import Walk
 
 _SELECT = f"{WALK_COLUMNS}, ST_AsBinary(route)"
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 class WalksMixin:
@@ -38,10 +35,6 @@ class WalksMixin:
     _write: Callable[[], AbstractContextManager[psycopg.Connection]]
     _fetchone: Callable[..., tuple[Any, ...] | None]
     _fetchall: Callable[..., list[tuple[Any, ...]]]
-
-    @staticmethod
-    def _route(walk: Walk) -> bytes | None:
-        return None if walk.route is None else shapely.to_wkb(walk.route)
 
     @staticmethod
     def _write_stops(conn: psycopg.Connection, walk: Walk) -> None:
@@ -64,23 +57,9 @@ class WalksMixin:
             try:
                 with conn.transaction():
                     conn.execute(
-                        "INSERT INTO walks (id, status, content, route, contributor_name, "
-                        "contributor_contact, display_name, edit_token_hash, created_at, "
-                        "updated_at, version) VALUES (%s, %s, %s::jsonb, "
+                        f"INSERT INTO walks ({NEW_WALK_COLUMNS}) VALUES (%s, %s, %s::jsonb, "
                         "ST_GeomFromWKB(%s, 4326), %s, %s, %s, %s, %s, %s, %s)",
-                        (
-                            walk.id,
-                            str(walk.status),
-                            content_json(walk),
-                            self._route(walk),
-                            walk.contributor_name,
-                            walk.contributor_contact,
-                            walk.display_name,
-                            edit_token_hash,
-                            walk.created_at,
-                            walk.updated_at,
-                            walk.version,
-                        ),
+                        new_walk_values(walk, edit_token_hash),
                     )
             except psycopg.errors.UniqueViolation as exc:
                 raise Conflict(f"there is already a walk {walk.id}") from exc
@@ -90,23 +69,12 @@ class WalksMixin:
     def _walks_from(self, rows: list[tuple[Any, ...]]) -> list[Walk]:
         if not rows:
             return []
-        ids = [r[0] for r in rows]
-        stops: dict[str, list[tuple[str, Any]]] = {i: [] for i in ids}
-        for walk_id, place_id, chapters in self._fetchall(
+        stop_rows = self._fetchall(
             "SELECT walk_id, place_id, chapters FROM walk_stops WHERE walk_id = ANY(%s) "
             "ORDER BY walk_id, position",
-            (ids,),
-        ):
-            stops[walk_id].append((place_id, chapters))
-        return [
-            walk_from_row(
-                r[:9],
-                stops[r[0]],
-                shapely.from_wkb(bytes(r[9])) if r[9] is not None else None,
-                _same,
-            )
-            for r in rows
-        ]
+            ([r[0] for r in rows],),
+        )
+        return walks_from_rows(rows, stop_rows)
 
     def get_walk(self, walk_id: str) -> Walk:
         rows = self._fetchall(f"SELECT {_SELECT} FROM walks WHERE id = %s", (walk_id,))
@@ -128,17 +96,7 @@ class WalksMixin:
                 "route = ST_GeomFromWKB(%s, 4326), contributor_name = %s, "
                 "contributor_contact = %s, display_name = %s, updated_at = %s, version = %s "
                 "WHERE id = %s",
-                (
-                    str(updated.status),
-                    content_json(updated),
-                    self._route(updated),
-                    updated.contributor_name,
-                    updated.contributor_contact,
-                    updated.display_name,
-                    updated.updated_at,
-                    updated.version,
-                    updated.id,
-                ),
+                changed_walk_values(updated),
             )
             self._write_stops(conn, updated)
         return updated

@@ -80,6 +80,12 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def unchanged(value: Any) -> Any:
+    """A value stored and read back as it is: PostGIS keeps timestamps as datetimes where
+    SQLite keeps :func:`iso` text."""
+    return value
+
+
 def narratives_json(narratives: Sequence[Narrative]) -> str:
     if not narratives:
         return _EMPTY_LIST  # most imported places have none

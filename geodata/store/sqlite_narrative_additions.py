@@ -7,24 +7,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
 
 import orjson
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import NarrativeAddition, NarrativeKind, Provenance, Status
-from geodata.store.narrative_additions import COLUMNS
+from geodata.models import NarrativeAddition, Status
+from geodata.store.narrative_additions import COLUMNS, addition_from_row, addition_row
 from geodata.store.records import iso, parse_iso
-
-
-def _addition(r: Sequence[Any]) -> NarrativeAddition:
-    return NarrativeAddition(
-        id=r[0], place_id=r[1], kind=NarrativeKind(r[2]), text=r[3], language=r[4],
-        provenance=Provenance(r[5]), author=r[6], contributor_contact=r[7], translates=r[8],
-        translates_hash=r[9], translates_version=r[10], status=Status(r[11]), reason=r[12],
-        consent_given_at=parse_iso(r[13]), created_at=parse_iso(r[14]),
-        updated_at=parse_iso(r[15]),
-    )  # fmt: skip
 
 
 class NarrativeAdditionsMixin:
@@ -46,24 +35,7 @@ class NarrativeAdditionsMixin:
                 self.conn.execute(
                     f"INSERT INTO narrative_additions ({COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        a.id,
-                        a.place_id,
-                        str(a.kind),
-                        a.text,
-                        a.language,
-                        str(a.provenance),
-                        a.author,
-                        a.contributor_contact,
-                        a.translates,
-                        a.translates_hash,
-                        a.translates_version,
-                        str(a.status),
-                        a.reason,
-                        iso(a.consent_given_at),
-                        iso(a.created_at),
-                        iso(a.updated_at),
-                    ),
+                    addition_row(a, iso),
                 )
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"there is already a narrative {a.id}") from exc
@@ -75,7 +47,7 @@ class NarrativeAdditionsMixin:
         ).fetchone()
         if row is None:
             raise NotFound(f"there is no added narrative {addition_id}")
-        return _addition(row)
+        return addition_from_row(row, parse_iso)
 
     _WHERE = "WHERE (?1 IS NULL OR place_id = ?1) AND (?2 IS NULL OR status = ?2)"
 
@@ -93,7 +65,7 @@ class NarrativeAdditionsMixin:
             (place_id, None if status is None else str(status), -1 if limit is None else limit,
              offset),
         ).fetchall()  # fmt: skip
-        return [_addition(r) for r in rows]
+        return [addition_from_row(r, parse_iso) for r in rows]
 
     def count_narrative_additions(
         self, *, place_id: str | None = None, status: Status | str | None = None

@@ -11,18 +11,18 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-import shapely
-
 from geodata.errors import Conflict, NotFound
 from geodata.models import utcnow
 from geodata.store.records import iso, parse_iso
 from geodata.store.walks import (
     MAX_WALKS_PAGE,
+    NEW_WALK_COLUMNS,
     WALK_COLUMNS,
+    changed_walk_values,
     chapters_json,
     check_version,
-    content_json,
-    walk_from_row,
+    new_walk_values,
+    walks_from_rows,
 )
 from geodata.walks import Walk
 
@@ -44,30 +44,13 @@ class WalksMixin:
         except sqlite3.IntegrityError as exc:
             raise NotFound("a stop names a place that does not exist, or one place twice") from exc
 
-    @staticmethod
-    def _route(walk: Walk) -> bytes | None:
-        return None if walk.route is None else shapely.to_wkb(walk.route)
-
     def add_walk(self, walk: Walk, edit_token_hash: str | None = None) -> Walk:
         with self.transaction():
             try:
                 self.conn.execute(
-                    "INSERT INTO walks (id, status, content, route, contributor_name, "
-                    "contributor_contact, display_name, edit_token_hash, created_at, "
-                    "updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        walk.id,
-                        str(walk.status),
-                        content_json(walk),
-                        self._route(walk),
-                        walk.contributor_name,
-                        walk.contributor_contact,
-                        walk.display_name,
-                        edit_token_hash,
-                        iso(walk.created_at),
-                        iso(walk.updated_at),
-                        walk.version,
-                    ),
+                    f"INSERT INTO walks ({NEW_WALK_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    new_walk_values(walk, edit_token_hash, iso),
                 )
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"there is already a walk {walk.id}") from exc
@@ -79,19 +62,12 @@ class WalksMixin:
             return []
         ids = [r[0] for r in rows]
         marks = ", ".join("?" * len(ids))
-        stops: dict[str, list[tuple[str, Any]]] = {i: [] for i in ids}
-        for walk_id, place_id, chapters in self.conn.execute(
+        stop_rows = self.conn.execute(
             f"SELECT walk_id, place_id, chapters FROM walk_stops WHERE walk_id IN ({marks}) "
             "ORDER BY walk_id, position",
             ids,
-        ):
-            stops[walk_id].append((place_id, chapters))
-        return [
-            walk_from_row(
-                r[:9], stops[r[0]], shapely.from_wkb(r[9]) if r[9] is not None else None, parse_iso
-            )
-            for r in rows
-        ]
+        )
+        return walks_from_rows(rows, stop_rows, parse_iso)
 
     def get_walk(self, walk_id: str) -> Walk:
         rows = self.conn.execute(
@@ -112,17 +88,7 @@ class WalksMixin:
                 "UPDATE walks SET status = ?, content = ?, route = ?, contributor_name = ?, "
                 "contributor_contact = ?, display_name = ?, updated_at = ?, version = ? "
                 "WHERE id = ?",
-                (
-                    str(updated.status),
-                    content_json(updated),
-                    self._route(updated),
-                    updated.contributor_name,
-                    updated.contributor_contact,
-                    updated.display_name,
-                    iso(updated.updated_at),
-                    updated.version,
-                    updated.id,
-                ),
+                changed_walk_values(updated, iso),
             )
             self._write_stops(updated)
         return updated

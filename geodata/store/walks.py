@@ -8,14 +8,16 @@ are rows of their own so that a place's erasure removes it from every walk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
+import shapely
 
 from geodata.errors import Conflict
 from geodata.models import Consent, Narrative, Status
+from geodata.store.records import unchanged
 from geodata.walks import Walk, WalkStop
 
 MAX_WALKS_PAGE = 1000
@@ -129,3 +131,84 @@ WALK_COLUMNS = (
     "id, status, content, contributor_name, contributor_contact, display_name, "
     "created_at, updated_at, version"
 )
+# The columns a new walk is written with, in the order of :func:`new_walk_values`.
+NEW_WALK_COLUMNS = (
+    "id, status, content, route, contributor_name, contributor_contact, display_name, "
+    "edit_token_hash, created_at, updated_at, version"
+)
+
+
+def route_wkb(walk: Walk) -> bytes | None:
+    return None if walk.route is None else shapely.to_wkb(walk.route)
+
+
+def _walk_values(
+    walk: Walk, edit_token_hash: str | None, store_ts: Callable[[datetime], Any]
+) -> dict[str, Any]:
+    return {
+        "id": walk.id,
+        "status": str(walk.status),
+        "content": content_json(walk),
+        "route": route_wkb(walk),
+        "contributor_name": walk.contributor_name,
+        "contributor_contact": walk.contributor_contact,
+        "display_name": walk.display_name,
+        "edit_token_hash": edit_token_hash,
+        "created_at": store_ts(walk.created_at),
+        "updated_at": store_ts(walk.updated_at),
+        "version": walk.version,
+    }
+
+
+def new_walk_values(
+    walk: Walk, edit_token_hash: str | None, store_ts: Callable[[datetime], Any] = unchanged
+) -> tuple[Any, ...]:
+    """A new walk as the values of :data:`NEW_WALK_COLUMNS` (the route as WKB);
+    ``store_ts`` writes its timestamps the backend's way."""
+    values = _walk_values(walk, edit_token_hash, store_ts)
+    return tuple(values[c] for c in NEW_WALK_COLUMNS.split(", "))
+
+
+# What a change writes, in the order of :func:`changed_walk_values` (the id last, for WHERE).
+_CHANGED = (
+    "status",
+    "content",
+    "route",
+    "contributor_name",
+    "contributor_contact",
+    "display_name",
+    "updated_at",
+    "version",
+    "id",
+)
+
+
+def changed_walk_values(
+    walk: Walk, store_ts: Callable[[datetime], Any] = unchanged
+) -> tuple[Any, ...]:
+    """A changed walk as the values of ``status, content, route, contributor_name,
+    contributor_contact, display_name, updated_at, version`` and then its ``id`` (for
+    the WHERE)."""
+    values = _walk_values(walk, None, store_ts)
+    return tuple(values[c] for c in _CHANGED)
+
+
+def walks_from_rows(
+    rows: Sequence[Sequence[Any]],
+    stop_rows: Iterable[Sequence[Any]],
+    parse_ts: Callable[[Any], datetime] = unchanged,
+) -> list[Walk]:
+    """Walks from rows of :data:`WALK_COLUMNS` and the route's WKB, with their
+    ``(walk_id, place_id, chapters)`` stop rows in order of position."""
+    stops: dict[str, list[tuple[str, Any]]] = {r[0]: [] for r in rows}
+    for walk_id, place_id, chapters in stop_rows:
+        stops[walk_id].append((place_id, chapters))
+    return [
+        walk_from_row(
+            r[:9],
+            stops[r[0]],
+            shapely.from_wkb(bytes(r[9])) if r[9] is not None else None,
+            parse_ts,
+        )
+        for r in rows
+    ]

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from geodata import walk_lifecycle
+from geodata.account_records import Role
 from geodata.audit import Actor
-from geodata.models import Role, Status, Workshop, utcnow
+from geodata.models import Status, Workshop, utcnow
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from tests.geodata.test_audio_files import FIXTURES

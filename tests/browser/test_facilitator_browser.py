@@ -7,7 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from geodata.models import Role, Status
+from geodata.account_records import Role
+from geodata.models import Status
 from geodata.store.base import PlaceStore
 from tests.web.staff_helpers import PASSWORD, make_staff
 

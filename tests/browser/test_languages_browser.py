@@ -3,7 +3,7 @@ interface text is left on it.
 
 The English sentences looked for are the catalog's own msgids (those the language
 translates to something else), so a string added to a page and to the catalogs is
-covered at once, and a new catalog in ``web.i18n.LANGUAGES`` is tested without
+covered at once, and a new catalog in ``web.language_choice.LANGUAGES`` is tested without
 touching this file. Residents' words are kept out of the check: the fixture's places
 and neighbourhoods have Portuguese names, and what the pages mark as someone's text
 (``<bdi>``, an element in another language) is skipped.
@@ -22,7 +22,8 @@ from geodata.models import Consent, Moderation, Narrative, Place, Status, Worksh
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from tests.web.staff_helpers import PASSWORD, make_staff
-from web.i18n import LANGUAGES, LOCALE_DIR, translations
+from web.i18n import translations
+from web.language_choice import LANGUAGES, LOCALE_DIR
 
 pytestmark = pytest.mark.browser
 

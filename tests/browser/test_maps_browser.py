@@ -37,6 +37,8 @@ def workshop(lisbon_store) -> Workshop:
 def open_map(page, url: str) -> dict:
     page.goto(url)
     page.wait_for_selector(READY, state="attached", timeout=10_000)
+    # The background's orientation layer is drawn once, when it has loaded.
+    page.wait_for_selector(".leaflet-container[data-orientation]", state="attached")
     return page.evaluate("atlas.stats()")
 
 

@@ -11,23 +11,12 @@ import pytest
 from shapely.geometry import Point
 
 from geodata import audit, contributions, moderation
+from geodata.account_records import Account, AuditEvent, Credential, Role
 from geodata.accounts import create_account
 from geodata.audit import RESIDENT, Actor
 from geodata.erasure import erase_contact
 from geodata.errors import Conflict, InvalidInput, NotFound
-from geodata.models import (
-    Account,
-    AuditEvent,
-    Consent,
-    Credential,
-    Narrative,
-    Place,
-    ProtocolLabel,
-    Role,
-    Status,
-    Workshop,
-    utcnow,
-)
+from geodata.models import Consent, Narrative, Place, ProtocolLabel, Status, Workshop, utcnow
 from geodata.schemas import PlacePatch, PlaceSubmission
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary

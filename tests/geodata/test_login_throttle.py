@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from geodata import login_throttle
+from geodata.account_records import Role
 from geodata.accounts import create_account
 from geodata.login_throttle import AccountLocked, LockPolicy, admit, failed, succeeded
-from geodata.models import Role
 from geodata.store.base import PlaceStore
 from geodata.store.base_accounts import LoginThrottle
 

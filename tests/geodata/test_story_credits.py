@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from geodata.account_records import AuditEvent
 from geodata.audit import RESIDENT
-from geodata.models import AuditEvent, Narrative, Provenance
+from geodata.models import Narrative, Provenance
 from geodata.story_credits import StoryOrigin, story_origins
 
 T1, T2, T3 = (datetime(2025, 5, d, tzinfo=UTC) for d in (1, 2, 3))

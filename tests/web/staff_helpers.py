@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from geodata.account_records import Role
 from geodata.accounts import create_account
-from geodata.models import Role
 from geodata.store.base import PlaceStore
 
 PASSWORD = "a long enough test password"

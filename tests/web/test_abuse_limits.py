@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from geodata.account_records import Role
 from geodata.login_throttle import LOCK_ACTION
-from geodata.models import Moderation, Role, Workshop, utcnow
+from geodata.models import Moderation, Workshop, utcnow
 from geodata.store.base import PlaceStore
 from tests.web.staff_helpers import PASSWORD, make_staff
 from web.app import create_app

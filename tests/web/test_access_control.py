@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from geodata import accounts
-from geodata.models import Role, utcnow
+from geodata.account_records import Role
+from geodata.models import utcnow
 from tests.web.staff_helpers import PASSWORD, Staff, bearer, make_staff, page_csrf, sign_in
 from web.app import create_app
 from web.auth import SESSION_COOKIE, RoleGuard
@@ -37,6 +38,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/map/places/{place_id}"): "public popup",
     ("GET", "/places/{place_id}"): "a public place's page (404 for any other)",
     ("GET", "/api/map/search"): "public search",
+    ("GET", "/api/map/orientation"): "the maps' orientation layer (neighbourhoods, water)",
+    ("GET", "/tiles/basemap/{z}/{x}/{name}"): "the local basemap's tiles",
+    ("GET", "/tiles/basemap.json"): "the local basemap's TileJSON",
     ("GET", "/api/map/workshops/{code}/updates"): "the projected map's updates",
     ("GET", "/api/export/places.geojson"): "open data",
     ("GET", "/api/export/places.csv"): "open data",

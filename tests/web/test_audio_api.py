@@ -13,9 +13,9 @@ import mutagen
 import pytest
 from mutagen.id3 import ID3, TIT2, TPE1, TXXX
 
+from geodata.account_records import Role
 from geodata.accounts import create_account, start_session
 from geodata.audit import Actor
-from geodata.models import Role
 from geodata.moderation import publish
 from tests.geodata.test_audio_files import FIXTURES, GPS, SECRET, sine_wav, wav_with_info
 

@@ -22,15 +22,8 @@ import web.catalog_check as catalog_check
 from tests.web.interface_text import python_markup_text, template_text
 from web.catalog_check import CatalogError, check_catalog, check_catalogs, start_catalog
 from web.cli import app as cli
-from web.i18n import (
-    CATALOG_TEMPLATE,
-    LANGUAGES,
-    LOCALE_DIR,
-    babel_locale,
-    direction,
-    negotiate,
-    translations,
-)
+from web.i18n import CATALOG_TEMPLATE, direction, translations
+from web.language_choice import LANGUAGES, LOCALE_DIR, babel_locale, negotiate
 
 ROOT = LOCALE_DIR.parent.parent
 TEMPLATES_DIR = ROOT / "web" / "templates"

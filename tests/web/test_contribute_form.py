@@ -13,7 +13,8 @@ from PIL import Image
 from geodata.models import Status
 from geodata.store.base import PlaceStore
 from tests.web.photo_helpers import all_photo_slots_taken
-from web.i18n import LANGUAGES, TEMPLATES, negotiate, parse_accept_language, translations
+from web.i18n import TEMPLATES, translations
+from web.language_choice import LANGUAGES, negotiate, parse_accept_language
 
 
 @pytest.fixture

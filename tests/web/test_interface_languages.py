@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from geodata.models import Role
+from geodata.account_records import Role
 from tests.web.staff_helpers import make_staff, sign_in
-from web.i18n import LANGUAGES, translations
+from web.i18n import translations
+from web.language_choice import LANGUAGES
 
 PUBLIC_PAGES = [
     "/",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mapping.plurals import plural, plural_rule
-from web.i18n import LANGUAGES
+from web.language_choice import LANGUAGES
 from web.routes.maps import map_options, map_plurals
 from web.settings import Settings
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from geodata.models import Moderation, Role, Status, Workshop, utcnow
+from geodata.account_records import Role
+from geodata.models import Moderation, Status, Workshop, utcnow
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from tests.web.staff_helpers import make_staff, page_csrf, sign_in

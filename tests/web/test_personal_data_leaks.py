@@ -21,7 +21,7 @@ from PIL import Image
 from starlette.routing import Mount
 from typer.testing import CliRunner
 
-from geodata.models import Role
+from geodata.account_records import Role
 from geodata.store.base import PlaceStore
 from tests.geodata.test_audio_files import FIXTURES
 from tests.web.staff_helpers import Staff, make_staff, sign_in

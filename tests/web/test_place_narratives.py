@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geodata import moderation
+from geodata.account_records import Role
 from geodata.audit import Actor
-from geodata.models import Moderation, Role, Status, Workshop, utcnow
+from geodata.models import Moderation, Status, Workshop, utcnow
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from tests.mapping.conftest import make_place

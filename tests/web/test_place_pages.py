@@ -296,9 +296,9 @@ def test_a_hostile_title_cannot_break_out_of_the_json_ld(client, lisbon_store):
     story = "</SCRIPT><img src=x onerror=alert(1)> \u2028"
     place = lisbon_store.add(make_place(title=title, narratives=[Narrative(story, "en")]))
     page = client.get(f"/places/{place.id}").text
-    # Four script elements: the JSON-LD, Leaflet, its words in the reader's language and
-    # the page's own; nothing else.
-    assert len(re.findall(r"<script\b", page, re.I)) == 4
+    # Six script elements: the JSON-LD, Leaflet, the background's two, Leaflet's words in
+    # the reader's language and the page's own; nothing else.
+    assert len(re.findall(r"<script\b", page, re.I)) == 6
     assert "<img src=x" not in page and "window.__pwned=1</script>" not in page
     data = json_ld(page)
     assert data["name"] == title and data["subjectOf"][0]["text"] == story

@@ -15,7 +15,7 @@ import segno
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from geodata.models import Role
+from geodata.account_records import Role
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
 from tests.conftest import LiveServer

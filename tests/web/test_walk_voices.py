@@ -13,10 +13,11 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from geodata import walk_lifecycle
+from geodata.account_records import Role
 from geodata.accounts import create_account, start_session
 from geodata.audit import Actor
 from geodata.erasure import erase_contact
-from geodata.models import Role, Status
+from geodata.models import Status
 from tests.geodata.test_audio_files import FIXTURES
 from tests.web.test_audio_api import files_under, tagged_mp3
 from tests.web.test_contribute_form import hidden

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.models import Role
+from geodata.account_records import Role
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter
 from tests.web.staff_helpers import bearer, make_staff

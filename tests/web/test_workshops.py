@@ -12,7 +12,8 @@ import pyogrio
 import pytest
 import segno
 
-from geodata.models import Role, Status, utcnow
+from geodata.account_records import Role
+from geodata.models import Status, utcnow
 from geodata.workshops import JOIN_ALPHABET, new_join_code
 from tests.web.staff_helpers import make_staff, page_csrf, sign_in
 

@@ -24,11 +24,13 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(ogc_tiles.router)
     app.include_router(ogc_vector_tile.router)
     app.include_router(ogc_queryables.router)
-    from web.routes import assets, home, map_data, maps, place_pages
+    from web.routes import assets, basemap, home, map_data, maps, orientation, place_pages
 
     app.include_router(home.router)
     app.include_router(maps.router)
     app.include_router(map_data.router)
+    app.include_router(orientation.router)
+    app.include_router(basemap.router)
     app.include_router(place_pages.router)
     assets.mount_static(app)  # /static/vendor/..., /static/atlas/..., /static/...
     from web.routes import contribute, media, places

@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from geodata import accounts, login_throttle
+from geodata.account_records import Account, Credential, Role
 from geodata.errors import HeritageError
-from geodata.models import Account, Credential, Role
 from geodata.store.base import PlaceStore
 from web.auth import (
     ADMIN,
@@ -34,7 +34,8 @@ from web.auth import (
     signed_in,
 )
 from web.dependencies import get_store
-from web.i18n import N_, gettext_for, localised_message, request_language
+from web.i18n import N_, gettext_for, localised_message
+from web.language_choice import request_language
 from web.middleware import csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, client_host, client_key, retry_after
 from web.security import content_security_policy, csp_nonce, tile_origins

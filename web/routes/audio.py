@@ -16,12 +16,11 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from geodata import contributions
 from geodata.audio import FORMATS, AudioLimits
 from geodata.errors import HeritageError, InvalidInput, NotFound
-from geodata.media import media_file
 from geodata.models import Recording, Status
 from geodata.schemas import Problem
 from geodata.voices import (
@@ -32,11 +31,13 @@ from geodata.voices import (
     playable,
     remove_recording,
 )
-from web.i18n import N_, TEMPLATES, localised_problem, request_language
+from web.i18n import N_, TEMPLATES, localised_problem
 from web.json_body import UnsupportedMediaType
+from web.language_choice import request_language
 from web.routes.listeners import is_staff, may_hear, owns_place, place_public
 from web.routes.places import _PROBLEM, _guarded, edit_token_of
 from web.settings import Settings
+from web.stored_files import stored_file_response
 from web.voice_view import format_duration
 
 router = APIRouter(tags=["contributions"])
@@ -337,18 +338,12 @@ def _serve(request: Request, recording_id: str) -> Response:
     if not allowed:
         # Not for this listener: as far as they know, it is not there.
         raise NotFound(f"there is no recording {recording_id}")
-    path = media_file(request.app.state.settings.media_path, item.path)
-    if not path.exists():
-        raise NotFound(f"the file of recording {recording_id} is missing")
-    return FileResponse(
-        path,
-        media_type=item.mime_type,
-        headers={
-            "Cache-Control": "public, max-age=3600" if public else "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'",
-            "Referrer-Policy": "no-referrer",
-        },
+    return stored_file_response(
+        request.app.state.settings.media_path,
+        item.path,
+        item.mime_type,
+        public=public,
+        missing=f"the file of recording {recording_id} is missing",
     )
 
 

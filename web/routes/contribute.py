@@ -44,12 +44,8 @@ from web.form_submission import (
     merge_problems,
     properties_from_form,
 )
-from web.i18n import (
-    N_,
-    TEMPLATES,
-    gettext_for,
-    request_language,
-)
+from web.i18n import N_, TEMPLATES, gettext_for
+from web.language_choice import request_language
 from web.middleware import CSRF_FIELD
 from web.photo_slots import PhotosBusy
 from web.rate_limits import RateLimited, count_join_code, peek_submission, with_join_code

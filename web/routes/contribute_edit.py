@@ -36,7 +36,8 @@ from web.form_submission import (
     merge_problems,
     properties_from_form,
 )
-from web.i18n import gettext_for, request_language, translate_problem
+from web.i18n import gettext_for, translate_problem
+from web.language_choice import request_language
 from web.photo_slots import PhotosBusy
 from web.routes.media import photo_limits, processed_upload
 from web.settings import Settings

@@ -15,7 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from geodata.errors import FieldProblem, HeritageError, NotFound
 from geodata.voices import remove_recording
 from web.contribute_form import csrf_ok, form_expired, render_form
-from web.i18n import request_language, translate_problem
+from web.i18n import translate_problem
+from web.language_choice import request_language
 from web.routes.audio import read_upload, sent_values, store_upload
 from web.routes.contribute_edit import edit_context, edit_problem, load_for_edit
 

@@ -19,7 +19,8 @@ from geodata.schemas import Problem
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import localised_problem, request_language
+from web.i18n import localised_problem
+from web.language_choice import request_language
 from web.routes.export import (
     Download,
     _answers,

@@ -22,7 +22,8 @@ from mapping.features import choose_narrative
 from mapping.outline import OutlineMap, outline_map
 from mapping.style import ChoroplethClass, choropleth_classes, class_for
 from web.dependencies import get_settings, get_store
-from web.i18n import LANGUAGES, N_, direction, gettext_for, request_language
+from web.i18n import N_, direction, gettext_for
+from web.language_choice import LANGUAGES, request_language
 from web.place_view import excerpt
 from web.public_url import public_base_url
 from web.routes.maps import neighbourhood_url

@@ -11,8 +11,9 @@ from __future__ import annotations
 from fastapi import Request
 
 from geodata import accounts, contributions
+from geodata.account_records import Role
 from geodata.errors import HeritageError, NotFound
-from geodata.models import AudioScope, Recording, Role, Status
+from geodata.models import AudioScope, Recording, Status
 from geodata.store.base import PlaceStore
 from geodata.voices import playable
 from geodata.walk_lifecycle import check_walk_token

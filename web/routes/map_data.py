@@ -25,7 +25,7 @@ from mapping.live import workshop_updates
 from mapping.search import search_map
 from mapping.viewport import places_in_view
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import negotiate, request_language
+from web.language_choice import negotiate, request_language
 from web.rate_limits import find_workshop
 from web.routes.maps import map_options, neighbourhood_url
 from web.settings import Settings

@@ -21,8 +21,10 @@ from mapping.neighbourhood import neighbourhood_map
 from mapping.options import MapOptions
 from mapping.places_list import store_listing
 from mapping.workshop import workshop_map
+from web.basemap import ORIENTATION_URL, local_basemap
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import LANGUAGES, plural_samples, request_language, translations
+from web.i18n import plural_samples, translations
+from web.language_choice import LANGUAGES, request_language
 from web.public_url import public_base_url
 from web.rate_limits import find_workshop
 from web.security import add_nonce, content_security_policy, csp_nonce, tile_origins
@@ -48,6 +50,8 @@ def map_options(settings: Settings, language: str = "en") -> MapOptions:
     return MapOptions(
         tiles=settings.tiles if settings.tiles_enabled else None,
         tiles_attribution=settings.tiles_attribution,
+        basemap=local_basemap(settings),
+        orientation_url=ORIENTATION_URL,
         k=settings.privacy_k,
         grid_m=settings.privacy_grid_m,
         language=language,

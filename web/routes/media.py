@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from geodata import contributions
 from geodata.errors import HeritageError, InvalidInput, NotFound
@@ -17,7 +17,6 @@ from geodata.media import (
     PhotoLimits,
     ProcessedPhoto,
     check_room,
-    media_file,
     open_photo,
     reencode,
     remove_photo,
@@ -27,10 +26,12 @@ from geodata.models import Status
 from geodata.schemas import Problem
 from geodata.store.base import PlaceStore
 from geodata.text import check_text
-from web.i18n import localised_problem, request_language
+from web.i18n import localised_problem
 from web.json_body import UnsupportedMediaType
+from web.language_choice import request_language
 from web.routes.places import _PROBLEM, _guarded, edit_token_of, media_json
 from web.settings import Settings
+from web.stored_files import stored_file_response
 
 router = APIRouter(tags=["contributions"])
 # Requests that may carry a photo, given the larger body limit.
@@ -194,20 +195,12 @@ def _serve(request: Request, media_id: str, thumbnail: bool) -> Response:
         except (contributions.EditTokenRequired, contributions.WrongEditToken):
             # Not yet public: as far as anyone without the token knows, it is not there.
             raise NotFound(f"there is no photo {media_id}") from None
-    path = media_file(
-        request.app.state.settings.media_path, item.thumb_path if thumbnail else item.path
-    )
-    if not path.exists():
-        raise NotFound(f"the file of photo {media_id} is missing")
-    return FileResponse(
-        path,
-        media_type=item.mime_type,
-        headers={
-            "Cache-Control": "public, max-age=3600" if public else "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'",
-            "Referrer-Policy": "no-referrer",
-        },
+    return stored_file_response(
+        request.app.state.settings.media_path,
+        item.thumb_path if thumbnail else item.path,
+        item.mime_type,
+        public=public,
+        missing=f"the file of photo {media_id} is missing",
     )
 
 

@@ -25,8 +25,10 @@ from geodata.protocols import LABEL_TYPES
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
+from web.basemap import page_background
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import N_, localised_message, request_language, translate_problem, translations
+from web.i18n import N_, localised_message, translate_problem, translations
+from web.language_choice import request_language
 from web.page_language import format_number
 from web.routes.accounts import staff_page
 from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status
@@ -105,7 +107,7 @@ def queue_page(
         "done": done,
         "error": error or problem,
         "vocabulary": vocabulary,
-        "tiles": settings.tiles if settings.tiles_enabled else "",
+        "background": page_background(settings),
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "geojson": lambda item: orjson.dumps(mapping(item.place.geometry)).decode(),
     }
@@ -138,7 +140,7 @@ def place_page(
         "names": {n.id: n.name for n in store.neighbourhoods()},
         "done": done,
         "error": error,
-        "tiles": settings.tiles if settings.tiles_enabled else "",
+        "background": page_background(settings),
         "here": f"/moderation/places/{place_id}",
         "geojson": lambda i: orjson.dumps(mapping(i.place.geometry)).decode(),
     }

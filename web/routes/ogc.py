@@ -24,7 +24,8 @@ from geodata.io.export import public_batches, public_page
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import gettext_for, request_language
+from web.i18n import gettext_for
+from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.routes import ogc_walks
 from web.routes.ogc_collection_metadata import collection_metadata

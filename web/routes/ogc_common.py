@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from geodata.errors import NotFound
-from web.i18n import N_, gettext_for, request_language
+from web.i18n import N_, gettext_for
+from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.security import csp_nonce
 from web.settings import Settings

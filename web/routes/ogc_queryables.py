@@ -15,7 +15,8 @@ from geodata.privacy import public_filter
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import N_, request_language
+from web.i18n import N_
+from web.language_choice import request_language
 from web.routes.ogc_common import COLLECTIONS, HTML, Urls, html_page, known_collection
 from web.routes.ogc_params import check_params, wants_html
 from web.routes.ogc_schema import (

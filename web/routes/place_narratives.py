@@ -27,15 +27,9 @@ from geodata.schemas import NarrativeAdditionIn, validation_problems
 from geodata.store.base import PlaceStore
 from mapping.features import language_name
 from web.contribute_form import STORY_LANGUAGES, csrf_ok, csrf_secret, form_expired
-from web.i18n import (
-    LANGUAGES,
-    direction,
-    gettext_for,
-    localised_problem,
-    request_language,
-    translate_problem,
-)
+from web.i18n import direction, gettext_for, localised_problem, translate_problem
 from web.json_body import parse_json, require_json
+from web.language_choice import LANGUAGES, request_language
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, count_submission
 from web.routes.place_pages import place_page_url, public_place

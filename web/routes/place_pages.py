@@ -24,7 +24,8 @@ from geodata.story_credits import story_origins
 from geodata.vocabulary import Vocabulary
 from mapping.place_map import place_map_data
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import LANGUAGES, direction, gettext_for, request_language
+from web.i18n import direction, gettext_for
+from web.language_choice import LANGUAGES, request_language
 from web.place_meta import PageLinks, PagePhoto, json_ld, json_ld_script, open_graph
 from web.place_view import LICENCE_URLS, excerpt, period_words, stories
 from web.public_url import public_base_url

@@ -26,8 +26,9 @@ from geodata.schemas import NarrativeAdditionIn, PlacePatch, PlaceSubmission
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.errors import PROBLEM_SCHEMA, PROBLEM_TYPE
-from web.i18n import localised_problem, request_language
+from web.i18n import localised_problem
 from web.json_body import parse_json, require_json
+from web.language_choice import request_language
 from web.photo_slots import PhotosBusy
 from web.rate_limits import RateLimited, with_join_code
 from web.settings import Settings

@@ -16,7 +16,7 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import STAFF, STAFF_PAGE, SignedIn
 from web.dependencies import get_store, get_vocabulary
-from web.i18n import request_language
+from web.language_choice import request_language
 from web.routes.accounts import staff_page
 
 router = APIRouter(tags=["numbers"])

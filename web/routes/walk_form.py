@@ -20,7 +20,8 @@ from geodata import contributions, walk_lifecycle
 from geodata.errors import FieldProblem, InvalidInput
 from geodata.walk_checks import WalkSubmission, prepare_walk
 from web.contribute_form import csrf_secret
-from web.i18n import request_language, translate_problem
+from web.i18n import translate_problem
+from web.language_choice import request_language
 from web.middleware import CSRF_COOKIE, CSRF_FIELD, csrf_token_valid, issue_csrf_token
 from web.rate_limits import RateLimited, count_submission
 from web.routes.walks import page_context, page_headers

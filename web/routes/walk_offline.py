@@ -7,16 +7,17 @@ its stops, and the background tiles of its area (zoom 13 to 17, at most MAX_TILE
 
 from __future__ import annotations
 
-import math
 from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from geodata.basemap.coverage import tile_range
 from geodata.errors import NotFound
 from geodata.store.base import PlaceStore
 from geodata.walk_views import PublicWalk
+from web.basemap import ORIENTATION_URL, local_basemap
 from web.dependencies import get_settings, get_store
 from web.routes.walks import find_public_walk
 from web.security import tile_origins
@@ -32,30 +33,32 @@ ASSETS = (
     "/static/vendor/leaflet/leaflet.css",
     "/static/vendor/leaflet/leaflet.js",
     "/static/atlas/favicon.svg",
+    "/static/atlas/atlas-background.js",
+    "/static/atlas/atlas-vector-tiles.js",
+    ORIENTATION_URL,
 )
 
 
-def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
-
-
-def tile_urls(walk: PublicWalk, template: str) -> list[str]:
-    """The tiles covering the walk's area (with a margin), zoom by zoom until MAX_TILES."""
+def tile_urls(
+    walk: PublicWalk,
+    template: str,
+    zooms: range = ZOOMS,
+    within: tuple[float, float, float, float] | None = None,
+) -> list[str]:
+    """The tiles covering the walk's area (with a margin), zoom by zoom until MAX_TILES;
+    only those inside ``within`` (a basemap's area) when given."""
     points = [s.place.geometry.centroid for s in walk.stops]
     xs = [p.x for p in points] + ([c[0] for c in walk.route.coords] if walk.route else [])
     ys = [p.y for p in points] + ([c[1] for c in walk.route.coords] if walk.route else [])
     pad = 0.003  # about 300 m around it
+    area = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
     out: list[str] = []
-    for z in ZOOMS:
-        x0, y0 = _tile(min(xs) - pad, max(ys) + pad, z)
-        x1, y1 = _tile(max(xs) + pad, min(ys) - pad, z)
+    for z in zooms:
+        covered = tile_range(within, z) if within else None
         level = [
             template.replace("{s}", "a").replace("{z}", str(z)).replace("{x}", str(x))
             .replace("{y}", str(y)).replace("{r}", "")
-            for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)
+            for x, y in tile_range(area, z).tiles() if covered is None or (x, y) in covered
         ]  # fmt: skip
         if len(out) + len(level) > MAX_TILES:
             break
@@ -103,5 +106,12 @@ def offline_list(
         for m in media.get(stop.place.id, []):
             urls += [f"/media/{m.id}", f"/media/{m.id}/thumbnail"]
         urls += [f"/audio/{r.id}" for r in stop.voices]  # what anyone may hear there
-    tiles = tile_urls(walk, settings.tiles) if settings.tiles_enabled else []
+    basemap = local_basemap(settings)
+    if basemap is not None:  # the maps draw it, past its last zoom from that zoom's tiles
+        zooms = range(max(ZOOMS.start, basemap.minzoom), min(ZOOMS.stop - 1, basemap.maxzoom) + 1)
+        tiles = tile_urls(walk, basemap.url, zooms, basemap.bounds)
+    elif settings.tiles_enabled:
+        tiles = tile_urls(walk, settings.tiles)
+    else:
+        tiles = []
     return {"cache": f"walk-{walk.id}", "urls": urls, "tiles": tiles}

@@ -24,7 +24,8 @@ from geodata.walk_voices import stop_place_id
 from geodata.walks import Walk
 from mapping.features import choose_narrative
 from web.contribute_form import csrf_ok, error_list, form_csrf_token, form_expired, render_form
-from web.i18n import gettext_for, request_language
+from web.i18n import gettext_for
+from web.language_choice import request_language
 from web.middleware import CSRF_FIELD
 from web.routes.audio import DETAIL_FIELDS, read_upload, sent_values
 from web.routes.contribute_voice import voice_errors

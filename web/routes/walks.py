@@ -22,7 +22,8 @@ from geodata.walk_views import PublicWalk, public_walks
 from geodata.walk_voices import public_walk_with_voices
 from mapping.walk_map import static_walk_svg, walk_map_data
 from web.dependencies import get_settings, get_store
-from web.i18n import LANGUAGES, direction, gettext_for, request_language
+from web.i18n import direction, gettext_for
+from web.language_choice import LANGUAGES, request_language
 from web.place_view import excerpt
 from web.public_url import public_base_url
 from web.routes.maps import map_options

@@ -27,8 +27,9 @@ from geodata.walk_views import hidden_stops, public_walk, shown_places
 from geodata.walks import Walk
 from web.auth import FACILITATOR, SignedIn
 from web.dependencies import get_store
-from web.i18n import localised_problem, request_language
+from web.i18n import localised_problem
 from web.json_body import parse_json, require_json
+from web.language_choice import request_language
 from web.rate_limits import RateLimited, count_submission
 from web.routes.audio import recording_json
 from web.routes.moderation_api import ReasonIn

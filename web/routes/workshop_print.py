@@ -26,7 +26,8 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store, get_vocabulary
-from web.i18n import gettext_for, request_language
+from web.i18n import gettext_for
+from web.language_choice import request_language
 from web.routes.accounts import staff_page
 from web.settings import Settings
 

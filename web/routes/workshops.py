@@ -26,7 +26,8 @@ from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.workshops import WorkshopPlan
 from web.auth import FACILITATOR, FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_settings, get_store
-from web.i18n import gettext_for, localised_message, request_language
+from web.i18n import gettext_for, localised_message
+from web.language_choice import request_language
 from web.routes.accounts import staff_page
 from web.routes.maps import join_url
 from web.settings import Settings

@@ -136,17 +136,12 @@
   function initMap() {
     if (!mapEl || typeof L === "undefined") return;
     map = L.map(mapEl, { keyboard: true, tap: true });
-    var tiles = mapEl.getAttribute("data-tiles");
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: mapEl.getAttribute("data-attribution") }).addTo(map);
-    }
-    var outlines = json("outlines");
+    if (window.AtlasBackground) { window.AtlasBackground.fromElement(map, mapEl); }
+    var framed = json("map-bounds");
     var bounds = null;
-    if (outlines && outlines.features && outlines.features.length) {
-      var shapes = L.geoJSON(outlines, { interactive: false,
-        style: { color: "#444", weight: 1.5, fill: true, fillOpacity: 0.04 } }).addTo(map);
-      bounds = shapes.getBounds();
-    }
+    // The neighbourhoods frame the map; the background draws them, with their names.
+    var box = framed && framed.bbox;
+    if (box && box.length === 4) { bounds = L.latLngBounds([box[1], box[0]], [box[3], box[2]]); }
     if (bounds && bounds.isValid()) map.fitBounds(bounds);
     else map.setView([38.7223, -9.1393], 13);
     map.on("click", function (e) { addVertex(e.latlng); });

@@ -1,5 +1,5 @@
 /* Staff pages: draw each place on a small map (the pages work without this script).
-   Leaflet comes from /static/vendor; tiles only if the service is configured with them. */
+   Leaflet comes from /static/vendor; the background as every map draws it (atlas-background.js). */
 (function () {
   "use strict";
   // The workshop form: times are in the facilitator's own time zone unless they say so.
@@ -12,10 +12,8 @@
   Array.prototype.forEach.call(maps, function (el) {
     var shape;
     try { shape = JSON.parse(el.getAttribute("data-geojson")); } catch (e) { return; }
-    var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!el.dataset.tiles });
-    if (el.dataset.tiles) {
-      L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
-    }
+    var map = L.map(el, { scrollWheelZoom: false, attributionControl: false });
+    if (window.AtlasBackground) { window.AtlasBackground.fromElement(map, el); }
     var layer = L.geoJSON(shape, {
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, { radius: 8, color: "#fff", weight: 2, fillColor: "#b03a2e", fillOpacity: 1 });

@@ -10,10 +10,8 @@
   if (!data || !data.geometry) { return; }
   var colour = /^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/.test(data.colour) ? data.colour : "#566573";
   box.hidden = false;
-  var map = L.map(box, { scrollWheelZoom: false, attributionControl: !!data.tiles });
-  if (data.tiles) {
-    L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.tiles_attribution || "" }).addTo(map);
-  }
+  var map = L.map(box, { scrollWheelZoom: false, attributionControl: false });
+  if (window.AtlasBackground) { window.AtlasBackground.draw(map, data.background); }
   var g = data.geometry;
   if (g.type === "Point") {
     var at = L.latLng(g.coordinates[1], g.coordinates[0]);

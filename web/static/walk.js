@@ -22,10 +22,8 @@
     box.hidden = false;
     var figure = walk.querySelector(".walk-static");
     if (figure) { figure.hidden = true; }
-    map = L.map(box, { scrollWheelZoom: false, attributionControl: !!data.tiles });
-    if (data.tiles) {
-      L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.tiles_attribution || "" }).addTo(map);
-    }
+    map = L.map(box, { scrollWheelZoom: false, attributionControl: false });
+    if (window.AtlasBackground) { window.AtlasBackground.draw(map, data.background); }
     var colour = colourOk.test(data.route_colour) ? data.route_colour : "#b03a2e";
     var points = [];
     if (data.route && data.route.length > 1) {
