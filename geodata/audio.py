@@ -114,7 +114,8 @@ class PreparedAudio:
 
 
 def too_large(limits: AudioLimits) -> AudioTooLarge:
-    limit = f"{limits.max_bytes / 2**20:.0f}"
+    mb = limits.max_bytes / 2**20
+    limit = f"{mb:.0f}" if mb >= 10 else f"{mb:.1f}"  # a small limit is not "0 MB"
     return AudioTooLarge(
         f"the recording is larger than the limit of {limit} MB; send a shorter one",
         params={"limit": limit},

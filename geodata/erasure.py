@@ -4,7 +4,8 @@ Withdrawal (by the resident, with the edit link) takes a place off every output 
 drops the personal data but keeps the record. Erasure goes further: every place whose
 contributor gave that contact is deleted with its stories, every memory or translation
 they added to other places is taken off them, every walk they proposed is deleted,
-photos, recordings, labels, flags, edit
+photos, recordings (of their places, of their walks' stops, and of other walks' stops at
+their places), labels, flags, edit
 token and audit history, changes pushed from a workshop venue and kept as conflicts, the
 database is compacted so no copy lingers in free pages,
 and only an audit record that an erasure happened (and how much it removed) remains.
@@ -23,6 +24,7 @@ from geodata.models import Media, Recording
 from geodata.store.base import PlaceStore
 from geodata.voices import remove_recording_files
 from geodata.walk_lifecycle import erase_walks_by_contact
+from geodata.walk_voices import remove_empty_folders
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,11 @@ def erase_contact(
         narratives = narrative_additions.erase_by_contact(store, contact, ids)
         for media in store.media_for_places(ids).values():
             photos.extend(media)
-        for items in store.recordings_for_places(ids).values():
-            recordings.extend(items)
+        recordings.extend(store.recordings_at_places(ids))  # walk stops' there too
+        walk_ids = store.walk_ids_by_contact(contact)
+        for walk_id in walk_ids:
+            for items in store.walk_recordings(walk_id).values():
+                recordings.extend(items)
         removed_events = store.delete_audit_events(ids)
         for place_id in ids:
             store.delete(place_id)  # stories, photos' and recordings' records, labels...
@@ -68,9 +73,8 @@ def erase_contact(
     # Files after the commit: a rollback must not leave records pointing at nothing.
     remove_files(media_dir, photos)
     remove_recording_files(media_dir, recordings)
-    for place_id in ids:
-        folder = Path(media_dir) / place_id
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    remove_empty_folders(
+        media_dir, [*ids, *walk_ids, *{r.walk_id for r in recordings if r.walk_id}]
+    )
     store.compact()
     return ErasureReport(len(ids), len(photos), removed_events, narratives, walks)

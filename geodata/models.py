@@ -422,8 +422,9 @@ class Recording:
     """A recording of a place (an oral history, a song, a street sound): a file stripped
     of every tag under the media directory, its duration, and an optional transcript.
 
-    It belongs to a place; a walk stop, being a public place, plays its place's
-    recordings (see :func:`geodata.voices.playable`)."""
+    It belongs to a place, or (``walk_id`` set) to that walk's stop at the place, made by
+    the walk's proposer. A walk stop plays both: its own, then its place's public ones
+    (see :func:`geodata.voices.playable`)."""
 
     place_id: str
     mime_type: str
@@ -435,6 +436,7 @@ class Recording:
     title: str | None = None  # what it is, in the resident's words
     transcript: str | None = None  # what is said, in any language
     transcript_language: str | None = None  # a BCP 47 tag
+    walk_id: str | None = None  # set: made for this walk's stop at the place
     id: str = field(default_factory=new_recording_id)
     position: int = 0  # set by the store: 1, 2, 3... in the order they were added
     created_at: datetime = field(default_factory=utcnow)

@@ -316,7 +316,13 @@ def receive_file(
             else:
                 details = check_details(ch.scope, ch.title, ch.transcript, ch.transcript_language)
                 add_recording(
-                    store, r.media_dir, place.id, source, details, audio_limits, ch.record
+                    store,
+                    r.media_dir,
+                    place.id,
+                    source,
+                    details,
+                    audio_limits,
+                    recording_id=ch.record,
                 )
         except HeritageError as exc:
             return _keep(r, ch.id, ch.kind, ch.record, venue, "refused", exc.message, place.id)

@@ -1,10 +1,13 @@
-"""Voices: recordings of places kept on disk and in the store, each with its consent scope.
+"""Voices: recordings of places (and of walk stops: :mod:`geodata.walk_voices`) kept on
+disk and in the store, each with its consent scope.
 
-An upload is copied a block at a time into a hidden file in the place's folder under the
-media directory (never held in memory whole, and refused as soon as it passes the size
-limit), checked and stripped there (:func:`geodata.audio.prepare_audio`), renamed to its
-final name, and only then recorded in the store. Whatever fails on the way (a refusal, a
-store error, the client gone) removes the file: nothing half-written stays behind.
+An upload is copied a block at a time into a hidden file in the place's (or walk's)
+folder under the media directory (never held in memory whole, and refused as soon as it
+passes the size limit), checked and stripped there (:func:`geodata.audio.prepare_audio`),
+renamed to its final name, and only then recorded in the store. Whatever fails on the
+way (a refusal, a store error, the client gone) removes the file: nothing half-written
+stays behind. A new place's form takes the recording first (:func:`take_recording`) and
+keeps it (:func:`keep_recording`) once the place is stored.
 
 Who hears a recording is its own consent (:class:`~geodata.models.AudioScope`):
 :func:`playable` is the one rule every output asks.
@@ -17,9 +20,9 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from geodata.audio import AudioError, AudioLimits, prepare_audio, too_large
+from geodata.audio import AudioError, AudioLimits, PreparedAudio, prepare_audio, too_large
 from geodata.errors import InvalidInput
 from geodata.media import media_file
 from geodata.models import AudioScope, Recording, new_recording_id
@@ -40,6 +43,12 @@ class RecordingDetails:
     title: str | None = None
     transcript: str | None = None
     transcript_language: str | None = None
+
+
+def details_of(recording: Recording) -> RecordingDetails:
+    return RecordingDetails(
+        recording.scope, recording.title, recording.transcript, recording.transcript_language
+    )
 
 
 def _field_error(exc: InvalidInput, name: str, limit: int | None = None) -> InvalidInput:
@@ -97,19 +106,36 @@ def playable(recording: Recording, *, staff: bool = False, owner: bool = False) 
 
 
 def public_recordings(store: RecordingStore, place_id: str) -> list[Recording]:
-    """A public place's recordings that anyone may hear, in order (for its page and any
-    walk stop at it)."""
+    """A public place's own recordings that anyone may hear, in order (for its page and
+    any walk stop at it)."""
     return [r for r in store.recordings(place_id) if playable(r)]
 
 
-def check_room(store: RecordingStore, place_id: str, limits: AudioLimits) -> None:
-    if len(store.recordings(place_id)) >= limits.max_per_place:
+def recordings_of(store: RecordingStore, place_id: str, walk_id: str | None) -> list[Recording]:
+    """The place's own recordings (``walk_id`` None) or that walk's stop's at the place."""
+    if walk_id is None:
+        return store.recordings(place_id)
+    return store.walk_recordings(walk_id).get(place_id, [])
+
+
+def check_room(
+    store: RecordingStore, place_id: str, limits: AudioLimits, walk_id: str | None = None
+) -> None:
+    if len(recordings_of(store, place_id, walk_id)) < limits.max_per_place:
+        return
+    if walk_id is None:
         raise AudioError(
             f"this place already has {limits.max_per_place} recordings, the most it can have; "
             "remove one first",
             code="too_many_recordings",
             params={"limit": limits.max_per_place},
         )
+    raise AudioError(
+        f"this stop already has {limits.max_per_place} recordings, the most it can have; "
+        "remove one first",
+        code="too_many_stop_recordings",
+        params={"limit": limits.max_per_place},
+    )
 
 
 def receive(source: BinaryIO, folder: Path, limits: AudioLimits) -> Path:
@@ -134,37 +160,76 @@ def receive(source: BinaryIO, folder: Path, limits: AudioLimits) -> Path:
     return path
 
 
-def add_recording(
+class Added(NamedTuple):
+    recording: Recording
+    new: bool  # False: the very same file was there already (a retry), and is returned
+
+
+@dataclass(frozen=True)
+class Taken:
+    """An upload received and prepared (checked, stripped, measured) in a hidden file,
+    not yet anyone's: :func:`keep_recording` files it, :func:`drop` forgets it."""
+
+    upload: Path
+    prepared: PreparedAudio
+
+
+def take_recording(source: BinaryIO, folder: Path, limits: AudioLimits) -> Taken:
+    """Receive an upload into a hidden file in ``folder`` and prepare it; raise AudioError
+    (and leave nothing) if it cannot be a recording."""
+    upload = receive(source, folder, limits)
+    try:
+        return Taken(upload, prepare_audio(upload))
+    except BaseException:
+        upload.unlink(missing_ok=True)
+        raise
+
+
+def drop(taken: Taken) -> None:
+    taken.upload.unlink(missing_ok=True)
+
+
+def keep_recording(
     store: RecordingStore,
     media_dir: str | Path,
+    taken: Taken,
     place_id: str,
-    source: BinaryIO,
     details: RecordingDetails,
-    limits: AudioLimits | None = None,
+    walk_id: str | None = None,
     recording_id: str | None = None,
-) -> Recording:
-    """Receive, check, strip and store a recording after the place's others
-    (``recording_id``: the id it already has elsewhere, for one synced from a venue)."""
-    limits = limits or AudioLimits()
-    check_room(store, place_id, limits)
-    folder = media_file(media_dir, place_id)
-    upload = receive(source, folder, limits)
-    final: Path | None = None
+) -> Added:
+    """File a prepared upload as a recording of the place (or of ``walk_id``'s stop
+    there), after the others (``recording_id``: the id it already has elsewhere, for one
+    synced from a venue). The same file with the same details again (a retry whose
+    answer was lost) is dropped, and the recording already kept answered."""
+    same = next(
+        (
+            r
+            for r in recordings_of(store, place_id, walk_id)
+            if r.sha256 == taken.prepared.sha256 and details_of(r) == details
+        ),
+        None,
+    )
+    if same is not None:
+        drop(taken)
+        return Added(same, new=False)
+    owner = walk_id or place_id  # each place's, and each walk's, files in a folder of its own
+    recording_id = recording_id or new_recording_id()
+    relative = f"{owner}/{recording_id}.{taken.prepared.extension}"
+    final = media_file(media_dir, relative)
     try:
-        prepared = prepare_audio(upload)
-        recording_id = recording_id or new_recording_id()
-        relative = f"{place_id}/{recording_id}.{prepared.extension}"
-        final = media_file(media_dir, relative)
-        os.replace(upload, final)
-        return store.add_recording(
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(taken.upload, final)
+        item = store.add_recording(
             Recording(
                 id=recording_id,
                 place_id=place_id,
-                mime_type=prepared.mime_type,
-                duration_s=prepared.duration_s,
-                bytes=prepared.bytes,
+                walk_id=walk_id,
+                mime_type=taken.prepared.mime_type,
+                duration_s=taken.prepared.duration_s,
+                bytes=taken.prepared.bytes,
                 path=relative,
-                sha256=prepared.sha256,
+                sha256=taken.prepared.sha256,
                 scope=details.scope,
                 title=details.title,
                 transcript=details.transcript,
@@ -173,10 +238,30 @@ def add_recording(
         )
     except BaseException:
         # The folder stays: another upload to the place may be writing into it now.
-        for path in (upload, final):
-            if path is not None:
-                path.unlink(missing_ok=True)
+        drop(taken)
+        final.unlink(missing_ok=True)
         raise
+    return Added(item, new=True)
+
+
+def add_recording(
+    store: RecordingStore,
+    media_dir: str | Path,
+    place_id: str,
+    source: BinaryIO,
+    details: RecordingDetails,
+    limits: AudioLimits | None = None,
+    *,
+    walk_id: str | None = None,
+    recording_id: str | None = None,
+) -> Added:
+    """Receive, check, strip and store a recording after the others at the place (of the
+    place itself, or of ``walk_id``'s stop there; ``recording_id`` as in
+    :func:`keep_recording`)."""
+    limits = limits or AudioLimits()
+    check_room(store, place_id, limits, walk_id)
+    taken = take_recording(source, media_file(media_dir, walk_id or place_id), limits)
+    return keep_recording(store, media_dir, taken, place_id, details, walk_id, recording_id)
 
 
 def remove_recording_files(media_dir: str | Path, items: list[Recording]) -> None:
@@ -192,8 +277,14 @@ def remove_recording(store: RecordingStore, media_dir: str | Path, item: Recordi
 
 
 def remove_all_recordings(store: RecordingStore, media_dir: str | Path, place_id: str) -> int:
-    """Delete every recording of a place, records and files (withdrawal); return how many."""
-    items = store.recordings(place_id)
+    """Delete every recording of a place's own, records and files (withdrawal: the walk
+    stops' recordings there are their walk's, and stay hidden while the place is not
+    public); return how many."""
+    return remove_recordings(store, media_dir, store.recordings(place_id))
+
+
+def remove_recordings(store: RecordingStore, media_dir: str | Path, items: list[Recording]) -> int:
+    """Delete these recordings, records and files; return how many."""
     for item in items:
         store.delete_recording(item.id)
     remove_recording_files(media_dir, items)

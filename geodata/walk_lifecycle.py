@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from shapely.geometry import mapping
@@ -22,6 +23,7 @@ from geodata.errors import Conflict, HeritageError
 from geodata.models import Status
 from geodata.moderation import check_reason
 from geodata.store.base import PlaceStore
+from geodata.walk_voices import remove_walk_recordings
 from geodata.walks import Walk
 
 RESIDENT = Actor("resident (edit link)")
@@ -217,10 +219,12 @@ def revise(store: PlaceStore, walk: Walk, proposal: Walk) -> Walk:
 _NOT_CONTENT = ("status", "version", "contributor", "consent")
 
 
-def withdraw(store: PlaceStore, walk: Walk) -> Walk:
+def withdraw(store: PlaceStore, walk: Walk, media_dir: str | Path) -> Walk:
     """The proposer takes the walk off every page and output at once; their personal data
-    goes, the record stays (withdrawn) so its id keeps answering."""
+    and the recordings of its stops go, the record stays (withdrawn) so its id keeps
+    answering."""
     if walk.status == Status.WITHDRAWN:
+        remove_walk_recordings(store, media_dir, walk.id)  # any a failed withdrawal left
         return walk
     before = replace(walk)
     gone = replace(
@@ -233,6 +237,7 @@ def withdraw(store: PlaceStore, walk: Walk) -> Walk:
     with store.transaction():
         after = store.update_walk(gone)
         record(store, "walk_withdraw", RESIDENT, before=before, after=after)
+    remove_walk_recordings(store, media_dir, walk.id)
     return after
 
 
@@ -296,8 +301,9 @@ def history(store: PlaceStore, walk_id: str) -> list[Change]:
 
 
 def erase_walks_by_contact(store: PlaceStore, contact: str) -> tuple[int, int]:
-    """Inside an erasure's transaction: delete every walk proposed with ``contact`` and
-    its audit history; (walks, audit records) removed."""
+    """Inside an erasure's transaction: delete every walk proposed with ``contact``, its
+    stops' recordings' records and its audit history; (walks, audit records) removed.
+    The recordings' files are the caller's to remove after the commit."""
     ids = store.walk_ids_by_contact(contact)
     events = store.delete_audit_events(ids)
     for walk_id in ids:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from shapely.geometry import LineString
 
-from geodata.models import Narrative, Place, Status
+from geodata.models import Narrative, Place, Recording, Status
 from geodata.privacy import Audience, PublicPlace, public_filter, public_view, shows_exact_location
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.walks import Walk, metres, stop_to_stop, walking_minutes
@@ -26,6 +26,9 @@ class PublicStop:
     number: int
     place: PublicPlace
     chapters: list[Narrative]
+    # What anyone may hear here: the walk's own public recordings for the stop, then the
+    # place's (see geodata.walk_voices.public_stop_voices); empty where not asked for.
+    voices: tuple[Recording, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,15 @@ def shown_places(
 
 
 def public_walk(
-    walk: Walk, places: dict[str, PublicPlace], *, require_published: bool = True
+    walk: Walk,
+    places: dict[str, PublicPlace],
+    *,
+    require_published: bool = True,
+    voices: dict[str, list[Recording]] | None = None,
 ) -> PublicWalk | None:
     """What the public sees of ``walk`` given the ``places`` it may show (see
     :func:`shown_places`); None if the walk is not public or has no stop left to show.
+    ``voices`` gives each stop (by place id) the recordings it plays.
 
     A stop whose place stopped being public is left out, and so is its position: the
     proposer's route line, which passes by it, gives way to the line between the stops
@@ -87,8 +95,10 @@ def public_walk(
     stops = [s for s in walk.stops if s.place_id in places]
     if not stops:
         return None
+    voices = voices or {}
     shown = [
-        PublicStop(i, places[s.place_id], list(s.chapters)) for i, s in enumerate(stops, start=1)
+        PublicStop(i, places[s.place_id], list(s.chapters), tuple(voices.get(s.place_id, ())))
+        for i, s in enumerate(stops, start=1)
     ]
     drawn = walk.route is not None and len(stops) == len(walk.stops)
     route = walk.route if drawn else stop_to_stop([s.place.geometry for s in shown])  # type: ignore[misc]

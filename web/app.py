@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
     install_rate_limit_answers(app)
     from web.middleware import install_middleware
     from web.routes.audio import AUDIO_UPLOAD_PATH, audio_body_limit
-    from web.routes.media import UPLOAD_PATH
+    from web.routes.media import NEW_PLACE_PATH, UPLOAD_PATH
     from web.routes.sync_api import body_limits
 
     install_middleware(
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, store: PlaceStore | None = None
             UPLOAD_PATH: settings.max_upload_bytes,
             AUDIO_UPLOAD_PATH: audio_body_limit(settings),
             **body_limits(settings),
+            NEW_PLACE_PATH: settings.max_upload_bytes + audio_body_limit(settings),
         },
     )
     from web.public_url import install_host_guard

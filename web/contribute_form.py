@@ -76,6 +76,11 @@ FIELD_FOR = {
     "properties.workshop": "workshop",
     "file": "photo",
     "caption": "caption",
+    # a recording sent with a new place: problems already named after its fields
+    **{
+        name: name
+        for name in ("voice", "voice_scope", "voice_title", "voice_transcript", "voice_language")
+    },
 }
 
 
@@ -120,6 +125,20 @@ def neighbourhood_bounds(request: Request) -> bytes:
     return cached
 
 
+def form_csrf_token(request: Request) -> str:
+    """The CSRF token a form carries: the browser's own while it is valid, else a new one."""
+    token = request.cookies.get(CSRF_COOKIE)
+    secret = csrf_secret(request)
+    if not csrf_token_valid(secret, token, token):
+        token = issue_csrf_token(secret)
+    return token
+
+
+def error_list(errors: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    """(field, message) pairs for the form's error summary."""
+    return [(name, message) for name, messages in errors.items() for message in messages]
+
+
 def form_context(
     request: Request,
     language: str,
@@ -130,11 +149,7 @@ def form_context(
     _ = gettext_for(language)
     settings: Settings = request.app.state.settings
     categories = [(c.key, c.label(language)) for c in request.app.state.vocabulary]
-    token = request.cookies.get(CSRF_COOKIE)
-    secret = csrf_secret(request)
-    if not csrf_token_valid(secret, token, token):
-        token = issue_csrf_token(secret)
-    error_list = [(name, message) for name, messages in errors.items() for message in messages]
+    token = form_csrf_token(request)
     return {
         "_": _,
         "lang": language,
@@ -145,7 +160,7 @@ def form_context(
         "licences": LICENCES,
         "values": values,
         "errors": errors,
-        "error_list": error_list,
+        "error_list": error_list(errors),
         "csrf_token": token,
         "csrf_field": CSRF_FIELD,
         "background": page_background(settings),

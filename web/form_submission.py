@@ -36,6 +36,11 @@ TEXT_FIELDS = (
     "geometry",
     "caption",
     "submission_id",
+    # a recording sent with a new place (web.routes.new_place_voice)
+    "voice_scope",
+    "voice_title",
+    "voice_transcript",
+    "voice_language",
 )
 CHECKBOXES = ("consent_publish", "consent_open_data", "consent_research")
 

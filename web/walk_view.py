@@ -3,7 +3,7 @@ stop's chapter (the reader's language first, the others after), and the facts (l
 time on foot, neighbourhoods, languages).
 
 Input is a :class:`geodata.walk_views.PublicWalk`, so nothing here sees a proposer's
-name or contact, or a stop the public may no longer see.
+name or contact, a stop the public may no longer see, or a recording that is not public.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from geodata.walk_views import PublicStop, PublicWalk
 from mapping.features import choose_narrative, language_name
 from web.i18n import N_
 from web.page_language import format_number
+from web.voice_view import VoiceView, voice_view
 
 Gettext = Callable[[str], str]
 
@@ -49,6 +50,7 @@ class StopView:
     others: list[Told]  # the other language versions
     lat: float
     lon: float
+    voices: list[VoiceView]  # what anyone may hear here: the walk's own, then the place's
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ def in_language(narratives: Sequence[Narrative], language: str) -> tuple[Told | 
 def _stop(s: PublicStop, language: str) -> StopView:
     chapter, others = in_language(s.chapters, language)
     point = s.place.geometry.centroid
-    return StopView(s.number, s.place.id, s.place.title, chapter, others, point.y, point.x)
+    return StopView(
+        s.number, s.place.id, s.place.title, chapter, others, point.y, point.x,
+        [voice_view(r) for r in s.voices],
+    )  # fmt: skip
 
 
 def walk_view(

@@ -1,8 +1,11 @@
 """A public walk as files phones and GIS open: GPX 1.1 (the route as a track, the stops
 as waypoints in walking order; OsmAnd and Organic Maps import both) and RFC 7946
-GeoJSON (the route, then one point per stop with its chapter texts).
+GeoJSON (the route, then one point per stop with its chapter texts). A stop's public
+recordings go with it: in GPX as links to the sound (title and type), in GeoJSON with
+their duration and transcript.
 
-Input is a :class:`geodata.walk_views.PublicWalk`: only what the public may see.
+Input is a :class:`geodata.walk_views.PublicWalk`: only what the public may see (no
+recording that is not public, none at a stop that is not shown).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from xml.etree import ElementTree as ET
 import orjson
 from shapely.geometry import mapping
 
+from geodata.models import Recording
 from geodata.walk_views import PublicStop, PublicWalk
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
@@ -29,8 +33,11 @@ def _chapter(stop: PublicStop) -> str:
     return original.text + (f"\n\n({credit})" if credit else "")
 
 
-def walk_gpx(walk: PublicWalk, title: str, base_url: str) -> bytes:
-    """The walk as a GPX 1.1 document; ``base_url`` makes the links absolute."""
+def walk_gpx(
+    walk: PublicWalk, title: str, base_url: str, untitled: str = "Recording {number}"
+) -> bytes:
+    """The walk as a GPX 1.1 document; ``base_url`` makes the links absolute, and
+    ``untitled`` names a recording without a title (in the reader's language)."""
     ET.register_namespace("", GPX_NS)
     gpx = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "Heritage Atlas"})
     meta = ET.SubElement(gpx, f"{{{GPX_NS}}}metadata")
@@ -45,6 +52,10 @@ def walk_gpx(walk: PublicWalk, title: str, base_url: str) -> bytes:
         if stop.chapters:
             ET.SubElement(wpt, f"{{{GPX_NS}}}desc").text = _chapter(stop)
         ET.SubElement(wpt, f"{{{GPX_NS}}}link", {"href": f"{base_url}/places/{stop.place.id}"})
+        for n, voice in enumerate(stop.voices, start=1):
+            link = ET.SubElement(wpt, f"{{{GPX_NS}}}link", {"href": f"{base_url}/audio/{voice.id}"})
+            ET.SubElement(link, f"{{{GPX_NS}}}text").text = voice.title or untitled.format(number=n)
+            ET.SubElement(link, f"{{{GPX_NS}}}type").text = voice.mime_type
         ET.SubElement(wpt, f"{{{GPX_NS}}}type").text = "stop"
     if walk.route is not None:
         trk = ET.SubElement(gpx, f"{{{GPX_NS}}}trk")
@@ -75,6 +86,20 @@ def walk_properties(walk: PublicWalk, base_url: str) -> dict[str, Any]:
     }
 
 
+def voice_json(recording: Recording, base_url: str) -> dict[str, Any]:
+    """A public recording at a stop: where to hear it, how long, what is said, and whether
+    the walk's proposer made it for the stop (``walk``) or it is the place's own."""
+    return {
+        "url": f"{base_url}/audio/{recording.id}",
+        "mime_type": recording.mime_type,
+        "duration_s": recording.duration_s,
+        "title": recording.title,
+        "transcript": recording.transcript,
+        "transcript_language": recording.transcript_language,
+        "made_for": "walk" if recording.walk_id else "place",
+    }
+
+
 def walk_features(walk: PublicWalk, base_url: str) -> list[dict[str, Any]]:
     """The route, then each stop as a point with its number, place and chapter texts."""
     features: list[dict[str, Any]] = []
@@ -101,6 +126,7 @@ def walk_features(walk: PublicWalk, base_url: str) -> list[dict[str, Any]]:
                     "place_id": stop.place.id,
                     "title": stop.place.title,
                     "chapters": [n.to_json() for n in stop.chapters],
+                    "recordings": [voice_json(r, base_url) for r in stop.voices],
                     "url": f"{base_url}/places/{stop.place.id}",
                 },
             }

@@ -1,5 +1,6 @@
 """PostGIS side of :class:`~geodata.store.base_recordings.RecordingStore`, mixed into
-:class:`~geodata.store.postgis.PostGISStore` (migration 0013_recordings); the semantics
+:class:`~geodata.store.postgis.PostGISStore` (migrations 0013_recordings and
+0014_walk_recordings); the semantics
 match the SQLite side method for method."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from geodata.models import Recording
 from geodata.store.base_recordings import (
     RECORDING_COLUMNS,
     RecordingStore,
+    by_place,
     recording_from_row,
     recording_values,
     voices_search_text,
@@ -38,6 +40,14 @@ class RecordingsMixin(RecordingStore):
                 is None
             ):
                 raise NotFound(f"there is no place {recording.place_id}")
+            if recording.walk_id is not None and (
+                conn.execute(
+                    "SELECT 1 FROM walk_stops WHERE walk_id = %s AND place_id = %s",
+                    (recording.walk_id, recording.place_id),
+                ).fetchone()
+                is None
+            ):
+                raise NotFound(f"walk {recording.walk_id} has no stop at {recording.place_id}")
             row = conn.execute(
                 "SELECT coalesce(max(position), 0) + 1 FROM recordings WHERE place_id = %s",
                 (recording.place_id,),
@@ -52,18 +62,24 @@ class RecordingsMixin(RecordingStore):
             _index_voices(conn, recording.place_id)
         return recording
 
-    def recordings_for_places(self, place_ids: Sequence[str]) -> dict[str, list[Recording]]:
-        out: dict[str, list[Recording]] = {}
-        if not place_ids:
-            return out
+    def _recordings_where(self, condition: str, ids: Sequence[str]) -> list[Recording]:
+        if not ids:
+            return []
         rows = self._fetchall(
-            f"SELECT {RECORDING_COLUMNS} FROM recordings WHERE place_id = ANY(%s) "
+            f"SELECT {RECORDING_COLUMNS} FROM recordings WHERE {condition} "
             "ORDER BY place_id, position",
-            (list(dict.fromkeys(place_ids)),),
+            (list(dict.fromkeys(ids)),),
         )
-        for r in rows:
-            out.setdefault(r[1], []).append(recording_from_row(r))
-        return out
+        return [recording_from_row(r) for r in rows]
+
+    def recordings_for_places(self, place_ids: Sequence[str]) -> dict[str, list[Recording]]:
+        return by_place(self._recordings_where("walk_id IS NULL AND place_id = ANY(%s)", place_ids))
+
+    def walk_recordings(self, walk_id: str) -> dict[str, list[Recording]]:
+        return by_place(self._recordings_where("walk_id = ANY(%s)", [walk_id]))
+
+    def recordings_at_places(self, place_ids: Sequence[str]) -> list[Recording]:
+        return self._recordings_where("place_id = ANY(%s)", place_ids)
 
     def get_recording(self, recording_id: str) -> Recording:
         row = self._fetchone(
@@ -100,7 +116,7 @@ def _index_voices(conn: psycopg.Connection, place_id: str) -> None:
     """Write the folded transcripts of the place's public recordings (NULL: none)."""
     rows = conn.execute(
         "SELECT transcript FROM recordings WHERE place_id = %s AND scope = 'public' "
-        "ORDER BY position",
+        "AND walk_id IS NULL ORDER BY position",
         (place_id,),
     ).fetchall()
     text = voices_search_text(r[0] for r in rows) or None

@@ -1,5 +1,5 @@
 """SQLite side of :class:`~geodata.store.base_recordings.RecordingStore`, mixed into
-:class:`~geodata.store.sqlite.SQLiteStore` (migration 0013_recordings)."""
+:class:`~geodata.store.sqlite.SQLiteStore` (migrations 0013_recordings, 0014_walk_recordings)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from geodata.models import Recording
 from geodata.store.base_recordings import (
     RECORDING_COLUMNS,
     RecordingStore,
+    by_place,
     recording_from_row,
     recording_values,
     voices_search_text,
@@ -36,6 +37,14 @@ class RecordingsMixin(RecordingStore):
                 is None
             ):
                 raise NotFound(f"there is no place {recording.place_id}")
+            if recording.walk_id is not None and (
+                self.conn.execute(
+                    "SELECT 1 FROM walk_stops WHERE walk_id = ? AND place_id = ?",
+                    (recording.walk_id, recording.place_id),
+                ).fetchone()
+                is None
+            ):
+                raise NotFound(f"walk {recording.walk_id} has no stop at {recording.place_id}")
             recording.position = self.conn.execute(
                 "SELECT coalesce(max(position), 0) + 1 FROM recordings WHERE place_id = ?",
                 (recording.place_id,),
@@ -49,19 +58,31 @@ class RecordingsMixin(RecordingStore):
             self._index_voices(recording.place_id)
         return recording
 
-    def recordings_for_places(self, place_ids: Sequence[str]) -> dict[str, list[Recording]]:
-        out: dict[str, list[Recording]] = {}
-        ids = list(dict.fromkeys(place_ids))
+    def _recordings_where(self, condition: str, ids: Sequence[str]) -> list[Recording]:
+        """Recordings matching ``condition`` (with one ``{marks}`` for a chunk of ids)."""
+        out: list[Recording] = []
+        ids = list(dict.fromkeys(ids))
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
             rows = self.conn.execute(
-                f"SELECT {RECORDING_COLUMNS} FROM recordings WHERE place_id IN "
-                f"({', '.join('?' for _ in chunk)}) ORDER BY place_id, position",
+                f"SELECT {RECORDING_COLUMNS} FROM recordings WHERE "
+                f"{condition.format(marks=marks)} ORDER BY place_id, position",
                 chunk,
             ).fetchall()
-            for r in rows:
-                out.setdefault(r[1], []).append(_recording(r))
+            out.extend(_recording(r) for r in rows)
         return out
+
+    def recordings_for_places(self, place_ids: Sequence[str]) -> dict[str, list[Recording]]:
+        return by_place(
+            self._recordings_where("walk_id IS NULL AND place_id IN ({marks})", place_ids)
+        )
+
+    def walk_recordings(self, walk_id: str) -> dict[str, list[Recording]]:
+        return by_place(self._recordings_where("walk_id IN ({marks})", [walk_id]))
+
+    def recordings_at_places(self, place_ids: Sequence[str]) -> list[Recording]:
+        return self._recordings_where("place_id IN ({marks})", place_ids)
 
     def get_recording(self, recording_id: str) -> Recording:
         row = self.conn.execute(
@@ -97,7 +118,7 @@ class RecordingsMixin(RecordingStore):
         """Write the folded transcripts of the place's public recordings (NULL: none)."""
         rows = self.conn.execute(
             "SELECT transcript FROM recordings WHERE place_id = ? AND scope = 'public' "
-            "ORDER BY position",
+            "AND walk_id IS NULL ORDER BY position",
             (place_id,),
         ).fetchall()
         text = voices_search_text(r[0] for r in rows) or None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
 
 def _failed(problems: list[str], request) -> None:
     # ERR_ABORTED is the browser cancelling its own request: a map view the map moved on
@@ -24,3 +26,20 @@ def watched(page):
     page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
     page.problems = problems
     return page
+
+
+@pytest.fixture
+def microphone_page(browser, live_server):
+    """A Chromium with a fake microphone (a tone) that may use it without asking."""
+    with_microphone = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+        ],
+    )
+    context = with_microphone.new_context()
+    context.grant_permissions(["microphone"], origin=live_server.url)
+    yield context.new_page()
+    with_microphone.close()

@@ -9,11 +9,16 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from geodata import walk_lifecycle
 from geodata.account_records import Role
+from geodata.audit import Actor
 from geodata.models import Status, Workshop, utcnow
-from geodata.store.base import PlaceStore
+from geodata.privacy import public_filter
+from geodata.store.base import PlaceFilter, PlaceStore
+from tests.geodata.test_audio_files import FIXTURES
 from tests.kit_helpers import venue_change
 from tests.web.staff_helpers import PASSWORD, make_staff
+from tests.web.test_walks_api import body as walks_api_body
 
 pytestmark = pytest.mark.browser
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -84,7 +89,10 @@ def site(live_server, lisbon_store: PlaceStore):
     )
     assert walk.status_code == 201, walk.text
     venue_change(lisbon_store, published.id)
+    voiced = voiced_walk(live_server.url, lisbon_store)
     return {
+        "voiced_walk": f"/walks/{voiced['id']}",
+        "walk_voices": f"/walks/{voiced['id']}/voices?token={voiced['edit_token']}",
         "walk": walk.json()["id"],
         "walk_private": walk.json()["edit_url"].removeprefix(live_server.url),
         "demo_walk": lisbon_store.walks("published", limit=1)[0].id,
@@ -94,6 +102,23 @@ def site(live_server, lisbon_store: PlaceStore):
         "place": published.id,
         "staff": make_staff(lisbon_store),
     }
+
+
+def voiced_walk(base: str, store: PlaceStore) -> dict:
+    """A published walk of three stops, its second with a recording and its transcript."""
+    stops = [p.id for p in store.list(public_filter(PlaceFilter(), "map"), limit=3)]
+    r = httpx.post(base + "/api/walks", json=walks_api_body(stops))
+    assert r.status_code == 201, r.text
+    walk = r.json()
+    sent = httpx.post(
+        f"{base}/api/walks/{walk['id']}/stops/2/audio",
+        files={"file": ("v.webm", (FIXTURES / "tone.webm").read_bytes())},
+        data={"title": "A avó", "transcript": "Aqui cantava-se.", "transcript_language": "pt"},
+        headers={"X-Edit-Token": walk["edit_token"]},
+    )
+    assert sent.status_code == 201, sent.text
+    walk_lifecycle.publish(store, walk["id"], Actor("axe facilitator"))
+    return walk
 
 
 def choose_language(page, base: str, language: str) -> None:
@@ -134,6 +159,8 @@ def test_public_pages_have_no_serious_accessibility_violation(page, site, langua
         f"/walks/{site['demo_walk']}/print",
         "/walks/new",
         site["walk_private"],
+        site["voiced_walk"],
+        site["walk_voices"],
         "/no-such-page",
         f"/places/{site['pending']}",
         "/login",

@@ -12,7 +12,6 @@ import pytest
 
 from geodata.audit import Actor
 from geodata.moderation import publish
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.geodata.test_audio_files import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -78,23 +77,6 @@ def test_the_place_page_plays_the_recording_with_its_transcript_beside_it(
     )
     assert played == [voiced["recording"]["bytes"], False, False]  # tags gone
     assert page.problems == []
-
-
-@pytest.fixture
-def microphone_page(browser, live_server):
-    """A Chromium with a fake microphone (a tone) that may use it without asking."""
-    with_microphone = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-        ],
-    )
-    context = with_microphone.new_context()
-    context.grant_permissions(["microphone"], origin=live_server.url)
-    yield context.new_page()
-    with_microphone.close()
 
 
 def test_a_voice_recorded_in_the_browser_is_sent_with_the_edit_form(

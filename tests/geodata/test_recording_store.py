@@ -88,3 +88,39 @@ def test_transcripts_are_searched_with_the_narratives_while_public(store) -> Non
     assert store.search("varinas", public) == []
     # the place's own words are still found, its other changes kept the index right
     assert [p.id for p in store.search("vendia peixe", public)] == [place.id]
+
+
+def test_a_walk_stops_recordings_are_the_walks_not_the_places(store) -> None:
+    from geodata.walks import Walk, WalkStop
+
+    place = store.add(_place())
+    other = store.add(_place("Largo do Intendente", "Azulejos"))
+    walk = store.add_walk(
+        Walk([Narrative("A walk", "en")], [Narrative("Two stops", "en")],
+             [WalkStop(place.id, []), WalkStop(other.id, [])])
+    )  # fmt: skip
+    own = store.add_recording(
+        _recording(place.id, 1, transcript="sardinhas", transcript_language="pt")
+    )
+    at_stop = store.add_recording(
+        _recording(place.id, 2, walk_id=walk.id, transcript="castanhas", transcript_language="pt")
+    )
+    assert (own.position, at_stop.position) == (1, 2)  # one order per place, across both
+    assert store.recordings(place.id) == [own]
+    assert store.recordings_for_places([place.id, other.id]) == {place.id: [own]}
+    assert store.walk_recordings(walk.id) == {place.id: [store.get_recording(at_stop.id)]}
+    assert store.get_recording(at_stop.id).walk_id == walk.id
+    assert {r.id for r in store.recordings_at_places([place.id])} == {own.id, at_stop.id}
+    public = public_filter(PlaceFilter(), "map")
+    assert store.search("castanhas", public) == []  # the walk's words are not the place's
+    assert [p.id for p in store.search("sardinhas", public)] == [place.id]
+    with pytest.raises(NotFound):  # a walk without a stop there
+        store.add_recording(_recording(store.add(_place("Sé", "x")).id, 1, walk_id=walk.id))
+    with pytest.raises(NotFound):
+        store.add_recording(_recording(place.id, 3, walk_id="wk_missing"))
+    store.delete(place.id)  # the place erased: its stop and the stop's recordings go too
+    assert store.walk_recordings(walk.id) == {}
+    second = store.add_recording(_recording(other.id, 1, walk_id=walk.id))
+    store.delete_walk(walk.id)  # the walk erased: its recordings go
+    with pytest.raises(NotFound):
+        store.get_recording(second.id)

@@ -38,7 +38,9 @@ def test_a_stored_recording_has_its_file_and_erasure_takes_both(store, tmp_path)
     place = _place(store)
     media = tmp_path / "media"
     source = io.BytesIO((FIXTURES / "tone.vorbis.ogg").read_bytes())
-    item = add_recording(store, media, place.id, source, RecordingDetails(AudioScope.ARCHIVE))
+    item = add_recording(
+        store, media, place.id, source, RecordingDetails(AudioScope.ARCHIVE)
+    ).recording
     assert files(media) == [media / item.path]
     assert store.get_recording(item.id).bytes == (media / item.path).stat().st_size
     report = erase_contact(store, "AVO@example.org ", media, Actor("test admin"))
@@ -83,3 +85,27 @@ def test_details_are_checked_and_each_scope_has_its_listeners():
     assert heard(AudioScope.PUBLIC) == (True, True, True)
     assert heard(AudioScope.WORKSHOP) == (False, True, True)
     assert heard(AudioScope.ARCHIVE) == (False, False, True)
+
+
+def test_erasing_a_place_takes_the_recordings_of_walk_stops_there_files_and_all(store, tmp_path):
+    from geodata.walk_voices import add_stop_recording
+    from geodata.walks import Walk, WalkStop
+
+    place = _place(store)
+    other = _place(store, "someone@example.org")
+    walk = store.add_walk(
+        Walk([Narrative("A walk", "en")], [Narrative("Two stops", "en")],
+             [WalkStop(place.id, []), WalkStop(other.id, [])], contributor_contact="w@x.org")
+    )  # fmt: skip
+    media = tmp_path / "media"
+    data = (FIXTURES / "tone.webm").read_bytes()
+    first = add_stop_recording(
+        store, media, walk, 1, io.BytesIO(data), RecordingDetails()
+    ).recording
+    second = add_stop_recording(
+        store, media, walk, 2, io.BytesIO(data), RecordingDetails()
+    ).recording
+    assert first.path.startswith(f"{walk.id}/") and len(files(media)) == 2
+    erase_contact(store, "avo@example.org", media, Actor("test admin"))
+    assert files(media) == [media / second.path]
+    assert [r.id for g in store.walk_recordings(walk.id).values() for r in g] == [second.id]

@@ -139,7 +139,7 @@ def test_every_problem_is_named_at_once(store, three):
     }
 
 
-def test_publish_reject_and_withdraw_are_audited(store, three):
+def test_publish_reject_and_withdraw_are_audited(store, three, tmp_path):
     walk = prepare_walk(store, proposal(three), GeometryRules())
     walk_lifecycle.save_walk(store, walk)
     assert public_walks(store, store.walks()) == []
@@ -149,7 +149,7 @@ def test_publish_reject_and_withdraw_are_audited(store, three):
         walk_lifecycle.reject(store, walk.id, FACILITATOR, "off topic", expected_version=1)
     walk_lifecycle.reject(store, walk.id, FACILITATOR, "off topic", published.version)
     assert walk_lifecycle.rejection_reason(store, store.get_walk(walk.id)) == "off topic"
-    withdrawn = walk_lifecycle.withdraw(store, store.get_walk(walk.id))
+    withdrawn = walk_lifecycle.withdraw(store, store.get_walk(walk.id), tmp_path)
     assert withdrawn.contributor_contact is None and withdrawn.status == Status.WITHDRAWN
     events = store.audit_events(place_id=walk.id)
     assert [e.action for e in events] == [
@@ -249,7 +249,7 @@ def test_asking_for_changes_keeps_a_walk_pending_until_its_proposer_revises_it(s
 
 
 def test_a_revision_of_a_published_walk_goes_back_to_moderation_unless_only_consent_changed(
-    store, three
+    store, three, tmp_path
 ):
     walk = prepare_walk(store, proposal(three, consent={"publish": True, "open_data": True}),
                         GeometryRules())  # fmt: skip
@@ -264,6 +264,6 @@ def test_a_revision_of_a_published_walk_goes_back_to_moderation_unless_only_cons
     assert again.status == Status.PENDING and len(again.stops) == 2
     rejected = walk_lifecycle.reject(store, walk.id, FACILITATOR, "Too short.")
     assert walk_lifecycle.moderator_note(store, rejected).kind == "rejected"
-    gone = walk_lifecycle.withdraw(store, rejected)
+    gone = walk_lifecycle.withdraw(store, rejected, tmp_path)
     with pytest.raises(walk_lifecycle.WithdrawnWalk):
         walk_lifecycle.revise(store, gone, shorter)

@@ -113,6 +113,12 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/walks/{walk_id}"): "the resident's edit token guards it",
     ("GET", "/walks/{walk_id}/edit"): "the resident's edit token guards it",
     ("POST", "/walks/{walk_id}/edit"): "the resident's edit token guards it",
+    ("POST", "/api/walks/{walk_id}/stops/{number}/audio"): "the walk's edit token guards it",
+    ("GET", "/api/walks/{walk_id}/audio"): "public stop recordings; all with the edit token",
+    ("PATCH", "/api/walks/{walk_id}/audio/{recording_id}"): "the walk's edit token",
+    ("DELETE", "/api/walks/{walk_id}/audio/{recording_id}"): "the walk's edit token",
+    ("GET", "/walks/{walk_id}/voices"): "the walk's edit token guards it",
+    ("POST", "/walks/{walk_id}/voices"): "the walk's edit token guards it",
 }
 PUBLIC_MOUNT_PREFIX = "/static"  # scripts, styles, fonts
 

@@ -79,11 +79,13 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(sync_api.router)
     app.include_router(sync_moderation.router)
     from web.routes import (
+        walk_audio,
         walk_downloads,
         walk_form,
         walk_moderation,
         walk_offline,
         walk_private,
+        walk_voice_form,
         walks,
         walks_api,
     )
@@ -91,6 +93,8 @@ def register_routes(app: FastAPI) -> None:
     walks_api.install(app)
     app.include_router(walk_moderation.router)
     app.include_router(walk_private.router)
+    app.include_router(walk_audio.router)
+    app.include_router(walk_voice_form.router)
     app.include_router(walk_downloads.router)  # before walks: /walks/{id}.gpx is not a page
     app.include_router(walk_form.router)  # and /walks/new is not a walk
     app.include_router(walk_offline.router)  # nor /walks/sw.js

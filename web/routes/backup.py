@@ -1,6 +1,7 @@
 """The admins' full backup: every place in every status with everything stored about it,
-every memory or translation residents added to places, and every walk, the
-contributors' names and contacts included, streamed as one GeoJSON document.
+every memory or translation residents added to places, and every walk with its stops and
+their recordings (archive-only ones too), the contributors' names and contacts included,
+streamed as one GeoJSON document.
 
 Admins only, and nobody else: this is the one output that carries personal data.
 """
@@ -82,12 +83,14 @@ def backup_chunks(store: PlaceStore, vocabulary: Vocabulary) -> Iterator[bytes]:
             yield (b"" if first else b",") + orjson.dumps(addition_json(a))
             first = False
         offset += len(additions)
-    # Walks in every status, with their proposers' details.
+    # Walks in every status, each stop with all its recordings, whatever their scope.
     yield b'],"walks":['
     offset, first = 0, True
     while walks := store.walks(None, limit=BATCH, offset=offset):
         for w in walks:
-            yield (b"" if first else b",") + orjson.dumps(walk_json(w, store, personal=True))
+            yield (b"" if first else b",") + orjson.dumps(
+                walk_json(w, store, personal=True, owner=True)
+            )
             first = False
         offset += len(walks)
     yield b"]}"

@@ -16,6 +16,8 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from geodata import contributions
@@ -24,6 +26,7 @@ from geodata.media import PhotoError, store_photo
 from geodata.models import utcnow
 from geodata.schemas import LICENCES, PlaceSubmission, Problem, validation_problems
 from geodata.store.base import PlaceStore
+from geodata.voices import Taken, drop, keep_recording
 from web.contribute_form import (
     STORY_LANGUAGES,
     busy_errors,
@@ -46,7 +49,15 @@ from web.language_choice import request_language
 from web.middleware import CSRF_FIELD
 from web.photo_slots import PhotosBusy
 from web.rate_limits import RateLimited, count_join_code, peek_submission, with_join_code
+from web.routes.audio import recording_json
 from web.routes.media import processed_upload
+from web.routes.new_place_voice import (
+    form_voice,
+    take_form_voice,
+    upload_fingerprint,
+    voice_details,
+    voice_not_kept,
+)
 from web.settings import Settings
 from web.submission_acceptance import accept_submission
 
@@ -133,15 +144,24 @@ async def contribute_page(request: Request, workshop: str | None = None) -> Resp
 
 
 def _handle_submission(
-    request: Request, values: dict[str, Any], photo: bytes | None, caption: str | None
+    request: Request,
+    values: dict[str, Any],
+    photo: bytes | None,
+    caption: str | None,
+    voice: UploadFile | None = None,
 ) -> dict[str, Any]:
-    """Check and store a plain-form submission; raise InvalidInput with every problem."""
+    """Check and store a plain-form submission; raise InvalidInput with every problem.
+
+    A recording sent with it is checked (and stripped) before the place is stored, so a
+    refused one leaves neither; it is kept once the place is."""
     store: PlaceStore = request.app.state.store
     settings: Settings = request.app.state.settings
     problems: list[Problem] = []
     geometry = geometry_from_form(values, problems)
     props = properties_from_form(values, problems)
+    details = voice_details(values, problems) if voice is not None else None
     processed = []
+    taken: list[Taken] = []
 
     def prepare() -> contributions.PreparedPlace:
         try:
@@ -169,56 +189,74 @@ def _handle_submission(
                 processed.append(processed_upload(request, photo))
             except PhotoError as exc:
                 raise InvalidInput("check the form", problems=list(exc.problems)) from None
+        if voice is not None:
+            peek_submission(request, prepared.place.workshop)
+            taken.append(take_form_voice(request, voice))
         return prepared
 
     key = values.get("submission_id") or None
     fingerprint = hashlib.sha256(
-        orjson.dumps({k: v for k, v in sorted(values.items()) if k != CSRF_FIELD}) + (photo or b"")
+        orjson.dumps({k: v for k, v in sorted(values.items()) if k != CSRF_FIELD})
+        + (photo or b"")
+        + upload_fingerprint(voice)
     ).hexdigest()
-    accepted = accept_submission(
-        request,
-        key if key and len(key) >= 8 else None,
-        fingerprint,
-        lambda: with_join_code(request, values.get("workshop"), prepare),
-    )
-    receipt = accepted.receipt
-    if processed and not accepted.replayed:
-        store_photo(store, settings.media_path, receipt["id"], processed[0], caption)
+    try:
+        accepted = accept_submission(
+            request,
+            key if key and len(key) >= 8 else None,
+            fingerprint,
+            lambda: with_join_code(request, values.get("workshop"), prepare),
+        )
+        receipt = accepted.receipt
+        if processed and not accepted.replayed:
+            store_photo(store, settings.media_path, receipt["id"], processed[0], caption)
+        if taken and details is not None and not accepted.replayed:
+            kept = keep_recording(store, settings.media_path, taken.pop(), receipt["id"], details)
+            receipt["recording"] = recording_json(kept.recording)
+    finally:
+        for left in taken:  # refused, replayed, or the place not stored: nothing stays
+            drop(left)
     return receipt
 
 
 @router.post("/contribute")
 async def contribute_submit(request: Request) -> Response:
+    try:
+        form = await request.form(max_files=2, max_fields=60)
+    except ClientDisconnect:
+        return Response(status_code=400)  # no one is listening; the parser kept nothing
+    try:
+        return await _answer(request, form)
+    finally:
+        await form.close()  # a spooled recording goes at once
+
+
+async def _answer(request: Request, form: FormData) -> Response:
     language = request_language(request)
-    form = await request.form(max_files=1, max_fields=60)
     values = form_values(form)
+    voice = form_voice(form)
     if not csrf_ok(request, form):
-        context = await run_in_threadpool(
-            form_context, request, language, values, form_expired(language)
-        )
+        errors = voice_not_kept(form_expired(language), voice, language)
+        context = await run_in_threadpool(form_context, request, language, values, errors)
         return render_form(request, "contribute.html", context, status=403)
     photo, caption = form_photo(form)
     try:
-        receipt = await run_in_threadpool(_handle_submission, request, values, photo, caption)
+        receipt = await run_in_threadpool(
+            _handle_submission, request, values, photo, caption, voice
+        )
     except RateLimited as exc:
-        errors = form_errors(field_problems(exc), language)
+        errors = voice_not_kept(form_errors(field_problems(exc), language), voice, language)
         context = await run_in_threadpool(form_context, request, language, values, errors)
         response = render_form(request, "contribute.html", context, status=429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except PhotosBusy as exc:
-        context = await run_in_threadpool(
-            form_context, request, language, values, busy_errors(exc, language)
-        )
+        errors = voice_not_kept(busy_errors(exc, language), voice, language)
+        context = await run_in_threadpool(form_context, request, language, values, errors)
         return busy_page(render_form(request, "contribute.html", context, status=503), exc)
     except InvalidInput as exc:
-        context = await run_in_threadpool(
-            form_context,
-            request,
-            language,
-            values,
-            form_errors(field_problems(exc), language),
-        )
+        errors = voice_not_kept(form_errors(field_problems(exc), language), voice, language)
+        context = await run_in_threadpool(form_context, request, language, values, errors)
         return render_form(request, "contribute.html", context, status=422)
     context = await run_in_threadpool(form_context, request, language, {}, {}, receipt=receipt)
     return render_form(request, "contribute_done.html", context, status=201)

@@ -15,10 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from geodata.errors import FieldProblem, HeritageError, NotFound
 from geodata.voices import remove_recording
 from web.contribute_form import csrf_ok, form_expired, render_form
-from web.form_submission import form_values
 from web.i18n import translate_problem
 from web.language_choice import request_language
-from web.routes.audio import read_upload, store_upload
+from web.routes.audio import read_upload, sent_values, store_upload
 from web.routes.contribute_edit import edit_context, edit_problem, load_for_edit
 
 router = APIRouter(include_in_schema=False)
@@ -29,10 +28,11 @@ VOICE_FIELDS = {
     "title": "voice_title",
     "transcript": "voice_transcript",
     "transcript_language": "voice_language",
+    "stop": "voice_stop",  # a walk's voices: the stop it is for
 }
 
 
-def _voice_errors(exc: HeritageError, language: str) -> dict[str, list[str]]:
+def voice_errors(exc: HeritageError, language: str) -> dict[str, list[str]]:
     problems = exc.problems or [FieldProblem("file", exc.code, exc.message)]
     out: dict[str, list[str]] = {}
     for p in problems:
@@ -46,7 +46,7 @@ def _act(request: Request, place_id: str, form: FormData) -> str:
     if action.startswith("remove:"):
         store = request.app.state.store
         item = store.get_recording(action.removeprefix("remove:"))
-        if item.place_id != place_id:
+        if item.place_id != place_id or item.walk_id is not None:  # a walk stop's: its walk's
             raise NotFound(f"place {place_id} has no recording {item.id}")
         remove_recording(store, request.app.state.settings.media_path, item)
         return "voice_removed"
@@ -70,7 +70,7 @@ async def voice_submit(request: Request, place_id: str) -> Response:
             return await run_in_threadpool(edit_problem, request, language, exc)
 
         async def page(errors: dict[str, list[str]], status: int) -> Response:
-            sent: dict[str, Any] = form_values(form)
+            sent: dict[str, Any] = sent_values(form)
             context = await run_in_threadpool(
                 edit_context, request, language, place, token, None, errors, voice_values=sent
             )
@@ -81,7 +81,7 @@ async def voice_submit(request: Request, place_id: str) -> Response:
         try:
             outcome = await run_in_threadpool(_act, request, place_id, form)
         except HeritageError as exc:
-            return await page(_voice_errors(exc, language), exc.status)
+            return await page(voice_errors(exc, language), exc.status)
         return RedirectResponse(
             f"/contribute/edit/{place_id}?token={token}&done={outcome}#voices",
             status_code=303,

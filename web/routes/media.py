@@ -35,7 +35,8 @@ from web.stored_files import stored_file_response
 
 router = APIRouter(tags=["contributions"])
 # Requests that may carry a photo, given the larger body limit.
-UPLOAD_PATH = r"/api/places/[^/]+/media|/contribute(/edit/[^/]+)?"
+UPLOAD_PATH = r"/api/places/[^/]+/media|/contribute/edit/[^/]+"
+NEW_PLACE_PATH = "/contribute"  # a photo and a recording
 MAX_CAPTION = 300
 _SECURITY = {"security": [{"EditTokenBearer": []}, {"EditTokenHeader": []}]}
 

@@ -18,6 +18,7 @@ from geodata.store.base import PlaceStore
 from geodata.walk_views import PublicWalk
 from mapping.features import choose_narrative
 from web.dependencies import get_settings, get_store
+from web.i18n import gettext_for
 from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.routes.walks import find_public_walk
@@ -39,8 +40,11 @@ class WalkDownload:
 
 
 def _gpx(request: Request, walk: PublicWalk, base_url: str) -> bytes:
-    title = choose_narrative(walk.titles, request_language(request))
-    return walk_gpx(walk, title.text if title else walk.id, base_url)
+    language = request_language(request)
+    _ = gettext_for(language)
+    title = choose_narrative(walk.titles, language)
+    # A stop's recording without a title is named in the reader's language.
+    return walk_gpx(walk, title.text if title else walk.id, base_url, _("Recording {number}"))
 
 
 def _geojson(request: Request, walk: PublicWalk, base_url: str) -> bytes:

@@ -170,5 +170,5 @@ async def new_walk_submit(request: Request) -> Response:
             request, language, values, errors, 429 if isinstance(exc, RateLimited) else 422
         )
     link = walk_edit_url(request, receipt.walk.id, receipt.edit_token)
-    done = {"id": receipt.walk.id, "link": link}
+    done = {"id": receipt.walk.id, "link": link, "token": receipt.edit_token}
     return _render(request, language, {"language": language}, {}, 201, done)

@@ -1,8 +1,8 @@
 """Saving a walk for offline use: the service worker (``/walks/sw.js``, scope ``/``: it
 answers from the network first, so it changes nothing while there is a signal)
 and each walk's list of what to keep (``/walks/{id}/offline.json``): the page, its
-scripts and styles, its stops' pages, photos and their texts, and the background tiles
-of its area (zoom 13 to 17, at most MAX_TILES).
+scripts and styles, its stops' pages, photos and texts, the recordings anyone may hear at
+its stops, and the background tiles of its area (zoom 13 to 17, at most MAX_TILES).
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def offline_list(
         urls.append(f"/places/{stop.place.id}")
         for m in media.get(stop.place.id, []):
             urls += [f"/media/{m.id}", f"/media/{m.id}/thumbnail"]
+        urls += [f"/audio/{r.id}" for r in stop.voices]  # what anyone may hear there
     basemap = local_basemap(settings)
     if basemap is not None:  # the maps draw it, past its last zoom from that zoom's tiles
         zooms = range(max(ZOOMS.start, basemap.minzoom), min(ZOOMS.stop - 1, basemap.maxzoom) + 1)

@@ -134,7 +134,7 @@ def _act(request: Request, walk: Walk, form: FormData, language: str) -> str:
     if form.get("action") == "withdraw":
         if form.get("confirm_withdraw") is None:
             raise _confirm_problem()
-        walk_lifecycle.withdraw(store, walk)
+        walk_lifecycle.withdraw(store, walk, request.app.state.settings.media_path)
         return "withdrawn"
     if walk.status == Status.WITHDRAWN:
         raise walk_lifecycle.WithdrawnWalk("this walk was withdrawn and can no longer be changed")

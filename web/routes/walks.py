@@ -19,7 +19,8 @@ from starlette.responses import Response
 
 from geodata.errors import NotFound
 from geodata.store.base import PlaceStore
-from geodata.walk_views import PublicWalk, public_walk, public_walks, shown_places
+from geodata.walk_views import PublicWalk, public_walks
+from geodata.walk_voices import public_walk_with_voices
 from mapping.places_list import places_list_html, skip_link_html
 from mapping.walk_map import static_walk_svg, walk_listing, walk_map_data
 from web.dependencies import get_settings, get_store
@@ -40,14 +41,15 @@ _WALK_ID = re.compile(r"wk_[A-Za-z0-9_-]{1,40}")
 
 
 def find_public_walk(store: PlaceStore, walk_id: str) -> PublicWalk | None:
-    """The walk as the public may see it, or None (not public, or not at all)."""
+    """The walk as the public may see it, each stop with the recordings anyone may hear
+    there, or None (not public, or not at all)."""
     if not _WALK_ID.fullmatch(walk_id):
         return None
     try:
         walk = store.get_walk(walk_id)
     except NotFound:
         return None
-    return public_walk(walk, shown_places(store, [s.place_id for s in walk.stops]))
+    return public_walk_with_voices(store, walk)
 
 
 def page_context(request: Request, language: str) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def walk_print(
 ) -> Response:
     base = public_base_url(request, settings)
     return render_walk(request, "walk_print.html", walk_id, store, settings, qr=_qr_codes(base),
-                       excerpt=excerpt)  # fmt: skip
+                       excerpt=excerpt, walk_url=f"{base}/walks/{walk_id}")  # fmt: skip
 
 
 def _qr_codes(base: str) -> Any:

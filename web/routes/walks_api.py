@@ -21,6 +21,7 @@ from geodata import contributions, walk_lifecycle
 from geodata.errors import HeritageError, InvalidInput
 from geodata.models import Narrative, Status
 from geodata.store.base import PlaceStore
+from geodata.voices import playable
 from geodata.walk_checks import WalkSubmission, prepare_walk
 from geodata.walk_views import HiddenStop, hidden_stops, public_walk, shown_places
 from geodata.walks import Walk
@@ -31,6 +32,7 @@ from web.json_body import parse_json, require_json
 from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.rate_limits import RateLimited, count_submission
+from web.routes.audio import recording_json
 from web.routes.moderation_api import ReasonIn
 from web.routes.places import edit_token_of
 
@@ -73,13 +75,16 @@ def _hidden_json(h: HiddenStop, staff: bool) -> dict[str, Any]:
 
 
 def walk_json(
-    walk: Walk, store: PlaceStore, *, personal: bool, staff: bool = True
+    walk: Walk, store: PlaceStore, *, personal: bool, staff: bool = True, owner: bool = False
 ) -> dict[str, Any]:
-    """A walk as its proposer (``personal``, not ``staff``) or a moderator sees it:
-    everything stored, with the stops the public no longer sees (and, for staff, why)."""
+    """A walk as its proposer (``personal`` and ``owner``, not ``staff``) or a moderator
+    sees it: everything stored, with the stops the public no longer sees (and, for staff,
+    why), and the recordings of each stop the reader may hear (a moderator hears no
+    archive-only one; the proposer and the backup, ``owner``, hear all)."""
     places = shown_places(store, [s.place_id for s in walk.stops])
     view = public_walk(walk, places, require_published=False)
     note = walk_lifecycle.moderator_note(store, walk)
+    voices = store.walk_recordings(walk.id)
     body: dict[str, Any] = {
         "id": walk.id,
         "status": str(walk.status),
@@ -88,7 +93,16 @@ def walk_json(
         "introductions": _texts(walk.introductions),
         "editorial": walk.editorial,
         "stops": [
-            {"position": i, "place_id": s.place_id, "chapters": _texts(s.chapters)}
+            {
+                "position": i,
+                "place_id": s.place_id,
+                "chapters": _texts(s.chapters),
+                "recordings": [
+                    recording_json(r)
+                    for r in voices.get(s.place_id, [])
+                    if playable(r, staff=staff, owner=owner)
+                ],
+            }
             for i, s in enumerate(walk.stops, 1)
         ],
         "route": mapping(walk.route) if walk.route is not None else None,
@@ -185,7 +199,9 @@ def _owned(request: Request, walk_id: str) -> Walk:
 async def get_own_walk(request: Request, walk_id: str) -> Response:
     def work() -> Response:
         walk = _owned(request, walk_id)
-        return _json(walk_json(walk, request.app.state.store, personal=True, staff=False))
+        return _json(
+            walk_json(walk, request.app.state.store, personal=True, staff=False, owner=True)
+        )
 
     return await _answer(request, work)
 
@@ -197,7 +213,7 @@ def _revise(request: Request, walk_id: str, body: bytes) -> Response:
     submission = parse_json(WalkSubmission, body)
     index = contributions.project_index(store, app.state.settings.project_margin_m)
     revised = walk_lifecycle.revise(store, walk, prepare_walk(store, submission, index.rules))
-    return _json(walk_json(revised, store, personal=True, staff=False))
+    return _json(walk_json(revised, store, personal=True, staff=False, owner=True))
 
 
 @router.put(
@@ -224,10 +240,14 @@ async def revise_walk(request: Request, walk_id: str) -> Response:
 
 @router.delete("/{walk_id}", summary="Withdraw your walk, with your edit token")
 async def withdraw_walk(request: Request, walk_id: str) -> Response:
-    """It leaves every page and output at once, and your name and contact are erased."""
+    """It leaves every page and output at once; your name and contact are erased, and
+    the recordings of its stops removed."""
 
     def work() -> Response:
-        walk = walk_lifecycle.withdraw(request.app.state.store, _owned(request, walk_id))
+        app = request.app
+        walk = walk_lifecycle.withdraw(
+            app.state.store, _owned(request, walk_id), app.state.settings.media_path
+        )
         return _json({"id": walk.id, "status": str(walk.status)})
 
     return await _answer(request, work)

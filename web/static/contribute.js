@@ -261,7 +261,9 @@
     "properties.contributor.display_name": "display_name", "properties.consent.publish": "consent_publish",
     "properties.consent": "consent_publish", "properties.licence": "licence",
     "properties.sensitivity": "sensitivity", "properties.workshop": "workshop",
-    "file": "photo", "caption": "caption"
+    "file": "photo", "caption": "caption",
+    "voice": "voice", "voice_scope": "voice_scope", "voice_title": "voice_title",
+    "voice_transcript": "voice_transcript", "voice_language": "voice_language"
   };
   function fieldFor(path) {
     var parts = path.split(".");
@@ -351,7 +353,7 @@
 
   /* ---- the answer: the edit link of each place sent ------------------------------ */
   var shown = 0;  /* edit links on the page: a second one gets a block of its own */
-  function showDone(receipt, photoProblem, title) {
+  function showDone(receipt, photoProblem, title, item) {
     form.hidden = true;
     document.getElementById("waiting").hidden = true;
     var done = document.getElementById("done");
@@ -384,6 +386,7 @@
       p.textContent = say("photo_failed") + " " + photoProblem;
       block.parentNode.insertBefore(p, block);
     }
+    if (item && item.voice) showVoice(block, item, item.voiceProblem);
     done.hidden = false;
     done.focus();
   }
@@ -440,6 +443,79 @@
     });
   }
 
+  /* ---- the recording sent with the place (recorded by voice.js, or chosen) -------- */
+  function voiceFile() {
+    var input = form.elements.voice;
+    return input && input.files && input.files[0];
+  }
+
+  // Details the server would refuse after the place is stored: told before it is sent.
+  function voiceDetailsProblem() {
+    if (!voiceFile() || !value("voice_transcript") || value("voice_language")) return null;
+    return { errors: [{ field: "voice_language", message: say("transcript_language") }] };
+  }
+
+  function voiceFields() {
+    var scope = form.querySelector("input[name=voice_scope]:checked");
+    return { scope: scope ? scope.value : "public", title: value("voice_title"),
+      transcript: value("voice_transcript"), transcript_language: value("voice_language") };
+  }
+
+  // The service keeps the same file with the same details once (a retry whose answer was
+  // lost gets the recording already kept), so sending it again is safe. No connection:
+  // the promise fails and the place stays in the outbox; a refusal is the problem shown.
+  function postVoice(item) {
+    var data = new FormData();
+    data.append("file", item.voice, item.voiceName || "voice");
+    Object.keys(item.voiceFields).forEach(function (k) {
+      if (item.voiceFields[k]) data.append(k, item.voiceFields[k]);
+    });
+    return fetch(item.receipt.url + "/audio", { method: "POST", body: data,
+      headers: { "X-Edit-Token": item.receipt.edit_token, "Accept-Language": item.lang }
+    }).then(function (r) {
+      if (r.ok) return null;
+      return r.json().then(function (p) {
+        return { message: (p.errors && p.errors[0] && p.errors[0].message) || p.detail, retry: r.status >= 500 };
+      }, function () { return { message: say("voice_offline"), retry: true }; });
+    });
+  }
+
+  // Beside the edit link: the recording was added, or why not, with a way to send the
+  // same recording again (it stays in the page) and the edit page to add it later.
+  function showVoice(block, item, problem) {
+    var old = document.getElementById("voice-outcome");
+    if (old) old.parentNode.removeChild(old);
+    var box = document.createElement("div");
+    box.id = "voice-outcome";
+    box.setAttribute("role", "status");
+    block.parentNode.insertBefore(box, block);
+    if (!problem) {
+      box.appendChild(document.createTextNode(say("voice_added")));
+      return;
+    }
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.textContent = say("voice_failed") + " " + problem.message;
+    box.appendChild(p);
+    if (problem.retry) {
+      var again = document.createElement("button");
+      again.type = "button";
+      again.textContent = say("voice_retry");
+      again.addEventListener("click", function () {
+        again.disabled = true;
+        postVoice(item).catch(function () { return { message: say("voice_offline"), retry: true }; })
+          .then(function (next) { showVoice(block, item, next); });
+      });
+      box.appendChild(again);
+    }
+    var later = document.createElement("p");
+    var link = document.createElement("a");
+    link.href = item.receipt.edit_url + "#voices";
+    link.textContent = say("voice_later");
+    later.appendChild(link);
+    box.appendChild(later);
+  }
+
   function keep(item) { return outbox ? outbox.put(item) : Promise.resolve(); }
   function forget(item) { return outbox ? outbox.remove(item.key) : Promise.resolve(); }
 
@@ -455,12 +531,16 @@
     return placed.then(function (answer) {
       if (answer.kept) return { outcome: "kept" };
       if (answer.problem) return forget(item).then(function () { return { outcome: "refused", problem: answer.problem }; });
-      if (!item.photo) return forget(item).then(function () { return { outcome: "sent" }; });
-      return hasPhoto(item.receipt).then(function (has) { return has ? null : postPhoto(item); })
-        .then(function (photoProblem) {
-          item.photoProblem = photoProblem;
-          return forget(item).then(function () { return { outcome: "sent" }; });
-        });
+      var photo = item.photo
+        ? hasPhoto(item.receipt).then(function (has) { return has ? null : postPhoto(item); })
+        : Promise.resolve(null);
+      return photo.then(function (photoProblem) {
+        item.photoProblem = photoProblem;
+        return item.voice ? postVoice(item) : null;
+      }).then(function (voiceProblem) {
+        item.voiceProblem = voiceProblem;
+        return forget(item).then(function () { return { outcome: "sent" }; });
+      });
     }).catch(function () {
       return { outcome: "kept" };  /* the connection dropped on the way: it stays kept */
     }).then(function (result) {
@@ -483,7 +563,7 @@
 
   function handled(item, result) {
     if (result.outcome === "sent") {
-      showDone(item.receipt, item.photoProblem, item.key === current ? null : item.feature.properties.title);
+      showDone(item.receipt, item.photoProblem, item.key === current ? null : item.feature.properties.title, item);
     } else if (result.outcome === "refused") {
       if (item.key === current) { form.hidden = false; showErrors(result.problem); }
       else {
@@ -513,12 +593,16 @@
     var button = document.getElementById("submit-place");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      var early = voiceDetailsProblem();
+      if (early) { showErrors(early); return; }
       button.disabled = true;
       sending.textContent = say("sending");
       var file = form.elements.photo && form.elements.photo.files[0];
+      var voice = voiceFile();
       var item = { key: value("submission_id"), feature: feature(), lang: form.getAttribute("data-lang"),
         photo: file || null, photoName: file ? file.name : null, caption: value("caption"),
-        created: Date.now() };
+        voice: voice || null, voiceName: voice ? voice.name : null,
+        voiceFields: voice ? voiceFields() : null, created: Date.now() };
       current = item.key;
       keep(item).catch(function () { outbox = null; })  /* no storage: send it as it is */
         .then(function () { return send(item); })
