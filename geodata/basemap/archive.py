@@ -146,15 +146,3 @@ def container_of(path: Path) -> str:
         f"{path.name} is neither an MBTiles nor a PMTiles archive (its first bytes say "
         "neither); a basemap must be one of those two"
     )
-
-
-def open_archive(path: Path) -> TileArchive:
-    """Open and check the archive at ``path``: MBTiles or PMTiles, raster or vector."""
-    kind = container_of(path)
-    if kind == "mbtiles":
-        from geodata.basemap.mbtiles import MBTilesArchive
-
-        return MBTilesArchive(path)
-    from geodata.basemap.pmtiles_archive import PMTilesArchive
-
-    return PMTilesArchive(path)

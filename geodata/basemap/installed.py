@@ -107,8 +107,8 @@ def install_basemap(
     ``attribution`` replaces the archive's own credit (required when it has none).
     Raises BasemapError, leaving ``folder`` as it was, when anything is wrong.
     """
-    from geodata.basemap.archive import open_archive
     from geodata.basemap.mbtiles import copy_mbtiles
+    from geodata.basemap.opening import open_archive
 
     kind = container_of(source)  # refuse a foreign file before copying a byte
     folder.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pmtiles.tile import Compression
 
-from geodata.basemap.archive import BasemapError, open_archive, plain_attribution
+from geodata.basemap.archive import BasemapError, plain_attribution
 from geodata.basemap.coverage import count_tiles, parse_bbox, parse_zooms, tile_range
 from geodata.basemap.installed import (
     POINTER,
@@ -20,6 +20,7 @@ from geodata.basemap.installed import (
     installed_basemap,
     remove_basemap,
 )
+from geodata.basemap.opening import open_archive
 from tests.geodata.basemap_archives import BAIXA, png_tile, write_mbtiles, write_pmtiles
 
 KINDS = [

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from geodata.basemap.archive import open_archive
 from geodata.basemap.coverage import count_tiles, tile_range
 from geodata.basemap.installed import installed_basemap
+from geodata.basemap.opening import open_archive
 from tests.conftest import ROOT
 from tests.geodata.basemap_archives import BAIXA, png_tile, write_mbtiles
 from tests.web.tile_server import TileServer
