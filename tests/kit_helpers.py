@@ -97,10 +97,10 @@ def central_atlas(store: PlaceStore, media_dir: Path, moderation: str = "pre") -
     photo = add_photo(store, media_dir, shown.id, jpeg(), "The corner in 1968")
     with open(AUDIO / "tone.mp3", "rb") as sound:
         details = RecordingDetails(AudioScope.PUBLIC, "A fado", "Ai Mouraria", "pt")
-        public = add_recording(store, media_dir, shown.id, sound, details)
+        public = add_recording(store, media_dir, shown.id, sound, details).recording
     with open(AUDIO / "tone.vorbis.ogg", "rb") as sound:
         details = RecordingDetails(AudioScope.ARCHIVE, "Private", ARCHIVE_TRANSCRIPT, "pt")
-        archive = add_recording(store, media_dir, shown.id, sound, details)
+        archive = add_recording(store, media_dir, shown.id, sound, details).recording
     memory = NarrativeAddition(
         place_id=shown.id, kind=NarrativeKind.MEMORY, text="My father sang here every Friday.",
         language="en", provenance=Provenance.ORIGINAL, consent_given_at=now,

@@ -125,8 +125,8 @@ def test_additions_are_found_by_contact_and_deleted_with_their_events(store: Pla
     place = _place(store)
     mine = store.add_narrative_addition(_addition(place.id, contributor_contact=" Rui@X.org "))
     other = store.add_narrative_addition(_addition(place.id, contributor_contact="someone@else"))
-    narrative_additions._record(store, "narrative_add", STAFF, mine)
-    narrative_additions._record(store, "narrative_add", STAFF, other)
+    narrative_additions.record_event(store, "narrative_add", STAFF, mine)
+    narrative_additions.record_event(store, "narrative_add", STAFF, other)
     assert store.narrative_addition_ids_by_contact("rui@x.org") == [mine.id]
     assert store.delete_narrative_additions([mine.id]) == 1
     events = store.audit_events(place_id=place.id)

@@ -158,6 +158,10 @@ def public_urls(app: FastAPI, seeded: Seeded, public: dict[tuple[str, str], str]
         "tile_matrix": "0",
         "tile_row": "0",
         "tile_col": "0",
+        # The local basemap (none is installed here: its tiles answer 404).
+        "z": "0",
+        "x": "0",
+        "name": "0.png",
     }
     queries = {
         "/api/map/places": ["bbox=-9.3,38.6,-9.0,38.8&zoom=18", "bbox=-9.3,38.6,-9.0,38.8&zoom=3"],

@@ -257,6 +257,6 @@ async def _answer(request: Request, form: FormData) -> Response:
     except InvalidInput as exc:
         errors = voice_not_kept(form_errors(field_problems(exc), language), voice, language)
         context = await run_in_threadpool(form_context, request, language, values, errors)
-        return render_form(request, "contribute.html", context, status=422)
+        return render_form(request, "contribute.html", context, status=exc.status)
     context = await run_in_threadpool(form_context, request, language, {}, {}, receipt=receipt)
     return render_form(request, "contribute_done.html", context, status=201)

@@ -167,6 +167,10 @@
   if ("IntersectionObserver" in window) {
     var seen = new IntersectionObserver(function (entries) {
       if (steering) { return; }
+      // Someone in the map or in the list beside it is choosing there: the story's
+      // scrolling must not move the map (and the list with it) from under them.
+      var active = document.activeElement;
+      if (active && active.closest && active.closest(".leaflet-container, .atlas-places")) { return; }
       entries.forEach(function (entry) {
         if (entry.isIntersecting) { show(Number(entry.target.getAttribute("data-stop"))); }
       });
