@@ -208,9 +208,7 @@ def test_the_walk_map_has_the_keyboard_list_of_stops_in_view(
     listed, shown_count = list_in_view(watched)
     assert listed == [i for i in ids if i in listed]  # in the walk's order
     n = len(listed)
-    assert shown_count == (
-        "1 place in view" if n == 1 else f"{n} places in view"
-    )
+    assert shown_count == ("1 place in view" if n == 1 else f"{n} places in view")
 
     # Enter opens the stop's popup on the map, with the focus in it; Escape comes back.
     number = ids.index(first) + 1
