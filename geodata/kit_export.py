@@ -8,7 +8,8 @@ settings the venue runs with. It is built from public outputs only: each place t
 true point; a place whose location is hidden is left out, as the maps leave it out),
 with no contributor's name, contact or display name (as in the open-data downloads), no
 account, no pending or rejected record.
-Optionally a basemap file rides along in the manifest's ``basemap`` slot.
+A basemap rides along in the manifest's ``basemap`` slot when there is one
+(:mod:`geodata.kit_basemap` chooses it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from shapely.geometry import mapping
 
-from geodata.errors import InvalidInput
+from geodata.kit_basemap import KitBasemap
 from geodata.kit_format import KitWriter, Manifest
 from geodata.media import PhotoError, PhotoLimits, media_file, process_photo
 from geodata.models import NarrativeAddition, Place, Sensitivity, Status, utcnow
@@ -34,7 +35,6 @@ from geodata.walk_views import public_walk, shown_places
 from geodata.walks import Walk
 
 PROJECTOR_SIDE = 1920  # a full-HD projector: photos need no more pixels than this
-BASEMAP_FORMATS = {".mbtiles": "mbtiles", ".pmtiles": "pmtiles"}
 Progress = Callable[[str], None]
 
 
@@ -71,6 +71,7 @@ class KitSummary:
     walks: int
     left_out_hidden: int
     basemap: bool
+    basemap_tiles: int = 0
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -172,8 +173,7 @@ def export_kit(
     media_dir: str | Path,
     venue: VenueSettings,
     *,
-    basemap: Path | None = None,
-    basemap_attribution: str | None = None,
+    basemap: KitBasemap | None = None,
     source: str | None = None,
     progress: Progress | None = None,
 ) -> KitSummary:
@@ -181,13 +181,6 @@ def export_kit(
     the new kit is complete); raise NotFound for an unknown workshop."""
     say = progress or (lambda _: None)
     workshop = store.get_workshop(workshop_code)
-    if basemap is not None and basemap.suffix.lower() not in BASEMAP_FORMATS:
-        raise InvalidInput(
-            f"{basemap.name}: a basemap is an MBTiles (.mbtiles) or PMTiles (.pmtiles) file",
-            code="bad_basemap",
-        )
-    if basemap is not None and not basemap.is_file():
-        raise InvalidInput(f"there is no basemap file {basemap}", code="bad_basemap")
     kit_id = str(uuid.uuid4())
     with KitWriter(Path(target)) as kit:
         say("neighbourhoods")
@@ -224,12 +217,13 @@ def export_kit(
         slot = None
         if basemap is not None:
             say("basemap")
-            member = f"basemap/basemap{basemap.suffix.lower()}"
-            kit.add_file(member, basemap)
+            member = f"basemap/basemap.{basemap.container}"
+            kit.add_file(member, basemap.path)
             slot = {
                 "path": member,
-                "format": BASEMAP_FORMATS[basemap.suffix.lower()],
-                "attribution": basemap_attribution,
+                "format": basemap.container,
+                "attribution": basemap.attribution,
+                "tiles": basemap.tiles,
             }
         info = {
             "source": source,
@@ -263,7 +257,8 @@ def export_kit(
         len(recordings),
         len(walks),
         hidden,
-        slot is not None,
+        basemap is not None,
+        basemap.tiles if basemap is not None else 0,
     )
 
 

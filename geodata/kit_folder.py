@@ -1,9 +1,10 @@
 """A venue laptop's working folder: where a workshop kit is unpacked and run from.
 
 ``venue.atlaskit`` opens into ``venue/`` beside it: ``kit.json`` (the kit's manifest,
-naming the kit), ``atlas.db`` (SQLite) and ``media/``, and the basemap file if the kit
-brought one. The folder is built under a hidden name and renamed only once the kit is
-wholly loaded, so an interrupted opening leaves nothing that looks like a workshop.
+naming the kit), ``atlas.db`` (SQLite), ``media/`` and, if the kit brought a basemap,
+``atlas-basemap/`` with it installed (where the atlas on ``atlas.db`` looks for one).
+The folder is built under a hidden name and renamed only once the kit is wholly loaded,
+so an interrupted opening leaves nothing that looks like a workshop.
 Opening the same kit again reuses its folder and everything collected in it; a folder
 holding another kit's workshop is never touched.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from geodata.basemap.installed import install_basemap
 from geodata.errors import Conflict, NotFound
 from geodata.kit_format import VerifiedKit, read_kit
 from geodata.kit_import import KitContents, load_kit
@@ -51,9 +53,13 @@ class VenueFolder:
         return str(self.manifest["workshop"]["code"])
 
     @property
-    def basemap(self) -> Path | None:
-        slot = self.manifest.get("basemap")
-        return self.root / slot["path"] if slot else None
+    def basemap_folder(self) -> Path:
+        """The installed basemap's folder: ``<database>-basemap``, the default beside SQLite."""
+        return self.root / "atlas-basemap"
+
+    @property
+    def has_basemap(self) -> bool:
+        return bool(self.manifest.get("basemap"))
 
 
 def folder_for(kit_path: Path) -> Path:
@@ -114,8 +120,13 @@ def _unpack(kit: VerifiedKit, root: Path) -> tuple[VenueFolder, KitContents]:
             contents = load_kit(kit, store, folder.media)
         finally:
             store.close()
-        if folder.basemap is not None:
-            kit.extract(kit.manifest.basemap["path"], folder.basemap)  # type: ignore[index]
+        slot = kit.manifest.basemap
+        if slot:
+            # Unpacked, then installed as `basemap import` installs it (checked again).
+            unpacked = building / Path(slot["path"]).name
+            kit.extract(slot["path"], unpacked)
+            install_basemap(unpacked, folder.basemap_folder, attribution=slot.get("attribution"))
+            unpacked.unlink()
         (building / MARKER).write_bytes(
             orjson.dumps(kit.manifest.to_json(), option=orjson.OPT_INDENT_2)
         )

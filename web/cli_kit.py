@@ -41,14 +41,22 @@ def kit_export(
     output: Annotated[Path, typer.Option("--output", "-o", help="The kit file to write.")],
     basemap: Annotated[
         Path | None,
-        typer.Option(help="An MBTiles or PMTiles file to carry along as the background map."),
+        typer.Option(
+            help="An MBTiles or PMTiles file to carry whole as the background map (default: "
+            "the installed basemap, cut to the workshop's area)."
+        ),
     ] = None,
     basemap_attribution: Annotated[
-        str | None, typer.Option(help="Whom the basemap credits (shown on the maps).")
+        str | None, typer.Option(help="Whom that file's tiles credit (shown on the maps).")
     ] = None,
+    no_basemap: Annotated[
+        bool, typer.Option("--no-basemap", help="Carry no background map.")
+    ] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Write everything a laptop needs to run one workshop offline into one file."""
+    from geodata.basemap.installed import installed_basemap
+    from geodata.kit_basemap import kit_basemap
     from geodata.kit_export import VenueSettings, export_kit
 
     settings, store = settings_and_store(database_url)
@@ -61,27 +69,41 @@ def kit_export(
         open_data_licence=settings.open_data_licence,
         open_data_attribution=settings.open_data_attribution,
     )
+    code = workshop.replace(" ", "").upper()
+    scratch = output.with_name(f".{output.name}.basemap.mbtiles")
     try:
         with console.status("writing the kit") as status:
+            background = None
+            if not no_basemap:
+                status.update("writing the kit: the basemap of the workshop's area")
+                background = kit_basemap(
+                    store,
+                    store.get_workshop(code),
+                    given=basemap,
+                    attribution=basemap_attribution,
+                    installed=installed_basemap(settings.basemap_path),
+                    scratch=scratch,
+                    max_tiles=settings.basemap_max_tiles,
+                )
             summary = export_kit(
                 store,
-                workshop.replace(" ", "").upper(),
+                code,
                 output,
                 settings.media_path,
                 venue,
-                basemap=basemap,
-                basemap_attribution=basemap_attribution,
+                basemap=background,
                 source=settings.public_url,
                 progress=lambda step: status.update(f"writing the kit: {step}"),
             )
     finally:
         store.close()
+        scratch.unlink(missing_ok=True)
     size = output.stat().st_size / 2**20
     console.print(
         f"kit written: {output} ({size:.1f} MB): {summary.neighbourhoods} neighbourhoods, "
         f"{summary.places} public places, {summary.additions} memories and translations, "
         f"{summary.photos} photos, {summary.recordings} recordings, {summary.walks} walks"
-        + (", a basemap" if summary.basemap else ""),
+        + (f", a basemap of {summary.basemap_tiles} tiles" if summary.basemap else ""),
         highlight=False,
     )
     if summary.left_out_hidden:
@@ -105,6 +127,7 @@ def _venue_environment(folder: VenueFolder, host: str, port: int) -> str:
         {
             "HERITAGE_DATABASE_URL": folder.database_url,
             "HERITAGE_MEDIA_DIR": str(folder.media),
+            "HERITAGE_BASEMAP_DIR": str(folder.basemap_folder),
             "HERITAGE_PUBLIC_URL": public,
             "HERITAGE_ALLOWED_HOSTS": ",".join(["127.0.0.1", "localhost", "::1", address]),
             "HERITAGE_PRIVACY_GRID_M": str(venue.privacy_grid_m),
@@ -199,8 +222,10 @@ def kit_open(
             "laptop; join its Wi-Fi (or start a hotspot) and open the kit again",
             highlight=False,
         )
-    if folder.basemap is not None:
-        console.print(f"basemap: {folder.basemap}", highlight=False)
+    if folder.has_basemap:
+        console.print(f"basemap: installed in {folder.basemap_folder}", highlight=False)
+    else:
+        console.print("no basemap in this kit: the maps draw the neighbourhoods' outlines")
     if serve_it:
         from web.cli_serve import serve
 

@@ -25,7 +25,6 @@ from geodata.basemap.archive import (
     BasemapError,
     TileArchive,
     container_of,
-    plain_attribution,
 )
 
 POINTER = "current.json"
@@ -108,7 +107,7 @@ def install_basemap(
     Raises BasemapError, leaving ``folder`` as it was, when anything is wrong.
     """
     from geodata.basemap.mbtiles import copy_mbtiles
-    from geodata.basemap.opening import open_archive
+    from geodata.basemap.opening import credited_info
 
     kind = container_of(source)  # refuse a foreign file before copying a byte
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,18 +123,7 @@ def install_basemap(
         else:
             shutil.copyfile(source, partial)
         _fsync(partial)
-        archive = open_archive(partial)
-        try:
-            info = archive.info
-        finally:
-            archive.close()
-        credit = plain_attribution(attribution) if attribution is not None else info.attribution
-        if not credit:
-            raise BasemapError(
-                f"{source.name} names no attribution; give the tiles' credit with "
-                "--attribution (it is shown on every map drawn over them)"
-            )
-        info = dataclasses.replace(info, attribution=credit)
+        info = credited_info(partial, attribution, "--attribution")
         partial.replace(final)
         pointer = {
             "file": name,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 import shapely
 from PIL import Image
 
-from geodata.errors import Conflict, InvalidInput
+from geodata.errors import Conflict
 from geodata.kit_folder import existing_folder, folder_for, open_folder
 from geodata.kit_format import MANIFEST, KitError, read_kit
 from geodata.privacy import generalise
@@ -197,38 +196,3 @@ def test_a_kit_from_a_newer_version_is_refused_naming_both_versions(kit):
         refused.value.message
     )
     _nothing_written(changed)
-
-
-def _mbtiles(path: Path) -> Path:
-    db = sqlite3.connect(path)
-    db.executescript(
-        "CREATE TABLE metadata (name text, value text);"
-        "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
-        "tile_data blob);"
-        "INSERT INTO metadata VALUES ('name', 'Mouraria'), ('format', 'png');"
-    )
-    db.commit()
-    db.close()
-    return path
-
-
-def test_a_basemap_rides_in_the_manifests_slot_and_is_unpacked_beside_the_atlas(central, tmp_path):
-    store, c, media = central
-    basemap = _mbtiles(tmp_path / "lisbon.mbtiles")
-    target = tmp_path / "kit" / "with-map.atlaskit"
-    target.parent.mkdir()
-    summary = make_kit(
-        store, c.code, target, media, basemap=basemap, basemap_attribution="© OSM contributors"
-    )
-    assert summary.basemap
-    with read_kit(target) as opened:
-        assert opened.manifest.basemap == {
-            "path": "basemap/basemap.mbtiles",
-            "format": "mbtiles",
-            "attribution": "© OSM contributors",
-        }
-    folder, _ = open_folder(target)
-    assert folder.basemap is not None
-    assert folder.basemap.read_bytes() == basemap.read_bytes()
-    with pytest.raises(InvalidInput, match="MBTiles"):
-        make_kit(store, c.code, tmp_path / "kit" / "x.atlaskit", media, basemap=tmp_path / "a.zip")

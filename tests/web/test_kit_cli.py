@@ -13,9 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from geodata.basemap.coverage import count_tiles, tile_range
 from geodata.kit_folder import folder_for
 from geodata.store import open_store
 from tests.conftest import free_port
+from tests.geodata.basemap_archives import LISBON, png_tile, write_mbtiles
 from tests.kit_helpers import central_atlas
 from tests.web.staff_helpers import sign_in
 from web import lan_address, sync_client
@@ -131,3 +133,42 @@ def test_sync_says_plainly_what_is_missing_and_what_cannot_be_reached(kit, monke
     assert f"cannot reach {closed}" in pulled.output and "run the same command again" in (
         pulled.output
     )
+
+
+def test_a_kit_brings_the_central_basemap_of_its_area_and_the_venue_maps_draw_it(
+    kit, tmp_path, monkeypatch
+):
+    path, code = kit
+    # The central atlas has a basemap of the city; the venue laptop gets its workshop's
+    # area of it, installed where its maps look for it.
+    city = write_mbtiles(tmp_path / "lisbon.mbtiles", LISBON, range(11, 14),
+                         attribution="© City tiles")  # fmt: skip
+    assert run("basemap", "import", city).exit_code == 0
+    with_map = path.with_name("with-map.atlaskit")
+    result = run("kit", "export", "--workshop", code, "-o", with_map)
+    assert result.exit_code == 0, result.output
+    tiles = int(re.search(r"a basemap of (\d+) tiles", result.output).group(1))
+    assert 0 < tiles <= count_tiles(LISBON, range(11, 14))
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.setattr(lan_address, "lan_address", lambda: "192.168.1.20")
+    opened = run("kit", "open", with_map, "--no-serve")
+    assert opened.exit_code == 0, opened.output
+    assert "basemap: installed in" in opened.output
+    with _venue_app() as venue:
+        described = venue.get("/tiles/basemap.json")
+        assert described.status_code == 200 and described.json()["attribution"] == "© City tiles"
+        # The tile under the Mouraria, where the workshop is, as the city's archive has it.
+        mouraria = tile_range((-9.1331, 38.7129, -9.1330, 38.7130), 13)
+        tile = venue.get(f"/tiles/basemap/13/{mouraria.xmin}/{mouraria.ymin}.png")
+        assert tile.status_code == 200 and tile.content == png_tile(13)
+        projector = venue.get(f"/workshops/{code}/live")
+        assert projector.status_code == 200 and "atlas-background.js" in projector.text
+        assert "/tiles/basemap/" in projector.text
+
+    plain = path.with_name("plain.atlaskit")
+    result = run("kit", "export", "--workshop", code, "-o", plain, "--no-basemap")
+    assert result.exit_code == 0 and "basemap" not in result.output
+    refused = run("kit", "export", "--workshop", code, "-o", path.with_name("x.atlaskit"),
+                  "--basemap", tmp_path / "central.db")  # fmt: skip
+    assert refused.exit_code == 1 and "not an MBTiles archive" in refused.output
+    assert not path.with_name("x.atlaskit").exists()
