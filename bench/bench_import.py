@@ -6,6 +6,9 @@ Compares, in one run on the same file:
   one geopandas spatial join, batches built as columns and moved into SQLite on a helper
   thread, the R*Tree packed), in-process (median of 3) and as the CLI end to end
   (median of ``--cli-runs``, each into a fresh database);
+* ``ogr2ogr -f GPKG`` writing the same file into a GeoPackage (GDAL's plain import, no
+  validation or neighbourhoods), its runs alternating with the CLI's: the ratio of the
+  medians is the import's speed against GDAL;
 * a per-feature Python loop doing the same work one feature at a time (json, the
   single-feature validator, point-in-polygon per neighbourhood, one insert each,
   all in one transaction so fsync cost does not dominate).
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -134,8 +138,16 @@ def main() -> None:
             f"{result.imported / bulk_s:,.0f} features/s ({assigned} neighbourhoods used)"
         )
 
-        cli_runs = []
+        cli_runs, gdal_runs = [], []
+        ogr2ogr = shutil.which("ogr2ogr")
         for k in range(args.cli_runs):  # the machine's speed wanders: several runs, median
+            if ogr2ogr:  # GDAL writing the same file into a GeoPackage: the plain import
+                target = work / f"gdal{k}.gpkg"
+                t = time.perf_counter()
+                subprocess.run([ogr2ogr, "-f", "GPKG", str(target), str(path)], check=True,
+                               capture_output=True)  # fmt: skip
+                gdal_runs.append(time.perf_counter() - t)
+                target.unlink()
             fresh(f"cli{k}.db").close()
             t = time.perf_counter()
             proc = subprocess.run(
@@ -160,6 +172,18 @@ def main() -> None:
             f"CLI end to end: median {statistics.median(cli_runs):.2f} s of {len(cli_runs)} "
             f"runs ({runs}) including interpreter start ({proc.stdout.strip()})"
         )
+        if gdal_runs:
+            gdal_s = statistics.median(gdal_runs)
+            print(
+                f"ogr2ogr -f GPKG: median {gdal_s:.2f} s of {len(gdal_runs)} runs "
+                f"({', '.join(f'{s:.2f}' for s in gdal_runs)}), runs alternating with the CLI's"
+            )
+            print(
+                f"ratio: the CLI import takes {statistics.median(cli_runs) / gdal_s:.2f}x the "
+                "time ogr2ogr takes (target: at most 1.0x)"
+            )
+        else:
+            print("ogr2ogr: not installed (apt-get install gdal-bin), no ratio against GDAL")
 
         store = fresh("naive.db")
         t = time.perf_counter()
