@@ -37,14 +37,9 @@ from geodata.edit_tokens import (  # noqa: F401 - part of this module's interfac
 )
 from geodata.errors import HeritageError
 from geodata.media import remove_all_photos
-from geodata.models import (
-    Consent,
-    Place,
-    PlaceFlag,
-    Status,
-    utcnow,
-)
+from geodata.models import Consent, Place, Status, utcnow
 from geodata.narrative_additions import keep_additions, with_additions
+from geodata.place_attachments import PlaceFlag
 from geodata.project_index import ProjectIndex, project_index  # noqa: F401
 from geodata.schemas import (
     PlacePatch,

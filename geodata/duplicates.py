@@ -9,7 +9,8 @@ import difflib
 import re
 import unicodedata
 
-from geodata.models import Place, PlaceFlag, Status
+from geodata.models import Place, Status
+from geodata.place_attachments import PlaceFlag
 from geodata.store.base import PlaceFilter, PlaceStore
 
 DUPLICATE_DISTANCE_M = 25.0

@@ -20,7 +20,7 @@ from geodata import narrative_additions
 from geodata.audit import Actor, record_account_event
 from geodata.errors import InvalidInput
 from geodata.media import remove_files
-from geodata.models import Media, Recording
+from geodata.place_attachments import Media, Recording
 from geodata.store.base import PlaceStore
 from geodata.voices import remove_recording_files
 from geodata.walk_lifecycle import erase_walks_by_contact

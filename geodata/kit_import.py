@@ -21,22 +21,19 @@ from geodata.kit_export import VenueSettings
 from geodata.kit_format import KitError, VerifiedKit
 from geodata.media import PhotoError, PhotoLimits, media_file, open_photo
 from geodata.models import (
-    AudioScope,
     Consent,
-    Media,
     Moderation,
     Narrative,
     NarrativeAddition,
     NarrativeKind,
     Place,
-    ProtocolLabel,
     Provenance,
-    Recording,
     Sensitivity,
     Status,
     Workshop,
     utcnow,
 )
+from geodata.place_attachments import AudioScope, Media, ProtocolLabel, Recording
 from geodata.store.base import PlaceStore
 from geodata.store.base_sync import LedgerEntry
 from geodata.store.records import parse_iso

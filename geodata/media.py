@@ -24,7 +24,7 @@ from typing import Any
 from PIL import ExifTags, Image
 
 from geodata.errors import InvalidInput
-from geodata.models import Media, new_media_id
+from geodata.place_attachments import Media, new_media_id
 from geodata.schemas import Problem
 from geodata.store.base import PlaceStore
 

@@ -16,7 +16,8 @@ from geodata import audit
 from geodata.account_records import AuditEvent
 from geodata.audit import Actor
 from geodata.errors import Conflict, HeritageError, InvalidInput
-from geodata.models import Media, Narrative, Place, PlaceFlag, ProtocolLabel, Provenance, Status
+from geodata.models import Narrative, Place, Provenance, Status
+from geodata.place_attachments import Media, PlaceFlag, ProtocolLabel
 from geodata.protocols import check_labels, label_json
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.text import check_language, check_text

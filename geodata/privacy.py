@@ -19,7 +19,8 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geodata.geometry_rules import M_PER_DEG_LAT, M_PER_DEG_LON
-from geodata.models import Narrative, Place, ProtocolLabel, Sensitivity
+from geodata.models import Narrative, Place, Sensitivity
+from geodata.place_attachments import ProtocolLabel
 from geodata.place_filter import PlaceFilter
 
 Audience = Literal["map", "open_data"]

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from geodata.errors import FieldProblem, InvalidInput
-from geodata.models import ProtocolLabel
+from geodata.place_attachments import ProtocolLabel
 from geodata.text import check_text
 
 MAX_LABELS = 12

@@ -19,8 +19,9 @@ from typing import Any
 from geodata.contributions import withdraw
 from geodata.errors import NotFound
 from geodata.media import media_file, remove_files
-from geodata.models import AudioScope, Status, utcnow
+from geodata.models import Status, utcnow
 from geodata.narrative_additions import sync_narratives
+from geodata.place_attachments import AudioScope
 from geodata.store.base import PlaceStore
 from geodata.store.base_sync import LedgerEntry
 from geodata.sync_outbox import SETTLED

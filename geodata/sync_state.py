@@ -22,7 +22,8 @@ from typing import Any
 import orjson
 from shapely.geometry import mapping
 
-from geodata.models import NarrativeAddition, Place, Recording
+from geodata.models import NarrativeAddition, Place
+from geodata.place_attachments import Recording
 from geodata.store.records import iso
 
 KIT_PLACE_FIELDS = (

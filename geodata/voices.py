@@ -9,7 +9,7 @@ way (a refusal, a store error, the client gone) removes the file: nothing half-w
 stays behind. A new place's form takes the recording first (:func:`take_recording`) and
 keeps it (:func:`keep_recording`) once the place is stored.
 
-Who hears a recording is its own consent (:class:`~geodata.models.AudioScope`):
+Who hears a recording is its own consent (:class:`~geodata.place_attachments.AudioScope`):
 :func:`playable` is the one rule every output asks.
 """
 
@@ -25,7 +25,7 @@ from typing import BinaryIO, NamedTuple
 from geodata.audio import AudioError, AudioLimits, PreparedAudio, prepare_audio, too_large
 from geodata.errors import InvalidInput
 from geodata.media import media_file
-from geodata.models import AudioScope, Recording, new_recording_id
+from geodata.place_attachments import AudioScope, Recording, new_recording_id
 from geodata.schemas import Problem
 from geodata.store.base_recordings import RecordingStore
 from geodata.text import check_language, check_text

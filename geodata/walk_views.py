@@ -13,7 +13,8 @@ from datetime import datetime
 
 from shapely.geometry import LineString
 
-from geodata.models import Narrative, Place, Recording, Status
+from geodata.models import Narrative, Place, Status
+from geodata.place_attachments import Recording
 from geodata.privacy import Audience, PublicPlace, public_filter, public_view, shows_exact_location
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.walks import Walk, metres, stop_to_stop, walking_minutes

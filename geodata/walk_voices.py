@@ -19,7 +19,8 @@ from typing import BinaryIO
 
 from geodata.audio import AudioLimits
 from geodata.errors import NotFound
-from geodata.models import AudioScope, Recording, Status
+from geodata.models import Status
+from geodata.place_attachments import AudioScope, Recording
 from geodata.store.base import PlaceStore
 from geodata.voices import Added, RecordingDetails, add_recording, playable, remove_recordings
 from geodata.walk_views import PublicWalk, public_walk, shown_places

@@ -232,7 +232,8 @@ def open_data_cases(lisbon_store: PlaceStore) -> dict[str, str]:
     ``rejected``."""
     from shapely.geometry import LineString, Point, Polygon
 
-    from geodata.models import Consent, Narrative, Place, ProtocolLabel, Sensitivity, Status
+    from geodata.models import Consent, Narrative, Place, Sensitivity, Status
+    from geodata.place_attachments import ProtocolLabel
 
     def place(title: str, geometry, **kw) -> Place:
         kw.setdefault("status", Status.PUBLISHED)

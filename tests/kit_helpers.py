@@ -18,7 +18,6 @@ from geodata.demo import load_demo
 from geodata.kit_export import KitSummary, VenueSettings, export_kit
 from geodata.media import add_photo
 from geodata.models import (
-    AudioScope,
     Consent,
     Narrative,
     NarrativeAddition,
@@ -30,6 +29,7 @@ from geodata.models import (
     utcnow,
 )
 from geodata.narrative_additions import sync_narratives
+from geodata.place_attachments import AudioScope
 from geodata.store.base import PlaceStore
 from geodata.store.base_sync import SyncConflict
 from geodata.voices import RecordingDetails, add_recording

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from geodata.duplicates import POSSIBLE_DUPLICATE
-from geodata.models import PlaceFlag
+from geodata.place_attachments import PlaceFlag
 from web.i18n import N_, gettext_for
 from web.page_language import format_number
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geodata.models import Recording
+from geodata.place_attachments import Recording
 from geodata.store.base_recordings import RecordingStore
 from geodata.voices import public_recordings
 

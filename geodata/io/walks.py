@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 import orjson
 from shapely.geometry import mapping
 
-from geodata.models import Recording
+from geodata.place_attachments import Recording
 from geodata.walk_views import PublicStop, PublicWalk
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from geodata.account_records import Account, AuditEvent, Credential
-from geodata.models import ProtocolLabel, Workshop
+from geodata.models import Workshop
+from geodata.place_attachments import ProtocolLabel
 
 
 class AccountsDefaults:

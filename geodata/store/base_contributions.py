@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from geodata.models import Media, PlaceFlag, Workshop
+from geodata.models import Workshop
+from geodata.place_attachments import Media, PlaceFlag
 
 
 class ContributionsContract(abc.ABC):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Sequence
 
-from geodata.models import AudioScope, Recording
+from geodata.place_attachments import AudioScope, Recording
 from geodata.search import narratives_search_text
 
 RECORDING_COLUMNS = (

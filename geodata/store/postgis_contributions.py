@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import Media, PlaceFlag, utcnow
+from geodata.models import utcnow
+from geodata.place_attachments import Media, PlaceFlag
 from geodata.store.base_contributions import IdempotentResponse
 
 _MEDIA_COLUMNS = (

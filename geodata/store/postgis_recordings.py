@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from geodata.errors import NotFound
-from geodata.models import Recording
+from geodata.place_attachments import Recording
 from geodata.store.base_recordings import (
     RECORDING_COLUMNS,
     RecordingStore,

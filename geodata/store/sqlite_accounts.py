@@ -15,7 +15,8 @@ import orjson
 
 from geodata.account_records import Account, AuditEvent, Credential, Role
 from geodata.errors import Conflict, NotFound
-from geodata.models import ProtocolLabel, Workshop
+from geodata.models import Workshop
+from geodata.place_attachments import ProtocolLabel
 from geodata.store.base_accounts import LoginThrottle
 from geodata.store.records import iso, parse_iso
 

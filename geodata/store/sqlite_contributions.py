@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import Media, PlaceFlag, utcnow
+from geodata.models import utcnow
+from geodata.place_attachments import Media, PlaceFlag
 from geodata.store.base_contributions import IdempotentResponse
 from geodata.store.records import iso, parse_iso
 

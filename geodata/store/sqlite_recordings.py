@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 from geodata.errors import NotFound
-from geodata.models import Recording
+from geodata.place_attachments import Recording
 from geodata.store.base_recordings import (
     RECORDING_COLUMNS,
     RecordingStore,

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from geodata.models import AudioScope
+from geodata.place_attachments import AudioScope
 from geodata.voices import RecordingDetails
 from geodata.walk_voices import add_stop_recording
 from tests.browser.test_contribute_browser import PHONE, fill_story, tap_map

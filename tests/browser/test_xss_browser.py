@@ -226,7 +226,7 @@ def test_no_payload_runs_on_the_ogc_api_pages(live_server, watched, hostile):
 
 
 def test_no_payload_runs_on_the_place_pages(live_server, watched, hostile, lisbon_store):
-    from geodata.models import ProtocolLabel
+    from geodata.place_attachments import ProtocolLabel
 
     base = live_server.url
     published = hostile["published"]

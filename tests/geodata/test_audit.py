@@ -16,7 +16,8 @@ from geodata.accounts import create_account
 from geodata.audit import RESIDENT, Actor
 from geodata.erasure import erase_contact
 from geodata.errors import Conflict, InvalidInput, NotFound
-from geodata.models import Consent, Narrative, Place, ProtocolLabel, Status, Workshop, utcnow
+from geodata.models import Consent, Narrative, Place, Status, Workshop, utcnow
+from geodata.place_attachments import ProtocolLabel
 from geodata.schemas import PlacePatch, PlaceSubmission
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary

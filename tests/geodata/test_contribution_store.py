@@ -9,7 +9,8 @@ import pytest
 from shapely.geometry import Point
 
 from geodata.errors import Conflict, NotFound
-from geodata.models import Media, Narrative, Place, PlaceFlag
+from geodata.models import Narrative, Place
+from geodata.place_attachments import Media, PlaceFlag
 from geodata.store.base import PlaceStore
 from geodata.store.base_contributions import IdempotentResponse
 

@@ -17,7 +17,8 @@ from geodata.filters import compile_filter
 from geodata.io import geojson
 from geodata.io.export import generalised_near, public_page
 from geodata.io.feature_page import EncodedPage, public_feature_page
-from geodata.models import Consent, Narrative, Place, ProtocolLabel, Sensitivity, Status
+from geodata.models import Consent, Narrative, Place, Sensitivity, Status
+from geodata.place_attachments import ProtocolLabel
 from geodata.privacy import generalise, public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 

@@ -18,18 +18,9 @@ from geodata.accounts import authenticate, create_account, start_session
 from geodata.audit import Actor
 from geodata.edit_tokens import check_edit_token
 from geodata.errors import Conflict
-from geodata.models import (
-    Media,
-    Moderation,
-    Narrative,
-    Place,
-    ProtocolLabel,
-    Recording,
-    Status,
-    Workshop,
-    utcnow,
-)
+from geodata.models import Moderation, Narrative, Place, Status, Workshop, utcnow
 from geodata.moderation import publish
+from geodata.place_attachments import Media, ProtocolLabel, Recording
 from geodata.store import open_store
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.store.base_sync import LedgerEntry, SyncConflict, SyncReceipt

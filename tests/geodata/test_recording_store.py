@@ -7,7 +7,8 @@ import pytest
 from shapely.geometry import Point
 
 from geodata.errors import NotFound
-from geodata.models import AudioScope, Narrative, Place, Recording, Status
+from geodata.models import Narrative, Place, Status
+from geodata.place_attachments import AudioScope, Recording
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter
 

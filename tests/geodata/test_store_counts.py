@@ -8,7 +8,8 @@ import threading
 import pytest
 from shapely.geometry import LineString, Point
 
-from geodata.models import Consent, Narrative, Place, ProtocolLabel, Status
+from geodata.models import Consent, Narrative, Place, Status
+from geodata.place_attachments import ProtocolLabel
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter
 

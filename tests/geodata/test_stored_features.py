@@ -16,7 +16,8 @@ from shapely.geometry import Point
 
 from geodata.io.export import neighbourhood_names, public_batches
 from geodata.io.geojson import encode_features, feature_tails, public_feature_chunks
-from geodata.models import Narrative, Place, ProtocolLabel, Sensitivity, Status
+from geodata.models import Narrative, Place, Sensitivity, Status
+from geodata.place_attachments import ProtocolLabel
 from geodata.privacy import public_filter
 from geodata.store import open_store
 from geodata.store.base import PlaceFilter, PlaceStore

@@ -13,7 +13,8 @@ from geodata.audio import AudioError, AudioLimits
 from geodata.audit import Actor
 from geodata.erasure import erase_contact
 from geodata.errors import InvalidInput
-from geodata.models import AudioScope, Narrative, Place
+from geodata.models import Narrative, Place
+from geodata.place_attachments import AudioScope
 from geodata.voices import RecordingDetails, add_recording, check_details, playable
 from tests.geodata.test_audio_files import FIXTURES
 
@@ -76,7 +77,7 @@ def test_details_are_checked_and_each_scope_has_its_listeners():
     for bad in bad_details:
         with pytest.raises(InvalidInput):
             check_details(*bad)
-    from geodata.models import Recording
+    from geodata.place_attachments import Recording
 
     def heard(scope: AudioScope) -> tuple[bool, bool, bool]:
         r = Recording("pl_x", "audio/ogg", 1.0, 1, "pl_x/a.ogg", "0" * 64, scope=scope)

@@ -157,7 +157,7 @@ def test_popup_of_a_place_that_is_not_public_is_404(client, lisbon_store, fields
 
 
 def test_popup_shows_protocol_labels_and_the_chosen_display_name(client, lisbon_store):
-    from geodata.models import ProtocolLabel
+    from geodata.place_attachments import ProtocolLabel
 
     place = lisbon_store.add(make_place(workshop=None, display_name="Tia Rosa"))
     label = ProtocolLabel("tk_a", "TK Attribution", "Cite the Mouraria elders.")

@@ -13,7 +13,8 @@ from markupsafe import escape
 from PIL import Image
 
 from geodata.account_records import Role
-from geodata.models import Moderation, PlaceFlag, Status, Workshop, utcnow
+from geodata.models import Moderation, Status, Workshop, utcnow
+from geodata.place_attachments import PlaceFlag
 from geodata.privacy import public_filter
 from geodata.store.base import PlaceFilter, PlaceStore
 from tests.web.staff_helpers import make_staff, page_csrf, sign_in

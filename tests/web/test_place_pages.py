@@ -17,7 +17,8 @@ from shapely.geometry import LineString
 
 from geodata import moderation
 from geodata.audit import Actor
-from geodata.models import Consent, Narrative, ProtocolLabel, Sensitivity, Status
+from geodata.models import Consent, Narrative, Sensitivity, Status
+from geodata.place_attachments import ProtocolLabel
 from geodata.privacy import public_view
 from geodata.vocabulary import Vocabulary
 from tests.mapping.conftest import make_place

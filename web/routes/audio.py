@@ -21,7 +21,8 @@ from starlette.responses import Response
 from geodata import contributions
 from geodata.audio import FORMATS, AudioLimits
 from geodata.errors import HeritageError, InvalidInput, NotFound
-from geodata.models import Recording, Status
+from geodata.models import Status
+from geodata.place_attachments import Recording
 from geodata.schemas import Problem
 from geodata.voices import (
     Added,

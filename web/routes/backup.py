@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import StreamingResponse
 
-from geodata.models import PlaceFlag
 from geodata.moderation import QueueItem
+from geodata.place_attachments import PlaceFlag
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary
 from web.auth import ADMIN, SignedIn

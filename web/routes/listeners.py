@@ -13,7 +13,8 @@ from fastapi import Request
 from geodata import accounts, contributions
 from geodata.account_records import Role
 from geodata.errors import HeritageError, NotFound
-from geodata.models import AudioScope, Recording, Status
+from geodata.models import Status
+from geodata.place_attachments import AudioScope, Recording
 from geodata.store.base import PlaceStore
 from geodata.voices import playable
 from geodata.walk_lifecycle import check_walk_token

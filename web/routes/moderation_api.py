@@ -16,8 +16,9 @@ from starlette.responses import FileResponse, Response
 from geodata import audit, moderation
 from geodata.errors import InvalidInput, NotFound
 from geodata.media import media_file
-from geodata.models import Media, Status
+from geodata.models import Status
 from geodata.moderation import QueueItem
+from geodata.place_attachments import Media
 from geodata.protocols import label_json, label_types
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from geodata.errors import NotFound
-from geodata.models import Media
+from geodata.place_attachments import Media
 from geodata.privacy import PublicPlace, public_filter, public_view
 from geodata.store.base import PlaceFilter, PlaceStore
 from geodata.story_credits import story_origins

@@ -21,7 +21,8 @@ from starlette.responses import Response
 
 from geodata import audit, contributions
 from geodata.errors import HeritageError, InvalidInput
-from geodata.models import Media, Place
+from geodata.models import Place
+from geodata.place_attachments import Media
 from geodata.schemas import NarrativeAdditionIn, PlacePatch, PlaceSubmission
 from geodata.store.base import PlaceStore
 from geodata.vocabulary import Vocabulary

@@ -13,7 +13,8 @@ from starlette.responses import Response
 
 from geodata import walk_lifecycle
 from geodata.errors import NotFound
-from geodata.models import Recording, Status
+from geodata.models import Status
+from geodata.place_attachments import Recording
 from geodata.store.base import PlaceStore
 from geodata.voices import RecordingDetails, playable, remove_recording
 from geodata.walk_voices import (
