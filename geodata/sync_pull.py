@@ -47,13 +47,21 @@ class PullReport:
         return self.erased + self.withdrawn + self.unpublished + self.rescoped
 
 
+_FIRST = {"place": 0, "narrative": 1, "photo": 2, "recording": 3}
+
+
 def pull_targets(store: PlaceStore) -> list[dict[str, str]]:
-    """The records to ask the atlas about: every one the ledger says both sides hold."""
-    return [
-        {"kind": kind, "id": record}
-        for (kind, record), e in sorted(store.sync_ledger().items())
+    """The records to ask the atlas about: every one the ledger says both sides hold,
+    places first. (Asked in batches: a place erased in an earlier batch takes its
+    memories, photos and recordings with it, so the report counts it once, however the
+    batches fall.)"""
+    held = [
+        key
+        for key, e in store.sync_ledger().items()
         if e.outcome not in SETTLED and not (e.origin == "venue" and e.outcome == "conflict")
     ]
+    held.sort(key=lambda k: (_FIRST.get(k[0], 4), k[1]))
+    return [{"kind": kind, "id": record} for kind, record in held]
 
 
 def _gone(entry: LedgerEntry) -> LedgerEntry:
@@ -80,9 +88,8 @@ def apply_pull(
     ledger = store.sync_ledger()
     report = PullReport()
     updated: list[LedgerEntry] = []
-    first = {"place": 0, "narrative": 1, "photo": 2, "recording": 3}
     # Places first: the photos and recordings of an erased place go with it, uncounted.
-    for answer in sorted(answers, key=lambda a: first.get(str(a["kind"]), 4)):
+    for answer in sorted(answers, key=lambda a: _FIRST.get(str(a["kind"]), 4)):
         key = (str(answer["kind"]), str(answer["id"]))
         entry, state = ledger.get(key), str(answer["state"])
         if entry is None:

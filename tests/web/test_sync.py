@@ -297,6 +297,16 @@ def test_conflicts_are_kept_for_a_moderator_and_never_overwrite(sites: Sites):
     assert kept.json()["resolution"] == "kept_central"
     assert s.central.get("/api/sync/conflicts", headers=central_staff.headers).json()["total"] == 0
     assert s.push().sent == 0  # reported once, not sent again
+    # After the conflicts, a pull still brings the central erasure to the laptop, and the
+    # laptop has nothing more to send.
+    pulled = s.pull()
+    # the place (its memories, photo and recordings go with it, counted once)
+    assert pulled.erased == 1  # type: ignore[attr-defined]
+    with pytest.raises(Exception, match="no place"):
+        s.venue_store.get(s.c.with_photo)
+    assert [a for a in s.venue_store.narrative_additions() if a.place_id == s.c.with_photo] == []
+    assert s.venue_store.get(kit_place).title == "Doorstep (V)"  # as the moderator chose
+    assert s.push().sent == 0
 
 
 def test_a_pull_brings_central_erasures_and_withdrawals_to_the_laptop(sites: Sites):
