@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from geodata.demo import load_demo
 from geodata.store import open_store
 from geodata.store.base import PlaceStore
+from tests.demo_copies import copy_postgis, copy_sqlite, demo_postgis_schema, demo_sqlite_file
 from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,10 +112,29 @@ def sqlite_store(tmp_path: Path) -> Iterator[PlaceStore]:
     s.close()
 
 
+@pytest.fixture(scope="session")
+def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Lisbon demo loaded once (per worker) into an SQLite file, to copy from."""
+    return demo_sqlite_file(tmp_path_factory.mktemp("demo") / "demo.db")
+
+
+@pytest.fixture(scope="session")
+def demo_postgis(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The Lisbon demo loaded once (per worker) into a PostGIS schema, to copy from."""
+    url = store_url("postgis", tmp_path_factory.getbasetemp())
+    schema = "test_" + os.environ.get("PYTEST_XDIST_WORKER", "main") + "_demo"
+    base = url.split("schema=")[0].rstrip("?&")
+    return demo_postgis_schema(f"{base}{'&' if '?' in base else '?'}schema={schema}")
+
+
 @pytest.fixture
-def lisbon_store(store: PlaceStore) -> PlaceStore:
-    """A store holding the bundled Lisbon demo (24 parishes, 557 places)."""
-    load_demo(store)
+def lisbon_store(store: PlaceStore, backend: str, request: pytest.FixtureRequest) -> PlaceStore:
+    """A store holding the bundled Lisbon demo (24 parishes, 557 places, two walks),
+    copied from the one loaded first in this worker (:mod:`tests.demo_copies`)."""
+    if backend == "sqlite":
+        copy_sqlite(request.getfixturevalue("demo_sqlite"), store)
+    else:
+        copy_postgis(request.getfixturevalue("demo_postgis"), store)
     return store
 
 
