@@ -51,9 +51,9 @@ def demo_postgis_schema(url: str) -> str:
 
 def copy_postgis(template: str, store: PlaceStore) -> None:
     """Fill ``store`` (a fresh, emptied PostGIS store in a schema of the same migrations)
-    with every row of the schema ``template``: triggers off (the copied rows already hold
-    what they would compute, store versions included), identities carried over and their
-    sequences moved past them."""
+    with every row of the schema ``template``, column by column: triggers off (the copied
+    rows already hold what they would compute, store versions included), identities
+    carried over and their sequences moved past them."""
     with store._write() as conn:  # type: ignore[attr-defined]
         conn.execute("SET LOCAL session_replication_role = replica")
         tables = [
@@ -65,12 +65,27 @@ def copy_postgis(template: str, store: PlaceStore) -> None:
             )
         ]
         for table in tables:
+            # By name: a test that migrated its schema again may have its columns in
+            # another order than the template's.
+            columns = sql.SQL(", ").join(
+                sql.Identifier(r[0])
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = %s AND is_generated = 'NEVER' "
+                    "ORDER BY ordinal_position",
+                    (template, table),
+                )
+            )
             conn.execute(
                 sql.SQL("DELETE FROM {}").format(sql.Identifier(table))  # rows a migration seeded
             )
             conn.execute(
-                sql.SQL("INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM {}.{}").format(
-                    sql.Identifier(table), sql.Identifier(template), sql.Identifier(table)
+                sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}.{}").format(
+                    sql.Identifier(table),
+                    columns,
+                    columns,
+                    sql.Identifier(template),
+                    sql.Identifier(table),
                 )
             )
         identities = conn.execute(

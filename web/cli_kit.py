@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from geodata.errors import InvalidInput
 from geodata.kit_folder import VenueFolder
 from web.cli_common import (
     DatabaseOption,
@@ -59,6 +60,8 @@ def kit_export(
     from geodata.kit_basemap import kit_basemap
     from geodata.kit_export import VenueSettings, export_kit
 
+    if no_basemap and (basemap is not None or basemap_attribution is not None):
+        raise InvalidInput("--no-basemap carries no basemap: leave out --basemap and its credit")
     settings, store = settings_and_store(database_url)
     venue = VenueSettings(
         privacy_grid_m=settings.privacy_grid_m,

@@ -172,3 +172,6 @@ def test_a_kit_brings_the_central_basemap_of_its_area_and_the_venue_maps_draw_it
                   "--basemap", tmp_path / "central.db")  # fmt: skip
     assert refused.exit_code == 1 and "not an MBTiles archive" in refused.output
     assert not path.with_name("x.atlaskit").exists()
+    both = run("kit", "export", "--workshop", code, "-o", path.with_name("y.atlaskit"),
+               "--no-basemap", "--basemap", city)  # fmt: skip
+    assert both.exit_code == 1 and "--no-basemap carries no basemap" in both.output
