@@ -265,8 +265,10 @@ def check(page, url: str, language: str, pieces: set[str], problems: list[str]) 
         problems.append(f"{language} {url}: {left}")
 
 
+# One test per language: each takes some seconds, and the workers share them out.
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
 def test_no_english_interface_text_on_any_page_in_any_language(
-    watched, live_server, atlas, sqlite_store
+    language, watched, live_server, atlas, sqlite_store
 ):
     page, base = watched, live_server.url
     place_id, token = send_place(base)
@@ -321,22 +323,18 @@ def test_no_english_interface_text_on_any_page_in_any_language(
         "/admin",
     ]
     problems: list[str] = []
-    languages = [code for code in LANGUAGES if code != "en"]
-    for language in languages:
-        pieces = english_fragments(language)
-        page.goto(f"{base}/?lang={language}")  # remembered in the cookie from here on
-        for path in public:
-            check(page, base + path, language, pieces, problems)
+    pieces = english_fragments(language)
+    page.goto(f"{base}/?lang={language}")  # remembered in the cookie from here on
+    for path in public:
+        check(page, base + path, language, pieces, problems)
     page.goto(f"{base}/login?lang=en")
     page.fill("#name", "test-admin")
     page.fill("#password", PASSWORD)
     page.click("form.stack button[type=submit]")
     page.wait_for_url(f"{base}/workshops")
-    for language in languages:
-        pieces = english_fragments(language)
-        page.goto(f"{base}/stats?lang={language}")
-        for path in staff_pages:
-            check(page, base + path, language, pieces, problems)
+    page.goto(f"{base}/stats?lang={language}")
+    for path in staff_pages:
+        check(page, base + path, language, pieces, problems)
     assert not problems, "\n".join(problems)
     assert not page.problems, "\n".join(page.problems)
 
