@@ -11,7 +11,7 @@ backends are :mod:`geodata.store.sqlite_sync` and :mod:`geodata.store.postgis_sy
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,6 +87,47 @@ class LedgerEntry:
     outcome: str
     detail: str | None = None
     pushed_at: datetime | None = None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def conflict_from_row(
+    r: Sequence[Any],
+    parse_ts: Callable[[Any], Any] = _same,
+    parse_json: Callable[[Any], Any] = _same,
+) -> SyncConflict:
+    """A conflict from the values of :data:`CONFLICT_COLUMNS`; ``parse_ts`` and
+    ``parse_json`` read timestamps and JSON the backend's way (PostGIS hands them over
+    already read; SQLite keeps text)."""
+    return SyncConflict(
+        id=r[0], submission_id=r[1], kit_id=r[2], kind=r[3], record_id=r[4], place_id=r[5],
+        reason=r[6], detail=r[7], venue=parse_json(r[8]), contributor_contact=r[9],
+        status=r[10], resolution=r[11], resolved_by=r[12], created_at=parse_ts(r[13]),
+        resolved_at=parse_ts(r[14]) if r[14] is not None else None,
+    )  # fmt: skip
+
+
+def ledger_from_rows(
+    rows: Sequence[Sequence[Any]],
+    parse_ts: Callable[[Any], Any] = _same,
+    parse_json: Callable[[Any], Any] = _same,
+) -> dict[tuple[str, str], LedgerEntry]:
+    """The ledger from rows of :data:`LEDGER_COLUMNS`, by (kind, record id)."""
+    return {
+        (r[0], r[1]): LedgerEntry(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            parse_json(r[4]) if r[4] is not None else None,
+            r[5],
+            r[6],
+            parse_ts(r[7]) if r[7] is not None else None,
+        )
+        for r in rows
+    }
 
 
 class SyncStore:

@@ -20,27 +20,9 @@ from geodata.store.base_sync import (
     SyncConflict,
     SyncReceipt,
     SyncStore,
+    conflict_from_row,
+    ledger_from_rows,
 )
-
-
-def _conflict(r: Sequence[Any]) -> SyncConflict:
-    return SyncConflict(
-        id=r[0],
-        submission_id=r[1],
-        kit_id=r[2],
-        kind=r[3],
-        record_id=r[4],
-        place_id=r[5],
-        reason=r[6],
-        detail=r[7],
-        venue=r[8],
-        contributor_contact=r[9],
-        status=r[10],
-        resolution=r[11],
-        resolved_by=r[12],
-        created_at=r[13],
-        resolved_at=r[14],
-    )
 
 
 def _json(value: Any) -> str | None:
@@ -132,7 +114,7 @@ class SyncMixin(SyncStore):
         )
         if r is None:
             raise NotFound(f"there is no sync conflict {conflict_id}")
-        return _conflict(r)
+        return conflict_from_row(r)
 
     def sync_conflicts(
         self, status: str | None = None, *, limit: int = 100, offset: int = 0
@@ -143,7 +125,7 @@ class SyncMixin(SyncStore):
             "LIMIT %(limit)s OFFSET %(offset)s",
             {"status": status, "limit": limit, "offset": offset},
         )
-        return [_conflict(r) for r in rows]
+        return [conflict_from_row(r) for r in rows]
 
     def count_sync_conflicts(self, status: str | None = None) -> int:
         row = self._fetchone(
@@ -174,7 +156,7 @@ class SyncMixin(SyncStore):
 
     def sync_ledger(self) -> dict[tuple[str, str], LedgerEntry]:
         rows = self._fetchall(f"SELECT {LEDGER_COLUMNS} FROM sync_ledger")
-        return {(r[0], r[1]): LedgerEntry(*r) for r in rows}
+        return ledger_from_rows(rows)
 
     def save_ledger(self, entries: Sequence[LedgerEntry]) -> None:
         with self._write() as conn, conn.cursor() as cur:

@@ -19,32 +19,14 @@ from geodata.store.base_sync import (
     SyncConflict,
     SyncReceipt,
     SyncStore,
+    conflict_from_row,
+    ledger_from_rows,
 )
 from geodata.store.records import iso, parse_iso
 
 
-def _maybe_ts(value: str | None) -> Any:
-    return parse_iso(value) if value else None
-
-
 def _conflict(r: Sequence[Any]) -> SyncConflict:
-    return SyncConflict(
-        id=r[0],
-        submission_id=r[1],
-        kit_id=r[2],
-        kind=r[3],
-        record_id=r[4],
-        place_id=r[5],
-        reason=r[6],
-        detail=r[7],
-        venue=orjson.loads(r[8]),
-        contributor_contact=r[9],
-        status=r[10],
-        resolution=r[11],
-        resolved_by=r[12],
-        created_at=parse_iso(r[13]),
-        resolved_at=_maybe_ts(r[14]),
-    )
+    return conflict_from_row(r, parse_iso, orjson.loads)
 
 
 class SyncMixin(SyncStore):
@@ -176,19 +158,7 @@ class SyncMixin(SyncStore):
 
     def sync_ledger(self) -> dict[tuple[str, str], LedgerEntry]:
         rows = self.conn.execute(f"SELECT {LEDGER_COLUMNS} FROM sync_ledger").fetchall()
-        return {
-            (r[0], r[1]): LedgerEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                orjson.loads(r[4]) if r[4] else None,
-                r[5],
-                r[6],
-                _maybe_ts(r[7]),
-            )
-            for r in rows
-        }
+        return ledger_from_rows(rows, parse_iso, orjson.loads)
 
     def save_ledger(self, entries: Sequence[LedgerEntry]) -> None:
         with self.transaction():

@@ -32,7 +32,7 @@ from web.i18n import N_, localised_message, translate_problem, translations
 from web.language_choice import request_language
 from web.page_language import format_number
 from web.routes.accounts import staff_page
-from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status
+from web.routes.moderation_api import PAGE_SIZE, parse_status, queue_context
 from web.settings import Settings
 from web.voice_view import voice_view
 
@@ -94,22 +94,22 @@ def queue_page(
     except HeritageError as exc:
         items, total, problem = [], 0, localised_message(exc, request_language(request))
     context = {
+        **queue_context(
+            request,
+            status=status,
+            offset=offset,
+            total=total,
+            done=done,
+            error=error or problem,
+        ),
         "items": items,
-        "total": total,
-        "status": status,
-        "statuses": STATUSES,
         "workshop": (workshop or "").upper(),
         "workshops": store.workshops(),
         "neighbourhood": hood,
         "neighbourhoods": store.neighbourhoods(),
         "names": {n.id: n.name for n in store.neighbourhoods()},
-        "offset": offset,
-        "page_size": PAGE_SIZE,
-        "done": done,
-        "error": error or problem,
         "vocabulary": vocabulary,
         "background": page_background(settings),
-        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "geojson": lambda item: orjson.dumps(mapping(item.place.geometry)).decode(),
         "note": flag_notes_for(request_language(request)),
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 from starlette.responses import FileResponse, Response
@@ -156,6 +156,31 @@ def api_queue(
             "features": [item_json(i, vocabulary, language) for i in items],
         }
     )
+
+
+def queue_context(
+    request: Request,
+    *,
+    status: str,
+    offset: int,
+    total: int,
+    done: str | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """What every moderation queue page shows around its items: the status tabs, the
+    paging, the outcome of the last form, and ``here`` (the page's own path and query,
+    where its forms come back to)."""
+    query = request.url.query
+    return {
+        "total": total,
+        "status": status,
+        "statuses": STATUSES,
+        "offset": offset,
+        "page_size": PAGE_SIZE,
+        "done": done,
+        "error": error,
+        "here": request.url.path + (f"?{query}" if query else ""),
+    }
 
 
 def parse_status(text: str) -> Status:

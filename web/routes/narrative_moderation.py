@@ -21,9 +21,11 @@ from geodata.narrative_additions import ReviewItem
 from geodata.store.base import PlaceStore
 from web.auth import FACILITATOR, FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_store
+from web.i18n import localised_message
+from web.language_choice import request_language
 from web.routes.accounts import staff_page
 from web.routes.moderation import _done
-from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status
+from web.routes.moderation_api import PAGE_SIZE, parse_status, queue_context
 
 router = APIRouter(tags=["moderation"])
 QUEUE = "/moderation/narratives"
@@ -88,17 +90,17 @@ def queue_page(
             store, parse_status(status), limit=PAGE_SIZE, offset=offset
         )
     except HeritageError as exc:
-        items, total, problem = [], 0, exc.message
+        items, total, problem = [], 0, localised_message(exc, request_language(request))
     context = {
         "items": items,
-        "total": total,
-        "status": status,
-        "statuses": STATUSES,
-        "offset": offset,
-        "page_size": PAGE_SIZE,
-        "done": done,
-        "error": error or problem,
-        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        **queue_context(
+            request,
+            status=status,
+            offset=offset,
+            total=total,
+            done=done,
+            error=error or problem,
+        ),
     }
     return staff_page(request, "moderation_narratives.html", context, who)
 

@@ -22,11 +22,11 @@ from web.auth import FACILITATOR_PAGE, SignedIn
 from web.dependencies import get_store
 from web.i18n import N_
 from web.routes.accounts import staff_page
+from web.routes.moderation_api import PAGE_SIZE
 from web.routes.sync_api import receiving
 
 router = APIRouter(tags=["moderation"])
 PAGE = "/moderation/conflicts"
-PAGE_SIZE = 50
 REASONS = {
     "edited_centrally": N_("Changed on this atlas too, since the venue had it"),
     "erased_centrally": N_("Erased on this atlas meanwhile"),

@@ -28,7 +28,7 @@ from web.i18n import N_, localised_message
 from web.language_choice import request_language
 from web.routes.accounts import staff_page
 from web.routes.moderation import _done, _said
-from web.routes.moderation_api import PAGE_SIZE, STATUSES, parse_status
+from web.routes.moderation_api import PAGE_SIZE, parse_status, queue_context
 from web.walk_review import original, walk_reviews
 
 router = APIRouter(tags=["moderation"])
@@ -69,14 +69,14 @@ def queue_page(
     context = _context(
         request,
         reviews=walk_reviews(store, walks),
-        total=total,
-        status=status,
-        statuses=STATUSES,
-        offset=offset,
-        page_size=PAGE_SIZE,
-        done=done,
-        error=error or problem,
-        here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        **queue_context(
+            request,
+            status=status,
+            offset=offset,
+            total=total,
+            done=done,
+            error=error or problem,
+        ),
     )
     return staff_page(request, "moderation_walks.html", context, who)
 

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from geodata import contributions, walk_lifecycle
 from geodata.errors import HeritageError, InvalidInput
-from geodata.models import Narrative, Status
+from geodata.models import Narrative
 from geodata.store.base import PlaceStore
 from geodata.voices import playable
 from geodata.walk_checks import WalkSubmission, prepare_walk
@@ -33,13 +33,11 @@ from web.language_choice import request_language
 from web.public_url import public_base_url
 from web.rate_limits import RateLimited, count_submission
 from web.routes.audio import recording_json
-from web.routes.moderation_api import ReasonIn
+from web.routes.moderation_api import PAGE_SIZE, STATUSES, ReasonIn, parse_status
 from web.routes.places import edit_token_of
 
 router = APIRouter(prefix="/api/walks", tags=["walks"])
 staff = APIRouter(prefix="/api/moderation/walks", tags=["moderation"])
-PAGE_SIZE = 50
-STATUSES = [str(s) for s in Status]
 
 
 class WalkReceipt(BaseModel):
@@ -280,8 +278,7 @@ def queue(
     who: SignedIn = Depends(FACILITATOR),
     store: PlaceStore = Depends(get_store),
 ) -> Response:
-    if status not in STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="bad_status")
+    status = str(parse_status(status))
     walks = store.walks(status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return _json(
         {
