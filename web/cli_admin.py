@@ -7,13 +7,11 @@ module last), with the same one-line error handling.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from geodata.errors import HeritageError
-from geodata.store import open_store
-from geodata.store.base import PlaceStore
 from web.cli_common import (
     DatabaseOption,
     app,
@@ -22,8 +20,11 @@ from web.cli_common import (
     one_line_errors,
     progress_bar,
     settings_and_store,
+    settings_for,
 )
-from web.settings import Settings
+
+if TYPE_CHECKING:
+    from geodata.store.base import PlaceStore
 
 
 @app.command("create-user")
@@ -150,6 +151,8 @@ def render_map(
 
 def open_existing(url: str) -> PlaceStore:
     """Open a database that must already exist (a typo must not create an empty one)."""
+    from geodata.store import open_store
+
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         raise HeritageError(f"there is no SQLite database at {url.removeprefix('sqlite:///')}")
     return open_store(url)
@@ -172,6 +175,7 @@ def migrate_db(
     trail...) to another database, e.g. SQLite to PostGIS, and check the counts per table."""
     import logging
 
+    from geodata.store import open_store
     from geodata.store.migrate import migrate_store
 
     # The pool logs every failed connection attempt; the one-line error says it once.
@@ -205,7 +209,7 @@ def migrate_db(
     for t in report.tables:
         console.print(f"{t.table:<{width}}  {t.source:>10,} -> {t.target:>10,}  ok")
     console.print(f"copied {sum(t.target for t in report.tables):,} rows; every count matches")
-    media = Settings(database_url=from_url).media_path.resolve()
+    media = settings_for(from_url).media_path.resolve()
     console.print(
         f"photos: {report.rows('media'):,} records copied; the files were not moved and stay "
         f"in {media}: set HERITAGE_MEDIA_DIR={media} (a folder every host shares) where the "
@@ -225,8 +229,8 @@ def backup(
     backup API); a PostGIS database is backed up with pg_dump instead."""
     from geodata.store.sqlite import SQLiteStore
 
-    settings = Settings()
-    url = database_url or settings.database_url
+    settings = settings_for(database_url)
+    url = settings.database_url
     if not url.startswith("sqlite:///"):
         raise HeritageError(
             "backup copies SQLite databases; back up PostGIS with pg_dump, e.g. "
@@ -243,6 +247,6 @@ def backup(
         store.backup(path)
     finally:
         store.close()
-    media = settings.model_copy(update={"database_url": url}).media_path
+    media = settings.media_path
     console.print(f"backed up {places:,} places to {path} (integrity check ok)")
     console.print(f"photos are files: copy {media} as well", highlight=False)

@@ -8,28 +8,28 @@ folder, ``fetch`` prepares one while online by downloading a venue's raster tile
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from geodata.basemap.archive import ArchiveInfo
-from geodata.basemap.installed import install_basemap, installed_basemap, remove_basemap
-from web.cli_common import DatabaseOption, app, console, err_console, one_line_errors
-from web.settings import Settings
+from web.cli_common import (
+    DatabaseOption,
+    app,
+    console,
+    err_console,
+    one_line_errors,
+    settings_for,
+)
+
+if TYPE_CHECKING:
+    from geodata.basemap.archive import ArchiveInfo
 
 basemap_app = typer.Typer(
     no_args_is_help=True,
     help="The basemap: tiles kept on this machine, drawn under every map (works offline).",
 )
 app.add_typer(basemap_app, name="basemap")
-
-
-def _settings(database_url: str | None) -> Settings:
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return settings
 
 
 def describe(info: ArchiveInfo) -> str:
@@ -57,7 +57,9 @@ def import_basemap(
     database_url: DatabaseOption = None,
 ) -> None:
     """Check an archive through and make it the basemap of every map (replacing any)."""
-    settings = _settings(database_url)
+    from geodata.basemap.installed import install_basemap
+
+    settings = settings_for(database_url)
     installed = install_basemap(file, settings.basemap_path, attribution=attribution)
     console.print(
         f"installed {escape(file.name)} as the basemap: {escape(describe(installed.info))}",
@@ -76,7 +78,9 @@ def import_basemap(
 @one_line_errors
 def basemap_info(database_url: DatabaseOption = None) -> None:
     """Say which basemap the maps draw, if any."""
-    settings = _settings(database_url)
+    from geodata.basemap.installed import installed_basemap
+
+    settings = settings_for(database_url)
     found = installed_basemap(settings.basemap_path)
     if found is None:
         fallback = settings.tiles if settings.tiles_enabled else "none (HERITAGE_TILES=none)"
@@ -96,7 +100,9 @@ def basemap_info(database_url: DatabaseOption = None) -> None:
 @one_line_errors
 def basemap_remove(database_url: DatabaseOption = None) -> None:
     """Stop drawing the basemap and delete its file (maps go back to HERITAGE_TILES)."""
-    settings = _settings(database_url)
+    from geodata.basemap.installed import remove_basemap
+
+    settings = settings_for(database_url)
     removed = remove_basemap(settings.basemap_path)
     if removed is None:
         console.print("there was no basemap to remove")
@@ -155,7 +161,7 @@ def basemap_fetch(
     from web.basemap_fetch import FetchPlan, RateLimit, check_template, fetch_tiles, user_agent
     from web.cli_common import progress_bar
 
-    settings = Settings()
+    settings = settings_for()
     plan = FetchPlan(
         bounds=parse_bbox(bbox),
         zooms=parse_zooms(zooms),

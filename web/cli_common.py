@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,9 +22,10 @@ from rich.progress import (
 )
 
 from geodata.errors import HeritageError
-from geodata.store import open_store
-from geodata.store.base import PlaceStore
-from web.settings import Settings
+
+if TYPE_CHECKING:  # imported by the commands that use them: each command starts faster
+    from geodata.store.base import PlaceStore
+    from web.settings import Settings
 
 app = typer.Typer(
     name="heritage-atlas",
@@ -66,10 +67,20 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def settings_and_store(database_url: str | None = None) -> tuple[Settings, PlaceStore]:
+def settings_for(database_url: str | None = None) -> Settings:
+    """The settings from the environment, with ``--database-url`` when given."""
+    from web.settings import Settings
+
     settings = Settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def settings_and_store(database_url: str | None = None) -> tuple[Settings, PlaceStore]:
+    from geodata.store import open_store
+
+    settings = settings_for(database_url)
     return settings, open_store(settings.database_url)
 
 

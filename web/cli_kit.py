@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from geodata.errors import InvalidInput
-from geodata.kit_folder import VenueFolder
 from web.cli_common import (
     DatabaseOption,
     app,
@@ -26,6 +25,9 @@ from web.cli_common import (
     one_line_errors,
     settings_and_store,
 )
+
+if TYPE_CHECKING:
+    from geodata.kit_folder import VenueFolder
 
 kit_app = typer.Typer(
     no_args_is_help=True,
