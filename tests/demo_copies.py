@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from psycopg import sql
 
@@ -56,51 +57,61 @@ def copy_postgis(template: str, store: PlaceStore) -> None:
     carried over and their sequences moved past them."""
     with store._write() as conn:  # type: ignore[attr-defined]
         conn.execute("SET LOCAL session_replication_role = replica")
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s "
-                "AND tablename NOT IN ('schema_migrations', 'spatial_ref_sys')",
-                (template,),
-            )
-        ]
-        for table in tables:
+        for table, columns, identities in _filled_tables(conn, template):
             # By name: a test that migrated its schema again may have its columns in
             # another order than the template's.
-            columns = sql.SQL(", ").join(
-                sql.Identifier(r[0])
-                for r in conn.execute(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = %s AND table_name = %s AND is_generated = 'NEVER' "
-                    "ORDER BY ordinal_position",
-                    (template, table),
-                )
-            )
+            names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             conn.execute(
                 sql.SQL("DELETE FROM {}").format(sql.Identifier(table))  # rows a migration seeded
             )
             conn.execute(
                 sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}.{}").format(
                     sql.Identifier(table),
-                    columns,
-                    columns,
+                    names,
+                    names,
                     sql.Identifier(template),
                     sql.Identifier(table),
                 )
             )
-        identities = conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND is_identity = 'YES'"
-        ).fetchall()
-        for table, column in identities:
-            conn.execute(
-                sql.SQL(
-                    "SELECT setval(pg_get_serial_sequence({t}, {c}), max({col}), true) "
-                    "FROM {table} HAVING max({col}) IS NOT NULL"
-                ).format(
-                    t=sql.Literal(table),
-                    c=sql.Literal(column),
-                    col=sql.Identifier(column),
-                    table=sql.Identifier(table),
+            for column in identities:
+                conn.execute(
+                    sql.SQL(
+                        "SELECT setval(pg_get_serial_sequence({t}, {c}), max({col}), true) "
+                        "FROM {table} HAVING max({col}) IS NOT NULL"
+                    ).format(
+                        t=sql.Literal(table),
+                        c=sql.Literal(column),
+                        col=sql.Identifier(column),
+                        table=sql.Identifier(table),
+                    )
                 )
-            )
+
+
+_FILLED: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+
+
+def _filled_tables(conn: Any, template: str) -> list[tuple[str, list[str], list[str]]]:
+    """The tables of ``template`` that hold rows, each with its columns (generated ones
+    left out) and its identity columns; read once per worker (nothing writes to the
+    template after it is loaded), from the system catalogs in one query."""
+    if template not in _FILLED:
+        rows = conn.execute(
+            "SELECT c.relname, array_agg(a.attname ORDER BY a.attnum) FILTER "
+            "(WHERE a.attgenerated = ''), array_agg(a.attname) FILTER (WHERE a.attidentity "
+            "<> '') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE n.nspname = %s AND c.relkind = 'r' "
+            "AND c.relname NOT IN ('schema_migrations', 'spatial_ref_sys') GROUP BY c.relname",
+            (template,),
+        ).fetchall()
+        filled = []
+        for table, columns, identities in rows:
+            has_rows = conn.execute(
+                sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{})").format(
+                    sql.Identifier(template), sql.Identifier(table)
+                )
+            ).fetchone()[0]
+            if has_rows:
+                filled.append((table, list(columns), list(identities or [])))
+        _FILLED[template] = filled
+    return _FILLED[template]

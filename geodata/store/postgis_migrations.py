@@ -106,9 +106,36 @@ class MigrationsMixin:
                     "AND tablename NOT IN ('schema_migrations', 'spatial_ref_sys')"
                 )
             ]
-            if tables:
-                conn.execute(
-                    sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                        sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+            if not tables:
+                return
+            # Only the tables holding rows are emptied, by DELETE with the triggers (foreign
+            # keys included) off: for the few hundred rows of a test, a TRUNCATE (new files
+            # for every table and index) took 90 ms, the DELETEs a few. Then every sequence
+            # used is started again.
+            filled = conn.execute(
+                sql.SQL(" UNION ALL ").join(
+                    sql.SQL("SELECT {} FROM (SELECT 1 FROM {} LIMIT 1) AS t").format(
+                        sql.Literal(name), sql.Identifier(name)
                     )
+                    for name in tables
                 )
+            ).fetchall()
+            names = [sql.Identifier(r[0]) for r in filled]
+            try:
+                with conn.transaction():
+                    conn.execute("SET LOCAL session_replication_role = replica")
+            except psycopg.errors.InsufficientPrivilege:  # not a superuser: the slow way
+                if names:
+                    conn.execute(
+                        sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                            sql.SQL(", ").join(names)
+                        )
+                    )
+            else:
+                for name in names:
+                    conn.execute(sql.SQL("DELETE FROM {}").format(name))
+            for (sequence,) in conn.execute(
+                "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences "
+                "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            ).fetchall():
+                conn.execute("SELECT setval(%s::regclass, 1, false)", (sequence,))

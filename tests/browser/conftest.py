@@ -1,10 +1,27 @@
-"""What the browser suites share: a page that collects everything that went wrong on it."""
+"""What the browser suites share: a page that collects everything that went wrong on it,
+and the backend they run on.
+
+A page's HTML and scripts are the same whichever database holds its data, so the browser
+suites run on SQLite; what each backend stores and answers is checked without a browser
+(``tests/web`` and ``tests/geodata`` run on both). The tests that store something through
+the browser (a contribution, a kept offline place, a workshop run from the desk, the live
+projector) run on both backends: they are marked :data:`on_every_backend`.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import BACKENDS, CHROMIUM, CHROMIUM_ARGS
+
+on_every_backend = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgis":
+        request.applymarker(pytest.mark.postgis)
+    return request.param
 
 
 def _failed(problems: list[str], request) -> None:

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from geodata.store.base import PlaceStore
+from tests.browser.conftest import on_every_backend
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -38,6 +39,7 @@ def fill_story(page, title: str = "Tasca do Chico") -> None:
     page.check("#field-consent_publish")
 
 
+@on_every_backend
 def test_fill_tap_submit_and_see_the_edit_link(phone, lisbon_store: PlaceStore):
     before = lisbon_store.count()
     phone.goto(phone.base + "/contribute")
@@ -112,6 +114,7 @@ def test_errors_come_in_the_interface_language(phone):
     assert "Coloque o lugar no mapa" in phone.text_content("#error-location")
 
 
+@on_every_backend
 def test_drawing_a_route_with_taps(phone, lisbon_store: PlaceStore):
     phone.goto(phone.base + "/contribute")
     phone.wait_for_selector("#map.leaflet-container")

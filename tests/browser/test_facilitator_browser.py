@@ -10,6 +10,7 @@ import pytest
 from geodata.account_records import Role
 from geodata.models import Status
 from geodata.store.base import PlaceStore
+from tests.browser.conftest import on_every_backend
 from tests.web.staff_helpers import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
@@ -35,6 +36,7 @@ def sign_in(page, name: str) -> None:
     page.wait_for_url(page.base + "/workshops")
 
 
+@on_every_backend
 def test_run_a_workshop_from_the_browser(desk, lisbon_store: PlaceStore):
     sign_in(desk, desk.staff[Role.FACILITATOR].name)
     cookie = next(c for c in desk.context.cookies() if c["name"] == "heritage_session")

@@ -13,6 +13,7 @@ from geodata.models import Moderation, Narrative, Status, Workshop, utcnow
 from geodata.vocabulary import Vocabulary
 from mapping.options import MapOptions
 from mapping.standalone import standalone_neighbourhood_html
+from tests.browser.conftest import on_every_backend
 from tests.mapping.conftest import make_place
 from tests.mapping.xss_payloads import PAYLOADS
 
@@ -191,6 +192,7 @@ def test_hostile_text_never_runs_anywhere_on_the_maps(live_server, watched, lisb
         assert_clean(watched)
 
 
+@on_every_backend
 def test_a_place_published_in_the_workshop_appears_live_within_5_seconds(
     live_server, watched, lisbon_store, workshop
 ):
@@ -205,6 +207,7 @@ def test_a_place_published_in_the_workshop_appears_live_within_5_seconds(
     assert_clean(watched)
 
 
+@on_every_backend
 def test_a_place_submitted_through_the_api_to_an_unmoderated_workshop_appears_live(
     live_server, watched, lisbon_store
 ):

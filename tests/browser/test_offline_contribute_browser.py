@@ -9,6 +9,7 @@ import re
 import pytest
 
 from geodata.store.base import PlaceFilter, PlaceStore
+from tests.browser.conftest import on_every_backend
 from tests.browser.test_contribute_browser import PHONE, fill_story, tap_map
 from tests.kit_helpers import jpeg
 
@@ -73,6 +74,7 @@ def test_a_place_sent_offline_waits_visibly_and_goes_when_the_connection_returns
     assert phone.errors == [] and phone.blocked_requests == []
 
 
+@on_every_backend
 def test_a_kept_place_survives_a_reload_and_a_lost_answer_and_is_stored_once(
     phone, lisbon_store: PlaceStore
 ):
