@@ -83,12 +83,12 @@ def _stage(conn: sqlite3.Connection, names: Sequence[str], rows: Iterable[tuple[
     row = "(" + ", ".join("?" * width) + ")"
     head = f"INSERT INTO {_STAGING} ({', '.join(names)}) VALUES "
     flat = list(itertools.chain.from_iterable(rows))
-    whole = len(flat) // (per * width) * per * width  # values of the statements of ``per``
-    step = per * width
+    step = per * width  # the values of one full statement
+    whole = len(flat) - len(flat) % step
     conn.executemany(
         head + ", ".join([row] * per), (flat[k : k + step] for k in range(0, whole, step))
     )
-    if whole < len(flat):
+    if whole < len(flat):  # the last rows, fewer than ``per``
         conn.execute(head + ", ".join([row] * ((len(flat) - whole) // width)), flat[whole:])
 
 
