@@ -105,9 +105,6 @@ class _SQLiteTables:
         single_key = sum(1 for r in info if r[5]) == 1
         return {r[1]: bool(single_key and r[5] and r[2].upper() == "INTEGER") for r in info}
 
-    def count(self, table: str) -> int:
-        return self.conn.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
-
     @contextmanager
     def reading(self) -> Iterator[None]:
         # A deferred read transaction: one WAL snapshot, writers of a live service go on.
@@ -218,9 +215,6 @@ class _PostGISTables:
     def columns(self, table: str) -> dict[str, bool]:
         return {name: identity for name, (_, identity) in self._column_types(table).items()}
 
-    def count(self, table: str) -> int:
-        return self.conn.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
-
     def _order(self, table: str) -> str:
         identity = [c for c, numbered in self.columns(table).items() if numbered]
         if identity:
@@ -282,6 +276,14 @@ class _PostGISTables:
         self.conn.execute(f"ANALYZE {', '.join(map(_ident, tables))}")
 
 
+def _counts(side: _SQLiteTables | _PostGISTables, tables: Sequence[str]) -> dict[str, int]:
+    """Rows in each of ``tables``, in one query (a single round trip to a server)."""
+    if not tables:
+        return {}
+    query = "SELECT " + ", ".join(f"(SELECT count(*) FROM {_ident(t)})" for t in tables)
+    return dict(zip(tables, side.conn.execute(query).fetchone(), strict=True))
+
+
 def _tables_of(store: PlaceStore) -> _SQLiteTables | _PostGISTables:
     from geodata.store.sqlite import SQLiteStore
 
@@ -326,7 +328,7 @@ def table_counts(store: PlaceStore) -> dict[str, int]:
     """Rows in every data table of ``store`` (bookkeeping and derived indexes left out)."""
     side = _tables_of(store)
     with side.reading():
-        return {t: side.count(t) for t in _data_tables(side)}
+        return _counts(side, _data_tables(side))
 
 
 def table_rows(store: PlaceStore, table: str) -> list[dict[str, Any]]:
@@ -365,7 +367,7 @@ def migrate_store(
                 "both to the same version of Heritage Atlas first"
             )
         plans = {t: _plan(t, src, dst) for t in tables}
-        held = {t: n for t in tables if (n := dst.count(t))}
+        held = {t: n for t, n in _counts(dst, tables).items() if n}
         if held and not force:
             listed = ", ".join(f"{t}: {n:,}" for t, n in held.items())
             raise Conflict(
@@ -374,15 +376,16 @@ def migrate_store(
             )
         if held:
             dst.clear(tables)
-        counts = []
+        totals = _counts(src, tables)
         for table in tables:
-            total, done = src.count(table), 0
+            done = 0
             for rows in src.read(table, plans[table]):
                 dst.write(table, plans[table], rows)
                 done += len(rows)
                 if progress is not None:
-                    progress(table, done, total)
-            counts.append(TableCount(table, total, dst.count(table)))
+                    progress(table, done, totals[table])
+        written = _counts(dst, tables)
+        counts = [TableCount(t, totals[t], written[t]) for t in tables]
         dst.finish(tables)
         wrong = [c for c in counts if c.source != c.target]
         if wrong:  # raising here rolls the whole copy back
