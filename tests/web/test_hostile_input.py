@@ -121,40 +121,48 @@ def own_place(client) -> dict:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", JSON_CASES, ids=lambda p: p.stem)
-def test_a_hostile_submission_is_refused_with_a_problem_and_stores_nothing(
-    client, unchanged, case: Path
+# The whole corpus against one app per backend, each case a subtest reported by its name:
+# a fresh app with the demo for each case cost more than the case itself (0.2-0.4 s of
+# set-up against 0.04-0.1 s of requests). Nothing a case sends is stored, so each starts
+# from the same state, and the counts are compared after every case.
+def test_every_hostile_submission_is_refused_with_a_problem_and_stores_nothing(
+    client, unchanged, subtests
 ):
-    for content_type in ("application/json", "application/geo+json"):
-        response = client.post(
-            "/api/places", content=case.read_bytes(), headers={"Content-Type": content_type}
-        )
-        assert_refused(response)
+    for case in JSON_CASES:
+        with subtests.test(case=case.stem):
+            for content_type in ("application/json", "application/geo+json"):
+                response = client.post(
+                    "/api/places",
+                    content=case.read_bytes(),
+                    headers={"Content-Type": content_type},
+                )
+                assert_refused(response)
+            unchanged.check()
 
 
-@pytest.mark.parametrize(
-    "case",
-    [p for p in JSON_CASES if p.stem not in ("null_geometry",)],
-    ids=lambda p: p.stem,
-)
-def test_a_hostile_correction_is_refused_and_the_place_keeps_its_version(
-    client, lisbon_store, own_place, case: Path
+def test_every_hostile_correction_is_refused_and_the_place_keeps_its_version(
+    client, lisbon_store, own_place, subtests
 ):
     before = lisbon_store.get(own_place["id"])
     counts = table_counts(lisbon_store)
-    response = client.patch(
-        f"/api/places/{own_place['id']}",
-        content=case.read_bytes(),
-        headers={"Content-Type": "application/json", "X-Edit-Token": own_place["edit_token"]},
-    )
-    assert_refused(response)
-    after = lisbon_store.get(own_place["id"])
-    assert (after.version, after.title, after.geometry.wkb) == (
-        before.version,
-        before.title,
-        before.geometry.wkb,
-    )
-    assert table_counts(lisbon_store) == counts
+    for case in [p for p in JSON_CASES if p.stem not in ("null_geometry",)]:
+        with subtests.test(case=case.stem):
+            response = client.patch(
+                f"/api/places/{own_place['id']}",
+                content=case.read_bytes(),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Edit-Token": own_place["edit_token"],
+                },
+            )
+            assert_refused(response)
+            after = lisbon_store.get(own_place["id"])
+            assert (after.version, after.title, after.geometry.wkb) == (
+                before.version,
+                before.title,
+                before.geometry.wkb,
+            )
+            assert table_counts(lisbon_store) == counts
 
 
 def test_duplicate_members_are_named_in_the_problem(client, unchanged):
