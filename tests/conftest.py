@@ -81,10 +81,11 @@ def store_url(backend: str, tmp_path: Path) -> str:
 
 def make_store(backend: str, tmp_path: Path) -> PlaceStore:
     if backend == "sqlite":
-        path = tmp_path / "atlas.db"
+        url = store_url(backend, tmp_path)
+        path = Path(url.removeprefix("sqlite:///"))
         if not path.exists():  # a copy of an empty migrated file: 2 ms where migrating took 20
             shutil.copyfile(_migrated_sqlite(), path)
-        return open_store(store_url(backend, tmp_path))
+        return open_store(url)
     url = os.environ.get("HERITAGE_TEST_POSTGIS_URL")
     if not url:
         _unavailable("PostGIS (HERITAGE_TEST_POSTGIS_URL)", "HERITAGE_REQUIRE_POSTGIS")
@@ -114,8 +115,8 @@ def _vacuum(store: PlaceStore) -> None:
         tables = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
         ).fetchall()
-        names = sql.SQL(", ").join(sql.Identifier(t) for (t,) in tables)
         if tables:
+            names = sql.SQL(", ").join(sql.Identifier(t) for (t,) in tables)
             conn.execute(sql.SQL("VACUUM {}").format(names))
 
 
